@@ -1,0 +1,37 @@
+//! Project tasks: `cargo xtask <command>`. Run `cargo xtask help` for the list.
+
+mod roundtrip;
+mod util;
+
+use util::Failure;
+
+const HELP: &str = "usage: cargo xtask <command> [args]
+
+commands:
+  test                     everything CI runs: fmt, clippy, tests, fuzz smoke runs
+  roundtrip DIR...         parse every .py under DIR and check exact reconstruction
+  fuzz TARGET [--secs N]   run one fuzz target (deftree_roundtrip, diff_apply)
+  bench [deftree]          speed figures
+";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "roundtrip" => roundtrip::run(rest),
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(Failure::from(format!("unknown command {other:?}\n\n{HELP}"))),
+    };
+    if let Err(Failure(message)) = result {
+        if let Some(message) = message {
+            eprintln!("error: {message}");
+        }
+        std::process::exit(1);
+    }
+}
