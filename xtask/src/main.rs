@@ -1,6 +1,9 @@
 //! Project tasks: `cargo xtask <command>`. Run `cargo xtask help` for the list.
 
+mod bench;
+mod fuzz;
 mod roundtrip;
+mod test;
 mod util;
 
 use util::Failure;
@@ -22,6 +25,9 @@ fn main() {
     };
     let result = match command {
         "roundtrip" => roundtrip::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "bench" => bench::run(rest),
+        "test" => test::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

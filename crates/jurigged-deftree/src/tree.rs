@@ -204,6 +204,13 @@ impl Node {
         self.header_line
     }
 
+    /// An opaque key that is equal for two headers (two lines, for lines) with the
+    /// same code, comments and spacing between tokens aside. `None` for nodes inside
+    /// function bodies, which are only ever compared as a whole.
+    pub fn code_key(&self) -> Option<&str> {
+        self.code_key.as_deref()
+    }
+
     /// Whether two nodes have the same code in their header (the whole line, for
     /// lines), ignoring comments and whitespace between tokens.
     pub fn same_header_code(&self, other: &Node) -> bool {
