@@ -252,6 +252,50 @@ impl Node {
         node
     }
 
+    /// Whether the node's text ends with a line break (or is empty).
+    pub fn ends_with_line_break(&self) -> bool {
+        match self.last_segment() {
+            Some(text) => text.ends_with(['\n', '\r']),
+            None => true,
+        }
+    }
+
+    /// This node, its text ending with `newline` if it did not end with a line
+    /// break: a node from a file's last line can then be followed by another.
+    pub fn with_final_newline(&self, newline: &str) -> Node {
+        let mut node = self.clone();
+        if !node.ends_with_line_break() {
+            node.append_to_last_segment(newline);
+        }
+        node
+    }
+
+    fn last_segment(&self) -> Option<&str> {
+        if !self.trailer.as_str().is_empty() {
+            return Some(self.trailer.as_str());
+        }
+        if let Some(last) = self.children.iter().rev().find(|c| !c.is_empty()) {
+            return last.last_segment();
+        }
+        [self.header.as_str(), self.leading.as_str()].into_iter().find(|t| !t.is_empty())
+    }
+
+    fn append_to_last_segment(&mut self, newline: &str) {
+        let grow = |segment: &mut Segment| {
+            let text = format!("{}{newline}", segment.as_str());
+            *segment = Segment::new(&Arc::from(text.as_str()), 0, text.len(), segment.breaks() + 1);
+        };
+        if !self.trailer.as_str().is_empty() {
+            grow(&mut self.trailer);
+        } else if let Some(last) = self.children.iter_mut().rev().find(|c| !c.is_empty()) {
+            last.append_to_last_segment(newline);
+        } else if !self.header.as_str().is_empty() || self.leading.as_str().is_empty() {
+            grow(&mut self.header);
+        } else {
+            grow(&mut self.leading);
+        }
+    }
+
     fn clone_shallow(&self) -> Node {
         Node {
             kind: self.kind,

@@ -208,14 +208,14 @@ impl Differ {
     }
 
     /// What stands in the result for a changed node: the new one, except that a
-    /// merge keeps the old leading comments and, when the snippet has none, the old
-    /// trailing ones.
+    /// merge keeps the old leading comments and, when the snippet has none and ends
+    /// its code with a line break, the old trailing ones.
     fn replacement(&self, old: &Node, new: &Node) -> Node {
         match self.order {
             Order::New => new.clone(),
             Order::Original => {
                 let node = new.with_leading_of(old);
-                if new.trailer_text().is_empty() {
+                if new.trailer_text().is_empty() && new.ends_with_line_break() {
                     node.with_trailer_of(old)
                 } else {
                     node

@@ -1,0 +1,7 @@
+class Error(Exception):
+    pass
+
+
+class ConfigError(Error, ValueError):
+    def __str__(self):
+        return "bad config"

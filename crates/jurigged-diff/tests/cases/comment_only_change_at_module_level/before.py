@@ -1,0 +1,8 @@
+# Configuration for the service.
+PORT = 8080  # default port
+HOST = "localhost"
+
+
+# Entry point.
+def serve():
+    return (HOST, PORT)

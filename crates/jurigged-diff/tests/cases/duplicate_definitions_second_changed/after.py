@@ -1,0 +1,12 @@
+def handler():
+    return "first"
+
+
+handlers = [handler]
+
+
+def handler():
+    return "second, improved"
+
+
+handlers.append(handler)

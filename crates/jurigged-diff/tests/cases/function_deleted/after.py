@@ -1,0 +1,6 @@
+def keep():
+    return "kept"
+
+
+def also_keep():
+    return "kept too"

@@ -1,0 +1,6 @@
+def total_price(items):
+    return sum(item.price for item in items)
+
+
+def report(items):
+    return f"total: {compute_total(items)}"

@@ -1,0 +1,6 @@
+def Handler(request):
+    return "ok"
+
+
+def route():
+    return Handler

@@ -1,0 +1,4 @@
+
+
+def scale(x):
+    return x * RATE * 2

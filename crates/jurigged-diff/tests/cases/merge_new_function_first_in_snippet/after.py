@@ -1,0 +1,6 @@
+def config_path():
+    return os.path.expanduser("~/.config/app")
+
+
+def main():
+    return read_config() or config_path()

@@ -1,0 +1,7 @@
+import os
+
+DEBUG = os.environ.get("DEBUG")
+
+
+def debug():
+    return DEBUG

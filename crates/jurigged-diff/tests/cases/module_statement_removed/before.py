@@ -1,0 +1,9 @@
+import os
+import sys
+
+DEBUG = os.environ.get("DEBUG")
+print("loading module")
+
+
+def debug():
+    return DEBUG

@@ -1,0 +1,7 @@
+import os
+
+LIMIT = 10
+
+
+def limit():
+    return LIMIT

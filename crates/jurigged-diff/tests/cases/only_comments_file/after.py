@@ -1,0 +1,3 @@
+# This module is intentionally empty for now.
+# TODO: move the string helpers here.
+# See issue 12.

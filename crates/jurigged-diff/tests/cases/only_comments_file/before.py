@@ -1,0 +1,2 @@
+# This module is intentionally empty.
+# TODO: move the helpers here.

@@ -1,0 +1,8 @@
+class Temperature:
+    @staticmethod
+    def c_to_f(celsius):
+        return round(celsius * 9 / 5 + 32, 2)
+
+    @staticmethod
+    def f_to_c(fahrenheit):
+        return (fahrenheit - 32) * 5 / 9

@@ -1,0 +1,10 @@
+import time
+
+
+def wait_a_bit():
+    time.sleep(1)
+    return "done"
+
+
+def other():
+    return 2

@@ -1,0 +1,6 @@
+﻿def h(x):
+    return x
+
+
+        # comment deeper than the next statement
+class C: pass

@@ -1,0 +1,5 @@
+# -*- coding: latin-1 -*-
+s = "café"
+
+def g():
+    return s
