@@ -245,6 +245,27 @@ impl Node {
         node
     }
 
+    /// This node with `text` as its leading part (blank lines and comments).
+    pub fn with_leading(&self, text: &str) -> Node {
+        let mut node = self.clone();
+        let breaks = text.matches('\n').count() + text.matches('\r').count() - text.matches("\r\n").count();
+        node.leading = Segment::new(&Arc::from(text), 0, text.len(), breaks as u32);
+        node
+    }
+
+    /// Whether a line of this node's code defines functions or classes (`def`,
+    /// `lambda`, `class`), whose code objects carry line numbers.
+    pub fn defines_code(&self) -> bool {
+        match self.kind {
+            Kind::Function | Kind::Class => true,
+            Kind::Module => self.children.iter().any(Node::defines_code),
+            Kind::Line => {
+                let code = self.code_key.as_deref().unwrap_or(self.header.as_str());
+                code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| matches!(word, "def" | "lambda" | "class"))
+            }
+        }
+    }
+
     /// This node with the trailer of `other`.
     pub fn with_trailer_of(&self, other: &Node) -> Node {
         let mut node = self.clone();

@@ -235,6 +235,8 @@ impl Differ {
         }
         match new.kind() {
             Kind::Function => self.edits.push(Edit::Shift { node: new.clone(), delta }),
+            // An `if` block or a lambda line holds code objects too.
+            Kind::Line if new.defines_code() => self.edits.push(Edit::Shift { node: new.clone(), delta }),
             Kind::Class => {
                 for (old_child, new_child) in old.children().iter().zip(new.children()) {
                     self.shifts(old_child, new_child);
@@ -251,6 +253,29 @@ enum Outcome {
     Take(Node),
     /// A class whose body is merged child by child; the node is its new shell.
     Merge(usize, Plan, Node),
+}
+
+/// The blank lines that open a leading text.
+fn blank_prefix(leading: &str) -> &str {
+    let mut end = 0;
+    for line in leading.split_inclusive(['\n']) {
+        if !line.trim().is_empty() {
+            break;
+        }
+        end += line.len();
+    }
+    &leading[..end]
+}
+
+/// An addition placed before a definition it did not precede in the file gets
+/// the blank lines that separate that definition from what is above it.
+fn spaced(piece: Piece, spacing: &str) -> Piece {
+    match piece {
+        Piece::Take(node) if !spacing.is_empty() && blank_prefix(node.leading_text()).is_empty() => {
+            Piece::Take(node.with_leading(&format!("{spacing}{}", node.leading_text())))
+        }
+        other => other,
+    }
 }
 
 impl Outcome {
@@ -278,7 +303,8 @@ fn original_order(old: &Node, matches: &[Option<usize>], outcomes: Vec<Outcome>,
         match counterpart {
             Some(index) => {
                 at_old[*index] = Some(outcome.into_piece());
-                before[*index].append(&mut pending_front);
+                let spacing = blank_prefix(old.children()[*index].leading_text());
+                before[*index].extend(pending_front.drain(..).map(|piece| spaced(piece, spacing)));
                 anchor = Some(*index);
             }
             None => match anchor {

@@ -3,6 +3,8 @@ import os
 
 def read_config():
     return os.environ.get("CONFIG", "")
+
+
 def config_path():
     return os.path.expanduser("~/.config/app")
 

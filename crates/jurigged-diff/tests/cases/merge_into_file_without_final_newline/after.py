@@ -1,0 +1,6 @@
+def render(items):
+    return ', '.join(items)
+
+
+def render_lines(items):
+    return '\n'.join(items)
