@@ -78,9 +78,20 @@ fn check_file(path: &Path, bytes: &[u8]) -> Result<(), Problem> {
             return Err(Problem::Mismatch(format!("{} has line {} past the end", node.path(), start.line)));
         };
         let at = &text[line_start + start.column as usize..];
-        let keyword = if node.kind() == Kind::Class { "class" } else if node.is_async() { "async" } else { "def" };
+        let keyword = if node.kind() == Kind::Class {
+            "class"
+        } else if node.is_async() {
+            "async"
+        } else {
+            "def"
+        };
         if !text.contains('\r') && !at.starts_with(keyword) {
-            return Err(Problem::Mismatch(format!("{} at {}:{} does not start with {keyword}", node.path(), start.line, start.column)));
+            return Err(Problem::Mismatch(format!(
+                "{} at {}:{} does not start with {keyword}",
+                node.path(),
+                start.line,
+                start.column
+            )));
         }
     }
     Ok(())

@@ -78,13 +78,8 @@ impl Parser {
         let parsed = ruff_python_parser::parse_module(text).map_err(|e| syntax_error(&filename, &lines, &e))?;
         let source: Arc<str> = Arc::from(text);
         let body = &parsed.syntax().body;
-        let builder = Builder {
-            text,
-            source: &source,
-            lines: &lines,
-            tokens: parsed.tokens(),
-            vars: vars::analyze(body),
-        };
+        let builder =
+            Builder { text, source: &source, lines: &lines, tokens: parsed.tokens(), vars: vars::analyze(body) };
         let root = builder.module(body, &self.module);
         Ok(DefTree { root, filename, encoding })
     }
@@ -148,7 +143,14 @@ impl<'a> Builder<'a> {
 
     /// Cuts the region `[start, end)` holding `statements` into nodes; returns them
     /// and where the text after the last of them starts.
-    fn block(&self, statements: &[Stmt], start: usize, end: usize, parent: &str, in_function: bool) -> (Vec<Node>, usize) {
+    fn block(
+        &self,
+        statements: &[Stmt],
+        start: usize,
+        end: usize,
+        parent: &str,
+        in_function: bool,
+    ) -> (Vec<Node>, usize) {
         let mut nodes: Vec<Node> = Vec::new();
         let mut cursor = start;
         let mut rest = statements;
@@ -244,7 +246,10 @@ impl<'a> Builder<'a> {
 
     /// Makes `node` end at `end` (its trailer, for a definition; its text, for a line).
     fn extend_node(&self, node: &mut Node, end: usize) {
-        let current_end = node.header_offset() + node.header.len() + node.children.iter().map(Node::len).sum::<usize>() + node.trailer.len();
+        let current_end = node.header_offset()
+            + node.header.len()
+            + node.children.iter().map(Node::len).sum::<usize>()
+            + node.trailer.len();
         if end <= current_end {
             return;
         }
@@ -282,8 +287,12 @@ impl<'a> Builder<'a> {
             header_line,
         };
         let (name, is_async, decorated, body, kind) = match &unit.statements {
-            [Stmt::FunctionDef(def)] => (def.name.as_str(), def.is_async, !def.decorator_list.is_empty(), &def.body, Kind::Function),
-            [Stmt::ClassDef(class)] => (class.name.as_str(), false, !class.decorator_list.is_empty(), &class.body, Kind::Class),
+            [Stmt::FunctionDef(def)] => {
+                (def.name.as_str(), def.is_async, !def.decorator_list.is_empty(), &def.body, Kind::Function)
+            }
+            [Stmt::ClassDef(class)] => {
+                (class.name.as_str(), false, !class.decorator_list.is_empty(), &class.body, Kind::Class)
+            }
             _ => {
                 if !in_function {
                     node.code_key = Some(self.code_key(unit.code_start, unit.end));
@@ -294,7 +303,8 @@ impl<'a> Builder<'a> {
         let path = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
         let keyword = if decorated { self.keyword_after_decorators(unit.code_start) } else { unit.code_start };
         let body_start = self.body_start(body);
-        let (children, trailer_start) = self.block(body, body_start, unit.end, &path, kind == Kind::Function || in_function);
+        let (children, trailer_start) =
+            self.block(body, body_start, unit.end, &path, kind == Kind::Function || in_function);
         node.kind = kind;
         node.is_async = is_async;
         node.name = Arc::from(name);

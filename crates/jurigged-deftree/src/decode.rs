@@ -81,15 +81,9 @@ pub fn decode_source(bytes: &[u8], filename: &Path) -> Result<(String, SourceEnc
             encoding: format!("{name} (with a UTF-8 byte order mark)"),
         });
     }
-    let decode_error = |offset| Error::Decode {
-        filename: filename.to_path_buf(),
-        encoding: name.clone(),
-        offset,
-    };
+    let decode_error = |offset| Error::Decode { filename: filename.to_path_buf(), encoding: name.clone(), offset };
     let text = match name.as_str() {
-        "utf-8" => std::str::from_utf8(body)
-            .map_err(|e| decode_error(e.valid_up_to() + bom as usize * 3))?
-            .to_string(),
+        "utf-8" => std::str::from_utf8(body).map_err(|e| decode_error(e.valid_up_to() + bom as usize * 3))?.to_string(),
         "latin-1" => body.iter().map(|&b| b as char).collect(),
         "ascii" => match body.iter().position(|b| !b.is_ascii()) {
             Some(offset) => return Err(decode_error(offset)),
@@ -162,8 +156,9 @@ fn normalise_encoding(raw: &str) -> Option<String> {
     let lower = raw.to_ascii_lowercase().replace('_', "-");
     let name = match lower.as_str() {
         "utf-8" | "utf8" | "u8" | "utf" | "cp65001" => "utf-8",
-        "latin-1" | "latin1" | "latin" | "l1" | "iso-8859-1" | "iso8859-1" | "8859"
-        | "cp819" | "iso-latin-1" => "latin-1",
+        "latin-1" | "latin1" | "latin" | "l1" | "iso-8859-1" | "iso8859-1" | "8859" | "cp819" | "iso-latin-1" => {
+            "latin-1"
+        }
         "ascii" | "us-ascii" | "646" => "ascii",
         _ if lower.starts_with("utf-8-") || lower.starts_with("latin-1-") => {
             // CPython's tokenizer treats "utf-8-*" and "latin-1-*" as the base codec.
@@ -175,7 +170,10 @@ fn normalise_encoding(raw: &str) -> Option<String> {
                 .or_else(|| encoding_rs::Encoding::for_label(other.as_bytes()))?;
             if known == encoding_rs::UTF_8 {
                 "utf-8"
-            } else if known == encoding_rs::UTF_16LE || known == encoding_rs::UTF_16BE || known == encoding_rs::REPLACEMENT {
+            } else if known == encoding_rs::UTF_16LE
+                || known == encoding_rs::UTF_16BE
+                || known == encoding_rs::REPLACEMENT
+            {
                 // Not a valid source encoding for CPython either.
                 return None;
             } else {

@@ -261,7 +261,8 @@ impl Node {
             Kind::Module => self.children.iter().any(Node::defines_code),
             Kind::Line => {
                 let code = self.code_key.as_deref().unwrap_or(self.header.as_str());
-                code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| matches!(word, "def" | "lambda" | "class"))
+                code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| matches!(word, "def" | "lambda" | "class"))
             }
         }
     }

@@ -331,10 +331,8 @@ pub(crate) fn analyze(body: &[Stmt]) -> HashMap<u32, VarFacts> {
         cells.sort();
         let strings = |set: &IndexSet<&str>| set.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         let assigned = scope.bound.iter().filter(|n| scope.is_local(n)).map(|n| n.to_string()).collect();
-        facts.insert(
-            def_start,
-            VarFacts { assigned, read: strings(&scope.reads), free: strings(free), closure, cells },
-        );
+        facts
+            .insert(def_start, VarFacts { assigned, read: strings(&scope.reads), free: strings(free), closure, cells });
     }
     facts
 }

@@ -141,7 +141,9 @@ fn variable_facts() {
 
 #[test]
 fn class_scope_is_invisible_to_methods() {
-    let tree = parse("def f():\n    x = 1\n    class C:\n        x = 2\n        def m(self):\n            return x\n    return C\n");
+    let tree = parse(
+        "def f():\n    x = 1\n    class C:\n        x = 2\n        def m(self):\n            return x\n    return C\n",
+    );
     assert_eq!(only(&tree, "pkg.mod.f.C.m").vars().unwrap().closure, ["x"]);
     assert_eq!(only(&tree, "pkg.mod.f").vars().unwrap().cells, ["x"]);
 }

@@ -61,10 +61,19 @@ fn main() {
         total_lines += lines;
         total_time += time;
         let name = std::path::Path::new(path).file_name().unwrap().to_string_lossy();
-        println!("  {name:<28} {lines:>6} lines  {:>7.3} ms  {:>10.0} lines/s", ms(time), lines as f64 / time.as_secs_f64());
+        println!(
+            "  {name:<28} {lines:>6} lines  {:>7.3} ms  {:>10.0} lines/s",
+            ms(time),
+            lines as f64 / time.as_secs_f64()
+        );
     }
     if total_lines > 0 {
-        println!("  {:<28} {total_lines:>6} lines  {:>7.3} ms  {:>10.0} lines/s", "all", ms(total_time), total_lines as f64 / total_time.as_secs_f64());
+        println!(
+            "  {:<28} {total_lines:>6} lines  {:>7.3} ms  {:>10.0} lines/s",
+            "all",
+            ms(total_time),
+            total_lines as f64 / total_time.as_secs_f64()
+        );
     }
 
     println!("diff + apply, 20,000-line module, one function changed (target: <= 5 ms)");
@@ -74,7 +83,12 @@ fn main() {
     let old = parser.parse(&old_source).unwrap();
     let new = parser.parse(&new_source).unwrap();
     let script = diff(&old, &new);
-    assert_eq!(script.edits().len(), 1, "one function changed: {:?}", script.edits().iter().map(|e| e.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        script.edits().len(),
+        1,
+        "one function changed: {:?}",
+        script.edits().iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     assert_eq!(apply(&old, &script).unwrap().reconstruct(), new_source);
     let diff_only = median_time(Duration::from_millis(500), || {
         std::hint::black_box(diff(&old, &new));
@@ -91,7 +105,10 @@ fn main() {
         let script = diff(&old, &shifted);
         std::hint::black_box(apply(&old, &script).unwrap());
     });
-    println!("  {lines} lines, a line inserted at the top (every function shifts): diff + apply {:.3} ms", ms(shift_time));
+    println!(
+        "  {lines} lines, a line inserted at the top (every function shifts): diff + apply {:.3} ms",
+        ms(shift_time)
+    );
 }
 
 fn ms(d: Duration) -> f64 {

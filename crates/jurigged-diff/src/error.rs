@@ -5,7 +5,9 @@
 #[non_exhaustive]
 pub enum Error {
     /// The script was computed against another tree than the one given to `apply`.
-    #[error("the edit script for {module} was made from another version of the file; diff again against the current tree")]
+    #[error(
+        "the edit script for {module} was made from another version of the file; diff again against the current tree"
+    )]
     WrongBase {
         /// Module name of the tree given to `apply`.
         module: String,

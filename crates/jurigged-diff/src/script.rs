@@ -96,7 +96,13 @@ impl EditScript {
 
 /// The script that turns `old` into `new` (a file was saved).
 pub fn diff(old: &DefTree, new: &DefTree) -> EditScript {
-    let mut differ = Differ { order: Order::New, deletions: Deletions::All, edits: Vec::new(), deletes: Vec::new(), summary: Summary::default() };
+    let mut differ = Differ {
+        order: Order::New,
+        deletions: Deletions::All,
+        edits: Vec::new(),
+        deletes: Vec::new(),
+        summary: Summary::default(),
+    };
     let plan = differ.block(old.root(), new.root());
     differ.finish(plan, old)
 }
@@ -107,7 +113,13 @@ pub fn diff(old: &DefTree, new: &DefTree) -> EditScript {
 /// where `deletions` allows. Positions of the edits are the snippet's; apply the
 /// script and [`diff`] against the result for positions in the merged file.
 pub fn merge(old: &DefTree, snippet: &DefTree, deletions: Deletions) -> EditScript {
-    let mut differ = Differ { order: Order::Original, deletions, edits: Vec::new(), deletes: Vec::new(), summary: Summary::default() };
+    let mut differ = Differ {
+        order: Order::Original,
+        deletions,
+        edits: Vec::new(),
+        deletes: Vec::new(),
+        summary: Summary::default(),
+    };
     let plan = differ.block(old.root(), snippet.root());
     differ.finish(plan, old)
 }
@@ -156,7 +168,10 @@ impl Differ {
             }
         }
         match self.order {
-            Order::New => Plan { shell: new.with_children(Vec::new()), pieces: outcomes.into_iter().map(Outcome::into_piece).collect() },
+            Order::New => Plan {
+                shell: new.with_children(Vec::new()),
+                pieces: outcomes.into_iter().map(Outcome::into_piece).collect(),
+            },
             Order::Original => {
                 let pieces = original_order(old, &matches, outcomes, &deleted);
                 Plan { shell: old.with_children(Vec::new()), pieces }
@@ -168,7 +183,11 @@ impl Differ {
         self.summary.added += 1;
         let parent = parent.to_string();
         let node = node.clone();
-        self.edits.push(if node.kind().is_definition() { Edit::Add { parent, node } } else { Edit::Run { parent, node } });
+        self.edits.push(if node.kind().is_definition() {
+            Edit::Add { parent, node }
+        } else {
+            Edit::Run { parent, node }
+        });
     }
 
     /// Diffs two corresponding nodes.
@@ -202,7 +221,7 @@ impl Differ {
             }
             Kind::Class | Kind::Module => {
                 let plan = self.block(old, new);
-                Outcome::Merge(index, plan, replacement)
+                Outcome::Merge(index, Box::new((plan, replacement)))
             }
         }
     }
@@ -248,11 +267,13 @@ impl Differ {
 }
 
 /// The result of diffing one pair (or one added node).
+// Short-lived, one per child of a block: the size of a node is no concern here.
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Keep(usize),
     Take(Node),
     /// A class whose body is merged child by child; the node is its new shell.
-    Merge(usize, Plan, Node),
+    Merge(usize, Box<(Plan, Node)>),
 }
 
 /// The blank lines that open a leading text.
@@ -283,7 +304,10 @@ impl Outcome {
         match self {
             Outcome::Keep(index) => Piece::Keep(index),
             Outcome::Take(node) => Piece::Take(node),
-            Outcome::Merge(index, plan, shell) => Piece::Merge(index, Plan { shell: shell.with_children(Vec::new()), ..plan }),
+            Outcome::Merge(index, merged) => {
+                let (plan, shell) = *merged;
+                Piece::Merge(index, Plan { shell: shell.with_children(Vec::new()), ..plan })
+            }
         }
     }
 }

@@ -19,7 +19,8 @@ fn read_options(dir: &Path) -> Options {
     let mut options = Options { original_order: false, deletions: Deletions::All };
     let Ok(text) = std::fs::read_to_string(dir.join("options.txt")) else { return options };
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let (key, value) = line.split_once('=').unwrap_or_else(|| panic!("{}: bad option line {line:?}", dir.display()));
+        let (key, value) =
+            line.split_once('=').unwrap_or_else(|| panic!("{}: bad option line {line:?}", dir.display()));
         match (key.trim(), value.trim()) {
             ("order", "original") => options.original_order = true,
             ("order", "new") => options.original_order = false,
@@ -57,7 +58,8 @@ fn check_snapshot(path: &Path, actual: &str, failures: &mut Vec<String>) {
 
 fn case_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs
 }
@@ -68,7 +70,9 @@ fn diff_cases_match_their_snapshots() {
     let dirs = case_dirs();
     let mut failures = Vec::new();
     for dir in &dirs {
-        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+        };
         let (before, after) = (read("before.py"), read("after.py"));
         let old = parser.parse(&before).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let new = parser.parse(&after).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -72,7 +72,9 @@ proptest! {
 fn inventory(tree: &DefTree) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = tree
         .walk()
-        .map(|n| (n.path().to_string(), n.code_key().map_or_else(|| n.header_text().trim().to_string(), str::to_string)))
+        .map(|n| {
+            (n.path().to_string(), n.code_key().map_or_else(|| n.header_text().trim().to_string(), str::to_string))
+        })
         .collect();
     all.sort();
     all

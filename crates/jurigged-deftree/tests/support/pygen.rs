@@ -16,8 +16,19 @@ pub enum Item {
     Print(u8),
     Import,
     Lambda(u8, u8),
-    Def { name: u8, decorators: Vec<(u8, bool)>, is_async: bool, one_line: bool, args: u8, body: Vec<Item>, trailing_comment: bool },
-    Class { name: u8, body: Vec<Item> },
+    Def {
+        name: u8,
+        decorators: Vec<(u8, bool)>,
+        is_async: bool,
+        one_line: bool,
+        args: u8,
+        body: Vec<Item>,
+        trailing_comment: bool,
+    },
+    Class {
+        name: u8,
+        body: Vec<Item>,
+    },
     IfBlock(Vec<Item>),
 }
 
@@ -34,8 +45,24 @@ fn leaf() -> impl Strategy<Value = Item> {
 }
 
 fn def(body: impl Strategy<Value = Vec<Item>>) -> impl Strategy<Value = Item> {
-    (0u8..4, prop::collection::vec((0u8..2, any::<bool>()), 0..3), any::<bool>(), prop::bool::weighted(0.15), 0u8..3, body, prop::bool::weighted(0.2))
-        .prop_map(|(name, decorators, is_async, one_line, args, body, trailing_comment)| Item::Def { name, decorators, is_async, one_line, args, body, trailing_comment })
+    (
+        0u8..4,
+        prop::collection::vec((0u8..2, any::<bool>()), 0..3),
+        any::<bool>(),
+        prop::bool::weighted(0.15),
+        0u8..3,
+        body,
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(name, decorators, is_async, one_line, args, body, trailing_comment)| Item::Def {
+            name,
+            decorators,
+            is_async,
+            one_line,
+            args,
+            body,
+            trailing_comment,
+        })
 }
 
 /// An item of a module (or of a class body, at depth 1).
