@@ -1,6 +1,7 @@
 //! Project tasks: `cargo xtask <command>`. Run `cargo xtask help` for the list.
 
 mod bench;
+mod demo;
 mod fuzz;
 mod roundtrip;
 mod test;
@@ -11,7 +12,9 @@ use util::Failure;
 const HELP: &str = "usage: cargo xtask <command> [args]
 
 commands:
-  test                     everything CI runs: fmt, clippy, tests, fuzz smoke runs
+  demo                     show what jurigged sees when examples/shapes.py is edited
+  test [--quick]           everything CI runs: fmt, clippy, layering, tests, stdlib
+                           round trip, fuzz smoke runs
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   fuzz TARGET [--secs N]   run one fuzz target (deftree_roundtrip, diff_apply)
   bench [deftree]          speed figures
@@ -28,6 +31,7 @@ fn main() {
         "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),
         "test" => test::run(rest),
+        "demo" => demo::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -1,10 +1,94 @@
-//! `cargo xtask test`: everything CI runs.
+//! `cargo xtask test`: everything CI runs, in the order that fails fastest.
+
+use std::process::Command;
 
 use crate::util::{self, Failure};
 
-pub fn run(_args: &[String]) -> Result<(), Failure> {
+const HELP: &str = "usage: cargo xtask test [--quick]
+
+Runs, in order: cargo fmt --check, clippy (warnings denied), the layering check
+(the pure-Rust crates do not depend on pyo3), cargo test --workspace, the
+round trip over the standard library of every CPython 3.9+ that pyenv has (or
+python3's), and a short run of each fuzz target.
+
+  --quick   stop after cargo test";
+
+/// Crates that must build and run with no Python (DESIGN.md, invariants).
+const PURE_RUST_CRATES: &[&str] = &["jurigged-deftree", "jurigged-diff"];
+
+/// Seconds each fuzz target runs for in CI.
+const FUZZ_SMOKE_SECS: &str = "20";
+
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    let quick = match args.first().map(String::as_str) {
+        None => false,
+        Some("--quick") => true,
+        Some("-h" | "--help") => {
+            println!("{HELP}");
+            return Ok(());
+        }
+        Some(other) => return Err(format!("unknown option {other:?}\n\n{HELP}").into()),
+    };
     util::run("cargo", &["fmt", "--all", "--", "--check"])?;
     util::run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    check_layering()?;
     util::run("cargo", &["test", "--workspace"])?;
+    if quick {
+        return Ok(());
+    }
+    for stdlib in stdlib_dirs()? {
+        util::run("cargo", &["run", "--quiet", "--release", "-p", "xtask", "--", "roundtrip", &stdlib])?;
+    }
+    util::run("cargo", &["xtask", "fuzz", "all", "--secs", FUZZ_SMOKE_SECS])?;
     Ok(())
+}
+
+fn check_layering() -> Result<(), Failure> {
+    for krate in PURE_RUST_CRATES {
+        let output = Command::new("cargo")
+            .args(["tree", "-e", "normal", "-p", krate])
+            .current_dir(util::root())
+            .output()
+            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("cargo tree -p {krate} failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        if let Some(line) = tree.lines().find(|l| l.contains("pyo3")) {
+            return Err(format!("{krate} must not depend on pyo3, but its tree has: {}", line.trim()).into());
+        }
+    }
+    eprintln!("layering: {} do not depend on pyo3", PURE_RUST_CRATES.join(", "));
+    Ok(())
+}
+
+/// The standard library of every CPython 3.9+ that pyenv has, or python3's.
+fn stdlib_dirs() -> Result<Vec<String>, Failure> {
+    let from_pyenv = Command::new("pyenv").args(["versions", "--bare"]).output().ok().filter(|o| o.status.success());
+    let mut dirs = Vec::new();
+    if let Some(output) = from_pyenv {
+        for version in String::from_utf8_lossy(&output.stdout).lines().map(str::trim) {
+            let mut parts = version.split('.');
+            let (Some("3"), Some(minor)) = (parts.next(), parts.next().and_then(|m| m.parse::<u32>().ok())) else {
+                continue;
+            };
+            if minor < 9 || parts.next().is_none() {
+                continue;
+            }
+            let prefix = Command::new("pyenv").args(["prefix", version]).output().map_err(|e| e.to_string())?;
+            let prefix = String::from_utf8_lossy(&prefix.stdout).trim().to_string();
+            let dir = format!("{prefix}/lib/python3.{minor}");
+            if std::path::Path::new(&dir).is_dir() {
+                dirs.push(dir);
+            }
+        }
+    }
+    if dirs.is_empty() {
+        let output = Command::new("python3")
+            .args(["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"])
+            .output()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        dirs.push(String::from_utf8_lossy(&output.stdout).trim().to_string());
+    }
+    Ok(dirs)
 }
