@@ -1,0 +1,168 @@
+//! [`CodeFile`]: a watched file, its live text and tree, and the module they feed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use jurigged_deftree::{DefTree, Parser};
+use jurigged_diff::{apply, diff, merge, Deletions, Order};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::patcher::{patch, LiveModule};
+
+/// One source file: the text that is live in the program, its tree, and the
+/// namespace its code runs in.
+pub struct CodeFile {
+    filename: PathBuf,
+    module_name: String,
+    tree: DefTree,
+    /// The file's bytes when last read or written, to tell edits we did not see.
+    disk: Option<Vec<u8>>,
+    namespace: Option<Py<PyDict>>,
+}
+
+impl CodeFile {
+    /// Reads `filename` (or takes `source` as its live text) for module `module_name`.
+    pub fn new(filename: impl Into<PathBuf>, module_name: &str, source: Option<&str>) -> Result<CodeFile> {
+        let filename = filename.into();
+        let disk = std::fs::read(&filename).ok();
+        let parser = Parser::new().module(module_name).filename(&filename);
+        let tree = match (source, &disk) {
+            (Some(text), _) => parser.parse(text)?,
+            (None, Some(bytes)) => parser.parse_bytes(bytes)?,
+            (None, None) => {
+                let error = std::fs::read(&filename).expect_err("the file was just unreadable");
+                return Err(Error::Io { filename, error });
+            }
+        };
+        Ok(CodeFile { filename, module_name: module_name.to_string(), tree, disk, namespace: None })
+    }
+
+    /// The file's path.
+    pub fn filename(&self) -> &Path {
+        &self.filename
+    }
+
+    /// The dotted name of its module.
+    pub fn module_name(&self) -> &str {
+        &self.module_name
+    }
+
+    /// The live tree.
+    pub fn tree(&self) -> &DefTree {
+        &self.tree
+    }
+
+    /// The live text.
+    pub fn text(&self) -> String {
+        self.tree.reconstruct()
+    }
+
+    /// Applies changes to `namespace` (a module's `__dict__`) from now on.
+    pub fn associate(&mut self, namespace: Py<PyDict>) {
+        self.namespace = Some(namespace);
+    }
+
+    /// The associated namespace, if any.
+    pub fn namespace<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+        self.namespace.as_ref().map(|n| n.bind(py).clone())
+    }
+
+    /// Parses `text` as a version of this file.
+    pub fn parse(&self, text: &str) -> Result<DefTree> {
+        Ok(Parser::new().module(&self.module_name).filename(&self.filename).parse(text)?)
+    }
+
+    /// Merges `other` into the live code. `Order::New` takes `other` as the new
+    /// whole file (a save); `Order::Original` merges a snippet into the file,
+    /// deleting only what `deletions` allows. The live program changes only if
+    /// every change could be prepared; then the live text becomes the result.
+    pub fn merge(&mut self, py: Python<'_>, other: &DefTree, order: Order, deletions: Deletions) -> Result<Vec<Event>> {
+        let result = match order {
+            Order::New => other.clone(),
+            Order::Original => {
+                let script = merge(&self.tree, other, deletions);
+                apply(&self.tree, &script).expect("a script applies to the tree it was made from")
+            }
+        };
+        // Live positions are those of the merged file, which a new-order diff gives.
+        let script = diff(&self.tree, &result);
+        let events = match self.namespace(py) {
+            Some(namespace) if !script.is_empty() => {
+                let live = LiveModule::new(namespace, &self.module_name, &self.filename)?;
+                patch(&live, &script, &result)?
+            }
+            _ => Vec::new(),
+        };
+        self.tree = result;
+        Ok(events)
+    }
+
+    /// Takes `text` as the new content of the file (what a save does).
+    pub fn update_text(&mut self, py: Python<'_>, text: &str) -> Result<Vec<Event>> {
+        if text == self.text() {
+            return Ok(Vec::new());
+        }
+        let new = self.parse(text)?;
+        self.merge(py, &new, Order::New, Deletions::All)
+    }
+
+    /// Re-reads the file and applies what changed.
+    pub fn refresh(&mut self, py: Python<'_>) -> Result<Vec<Event>> {
+        let bytes = std::fs::read(&self.filename).map_err(|error| Error::Io { filename: self.filename.clone(), error })?;
+        let new = Parser::new().module(&self.module_name).filename(&self.filename).parse_bytes(&bytes)?;
+        let events = if new.reconstruct() == self.text() {
+            Vec::new()
+        } else {
+            self.merge(py, &new, Order::New, Deletions::All)?
+        };
+        self.disk = Some(bytes);
+        Ok(events)
+    }
+
+    /// Whether the file on disk changed since it was last read or written.
+    pub fn stale(&self) -> bool {
+        std::fs::read(&self.filename).ok() != self.disk
+    }
+
+    /// Writes the live text to the file, atomically, keeping its permissions.
+    /// Refuses when the file changed on disk since it was read.
+    pub fn commit(&mut self) -> Result<()> {
+        if self.stale() {
+            return Err(Error::Stale { filename: self.filename.clone() });
+        }
+        let io_error = |error| Error::Io { filename: self.filename.clone(), error };
+        let bytes = self.tree.encoding().encode(&self.text()).ok_or_else(|| {
+            io_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the new text cannot be written in the file's encoding ({})", self.tree.encoding().name),
+            ))
+        })?;
+        write_atomically(&self.filename, &bytes).map_err(io_error)?;
+        self.disk = Some(bytes);
+        Ok(())
+    }
+}
+
+/// Writes through a temporary file in the same directory and a rename, so that a
+/// reader sees the old file or the new one, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = directory.join(format!(".{name}.{}.jurigged~", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if let Ok(metadata) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temporary, metadata.permissions())?;
+        }
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}

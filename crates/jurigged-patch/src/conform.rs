@@ -1,0 +1,164 @@
+//! Conform: make every function that runs an old code object run the new one,
+//! with one heap scan for all the code objects of a save.
+
+use std::collections::HashMap;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use crate::error::{Error, Result};
+use crate::registry::{is_code, registry};
+
+/// One code object to replace, and what else the functions running it get.
+pub(crate) struct Swap<'py> {
+    pub(crate) old: Bound<'py, PyAny>,
+    pub(crate) new: Bound<'py, PyAny>,
+    /// For the function that changed (not its nested closures): the function
+    /// object evaluated from the new source, whose defaults, keyword defaults,
+    /// docstring and annotations replace the old ones.
+    pub(crate) evaluated: Option<Bound<'py, PyAny>>,
+}
+
+/// Functions and `__conform__` objects that use the old code of some swaps.
+pub(crate) struct Users<'py> {
+    functions: Vec<(Bound<'py, PyAny>, usize)>,
+    conformers: Vec<(Bound<'py, PyAny>, usize)>,
+}
+
+/// `co_freevars` of a code object.
+fn freevars(code: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    code.getattr("co_freevars")?.extract()
+}
+
+/// Checks that `new` can replace `old` in place: same free variables.
+pub(crate) fn check_freevars(old: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>, path: &str) -> Result<()> {
+    let (before, after) = (freevars(old)?, freevars(new)?);
+    if before == after {
+        return Ok(());
+    }
+    let mut reason = format!("its free variables changed from ({}) to ({})", before.join(", "), after.join(", "));
+    let class_cell = "__class__".to_string();
+    if before.contains(&class_cell) != after.contains(&class_cell) {
+        reason.push_str("; super() and __class__ need the __class__ cell, which only a method defined in its class has");
+    }
+    Err(Error::Conform { path: path.to_string(), reason })
+}
+
+/// Pairs the code objects nested in `old` with those in `new` (the k-th `inner`
+/// with the k-th `inner`), skipping pairs whose free variables differ.
+pub(crate) fn nested_pairs<'py>(old: &Bound<'py, PyAny>, new: &Bound<'py, PyAny>, out: &mut Vec<Swap<'py>>) -> PyResult<()> {
+    let nested = |code: &Bound<'py, PyAny>| -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let mut found = Vec::new();
+        for constant in code.getattr("co_consts")?.try_iter()? {
+            let constant = constant?;
+            if is_code(&constant)? {
+                found.push(constant);
+            }
+        }
+        Ok(found)
+    };
+    let mut by_name: HashMap<String, Vec<Bound<'py, PyAny>>> = HashMap::new();
+    for code in nested(new)? {
+        by_name.entry(code.getattr("co_name")?.extract()?).or_default().push(code);
+    }
+    for old_code in nested(old)? {
+        let name: String = old_code.getattr("co_name")?.extract()?;
+        let Some(candidates) = by_name.get_mut(&name) else { continue };
+        if candidates.is_empty() {
+            continue;
+        }
+        let new_code = candidates.remove(0);
+        if freevars(&old_code)? == freevars(&new_code)? {
+            nested_pairs(&old_code, &new_code, out)?;
+            out.push(Swap { old: old_code, new: new_code, evaluated: None });
+        }
+    }
+    Ok(())
+}
+
+/// Finds the users of every old code object with one heap scan.
+pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<Users<'py>> {
+    let mut users = Users { functions: Vec::new(), conformers: Vec::new() };
+    if swaps.is_empty() {
+        return Ok(users);
+    }
+    let gc = py.import("gc")?;
+    let olds: Vec<&Bound<'py, PyAny>> = swaps.iter().map(|s| &s.old).collect();
+    registry().count_heap_scan();
+    let referrers = gc.call_method1("get_referrers", PyTuple::new(py, &olds)?)?;
+    let function_type = py.import("types")?.getattr("FunctionType")?;
+    let index_of = |code: &Bound<'py, PyAny>| olds.iter().position(|old| old.is(code));
+    for referrer in referrers.cast::<PyList>()?.iter() {
+        if referrer.get_type().is(&function_type) {
+            if let Some(index) = index_of(&referrer.getattr("__code__")?) {
+                users.functions.push((referrer, index));
+            }
+        } else if referrer.get_type().hasattr("__conform__")? {
+            // Which of the old codes does it hold (in a slot)?
+            for held in gc.call_method1("get_referents", (&referrer,))?.cast::<PyList>()?.iter() {
+                if let Some(index) = index_of(&held) {
+                    users.conformers.push((referrer.clone(), index));
+                }
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// Swaps the code of every user, in one stretch with no Python code in between
+/// (the garbage collector, which could run finalizers, is held off meanwhile).
+/// Then tells `__conform__` objects, which runs their Python code.
+pub(crate) fn commit_swaps<'py>(py: Python<'py>, swaps: &[Swap<'py>], users: &Users<'py>) -> PyResult<Vec<PyErr>> {
+    let gc = py.import("gc")?;
+    let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
+    gc.call_method0("disable")?;
+    let mut errors = Vec::new();
+    for (function, index) in &users.functions {
+        let swap = &swaps[*index];
+        if let Err(error) = swap_function(function, swap) {
+            errors.push(error);
+        }
+    }
+    if was_enabled {
+        gc.call_method0("enable")?;
+    }
+    for swap in swaps {
+        registry().replace(&swap.old, &swap.new)?;
+    }
+    for (conformer, index) in &users.conformers {
+        if let Err(error) = conformer.call_method1("__conform__", (&swaps[*index].new,)) {
+            errors.push(error);
+        }
+    }
+    Ok(errors)
+}
+
+fn swap_function(function: &Bound<'_, PyAny>, swap: &Swap<'_>) -> PyResult<()> {
+    function.setattr("__code__", &swap.new)?;
+    if let Some(evaluated) = &swap.evaluated {
+        for attribute in ["__defaults__", "__kwdefaults__", "__annotations__"] {
+            function.setattr(attribute, evaluated.getattr(attribute)?)?;
+        }
+        let doc = evaluated.getattr("__doc__")?;
+        if !function.getattr("__doc__")?.eq(&doc)? {
+            function.setattr("__doc__", doc)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives `new` (a function or a code object) to `target`: a function gets the new
+/// code, an object with `__conform__` is told. What jurigged does to each user of
+/// changed code, offered on its own.
+pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> Result<()> {
+    if target.get_type().hasattr("__conform__")? && !target.hasattr("__code__")? {
+        target.call_method1("__conform__", (new,))?;
+        return Ok(());
+    }
+    let (new_code, evaluated) = if is_code(new)? { (new.clone(), None) } else { (new.getattr("__code__")?, Some(new.clone())) };
+    let old_code = target.getattr("__code__")?;
+    let path: String = target.getattr("__qualname__")?.extract()?;
+    check_freevars(&old_code, &new_code, &path)?;
+    swap_function(target, &Swap { old: old_code, new: new_code, evaluated })?;
+    Ok(())
+}

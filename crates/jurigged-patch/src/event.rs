@@ -1,0 +1,64 @@
+//! What happened to the live program, one event per applied operation.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::error::Error;
+
+/// The kind of an [`Event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A function got new code in place.
+    Update,
+    /// A definition was (re-)executed and bound.
+    Add,
+    /// A definition was removed from its namespace.
+    Delete,
+    /// A statement was executed.
+    Run,
+    /// A function's line numbers moved.
+    Shift,
+    /// Something could not be applied.
+    Error,
+}
+
+impl EventKind {
+    /// The word the original jurigged prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Update => "Update",
+            EventKind::Add => "Add",
+            EventKind::Delete => "Delete",
+            EventKind::Run => "Run",
+            EventKind::Shift => "Shift",
+            EventKind::Error => "Error",
+        }
+    }
+}
+
+/// One applied operation (or failure), e.g. `Update pkg.mod.Shape.area @L12`.
+#[derive(Debug)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// Dotted path of the definition (of the scope, for a statement).
+    pub path: String,
+    /// The file.
+    pub filename: PathBuf,
+    /// The first line concerned, in the file as it is now.
+    pub line: u32,
+    /// For a statement, its first line of code.
+    pub code: Option<String>,
+    /// For an error, what went wrong.
+    pub error: Option<Error>,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.error, &self.code) {
+            (Some(error), _) => write!(f, "Error {} @L{}: {error}", self.path, self.line),
+            (None, Some(code)) => write!(f, "{} {} @L{}: {code}", self.kind.as_str(), self.path, self.line),
+            (None, None) => write!(f, "{} {} @L{}", self.kind.as_str(), self.path, self.line),
+        }
+    }
+}

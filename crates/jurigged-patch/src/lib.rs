@@ -1,0 +1,26 @@
+//! Applies edits of Python source to a running interpreter, through pyo3.
+//!
+//! - [`CodeFile`]: one per watched file: the text and [`DefTree`](jurigged_deftree::DefTree)
+//!   that are live, the module they belong to, and `merge`/`refresh`/`commit`.
+//! - [`patch`]: applies an [`EditScript`](jurigged_diff::EditScript) to a
+//!   [`LiveModule`] transactionally: everything is compiled and checked first, then
+//!   the code of every function is swapped in one stretch, then new statements run.
+//! - [`registry()`](registry::registry): the live code objects of each file
+//!   (learned from namespaces and, through an audit hook, from module bodies).
+//! - [`conform`]: give new code to a function or an object with `__conform__`.
+//!
+//! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
+
+mod codefile;
+mod compile;
+mod conform;
+mod error;
+mod event;
+mod patcher;
+pub mod registry;
+
+pub use codefile::CodeFile;
+pub use conform::conform;
+pub use error::{Error, Result};
+pub use event::{Event, EventKind};
+pub use patcher::{patch, LiveModule};

@@ -1,0 +1,416 @@
+//! Applying an [`EditScript`] to a live module, transactionally.
+//!
+//! `prepare` compiles every new code object, evaluates updated definitions in a
+//! scratch namespace, checks every conform and finds the users of the old code
+//! (one heap scan). Nothing live has changed yet: any failure leaves the program as
+//! it was. `commit` then swaps every function's code in one stretch, removes
+//! deleted names, and runs new definitions and statements in file order; an
+//! exception there is reported and the rest still applies.
+
+use std::path::{Path, PathBuf};
+
+use jurigged_deftree::{DefTree, Kind, Node};
+use jurigged_diff::{Edit, EditScript};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+use crate::compile::{compile, future_flags, padded_source, wrapper_body, Part, WRAPPER};
+use crate::conform::{check_freevars, commit_swaps, find_users, nested_pairs, Swap};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::registry::{is_code, registry};
+
+/// Names a class body sets on its own that must not be copied onto the class.
+const CLASS_BODY_BOOKKEEPING: &[&str] =
+    &["__module__", "__qualname__", "__classcell__", "__firstlineno__", "__static_attributes__", "__dict__", "__weakref__"];
+
+/// The module (or bare namespace) a file's code lives in.
+pub struct LiveModule<'py> {
+    namespace: Bound<'py, PyDict>,
+    module_name: String,
+    filename: PathBuf,
+    flags: i64,
+}
+
+impl<'py> LiveModule<'py> {
+    /// A module namespace, the module's dotted name and the file it was loaded from.
+    pub fn new(namespace: Bound<'py, PyDict>, module_name: &str, filename: &Path) -> PyResult<Self> {
+        let flags = future_flags(namespace.py(), &namespace)?;
+        Ok(LiveModule { namespace, module_name: module_name.to_string(), filename: filename.to_path_buf(), flags })
+    }
+
+    /// The module's namespace.
+    pub fn namespace(&self) -> &Bound<'py, PyDict> {
+        &self.namespace
+    }
+
+    /// A node's path relative to the module (`Class.method`).
+    fn relative<'a>(&self, path: &'a str) -> &'a str {
+        if path == self.module_name {
+            return "";
+        }
+        match path.strip_prefix(&self.module_name) {
+            Some(rest) if !self.module_name.is_empty() => rest.strip_prefix('.').unwrap_or(path),
+            _ => path,
+        }
+    }
+
+    fn python_error(&self, node: &Node, error: PyErr) -> Error {
+        Error::Python { filename: self.filename.clone(), line: node.first_line(), path: node.path().to_string(), error }
+    }
+
+    fn event(&self, kind: EventKind, node: &Node) -> Event {
+        let code = (kind == EventKind::Run).then(|| {
+            let text = node.header_text().trim();
+            let first = text.lines().next().unwrap_or_default().to_string();
+            if text.contains('\n') {
+                format!("{first} ...")
+            } else {
+                first
+            }
+        });
+        let line = if kind == EventKind::Run { node.position().start.line } else { node.first_line() };
+        Event { kind, path: node.path().to_string(), filename: self.filename.clone(), line, code, error: None }
+    }
+
+    /// The namespace a definition at `parent` (a dotted path) lives in.
+    fn scope(&self, parent: &str, node: &Node) -> Result<Scope<'py>> {
+        let relative = self.relative(parent);
+        if relative.is_empty() {
+            return Ok(Scope::Module);
+        }
+        let missing = || Error::Missing {
+            filename: self.filename.clone(),
+            line: node.first_line(),
+            path: node.path().to_string(),
+            what: format!("class {parent}"),
+        };
+        let mut parts = relative.split('.');
+        let first = parts.next().unwrap_or_default();
+        let mut object = self.namespace.get_item(first)?.ok_or_else(missing)?;
+        for part in parts {
+            object = object.getattr(part).map_err(|_| missing())?;
+        }
+        let class = object.cast_into::<PyType>().map_err(|_| missing())?;
+        Ok(Scope::Class(class))
+    }
+
+    /// Runs `code` in the module, or a wrapped class body in the class; returns
+    /// the namespace it wrote to (the scratch copy, for a class).
+    fn execute(&self, code: &Bound<'py, PyAny>, scope: &Scope<'py>) -> PyResult<()> {
+        let py = self.namespace.py();
+        let exec = py.import("builtins")?.getattr("exec")?;
+        match scope {
+            Scope::Module => {
+                exec.call1((code, &self.namespace))?;
+            }
+            Scope::Class(class) => {
+                let before = class_namespace(class)?;
+                let scratch = before.copy()?;
+                exec.call1((wrapper_body(code)?, &self.namespace, &scratch))?;
+                for (key, value) in scratch.iter() {
+                    let name: String = key.extract()?;
+                    if CLASS_BODY_BOOKKEEPING.contains(&name.as_str()) {
+                        continue;
+                    }
+                    if before.get_item(&name)?.is_some_and(|old| old.is(&value)) {
+                        continue;
+                    }
+                    class.setattr(name.as_str(), &value)?;
+                    bind_class_cells(&value, class)?;
+                    if value.get_type().hasattr("__set_name__")? {
+                        value.call_method1("__set_name__", (class, name.as_str()))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a definition lives.
+enum Scope<'py> {
+    Module,
+    Class(Bound<'py, PyType>),
+}
+
+/// A copy of a class's namespace, as a dict.
+fn class_namespace<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyDict>> {
+    let namespace = PyDict::new(class.py());
+    for item in class.getattr("__dict__")?.call_method0("items")?.try_iter()? {
+        let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+        namespace.set_item(key, value)?;
+    }
+    Ok(namespace)
+}
+
+/// Functions defined in a wrapper class got a `__class__` cell for the wrapper,
+/// left empty: point it at the real class so that `super()` works.
+fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyResult<()> {
+    let mut candidates = vec![value.clone()];
+    for attribute in ["__func__", "fget", "fset", "fdel", "__wrapped__"] {
+        if let Ok(inner) = value.getattr(attribute) {
+            candidates.push(inner);
+        }
+    }
+    for function in candidates {
+        let (Ok(code), Ok(closure)) = (function.getattr("__code__"), function.getattr("__closure__")) else { continue };
+        let Ok(cells) = closure.cast::<PyTuple>() else { continue };
+        let names: Vec<String> = code.getattr("co_freevars")?.extract()?;
+        if let Some(index) = names.iter().position(|n| n == "__class__") {
+            cells.get_item(index)?.setattr("cell_contents", class)?;
+        }
+    }
+    Ok(())
+}
+
+/// One operation ready to commit.
+enum Step<'py> {
+    /// Reported only: the code swaps were gathered in the common list.
+    Swapped(Event),
+    Execute { code: Bound<'py, PyAny>, scope: Scope<'py>, node: Node, event: Event },
+    Delete { scope: Scope<'py>, name: String, event: Event },
+}
+
+/// Applies `script` (computed from the module's current tree to `new_tree`) to the
+/// live module; returns one event per operation.
+pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTree) -> Result<Vec<Event>> {
+    let py = live.namespace.py();
+    let mut swaps: Vec<Swap<'py>> = Vec::new();
+    let mut steps = Vec::new();
+    for edit in script.edits() {
+        match edit {
+            Edit::Update { old, new } => match prepare_update(live, old, new, &mut swaps) {
+                Ok(()) => steps.push(Step::Swapped(live.event(EventKind::Update, new))),
+                Err(Error::Conform { .. } | Error::Missing { .. }) => {
+                    // Not updatable in place (or never executed): run it again.
+                    let parent = parent_path(new.path());
+                    steps.push(prepare_execute(live, parent, new, EventKind::Add)?);
+                }
+                Err(other) => return Err(other),
+            },
+            Edit::Shift { node, delta } => {
+                if prepare_shift(live, node, *delta, &mut swaps)? {
+                    steps.push(Step::Swapped(live.event(EventKind::Shift, node)));
+                }
+            }
+            Edit::Add { parent, node } => steps.push(prepare_execute(live, parent, node, EventKind::Add)?),
+            Edit::Run { parent, node } => steps.push(prepare_execute(live, parent, node, EventKind::Run)?),
+            Edit::Delete { parent, node } => {
+                let redefined = new_tree.find(node.path()).next().is_some();
+                if !redefined {
+                    let scope = live.scope(parent, node)?;
+                    let event = live.event(EventKind::Delete, node);
+                    steps.push(Step::Delete { scope, name: node.name().to_string(), event });
+                }
+            }
+            _ => {}
+        }
+    }
+    let users = find_users(py, &swaps)?;
+
+    // Commit: from here on the program changes.
+    let mut events = Vec::with_capacity(steps.len());
+    for error in commit_swaps(py, &swaps, &users)? {
+        events.push(Event {
+            kind: EventKind::Error,
+            path: live.module_name.clone(),
+            filename: live.filename.clone(),
+            line: 0,
+            code: None,
+            error: Some(Error::Interpreter(error)),
+        });
+    }
+    for step in steps {
+        match step {
+            Step::Swapped(event) => events.push(event),
+            Step::Delete { scope, name, mut event } => {
+                let result = match &scope {
+                    Scope::Module => live.namespace.del_item(&name).or_else(ignore_key_error(py)),
+                    Scope::Class(class) => class.delattr(name.as_str()).or_else(ignore_attribute_error(py)),
+                };
+                registry().forget(&live.filename, live.relative(&event.path));
+                if let Err(error) = result {
+                    event.kind = EventKind::Error;
+                    event.error = Some(Error::Interpreter(error));
+                }
+                events.push(event);
+            }
+            Step::Execute { code, scope, node, mut event } => {
+                match live.execute(&code, &scope) {
+                    Ok(()) => {
+                        let prefix = match &scope {
+                            Scope::Module => String::new(),
+                            Scope::Class(_) => live.relative(parent_path(node.path())).to_string(),
+                        };
+                        learn_compiled(&code, &scope, &prefix)?;
+                    }
+                    Err(error) => {
+                        event.kind = EventKind::Error;
+                        event.error = Some(live.python_error(&node, error));
+                    }
+                }
+                events.push(event);
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn ignore_key_error(py: Python<'_>) -> impl FnOnce(PyErr) -> PyResult<()> + '_ {
+    move |error| if error.is_instance_of::<pyo3::exceptions::PyKeyError>(py) { Ok(()) } else { Err(error) }
+}
+
+fn ignore_attribute_error(py: Python<'_>) -> impl FnOnce(PyErr) -> PyResult<()> + '_ {
+    move |error| if error.is_instance_of::<pyo3::exceptions::PyAttributeError>(py) { Ok(()) } else { Err(error) }
+}
+
+/// The dotted path of the scope holding `path`.
+fn parent_path(path: &str) -> &str {
+    path.rsplit_once('.').map_or("", |(parent, _)| parent)
+}
+
+/// Records the code objects a compiled snippet defines, under `prefix`.
+fn learn_compiled(code: &Bound<'_, PyAny>, scope: &Scope<'_>, prefix: &str) -> PyResult<()> {
+    let container = match scope {
+        Scope::Module => code.clone(),
+        Scope::Class(_) => wrapper_body(code)?,
+    };
+    for constant in container.getattr("co_consts")?.try_iter()? {
+        let constant = constant?;
+        if is_code(&constant)? {
+            let name: String = constant.getattr("co_name")?.extract()?;
+            let path = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
+            registry().add_code(&constant, &path)?;
+        }
+    }
+    Ok(())
+}
+
+fn prepare_execute<'py>(live: &LiveModule<'py>, parent: &str, node: &Node, kind: EventKind) -> Result<Step<'py>> {
+    let py = live.namespace.py();
+    let scope = live.scope(parent, node)?;
+    let in_class = matches!(scope, Scope::Class(_));
+    let source = padded_source(node, Part::Whole, in_class);
+    let code = compile(py, &source, &live.filename, live.flags).map_err(|e| live.python_error(node, e))?;
+    Ok(Step::Execute { code, scope, node: node.clone(), event: live.event(kind, node) })
+}
+
+/// Compiles and evaluates the new definition without its decorators, and lines up
+/// the swaps of its code and of the closures nested in it.
+fn prepare_update<'py>(live: &LiveModule<'py>, old: &Node, new: &Node, swaps: &mut Vec<Swap<'py>>) -> Result<()> {
+    let py = live.namespace.py();
+    let relative = live.relative(old.path());
+    let old_code = match registry().find(py, &live.filename, relative, old.first_line()) {
+        Some(code) => code,
+        None => {
+            registry().learn_namespace(&live.namespace, &live.filename)?;
+            registry().find(py, &live.filename, relative, old.first_line()).ok_or_else(|| Error::Missing {
+                filename: live.filename.clone(),
+                line: new.first_line(),
+                path: new.path().to_string(),
+                what: "its code".to_string(),
+            })?
+        }
+    };
+    let scope = live.scope(parent_path(new.path()), new)?;
+    let in_class = matches!(scope, Scope::Class(_));
+    let source = padded_source(new, Part::WithoutDecorators, in_class);
+    let code = compile(py, &source, &live.filename, live.flags).map_err(|e| live.python_error(new, e))?;
+    let exec = py.import("builtins")?.getattr("exec")?;
+    let scratch = match &scope {
+        Scope::Module => {
+            let scratch = PyDict::new(py);
+            exec.call1((&code, &live.namespace, &scratch)).map_err(|e| live.python_error(new, e))?;
+            scratch
+        }
+        Scope::Class(class) => {
+            // Defaults and annotations see the class's names, as in its body.
+            let scratch = class_namespace(class)?;
+            exec.call1((wrapper_body(&code)?, &live.namespace, &scratch)).map_err(|e| live.python_error(new, e))?;
+            scratch
+        }
+    };
+    let evaluated = scratch.get_item(new.name())?.ok_or_else(|| {
+        live.python_error(new, pyo3::exceptions::PyRuntimeError::new_err("the definition did not bind its name"))
+    })?;
+    let mut new_code = evaluated.getattr("__code__")?;
+    if in_class {
+        let qualname = match old_code.getattr("co_qualname") {
+            Ok(name) => Some(name.extract::<String>()?),
+            Err(_) => None,
+        };
+        if let Some(qualname) = qualname {
+            let real_prefix = qualname.strip_suffix(new.name()).unwrap_or_default().trim_end_matches('.').to_string();
+            new_code = requalify(&new_code, &real_prefix)?;
+        }
+    }
+    check_freevars(&old_code, &new_code, new.path())?;
+    nested_pairs(&old_code, &new_code, swaps)?;
+    swaps.push(Swap { old: old_code, new: new_code, evaluated: Some(evaluated) });
+    Ok(())
+}
+
+/// Gives code compiled inside the wrapper class the qualified names it has in the
+/// real class (Python 3.11+ keeps them in the code object).
+fn requalify<'py>(code: &Bound<'py, PyAny>, real_prefix: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = code.py();
+    let mut constants = Vec::new();
+    for constant in code.getattr("co_consts")?.try_iter()? {
+        let constant = constant?;
+        constants.push(if is_code(&constant)? { requalify(&constant, real_prefix)? } else { constant });
+    }
+    let qualname: String = code.getattr("co_qualname")?.extract()?;
+    let qualname = match qualname.strip_prefix(WRAPPER) {
+        Some(rest) => format!("{real_prefix}{rest}"),
+        None => qualname,
+    };
+    let changes = PyDict::new(py);
+    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
+    changes.set_item("co_qualname", qualname)?;
+    code.call_method("replace", (), Some(&changes))
+}
+
+/// A code object (and the code nested in it) moved by `delta` lines.
+fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
+    let py = code.py();
+    let mut constants = Vec::new();
+    for constant in code.getattr("co_consts")?.try_iter()? {
+        let constant = constant?;
+        constants.push(if is_code(&constant)? { shifted(&constant, delta)? } else { constant });
+    }
+    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+    let changes = PyDict::new(py);
+    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
+    changes.set_item("co_firstlineno", (first_line + delta).max(1))?;
+    code.call_method("replace", (), Some(&changes))
+}
+
+/// Lines up the swaps that move a function's (or a line's) code; false when no
+/// live code was found for it.
+fn prepare_shift<'py>(live: &LiveModule<'py>, node: &Node, delta: i64, swaps: &mut Vec<Swap<'py>>) -> Result<bool> {
+    let py = live.namespace.py();
+    let old_first = (node.first_line() as i64 - delta).max(1) as u32;
+    let codes: Vec<(String, Bound<'py, PyAny>)> = match node.kind() {
+        Kind::Line => {
+            let position = node.position().shifted(-delta);
+            let mut outermost: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
+            for (path, code) in registry().in_lines(py, &live.filename, position.start.line..=position.end.line) {
+                if !outermost.iter().any(|(outer, _)| path.starts_with(&format!("{outer}."))) {
+                    outermost.push((path, code));
+                }
+            }
+            outermost
+        }
+        _ => {
+            let relative = live.relative(node.path()).to_string();
+            registry().find(py, &live.filename, &relative, old_first).map(|code| (relative, code)).into_iter().collect()
+        }
+    };
+    for (_, old_code) in &codes {
+        let new_code = shifted(old_code, delta)?;
+        nested_pairs(old_code, &new_code, swaps)?;
+        swaps.push(Swap { old: old_code.clone(), new: new_code, evaluated: None });
+    }
+    Ok(!codes.is_empty())
+}

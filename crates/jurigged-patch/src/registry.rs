@@ -1,0 +1,298 @@
+//! The code registry ("codefind"): the live code objects of each file, by dotted
+//! path (relative to the module) and first line.
+//!
+//! It learns code two ways: from what is alive in a module's namespace
+//! (functions, methods, properties, wrappers), and from each module body as it is
+//! executed (an audit hook on `exec`), which also finds functions that nothing in
+//! the namespace leads to, such as those hidden by a decorator.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+/// One live code object.
+#[derive(Debug)]
+pub struct CodeEntry {
+    /// Dotted path inside the module (`Class.method`, `outer.inner`).
+    pub path: String,
+    /// `co_firstlineno`.
+    pub first_line: u32,
+    /// The code object.
+    pub code: Py<PyAny>,
+}
+
+/// The code objects of every file the registry knows.
+#[derive(Default)]
+pub struct CodeRegistry {
+    files: Mutex<HashMap<PathBuf, Vec<CodeEntry>>>,
+    /// Module bodies under these directories (or these files) are learned as they
+    /// are executed.
+    learn_under: Mutex<Vec<PathBuf>>,
+    heap_scans: AtomicUsize,
+}
+
+/// The process-wide registry.
+pub fn registry() -> &'static CodeRegistry {
+    static REGISTRY: OnceLock<CodeRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(CodeRegistry::default)
+}
+
+impl CodeRegistry {
+    fn files(&self) -> MutexGuard<'_, HashMap<PathBuf, Vec<CodeEntry>>> {
+        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How many times the heap was scanned for the users of code objects.
+    pub fn heap_scans(&self) -> usize {
+        self.heap_scans.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_heap_scan(&self) {
+        self.heap_scans.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Learns the module bodies executed from now on from files under `path`.
+    pub fn learn_under(&self, path: impl Into<PathBuf>) {
+        let path = path.into();
+        let mut dirs = self.learn_under.lock().unwrap_or_else(|p| p.into_inner());
+        if !dirs.contains(&path) {
+            dirs.push(path);
+        }
+    }
+
+    fn should_learn(&self, filename: &Path) -> bool {
+        let dirs = self.learn_under.lock().unwrap_or_else(|p| p.into_inner());
+        dirs.iter().any(|dir| filename.starts_with(dir))
+    }
+
+    /// The code object at `path` whose first line is `first_line`; failing that,
+    /// the only one at `path`.
+    pub fn find<'py>(&self, py: Python<'py>, filename: &Path, path: &str, first_line: u32) -> Option<Bound<'py, PyAny>> {
+        let files = self.files();
+        let entries = files.get(filename)?;
+        let mut at_path = entries.iter().filter(|e| e.path == path);
+        if let Some(exact) = at_path.clone().find(|e| e.first_line == first_line) {
+            return Some(exact.code.bind(py).clone());
+        }
+        match (at_path.next(), at_path.next()) {
+            (Some(only), None) => Some(only.code.bind(py).clone()),
+            _ => None,
+        }
+    }
+
+    /// Every code object of `filename` whose first line is in `lines`, with its
+    /// path, outermost first.
+    pub fn in_lines<'py>(&self, py: Python<'py>, filename: &Path, lines: std::ops::RangeInclusive<u32>) -> Vec<(String, Bound<'py, PyAny>)> {
+        let files = self.files();
+        let Some(entries) = files.get(filename) else { return Vec::new() };
+        let mut found: Vec<(String, Bound<'py, PyAny>)> = entries
+            .iter()
+            .filter(|e| lines.contains(&e.first_line))
+            .map(|e| (e.path.clone(), e.code.bind(py).clone()))
+            .collect();
+        found.sort_by_key(|(path, _)| path.matches('.').count());
+        found
+    }
+
+    /// Whether anything is known about `filename`.
+    pub fn knows(&self, filename: &Path) -> bool {
+        self.files().get(filename).is_some_and(|e| !e.is_empty())
+    }
+
+    /// Records `code` (and the code nested in it) as living at `path`.
+    pub fn add_code(&self, code: &Bound<'_, PyAny>, path: &str) -> PyResult<()> {
+        let mut found = Vec::new();
+        collect_code_tree(code, path, &mut found)?;
+        let filename = PathBuf::from(code.getattr("co_filename")?.extract::<String>()?);
+        let mut files = self.files();
+        let entries = files.entry(filename).or_default();
+        for entry in found {
+            entries.retain(|e| !(e.path == entry.path && e.first_line == entry.first_line));
+            entries.push(entry);
+        }
+        Ok(())
+    }
+
+    /// Records the code of a module body: everything nested in it, with paths
+    /// relative to the module.
+    pub fn add_module_code(&self, code: &Bound<'_, PyAny>) -> PyResult<()> {
+        for constant in code.getattr("co_consts")?.try_iter()? {
+            let constant = constant?;
+            if is_code(&constant)? {
+                let name: String = constant.getattr("co_name")?.extract()?;
+                self.add_code(&constant, &name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces `old` by `new` wherever it is recorded, under a new first line.
+    pub(crate) fn replace(&self, old: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()> {
+        let first_line: u32 = new.getattr("co_firstlineno")?.extract()?;
+        let mut files = self.files();
+        for entries in files.values_mut() {
+            for entry in entries.iter_mut().filter(|e| e.code.bind(old.py()).is(old)) {
+                entry.code = new.clone().unbind();
+                entry.first_line = first_line;
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets what is recorded at `path` or below it.
+    pub(crate) fn forget(&self, filename: &Path, path: &str) {
+        if let Some(entries) = self.files().get_mut(filename) {
+            entries.retain(|e| !(e.path == path || e.path.starts_with(&format!("{path}."))));
+        }
+    }
+
+    /// Learns the code of everything alive in a module's namespace that was defined
+    /// in `filename`.
+    pub fn learn_namespace(&self, namespace: &Bound<'_, PyDict>, filename: &Path) -> PyResult<()> {
+        let mut seen = Vec::new();
+        let mut functions = Vec::new();
+        for value in namespace.values() {
+            collect_functions(&value, filename, 0, &mut seen, &mut functions)?;
+        }
+        for function in functions {
+            let code = function.getattr("__code__")?;
+            // The code's own qualified name is exact; before 3.11 only the
+            // function's (which a decorator may have copied) is there.
+            let qualname: String = match code.getattr("co_qualname") {
+                Ok(name) => name.extract()?,
+                Err(_) => function.getattr("__qualname__")?.extract()?,
+            };
+            self.add_code(&code, &qualname.replace(".<locals>", ""))?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn is_code(object: &Bound<'_, PyAny>) -> PyResult<bool> {
+    object.hasattr("co_code")
+}
+
+/// Collects `code` and its nested code objects with their paths.
+fn collect_code_tree(code: &Bound<'_, PyAny>, path: &str, out: &mut Vec<CodeEntry>) -> PyResult<()> {
+    out.push(CodeEntry {
+        path: path.to_string(),
+        first_line: code.getattr("co_firstlineno")?.extract()?,
+        code: code.clone().unbind(),
+    });
+    for constant in code.getattr("co_consts")?.try_iter()? {
+        let constant = constant?;
+        if is_code(&constant)? {
+            let name: String = constant.getattr("co_name")?.extract()?;
+            collect_code_tree(&constant, &format!("{path}.{name}"), out)?;
+        }
+    }
+    Ok(())
+}
+
+const MAX_UNWRAP_DEPTH: usize = 8;
+
+/// What an object may hide a function behind: decorators' wrappers, methods,
+/// properties, partials, closures.
+fn inner_objects<'py>(object: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let mut inner = Vec::new();
+    for attribute in ["__wrapped__", "__func__", "fget", "fset", "fdel", "func"] {
+        if let Ok(value) = object.getattr(attribute) {
+            if !value.is_none() {
+                inner.push(value);
+            }
+        }
+    }
+    if let Ok(closure) = object.getattr("__closure__") {
+        if let Ok(cells) = closure.cast::<PyTuple>() {
+            for cell in cells.iter() {
+                if let Ok(contents) = cell.getattr("cell_contents") {
+                    inner.push(contents);
+                }
+            }
+        }
+    }
+    Ok(inner)
+}
+
+fn already_seen(object: &Bound<'_, PyAny>, seen: &mut Vec<usize>) -> bool {
+    let id = object.as_ptr() as usize;
+    if seen.contains(&id) {
+        return true;
+    }
+    seen.push(id);
+    false
+}
+
+fn is_function(object: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(object.hasattr("__code__")? && object.getattr("__code__").and_then(|c| is_code(&c)).unwrap_or(false))
+}
+
+fn defined_in(code: &Bound<'_, PyAny>, filename: &Path) -> PyResult<bool> {
+    Ok(Path::new(&code.getattr("co_filename")?.extract::<String>()?) == filename)
+}
+
+/// Functions reachable from `object` whose code was compiled from `filename`.
+fn collect_functions<'py>(object: &Bound<'py, PyAny>, filename: &Path, depth: usize, seen: &mut Vec<usize>, out: &mut Vec<Bound<'py, PyAny>>) -> PyResult<()> {
+    if depth > MAX_UNWRAP_DEPTH || already_seen(object, seen) {
+        return Ok(());
+    }
+    if let Ok(class) = object.cast::<PyType>() {
+        // A class defined in this file: its methods and nested classes.
+        let Ok(namespace) = class.getattr("__dict__") else { return Ok(()) };
+        let module_file = class
+            .getattr("__module__")
+            .ok()
+            .and_then(|m| object.py().import("sys").ok()?.getattr("modules").ok()?.get_item(m).ok())
+            .and_then(|m| m.getattr("__file__").ok())
+            .and_then(|f| f.extract::<String>().ok());
+        if module_file.as_deref().map(Path::new) != Some(filename) {
+            return Ok(());
+        }
+        for value in namespace.call_method0("values")?.try_iter()? {
+            collect_functions(&value?, filename, depth + 1, seen, out)?;
+        }
+        return Ok(());
+    }
+    if is_function(object)? && defined_in(&object.getattr("__code__")?, filename)? {
+        out.push(object.clone());
+    }
+    for inner in inner_objects(object)? {
+        collect_functions(&inner, filename, depth + 1, seen, out)?;
+    }
+    Ok(())
+}
+
+/// `sys.addaudithook` callback: learns module bodies as they are executed.
+#[pyfunction]
+#[pyo3(name = "_jurigged_audit_hook")]
+fn audit_hook(event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+    if event != "exec" {
+        return Ok(());
+    }
+    let Ok(code) = args.get_item(0) else { return Ok(()) };
+    if !is_code(&code)? {
+        return Ok(());
+    }
+    let filename: String = code.getattr("co_filename")?.extract()?;
+    let registry = registry();
+    if registry.should_learn(Path::new(&filename)) {
+        registry.add_module_code(&code)?;
+    }
+    Ok(())
+}
+
+/// Installs the audit hook once per process (audit hooks cannot be removed).
+pub fn install_audit_hook(py: Python<'_>) -> PyResult<()> {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    let hook = wrap_pyfunction!(audit_hook, py)?;
+    py.import("sys")?.call_method1("addaudithook", (hook,))?;
+    let _ = INSTALLED.set(());
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! `jurigged.CodeFile`: a watched file and the module it feeds.
+
+use std::path::PathBuf;
+
+use jurigged_diff::{Deletions, Order};
+use jurigged_patch::CodeFile;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::errors::to_py_err;
+use crate::event::Event;
+
+/// A source file, its live text and the module it feeds.
+///
+/// `CodeFile(filename, module_name, source=None)` reads the file (or takes `source`
+/// as its live text) and, when `module_name` is imported from that file, applies
+/// every change to that module.
+#[pyclass(module = "jurigged", name = "CodeFile")]
+pub struct PyCodeFile {
+    inner: CodeFile,
+}
+
+fn events(py: Python<'_>, result: jurigged_patch::Result<Vec<jurigged_patch::Event>>) -> PyResult<Vec<Event>> {
+    match result {
+        Ok(events) => Ok(events.into_iter().map(|e| Event::from_rust(py, e)).collect()),
+        Err(error) => Err(to_py_err(py, error)),
+    }
+}
+
+fn namespace_of<'py>(object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    if let Ok(namespace) = object.cast::<PyDict>() {
+        return Ok(namespace.clone());
+    }
+    let namespace = object.getattr("__dict__").map_err(|_| PyTypeError::new_err("expected a module or a dict"))?;
+    namespace.cast_into::<PyDict>().map_err(|_| PyTypeError::new_err("expected a module or a dict").into())
+}
+
+fn deletions(allow: &Bound<'_, PyAny>) -> PyResult<Deletions> {
+    if let Ok(flag) = allow.extract::<bool>() {
+        return Ok(if flag { Deletions::All } else { Deletions::None });
+    }
+    let paths: Vec<String> = allow
+        .extract()
+        .map_err(|_| PyTypeError::new_err("allow_deletions must be True, False or a list of dotted paths"))?;
+    Ok(Deletions::Only(paths))
+}
+
+#[pymethods]
+impl PyCodeFile {
+    #[new]
+    #[pyo3(signature = (filename, module_name, source = None))]
+    fn new(py: Python<'_>, filename: PathBuf, module_name: &str, source: Option<&str>) -> PyResult<Self> {
+        let filename = std::path::absolute(&filename).unwrap_or(filename);
+        let mut inner = CodeFile::new(filename, module_name, source).map_err(|e| to_py_err(py, e))?;
+        // Associate the module if it was loaded from this very file.
+        if let Some(module) = py.import("sys")?.getattr("modules")?.get_item(module_name).ok() {
+            let file = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok());
+            let same = file.and_then(|f| std::fs::canonicalize(f).ok()) == std::fs::canonicalize(inner.filename()).ok();
+            if same {
+                inner.associate(namespace_of(&module)?.unbind());
+            }
+        }
+        Ok(PyCodeFile { inner })
+    }
+
+    /// The file's path.
+    #[getter]
+    fn filename(&self) -> PathBuf {
+        self.inner.filename().to_path_buf()
+    }
+
+    /// The dotted name of its module.
+    #[getter]
+    fn module_name(&self) -> String {
+        self.inner.module_name().to_string()
+    }
+
+    /// The live text.
+    #[getter]
+    fn text(&self) -> String {
+        self.inner.text()
+    }
+
+    /// The namespace changes are applied to, or None.
+    #[getter]
+    fn namespace<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+        self.inner.namespace(py)
+    }
+
+    /// Applies changes to this module (or dict namespace) from now on.
+    fn associate(&mut self, target: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.associate(namespace_of(target)?.unbind());
+        Ok(())
+    }
+
+    /// Merges `other` into the live code and returns the events.
+    ///
+    /// order="new" takes `other` as the whole new file (a save); order="original"
+    /// merges the definitions `other` mentions into this file, keeping its order.
+    /// allow_deletions: True, False, or the dotted paths that may be deleted.
+    #[pyo3(signature = (other, order = "original", allow_deletions = None))]
+    fn merge(
+        &mut self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        order: &str,
+        allow_deletions: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Event>> {
+        let order = match order {
+            "new" => Order::New,
+            "original" => Order::Original,
+            other => return Err(PyValueError::new_err(format!("order must be 'new' or 'original', not {other:?}"))),
+        };
+        let deletions = match allow_deletions {
+            Some(allow) => deletions(allow)?,
+            None => Deletions::All,
+        };
+        let other_tree = match other.cast::<PyCodeFile>() {
+            Ok(file) => file.try_borrow()?.inner.tree().clone(),
+            Err(_) => {
+                let text: String = other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?;
+                self.inner.parse(&text).map_err(|e| to_py_err(py, e.into()))?
+            }
+        };
+        events(py, self.inner.merge(py, &other_tree, order, deletions))
+    }
+
+    /// Takes `text` as the new content of the file, as a save would.
+    fn update(&mut self, py: Python<'_>, text: &str) -> PyResult<Vec<Event>> {
+        events(py, self.inner.update_text(py, text))
+    }
+
+    /// Re-reads the file and applies what changed.
+    fn refresh(&mut self, py: Python<'_>) -> PyResult<Vec<Event>> {
+        events(py, self.inner.refresh(py))
+    }
+
+    /// Writes the live text to the file, atomically; raises StaleException when
+    /// the file changed on disk since it was read.
+    fn commit(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.inner.commit().map_err(|e| to_py_err(py, e))
+    }
+
+    /// Whether the file on disk changed since it was last read or written.
+    fn stale(&self) -> bool {
+        self.inner.stale()
+    }
+
+    /// Dotted paths of the classes and functions the live text defines.
+    fn definitions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.inner.tree().definitions().map(|d| d.path().to_string()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<jurigged.CodeFile {} ({})>", self.inner.filename().display(), self.inner.module_name())
+    }
+}

@@ -1,0 +1,43 @@
+//! Python exceptions for the errors of the Rust crates.
+
+use pyo3::exceptions::{PyException, PyOSError, PySyntaxError};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(jurigged, PatchError, PyException, "A change could not be applied to the running program.");
+pyo3::create_exception!(
+    jurigged,
+    ConformException,
+    PatchError,
+    "A function's new code cannot replace its old code in place (its free variables differ)."
+);
+pyo3::create_exception!(
+    jurigged,
+    StaleException,
+    PatchError,
+    "The file changed on disk since it was read: writing it would lose those edits."
+);
+
+/// Converts an error of the patch crate into the Python exception users expect.
+pub fn to_py_err(py: Python<'_>, error: jurigged_patch::Error) -> PyErr {
+    use jurigged_deftree::Error as ParseError;
+    use jurigged_patch::Error;
+    let message = error.to_string();
+    match error {
+        Error::Conform { .. } => ConformException::new_err(message),
+        Error::Stale { .. } => StaleException::new_err(message),
+        Error::Missing { .. } => PatchError::new_err(message),
+        Error::Python { error, .. } | Error::Interpreter(error) => error,
+        Error::Io { filename, error } => PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.display().to_string())),
+        Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
+            let text = std::fs::read_to_string(&filename)
+                .ok()
+                .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize).map(str::to_string));
+            PySyntaxError::new_err((detail, (filename.display().to_string(), line, column + 1, text)))
+        }
+        Error::Parse(other) => {
+            let _ = py;
+            PySyntaxError::new_err(other.to_string())
+        }
+        other => PatchError::new_err(other.to_string()),
+    }
+}
