@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod fuzz;
+mod python;
 mod roundtrip;
 mod test;
 mod util;
@@ -15,6 +16,8 @@ commands:
   demo                     show what jurigged sees when examples/shapes.py is edited
   test [--quick]           everything CI runs: fmt, clippy, layering, tests, stdlib
                            round trip, fuzz smoke runs
+  pytest [--all] [ARGS]    build and install the wheel, run pytest on tests/python
+                           (--all: under every test interpreter)
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   fuzz TARGET [--secs N]   run one fuzz target (deftree_roundtrip, diff_apply)
   bench [deftree]          speed figures
@@ -32,6 +35,7 @@ fn main() {
         "bench" => bench::run(rest),
         "test" => test::run(rest),
         "demo" => demo::run(rest),
+        "pytest" => python::pytest(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -2,16 +2,18 @@
 
 use std::process::Command;
 
+use crate::python;
 use crate::util::{self, Failure};
 
 const HELP: &str = "usage: cargo xtask test [--quick]
 
 Runs, in order: cargo fmt --check, clippy (warnings denied), the layering check
-(the pure-Rust crates do not depend on pyo3), cargo test --workspace, the
+(the pure-Rust crates do not depend on pyo3), cargo test --workspace, pytest
+on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), the
 round trip over the standard library of every CPython 3.9+ that pyenv has (or
 python3's), and a short run of each fuzz target.
 
-  --quick   stop after cargo test";
+  --quick   stop after pytest";
 
 /// Crates that must build and run with no Python (DESIGN.md, invariants).
 const PURE_RUST_CRATES: &[&str] = &["jurigged-deftree", "jurigged-diff"];
@@ -33,6 +35,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     util::run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     check_layering()?;
     util::run("cargo", &["test", "--workspace"])?;
+    python::test_all()?;
     if quick {
         return Ok(());
     }

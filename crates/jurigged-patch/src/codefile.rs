@@ -111,7 +111,8 @@ impl CodeFile {
 
     /// Re-reads the file and applies what changed.
     pub fn refresh(&mut self, py: Python<'_>) -> Result<Vec<Event>> {
-        let bytes = std::fs::read(&self.filename).map_err(|error| Error::Io { filename: self.filename.clone(), error })?;
+        let bytes =
+            std::fs::read(&self.filename).map_err(|error| Error::Io { filename: self.filename.clone(), error })?;
         let new = Parser::new().module(&self.module_name).filename(&self.filename).parse_bytes(&bytes)?;
         let events = if new.reconstruct() == self.text() {
             Vec::new()

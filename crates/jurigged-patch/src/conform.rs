@@ -39,14 +39,19 @@ pub(crate) fn check_freevars(old: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>, pat
     let mut reason = format!("its free variables changed from ({}) to ({})", before.join(", "), after.join(", "));
     let class_cell = "__class__".to_string();
     if before.contains(&class_cell) != after.contains(&class_cell) {
-        reason.push_str("; super() and __class__ need the __class__ cell, which only a method defined in its class has");
+        reason
+            .push_str("; super() and __class__ need the __class__ cell, which only a method defined in its class has");
     }
     Err(Error::Conform { path: path.to_string(), reason })
 }
 
 /// Pairs the code objects nested in `old` with those in `new` (the k-th `inner`
 /// with the k-th `inner`), skipping pairs whose free variables differ.
-pub(crate) fn nested_pairs<'py>(old: &Bound<'py, PyAny>, new: &Bound<'py, PyAny>, out: &mut Vec<Swap<'py>>) -> PyResult<()> {
+pub(crate) fn nested_pairs<'py>(
+    old: &Bound<'py, PyAny>,
+    new: &Bound<'py, PyAny>,
+    out: &mut Vec<Swap<'py>>,
+) -> PyResult<()> {
     let nested = |code: &Bound<'py, PyAny>| -> PyResult<Vec<Bound<'py, PyAny>>> {
         let mut found = Vec::new();
         for constant in code.getattr("co_consts")?.try_iter()? {
@@ -155,7 +160,8 @@ pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> Result<()> 
         target.call_method1("__conform__", (new,))?;
         return Ok(());
     }
-    let (new_code, evaluated) = if is_code(new)? { (new.clone(), None) } else { (new.getattr("__code__")?, Some(new.clone())) };
+    let (new_code, evaluated) =
+        if is_code(new)? { (new.clone(), None) } else { (new.getattr("__code__")?, Some(new.clone())) };
     let old_code = target.getattr("__code__")?;
     let path: String = target.getattr("__qualname__")?.extract()?;
     check_freevars(&old_code, &new_code, &path)?;

@@ -21,8 +21,15 @@ use crate::event::{Event, EventKind};
 use crate::registry::{is_code, registry};
 
 /// Names a class body sets on its own that must not be copied onto the class.
-const CLASS_BODY_BOOKKEEPING: &[&str] =
-    &["__module__", "__qualname__", "__classcell__", "__firstlineno__", "__static_attributes__", "__dict__", "__weakref__"];
+const CLASS_BODY_BOOKKEEPING: &[&str] = &[
+    "__module__",
+    "__qualname__",
+    "__classcell__",
+    "__firstlineno__",
+    "__static_attributes__",
+    "__dict__",
+    "__weakref__",
+];
 
 /// The module (or bare namespace) a file's code lives in.
 pub struct LiveModule<'py> {
@@ -168,8 +175,17 @@ fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyRe
 enum Step<'py> {
     /// Reported only: the code swaps were gathered in the common list.
     Swapped(Event),
-    Execute { code: Bound<'py, PyAny>, scope: Scope<'py>, node: Node, event: Event },
-    Delete { scope: Scope<'py>, name: String, event: Event },
+    Execute {
+        code: Bound<'py, PyAny>,
+        scope: Scope<'py>,
+        node: Node,
+        event: Event,
+    },
+    Delete {
+        scope: Scope<'py>,
+        name: String,
+        event: Event,
+    },
 }
 
 /// Applies `script` (computed from the module's current tree to `new_tree`) to the

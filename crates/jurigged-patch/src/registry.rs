@@ -71,7 +71,13 @@ impl CodeRegistry {
 
     /// The code object at `path` whose first line is `first_line`; failing that,
     /// the only one at `path`.
-    pub fn find<'py>(&self, py: Python<'py>, filename: &Path, path: &str, first_line: u32) -> Option<Bound<'py, PyAny>> {
+    pub fn find<'py>(
+        &self,
+        py: Python<'py>,
+        filename: &Path,
+        path: &str,
+        first_line: u32,
+    ) -> Option<Bound<'py, PyAny>> {
         let files = self.files();
         let entries = files.get(filename)?;
         let mut at_path = entries.iter().filter(|e| e.path == path);
@@ -86,7 +92,12 @@ impl CodeRegistry {
 
     /// Every code object of `filename` whose first line is in `lines`, with its
     /// path, outermost first.
-    pub fn in_lines<'py>(&self, py: Python<'py>, filename: &Path, lines: std::ops::RangeInclusive<u32>) -> Vec<(String, Bound<'py, PyAny>)> {
+    pub fn in_lines<'py>(
+        &self,
+        py: Python<'py>,
+        filename: &Path,
+        lines: std::ops::RangeInclusive<u32>,
+    ) -> Vec<(String, Bound<'py, PyAny>)> {
         let files = self.files();
         let Some(entries) = files.get(filename) else { return Vec::new() };
         let mut found: Vec<(String, Bound<'py, PyAny>)> = entries
@@ -236,7 +247,13 @@ fn defined_in(code: &Bound<'_, PyAny>, filename: &Path) -> PyResult<bool> {
 }
 
 /// Functions reachable from `object` whose code was compiled from `filename`.
-fn collect_functions<'py>(object: &Bound<'py, PyAny>, filename: &Path, depth: usize, seen: &mut Vec<usize>, out: &mut Vec<Bound<'py, PyAny>>) -> PyResult<()> {
+fn collect_functions<'py>(
+    object: &Bound<'py, PyAny>,
+    filename: &Path,
+    depth: usize,
+    seen: &mut Vec<usize>,
+    out: &mut Vec<Bound<'py, PyAny>>,
+) -> PyResult<()> {
     if depth > MAX_UNWRAP_DEPTH || already_seen(object, seen) {
         return Ok(());
     }

@@ -119,7 +119,8 @@ impl PyCodeFile {
         let other_tree = match other.cast::<PyCodeFile>() {
             Ok(file) => file.try_borrow()?.inner.tree().clone(),
             Err(_) => {
-                let text: String = other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?;
+                let text: String =
+                    other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?;
                 self.inner.parse(&text).map_err(|e| to_py_err(py, e.into()))?
             }
         };

@@ -27,7 +27,9 @@ pub fn to_py_err(py: Python<'_>, error: jurigged_patch::Error) -> PyErr {
         Error::Stale { .. } => StaleException::new_err(message),
         Error::Missing { .. } => PatchError::new_err(message),
         Error::Python { error, .. } | Error::Interpreter(error) => error,
-        Error::Io { filename, error } => PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.display().to_string())),
+        Error::Io { filename, error } => {
+            PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.display().to_string()))
+        }
         Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
             let text = std::fs::read_to_string(&filename)
                 .ok()

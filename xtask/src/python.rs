@@ -1,0 +1,130 @@
+//! The Python side of the tests: project virtual environments, the wheel, pytest.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{self, Failure};
+
+/// Interpreters the wheel is tested on: the default `python3`, then 3.9 and 3.13
+/// from pyenv when present. Each gets its own virtual environment in the project.
+pub fn interpreters() -> Vec<(String, PathBuf)> {
+    let mut found = vec![("python3".to_string(), util::root().join(".venv"))];
+    for version in ["3.9", "3.13"] {
+        if let Some(python) = pyenv_python(version) {
+            found.push((python, util::root().join(format!(".venv-{version}"))));
+        }
+    }
+    found
+}
+
+/// The newest installed pyenv interpreter of `version` (e.g. "3.13"), if any.
+fn pyenv_python(version: &str) -> Option<String> {
+    let output = Command::new("pyenv").args(["versions", "--bare"]).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let full =
+        text.lines().map(str::trim).filter(|v| v.strip_prefix(version).is_some_and(|r| r.starts_with('.'))).last()?;
+    let prefix = Command::new("pyenv").args(["prefix", full]).output().ok()?;
+    let python = format!("{}/bin/python3", String::from_utf8_lossy(&prefix.stdout).trim());
+    Path::new(&python).is_file().then_some(python)
+}
+
+/// Creates `venv` with `python` if it does not exist, with pytest and maturin in it.
+pub fn ensure_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
+    let venv_python = venv.join("bin/python");
+    if !venv_python.is_file() {
+        util::run(python, &["-m", "venv", &venv.to_string_lossy()])?;
+    }
+    let has = |module: &str| {
+        Command::new(&venv_python).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
+    };
+    if !has("pytest") || !has("maturin") {
+        let python = venv_python.to_string_lossy();
+        util::run(
+            &python,
+            &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pytest", "maturin>=1.5,<2"],
+        )?;
+    }
+    Ok(venv_python)
+}
+
+/// Builds the abi3 wheel with the main venv's maturin; returns its path.
+pub fn build_wheel(venv_python: &Path, release: bool) -> Result<PathBuf, Failure> {
+    let out = util::root().join("target/wheels");
+    let _ = std::fs::remove_dir_all(&out);
+    let maturin = venv_python.with_file_name("maturin");
+    let manifest = util::root().join("crates/jurigged-py/Cargo.toml");
+    let mut args =
+        vec!["build", "--quiet", "-m", manifest.to_str().unwrap_or_default(), "-o", out.to_str().unwrap_or_default()];
+    if release {
+        args.push("--release");
+    }
+    util::run(&maturin.to_string_lossy(), &args)?;
+    let wheel = std::fs::read_dir(&out)
+        .map_err(|e| format!("{}: {e}", out.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .ok_or("maturin built no wheel")?;
+    Ok(wheel)
+}
+
+/// Installs `wheel` into the venv of `venv_python`.
+pub fn install_wheel(venv_python: &Path, wheel: &Path) -> Result<(), Failure> {
+    util::run(
+        &venv_python.to_string_lossy(),
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--force-reinstall",
+            "--no-deps",
+            &wheel.to_string_lossy(),
+        ],
+    )
+}
+
+/// Builds the wheel, installs it in every test interpreter's venv and runs pytest
+/// on `tests/python` in each.
+pub fn test_all() -> Result<(), Failure> {
+    let interpreters = interpreters();
+    let (main_python, main_venv) = &interpreters[0];
+    let main = ensure_venv(main_python, main_venv)?;
+    let wheel = build_wheel(&main, false)?;
+    for (python, venv) in &interpreters {
+        let venv_python = ensure_venv(python, venv)?;
+        install_wheel(&venv_python, &wheel)?;
+        let tests = util::root().join("tests/python");
+        util::run(
+            &venv_python.to_string_lossy(),
+            &["-m", "pytest", "-q", "-p", "no:cacheprovider", &tests.to_string_lossy()],
+        )?;
+    }
+    Ok(())
+}
+
+/// `cargo xtask pytest [--all] [PYTEST ARGS...]`: builds and installs the wheel,
+/// then runs pytest (on tests/python by default) in the main venv, or in every
+/// test interpreter's with `--all`.
+pub fn pytest(args: &[String]) -> Result<(), Failure> {
+    let all = args.first().is_some_and(|a| a == "--all");
+    let rest: Vec<&str> = args.iter().skip(all as usize).map(String::as_str).collect();
+    let interpreters = interpreters();
+    let (main_python, main_venv) = &interpreters[0];
+    let main = ensure_venv(main_python, main_venv)?;
+    let wheel = build_wheel(&main, false)?;
+    let selected = if all { &interpreters[..] } else { &interpreters[..1] };
+    for (python, venv) in selected {
+        let venv_python = ensure_venv(python, venv)?;
+        install_wheel(&venv_python, &wheel)?;
+        let tests = util::root().join("tests/python").to_string_lossy().into_owned();
+        let mut command = vec!["-m", "pytest", "-p", "no:cacheprovider"];
+        if rest.iter().all(|a| a.starts_with('-')) {
+            command.push(&tests);
+        }
+        command.extend(rest.iter().copied());
+        util::run(&venv_python.to_string_lossy(), &command)?;
+    }
+    Ok(())
+}
