@@ -16,7 +16,7 @@ python3's), and a short run of each fuzz target.
   --quick   stop after pytest";
 
 /// Crates that must build and run with no Python (DESIGN.md, invariants).
-const PURE_RUST_CRATES: &[&str] = &["jurigged-deftree", "jurigged-diff"];
+const PURE_RUST_CRATES: &[&str] = &["jurigged-watch", "jurigged-deftree", "jurigged-diff"];
 
 /// Seconds each fuzz target runs for in CI.
 const FUZZ_SMOKE_SECS: &str = "20";
