@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jurigged_deftree::{DefTree, Parser};
-use jurigged_diff::{apply, diff, merge, Deletions, Order};
+use jurigged_diff::{apply, diff, merge, Deletions, EditScript, Order};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -89,15 +89,26 @@ impl CodeFile {
         };
         // Live positions are those of the merged file, which a new-order diff gives.
         let script = diff(&self.tree, &result);
+        self.apply(py, result, &script)
+    }
+
+    /// Makes `new` the live tree, applying `script` to the module. The script
+    /// must be `diff(self.tree(), &new)`: a caller can compute it without the GIL.
+    pub fn apply(&mut self, py: Python<'_>, new: DefTree, script: &EditScript) -> Result<Vec<Event>> {
         let events = match self.namespace(py) {
             Some(namespace) if !script.is_empty() => {
                 let live = LiveModule::new(namespace, &self.module_name, &self.filename)?;
-                patch(&live, &script, &result)?
+                patch(&live, script, &new)?
             }
             _ => Vec::new(),
         };
-        self.tree = result;
+        self.tree = new;
         Ok(events)
+    }
+
+    /// Records that the file on disk now holds `bytes` (read by the caller).
+    pub fn set_disk(&mut self, bytes: Vec<u8>) {
+        self.disk = Some(bytes);
     }
 
     /// Takes `text` as the new content of the file (what a save does).

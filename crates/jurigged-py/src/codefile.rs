@@ -1,8 +1,9 @@
 //! `jurigged.CodeFile`: a watched file and the module it feeds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use jurigged_diff::{Deletions, Order};
+use jurigged_deftree::DefTree;
+use jurigged_diff::{Deletions, EditScript, Order};
 use jurigged_patch::CodeFile;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -46,22 +47,81 @@ fn deletions(allow: &Bound<'_, PyAny>) -> PyResult<Deletions> {
     Ok(Deletions::Only(paths))
 }
 
+impl PyCodeFile {
+    /// A CodeFile for `filename`, associated with its module if that module was
+    /// loaded from this very file.
+    pub fn create(py: Python<'_>, filename: &Path, module_name: &str, source: Option<&str>) -> PyResult<Self> {
+        let filename = std::path::absolute(filename).unwrap_or_else(|_| filename.to_path_buf());
+        let inner = CodeFile::new(filename, module_name, source).map_err(|e| to_py_err(py, e))?;
+        let mut file = PyCodeFile { inner };
+        file.associate_loaded_module(py);
+        Ok(file)
+    }
+
+    /// Associates the module loaded from this file (under its name, or as
+    /// `__main__`), if any and if none is associated yet.
+    pub fn associate_loaded_module(&mut self, py: Python<'_>) {
+        if self.inner.namespace(py).is_some() {
+            return;
+        }
+        let Ok(modules) = py.import("sys").and_then(|sys| sys.getattr("modules")) else { return };
+        let target = std::fs::canonicalize(self.inner.filename()).ok();
+        let own_name = self.inner.module_name().to_string();
+        for name in [own_name.as_str(), "__main__"] {
+            let Ok(module) = modules.get_item(name) else { continue };
+            let file = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok());
+            if target.is_some() && file.and_then(|f| std::fs::canonicalize(f).ok()) == target {
+                if let Ok(namespace) = namespace_of(&module) {
+                    self.inner.associate(namespace.unbind());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Records the bytes last read from disk.
+    pub fn set_disk(&mut self, bytes: Vec<u8>) {
+        self.inner.set_disk(bytes);
+    }
+
+    /// The module's name.
+    pub fn module_name_str(&self) -> &str {
+        self.inner.module_name()
+    }
+
+    /// The live tree.
+    pub fn tree(&self) -> &DefTree {
+        self.inner.tree()
+    }
+
+    /// The live text.
+    pub fn text_str(&self) -> String {
+        self.inner.text()
+    }
+
+    /// Makes `new` live, applying `script` (a diff from the live tree).
+    pub fn apply_tree(&mut self, py: Python<'_>, new: DefTree, script: &EditScript) -> PyResult<Vec<Event>> {
+        events(py, self.inner.apply(py, new, script))
+    }
+
+    /// Merges `other` into the live code.
+    pub fn merge_tree(
+        &mut self,
+        py: Python<'_>,
+        other: &DefTree,
+        order: Order,
+        deletions: Deletions,
+    ) -> PyResult<Vec<Event>> {
+        events(py, self.inner.merge(py, other, order, deletions))
+    }
+}
+
 #[pymethods]
 impl PyCodeFile {
     #[new]
     #[pyo3(signature = (filename, module_name, source = None))]
     fn new(py: Python<'_>, filename: PathBuf, module_name: &str, source: Option<&str>) -> PyResult<Self> {
-        let filename = std::path::absolute(&filename).unwrap_or(filename);
-        let mut inner = CodeFile::new(filename, module_name, source).map_err(|e| to_py_err(py, e))?;
-        // Associate the module if it was loaded from this very file.
-        if let Some(module) = py.import("sys")?.getattr("modules")?.get_item(module_name).ok() {
-            let file = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok());
-            let same = file.and_then(|f| std::fs::canonicalize(f).ok()) == std::fs::canonicalize(inner.filename()).ok();
-            if same {
-                inner.associate(namespace_of(&module)?.unbind());
-            }
-        }
-        Ok(PyCodeFile { inner })
+        PyCodeFile::create(py, &filename, module_name, source)
     }
 
     /// The file's path.

@@ -25,7 +25,8 @@ pub struct Event {
 
 #[pymethods]
 impl Event {
-    fn __str__(&self) -> String {
+    #[pyo3(name = "__str__")]
+    fn str_(&self) -> String {
         self.text.clone()
     }
 
@@ -35,6 +36,52 @@ impl Event {
 }
 
 impl Event {
+    /// The kind, lowercase.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The exception of an error event.
+    pub fn error(&self) -> Option<&Py<PyAny>> {
+        self.error.as_ref()
+    }
+
+    /// The event's one-line form.
+    pub fn __str__(&self) -> String {
+        self.text.clone()
+    }
+}
+
+impl Event {
+    /// `Watch <file>`: a file is now watched.
+    pub fn watch(filename: &std::path::Path) -> Event {
+        let filename = filename.display().to_string();
+        Event {
+            kind: "watch".into(),
+            path: String::new(),
+            text: format!("Watch {filename}"),
+            filename,
+            line: 0,
+            code: None,
+            error: None,
+        }
+    }
+
+    /// An error that concerns a whole file (unreadable, deleted, does not parse).
+    pub fn file_error(py: Python<'_>, filename: &std::path::Path, error: PyErr) -> Event {
+        let filename = filename.display().to_string();
+        let text = format!("Error {filename}: {}", error.value(py));
+        Event {
+            kind: "error".into(),
+            path: String::new(),
+            filename,
+            line: 0,
+            code: None,
+            error: Some(error.into_value(py).into_any()),
+            text,
+        }
+    }
+
     /// Converts an event of the patch crate, making its error a Python exception.
     pub fn from_rust(py: Python<'_>, event: jurigged_patch::Event) -> Event {
         let text = event.to_string();

@@ -6,10 +6,15 @@ use pyo3::prelude::*;
 mod codefile;
 mod errors;
 mod event;
+mod events;
+mod logger;
+mod session;
 
 pub use codefile::PyCodeFile;
 pub use errors::{ConformException, PatchError, StaleException};
 pub use event::Event;
+pub use events::EventSource;
+pub use session::{registry, ImportSniffer, PyWatcher, Registry};
 
 /// Gives `new` (a function or a code object) to `target`: a function gets the new
 /// code (and, from a function, its defaults and docstring); an object with a
@@ -38,5 +43,13 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StaleException", py.get_type::<StaleException>())?;
     m.add_function(wrap_pyfunction!(conform, m)?)?;
     m.add_function(wrap_pyfunction!(heap_scans, m)?)?;
+    m.add_class::<EventSource>()?;
+    m.add_class::<Registry>()?;
+    m.add_class::<PyWatcher>()?;
+    m.add_class::<ImportSniffer>()?;
+    m.add("registry", registry(py)?.clone_ref(py))?;
+    m.add_function(wrap_pyfunction!(session::watch, m)?)?;
+    m.add_function(wrap_pyfunction!(logger::default_logger, m)?)?;
+    m.add_function(wrap_pyfunction!(logger::verbose_logger, m)?)?;
     Ok(())
 }

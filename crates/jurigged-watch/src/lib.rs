@@ -11,9 +11,9 @@
 //! use std::time::Duration;
 //! use jurigged_watch::{Change, Watcher};
 //!
-//! let watcher = Watcher::builder().debounce(Duration::from_millis(50)).build()?;
+//! let (watcher, changes) = Watcher::builder().debounce(Duration::from_millis(50)).build()?;
 //! watcher.add_file("app.py".as_ref())?;
-//! if let Ok(Change::Files(paths)) = watcher.changes().recv() {
+//! if let Ok(Change::Files(paths)) = changes.recv() {
 //!     println!("saved: {paths:?}");
 //! }
 //! # Ok::<(), jurigged_watch::Error>(())

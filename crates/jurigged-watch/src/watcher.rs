@@ -54,15 +54,16 @@ impl WatcherBuilder {
         self
     }
 
-    /// Starts the watcher. Nothing is watched until files are added.
-    pub fn build(self) -> Result<Watcher> {
+    /// Starts the watcher; changes arrive on the receiver. Nothing is watched until
+    /// files are added.
+    pub fn build(self) -> Result<(Watcher, Receiver<Change>)> {
         let (sender, receiver) = channel();
         let files: Files = Arc::default();
         let backend = match self.poll {
             Some(interval) => Backend::Poll(Poller::start(interval, Arc::clone(&files), sender)),
             None => Backend::Native(Native::start(self.debounce, Arc::clone(&files), sender)?),
         };
-        Ok(Watcher { backend, files, dirs: Mutex::default(), receiver })
+        Ok((Watcher { backend, files, dirs: Mutex::default() }, receiver))
     }
 }
 
@@ -178,12 +179,12 @@ fn debounce_loop(
 
 /// Watches the directories of the files it is given (editors save by writing a
 /// new file and renaming it over the old one, which a watch on the file itself
-/// would miss) and reports changes to those files on [`Watcher::changes`].
+/// would miss) and reports changes to those files on the receiver that
+/// [`WatcherBuilder::build`] returns.
 pub struct Watcher {
     backend: Backend,
     files: Files,
     dirs: Mutex<HashSet<PathBuf>>,
-    receiver: Receiver<Change>,
 }
 
 impl Watcher {
@@ -228,11 +229,6 @@ impl Watcher {
         let mut files: Vec<PathBuf> = lock(&self.files).iter().cloned().collect();
         files.sort();
         files
-    }
-
-    /// Where changes arrive.
-    pub fn changes(&self) -> &Receiver<Change> {
-        &self.receiver
     }
 
     /// Stops watching and waits for the backend's thread to end.

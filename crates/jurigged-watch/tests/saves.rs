@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::sync::mpsc::Receiver;
+
 use jurigged_watch::{Change, Watcher};
 
 struct Dir(PathBuf);
@@ -26,19 +28,21 @@ impl Drop for Dir {
     }
 }
 
-fn watcher(poll: Option<Duration>) -> Watcher {
+type Watched = (Watcher, Receiver<Change>);
+
+fn watcher(poll: Option<Duration>) -> Watched {
     Watcher::builder().debounce(Duration::from_millis(20)).poll(poll).build().unwrap()
 }
 
 /// Collects reported paths until every one of `expected` was seen, or fails after
 /// a deadline.
-fn wait_for(watcher: &Watcher, expected: &[&Path]) -> Vec<PathBuf> {
+fn wait_for((_, changes): &Watched, expected: &[&Path]) -> Vec<PathBuf> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
     while !expected.iter().all(|p| seen.iter().any(|s: &PathBuf| s == p)) {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(!left.is_zero(), "timed out waiting for {expected:?}; saw {seen:?}");
-        match watcher.changes().recv_timeout(left) {
+        match changes.recv_timeout(left) {
             Ok(Change::Files(paths)) => seen.extend(paths),
             Ok(Change::Error(message)) => panic!("watch error: {message}"),
             Err(_) => {}
@@ -48,8 +52,8 @@ fn wait_for(watcher: &Watcher, expected: &[&Path]) -> Vec<PathBuf> {
 }
 
 /// Asserts that nothing is reported for a while (for what must be ignored).
-fn assert_quiet(watcher: &Watcher) {
-    if let Ok(change) = watcher.changes().recv_timeout(Duration::from_millis(300)) {
+fn assert_quiet((_, changes): &Watched) {
+    if let Ok(change) = changes.recv_timeout(Duration::from_millis(300)) {
         panic!("unexpected report: {change:?}");
     }
 }
@@ -60,7 +64,7 @@ fn in_place_write() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(None);
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     std::fs::write(&app, "x = 2\n").unwrap();
     wait_for(&w, &[&app]);
 }
@@ -71,7 +75,7 @@ fn same_directory_rename_over_the_file() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(None);
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     let temporary = dir.file(".app.py.swp");
     std::fs::write(&temporary, "x = 2\n").unwrap();
     std::fs::rename(&temporary, &app).unwrap();
@@ -86,7 +90,7 @@ fn rename_from_another_directory() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(None);
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     let staged = elsewhere.file("app.py");
     std::fs::write(&staged, "x = 2\n").unwrap();
     std::fs::rename(&staged, &app).unwrap();
@@ -99,7 +103,7 @@ fn delete_then_recreate() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(None);
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     std::fs::remove_file(&app).unwrap();
     std::fs::write(&app, "x = 2\n").unwrap();
     wait_for(&w, &[&app]);
@@ -110,7 +114,7 @@ fn file_created_after_watching_started() {
     let dir = Dir::new("created");
     let app = dir.file("late.py");
     let w = watcher(None);
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     std::fs::write(&app, "x = 1\n").unwrap();
     wait_for(&w, &[&app]);
 }
@@ -122,8 +126,8 @@ fn two_files_saved_at_the_same_instant_are_both_reported() {
     std::fs::write(&a, "x = 1\n").unwrap();
     std::fs::write(&b, "y = 1\n").unwrap();
     let w = watcher(None);
-    w.add_file(&a).unwrap();
-    w.add_file(&b).unwrap();
+    w.0.add_file(&a).unwrap();
+    w.0.add_file(&b).unwrap();
     std::fs::write(&a, "x = 2\n").unwrap();
     std::fs::write(&b, "y = 2\n").unwrap();
     wait_for(&w, &[&a, &b]);
@@ -135,7 +139,7 @@ fn a_burst_of_saves_is_reported_once_per_burst() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 0\n").unwrap();
     let w = Watcher::builder().debounce(Duration::from_millis(200)).build().unwrap();
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     for i in 1..=20 {
         std::fs::write(&app, format!("x = {i}\n")).unwrap();
         std::thread::sleep(Duration::from_millis(5));
@@ -151,7 +155,7 @@ fn unregistered_files_are_ignored() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(None);
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     std::fs::write(dir.file("other.py"), "y = 1\n").unwrap();
     assert_quiet(&w);
 }
@@ -162,7 +166,7 @@ fn polling_compares_contents_within_the_same_second() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(Some(Duration::from_millis(20)));
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     std::fs::write(&app, "x = 2\n").unwrap();
     wait_for(&w, &[&app]);
     // Same length, same second: only the contents differ.
@@ -180,7 +184,7 @@ fn polling_reports_deletion_and_recreation() {
     let app = dir.file("app.py");
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(Some(Duration::from_millis(20)));
-    w.add_file(&app).unwrap();
+    w.0.add_file(&app).unwrap();
     std::fs::remove_file(&app).unwrap();
     wait_for(&w, &[&app]);
     std::fs::write(&app, "x = 1\n").unwrap();
@@ -194,9 +198,9 @@ fn stop_ends_the_watcher() {
     std::fs::write(&app, "x = 1\n").unwrap();
     for poll in [None, Some(Duration::from_millis(10))] {
         let w = watcher(poll);
-        w.add_file(&app).unwrap();
+        w.0.add_file(&app).unwrap();
         let started = Instant::now();
-        w.stop();
+        w.0.stop();
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

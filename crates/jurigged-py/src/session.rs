@@ -1,0 +1,545 @@
+//! The live session: the registry of watched files, the import sniffer that
+//! fills it, and the watcher thread that applies saves.
+//!
+//! A save is read, decoded, parsed and diffed without the GIL; only the
+//! application to the live module takes it. Saves are applied one at a time, in
+//! the order they arrive, and every file of a burst is applied.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use jurigged_deftree::{decode_source, Parser};
+use jurigged_diff::{diff, Deletions, Order};
+use jurigged_watch::{Change, Filter};
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::codefile::PyCodeFile;
+use crate::errors::to_py_err;
+use crate::event::Event;
+use crate::events::EventSource;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Every running session, so that a newly imported file reaches the watchers
+/// whose patterns match it.
+fn sessions() -> &'static Mutex<Vec<Arc<SessionCore>>> {
+    static SESSIONS: OnceLock<Mutex<Vec<Arc<SessionCore>>>> = OnceLock::new();
+    SESSIONS.get_or_init(Mutex::default)
+}
+
+/// `jurigged.registry`: the files jurigged knows, each with its [`PyCodeFile`].
+#[pyclass(module = "jurigged", frozen)]
+pub struct Registry {
+    files: Mutex<HashMap<PathBuf, Py<PyCodeFile>>>,
+    activity: Py<EventSource>,
+}
+
+/// The process-wide registry.
+pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
+    static REGISTRY: OnceLock<Py<Registry>> = OnceLock::new();
+    if let Some(registry) = REGISTRY.get() {
+        return Ok(registry);
+    }
+    let created = Py::new(py, Registry { files: Mutex::default(), activity: Py::new(py, EventSource::default())? })?;
+    Ok(REGISTRY.get_or_init(|| created))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl Registry {
+    /// The CodeFile of `filename`, creating it from `source` (the bytes as
+    /// imported) or from the file, and watching it in every matching session.
+    pub fn register(
+        &self,
+        py: Python<'_>,
+        module_name: &str,
+        filename: &Path,
+        source: Option<Vec<u8>>,
+    ) -> PyResult<Py<PyCodeFile>> {
+        let filename = absolute(filename);
+        if let Some(existing) = lock(&self.files).get(&filename) {
+            return Ok(existing.clone_ref(py));
+        }
+        let bytes = match source {
+            Some(bytes) => bytes,
+            None => std::fs::read(&filename).map_err(|e| PyOSError::new_err(format!("{}: {e}", filename.display())))?,
+        };
+        let (text, _) = decode_source(&bytes, &filename).map_err(|e| to_py_err(py, e.into()))?;
+        let codefile = Py::new(py, PyCodeFile::create(py, &filename, module_name, Some(&text))?)?;
+        codefile.bind(py).borrow_mut().set_disk(bytes);
+        lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
+        // Learn each module body from this file as it runs (for hidden functions).
+        jurigged_patch::registry::registry().learn_under(&filename);
+        let event = Py::new(py, Event::watch(&filename))?;
+        self.activity.get().emit(py, vec![event.clone_ref(py).into_any()]);
+        let matching: Vec<Arc<SessionCore>> =
+            lock(sessions()).iter().filter(|s| s.filter.matches(&filename)).cloned().collect();
+        for session in matching {
+            session.watch_file(py, &filename, &event);
+        }
+        Ok(codefile)
+    }
+
+    fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
+        lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
+    }
+
+    /// Sends an event to `registry.activity`.
+    fn announce(&self, py: Python<'_>, event: &Py<Event>) {
+        self.activity.get().emit(py, vec![event.clone_ref(py).into_any()]);
+    }
+}
+
+#[pymethods]
+impl Registry {
+    /// Callbacks called with every event (Watch, Update, Add, Delete, Run, errors).
+    #[getter]
+    fn activity(&self, py: Python<'_>) -> Py<EventSource> {
+        self.activity.clone_ref(py)
+    }
+
+    /// The CodeFile of a watched file, or None.
+    fn get(&self, py: Python<'_>, filename: PathBuf) -> Option<Py<PyCodeFile>> {
+        self.lookup(py, &filename)
+    }
+
+    /// Starts tracking a module (by name, or by the file it was loaded from);
+    /// returns its CodeFile, or None when it has no Python source.
+    #[pyo3(signature = (module_name = None, filename = None))]
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        module_name: Option<String>,
+        filename: Option<PathBuf>,
+    ) -> PyResult<Option<Py<PyCodeFile>>> {
+        let modules = py.import("sys")?.getattr("modules")?;
+        let (name, file) = match (module_name, filename) {
+            (Some(name), Some(file)) => (name, file),
+            (Some(name), None) => {
+                let Ok(module) = modules.get_item(&name) else { return Ok(None) };
+                match module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) {
+                    Some(file) => (name, file),
+                    None => return Ok(None),
+                }
+            }
+            (None, Some(file)) => {
+                let name = module_name_of(py, &file)?
+                    .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+                (name, file)
+            }
+            (None, None) => return Err(PyValueError::new_err("prepare needs a module_name or a filename")),
+        };
+        if file.extension().is_none_or(|e| e != "py") {
+            return Ok(None);
+        }
+        self.register(py, &name, &file, None).map(Some)
+    }
+
+    /// The filenames jurigged tracks.
+    fn filenames(&self) -> Vec<PathBuf> {
+        let mut names: Vec<PathBuf> = lock(&self.files).keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
+/// The name of the loaded module whose file is `file`, if any.
+fn module_name_of(py: Python<'_>, file: &Path) -> PyResult<Option<String>> {
+    let target = std::fs::canonicalize(file).ok();
+    let modules = py.import("sys")?.getattr("modules")?.call_method0("copy")?;
+    for item in modules.call_method0("items")?.try_iter()? {
+        let (name, module): (String, Bound<'_, PyAny>) = item?.extract()?;
+        let module_file = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok());
+        if module_file.and_then(|f| std::fs::canonicalize(f).ok()) == target && target.is_some() {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// The `sys.meta_path` finder that notes every module imported from a watched
+/// path, with its source as it is when imported, so that the first save is
+/// compared with what actually ran.
+#[pyclass(module = "jurigged", frozen)]
+pub struct ImportSniffer;
+
+thread_local! {
+    static SNIFFING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[pymethods]
+impl ImportSniffer {
+    #[pyo3(signature = (fullname, path = None, target = None))]
+    fn find_spec<'py>(
+        &self,
+        py: Python<'py>,
+        fullname: &str,
+        path: Option<Bound<'py, PyAny>>,
+        target: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if SNIFFING.with(|s| s.replace(true)) {
+            return Ok(None);
+        }
+        let found = find_with_other_finders(py, fullname, path, target);
+        SNIFFING.with(|s| s.set(false));
+        let Some(spec) = found? else { return Ok(None) };
+        let origin = spec.getattr("origin").ok().and_then(|o| o.extract::<PathBuf>().ok());
+        if let Some(origin) = origin.filter(|o| o.extension().is_some_and(|e| e == "py")) {
+            let origin = absolute(&origin);
+            let wanted = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
+            if wanted {
+                // Never break an import: a file we cannot read is reported, not raised.
+                let source = std::fs::read(&origin).ok();
+                if let Err(error) = registry(py)?.get().register(py, fullname, &origin, source) {
+                    let event = Py::new(py, Event::file_error(py, &origin, error))?;
+                    registry(py)?.get().announce(py, &event);
+                    for session in lock(sessions()).clone() {
+                        session.log(py, &event);
+                    }
+                }
+            }
+        }
+        Ok(Some(spec))
+    }
+}
+
+fn find_with_other_finders<'py>(
+    py: Python<'py>,
+    fullname: &str,
+    path: Option<Bound<'py, PyAny>>,
+    target: Option<Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let meta_path = py.import("sys")?.getattr("meta_path")?.call_method0("copy")?;
+    for finder in meta_path.cast::<PyList>()?.iter() {
+        if finder.is_instance_of::<ImportSniffer>() || !finder.hasattr("find_spec")? {
+            continue;
+        }
+        let spec = finder.call_method1("find_spec", (fullname, &path, &target))?;
+        if !spec.is_none() {
+            return Ok(Some(spec));
+        }
+    }
+    Ok(None)
+}
+
+/// Puts the sniffer first on `sys.meta_path` (once).
+fn install_sniffer(py: Python<'_>) -> PyResult<()> {
+    let meta_path = py.import("sys")?.getattr("meta_path")?;
+    for finder in meta_path.cast::<PyList>()?.iter() {
+        if finder.is_instance_of::<ImportSniffer>() {
+            return Ok(());
+        }
+    }
+    meta_path.call_method1("insert", (0, Py::new(py, ImportSniffer)?))?;
+    Ok(())
+}
+
+/// A running watch: its filter, its watcher, its logger and hooks.
+pub struct SessionCore {
+    filter: Filter,
+    watcher: Mutex<Option<jurigged_watch::Watcher>>,
+    changes: Mutex<Option<Receiver<Change>>>,
+    logger: Option<Py<PyAny>>,
+    prerun: Py<EventSource>,
+    postrun: Py<EventSource>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SessionCore {
+    fn watch_file(&self, py: Python<'_>, filename: &Path, event: &Py<Event>) {
+        let added = match lock(&self.watcher).as_ref() {
+            Some(watcher) => watcher.add_file(filename),
+            None => return,
+        };
+        match added {
+            Ok(true) => self.log(py, event),
+            Ok(false) => {}
+            Err(error) => {
+                let error = PyOSError::new_err(error.to_string());
+                if let Ok(event) = Py::new(py, Event::file_error(py, filename, error)) {
+                    self.log(py, &event);
+                }
+            }
+        }
+    }
+
+    /// Gives an event to the logger; a logger that raises is reported, never
+    /// propagated into the program.
+    fn log(&self, py: Python<'_>, event: &Py<Event>) {
+        if let Some(logger) = &self.logger {
+            if let Err(error) = logger.call1(py, (event.clone_ref(py),)) {
+                error.print(py);
+            }
+        }
+    }
+
+    fn emit(&self, py: Python<'_>, event: Event) {
+        match Py::new(py, event) {
+            Ok(event) => {
+                if let Ok(registry) = registry(py) {
+                    registry.get().announce(py, &event);
+                }
+                self.log(py, &event);
+            }
+            Err(error) => error.print(py),
+        }
+    }
+
+    /// Applies the saves that arrive until the watcher stops.
+    fn run(self: Arc<Self>, changes: Receiver<Change>) {
+        while let Ok(change) = changes.recv() {
+            match change {
+                Change::Files(paths) => {
+                    for path in paths {
+                        self.apply_save(&path);
+                    }
+                }
+                Change::Error(message) => Python::attach(|py| {
+                    self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message)));
+                }),
+            }
+        }
+    }
+
+    /// Reads, parses and diffs a saved file without the GIL, then applies it.
+    fn apply_save(&self, path: &Path) {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let message = if error.kind() == std::io::ErrorKind::NotFound {
+                    format!("{} was deleted; the program keeps running its last code", path.display())
+                } else {
+                    format!("{}: {error}; the program keeps running its last code", path.display())
+                };
+                Python::attach(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+                return;
+            }
+        };
+        let Some((codefile, module_name, old)) = Python::attach(|py| {
+            let codefile = registry(py).ok()?.get().lookup(py, path)?;
+            let (module_name, tree) = {
+                let file = codefile.bind(py).borrow();
+                (file.module_name_str().to_string(), file.tree().clone())
+            };
+            Some((codefile, module_name, tree))
+        }) else {
+            return;
+        };
+        let old_text = old.reconstruct();
+        let parsed = Parser::new().module(&module_name).filename(path).parse_bytes(&bytes).map(|new| {
+            let unchanged = new.reconstruct() == old_text;
+            let script = (!unchanged).then(|| diff(&old, &new));
+            (new, script)
+        });
+        Python::attach(|py| {
+            let (new, script) = match parsed {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    let error = to_py_err(py, error.into());
+                    self.emit(py, Event::file_error(py, path, error));
+                    return;
+                }
+            };
+            let Some(script) = script else {
+                codefile.bind(py).borrow_mut().set_disk(bytes);
+                return;
+            };
+            let path_text = path.display().to_string();
+            let hook_args = |py: Python<'_>| {
+                vec![
+                    path_text.clone().into_pyobject(py).expect("a str").into_any().unbind(),
+                    codefile.clone_ref(py).into_any(),
+                ]
+            };
+            self.prerun.get().emit(py, hook_args(py));
+            let result = {
+                let mut file = match codefile.bind(py).try_borrow_mut() {
+                    Ok(file) => file,
+                    Err(error) => {
+                        self.emit(py, Event::file_error(py, path, error.into()));
+                        return;
+                    }
+                };
+                file.associate_loaded_module(py);
+                let result = if file.text_str() == old_text {
+                    file.apply_tree(py, new, &script)
+                } else {
+                    file.merge_tree(py, &new, Order::New, Deletions::All)
+                };
+                file.set_disk(bytes);
+                result
+            };
+            match result {
+                Ok(events) => {
+                    for event in events {
+                        self.emit(py, event);
+                    }
+                }
+                Err(error) => self.emit(py, Event::file_error(py, path, error)),
+            }
+            self.postrun.get().emit(py, hook_args(py));
+        });
+    }
+}
+
+/// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
+/// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
+/// application.
+#[pyclass(module = "jurigged", name = "Watcher", frozen)]
+pub struct PyWatcher {
+    core: Arc<SessionCore>,
+}
+
+#[pymethods]
+impl PyWatcher {
+    /// Starts applying saves (watch() does it unless autostart=False).
+    fn start(&self) -> PyResult<()> {
+        let Some(changes) = lock(&self.core.changes).take() else { return Ok(()) };
+        let core = Arc::clone(&self.core);
+        let handle = std::thread::Builder::new()
+            .name("jurigged watcher".into())
+            .spawn(move || core.run(changes))
+            .map_err(|e| PyOSError::new_err(format!("cannot start the watcher thread: {e}")))?;
+        *lock(&self.core.thread) = Some(handle);
+        Ok(())
+    }
+
+    /// Stops watching; saves after this are not applied.
+    fn stop(&self, py: Python<'_>) {
+        lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
+        if let Some(watcher) = lock(&self.core.watcher).take() {
+            py.detach(|| watcher.stop());
+        }
+    }
+
+    /// Waits for the watcher thread to end (after stop()).
+    #[pyo3(signature = (timeout = None))]
+    fn join(&self, py: Python<'_>, timeout: Option<f64>) {
+        let handle = lock(&self.core.thread).take();
+        if let Some(handle) = handle {
+            py.detach(|| {
+                if let Some(limit) = timeout {
+                    let deadline = std::time::Instant::now() + Duration::from_secs_f64(limit.max(0.0));
+                    while !handle.is_finished() && std::time::Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    if !handle.is_finished() {
+                        return;
+                    }
+                }
+                let _ = handle.join();
+            });
+        }
+    }
+
+    /// Called with (path, codefile) before each file's changes are applied.
+    #[getter]
+    fn prerun(&self, py: Python<'_>) -> Py<EventSource> {
+        self.core.prerun.clone_ref(py)
+    }
+
+    /// Called with (path, codefile) after each file's changes are applied.
+    #[getter]
+    fn postrun(&self, py: Python<'_>) -> Py<EventSource> {
+        self.core.postrun.clone_ref(py)
+    }
+
+    /// The files this watcher watches.
+    fn files(&self) -> Vec<PathBuf> {
+        lock(&self.core.watcher).as_ref().map(|w| w.files()).unwrap_or_default()
+    }
+}
+
+/// Watches the files that match `pattern` (imported now or later) and applies
+/// every save to the running program.
+#[pyfunction]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn watch(
+    py: Python<'_>,
+    pattern: Option<&Bound<'_, PyAny>>,
+    logger: Option<Py<PyAny>>,
+    registry: Option<&Bound<'_, Registry>>,
+    autostart: bool,
+    debounce: f64,
+    poll: Option<&Bound<'_, PyAny>>,
+    exclude: Option<Vec<String>>,
+) -> PyResult<PyWatcher> {
+    let _ = registry;
+    let patterns: Vec<String> = match pattern {
+        None => vec!["./*.py".to_string()],
+        Some(p) => match p.extract::<String>() {
+            Ok(single) => vec![single],
+            Err(_) => p.extract()?,
+        },
+    };
+    let filter =
+        Filter::new(&patterns, exclude.unwrap_or_default()).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    // poll: False/None for notifications, True for the default interval, or seconds.
+    let poll = match poll {
+        None => None,
+        Some(value) => match value.extract::<bool>() {
+            Ok(false) => None,
+            Ok(true) => Some(Duration::from_secs(1)),
+            Err(_) => Some(Duration::from_secs_f64(value.extract::<f64>()?.max(0.0))),
+        },
+    };
+    if !(debounce.is_finite() && debounce >= 0.0) {
+        return Err(PyValueError::new_err("debounce must be a number of seconds, zero or more"));
+    }
+    let (watcher, changes) = jurigged_watch::Watcher::builder()
+        .debounce(Duration::from_secs_f64(debounce))
+        .poll(poll)
+        .build()
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let logger = match logger {
+        Some(logger) => Some(logger),
+        None => Some(wrap_pyfunction!(crate::logger::default_logger, py)?.into_any().unbind()),
+    };
+    let core = Arc::new(SessionCore {
+        filter,
+        watcher: Mutex::new(Some(watcher)),
+        changes: Mutex::new(Some(changes)),
+        logger: logger.filter(|l| !l.is_none(py)),
+        prerun: Py::new(py, EventSource::default())?,
+        postrun: Py::new(py, EventSource::default())?,
+        thread: Mutex::new(None),
+    });
+    lock(sessions()).push(Arc::clone(&core));
+    jurigged_patch::registry::install_audit_hook(py)?;
+    install_sniffer(py)?;
+    // Modules imported before watching started: their source is read now.
+    let global = self::registry(py)?.get();
+    let modules = py.import("sys")?.getattr("modules")?.call_method0("copy")?;
+    for item in modules.cast::<PyDict>()?.iter() {
+        let (name, module) = item;
+        let Some(file) = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else { continue };
+        let file = absolute(&file);
+        if file.extension().is_some_and(|e| e == "py") && core.filter.matches(&file) {
+            let name: String = name.extract()?;
+            match global.register(py, &name, &file, None) {
+                Ok(_) => {
+                    // Already known files are watched by this new session too.
+                    let event = Py::new(py, Event::watch(&file))?;
+                    core.watch_file(py, &file, &event);
+                }
+                Err(error) => core.emit(py, Event::file_error(py, &file, error)),
+            }
+        }
+    }
+    let watcher = PyWatcher { core };
+    if autostart {
+        watcher.start()?;
+    }
+    Ok(watcher)
+}
