@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod cli;
 mod codefile;
 mod errors;
 mod event;
@@ -49,6 +50,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ImportSniffer>()?;
     m.add("registry", registry(py)?.clone_ref(py))?;
     m.add_function(wrap_pyfunction!(session::watch, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(logger::default_logger, m)?)?;
     m.add_function(wrap_pyfunction!(logger::verbose_logger, m)?)?;
     Ok(())

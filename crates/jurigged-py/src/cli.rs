@@ -1,0 +1,358 @@
+//! The `jurigged` command line: run a script, a module or a REPL so that it is
+//! live-editable. Shared by the console script (`jurigged`, `python -m jurigged`)
+//! and the standalone binary.
+
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser, ValueEnum};
+use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::session::registry;
+
+const AFTER_HELP: &str = "\
+Examples:
+  jurigged app.py --port 8000     run app.py; edit and save any watched file
+  jurigged -v -m mypackage        run a module, print every change applied
+  jurigged -w src/ --exclude '*/generated/*' app.py
+  jurigged                        a live REPL
+
+By default the current directory is watched (without .venv, venv, site-packages,
+dist-packages, .tox and .nox). Only files the program imports are watched.";
+
+/// The develoop's interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoopInterface {
+    /// Plain lines; works with stdin and breakpoint().
+    Basic,
+    /// A full-screen terminal view.
+    Rich,
+}
+
+/// Run a Python script so that it is live-editable.
+#[derive(Debug, Parser)]
+#[command(name = "jurigged", version, after_help = AFTER_HELP, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Run an interactive session after the program ends (also after it raised)
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+
+    /// Wildcard path/directory for which files to watch (repeatable; default: the
+    /// current directory)
+    #[arg(short = 'w', long = "watch", value_name = "PATH")]
+    pub watch: Vec<String>,
+
+    /// Glob of files or directories not to watch (repeatable), e.g. .venv or '*/tests/*'
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Interval to wait for to refresh a modified file, in seconds
+    #[arg(short = 'd', long, value_name = "DEBOUNCE", default_value_t = 0.05)]
+    pub debounce: f64,
+
+    /// Poll for changes using the given interval, in seconds, instead of the
+    /// system's file notifications
+    #[arg(long, value_name = "POLL")]
+    pub poll: Option<f64>,
+
+    /// Module or module:function to run
+    #[arg(short = 'm', value_name = "MODULE")]
+    pub module: Option<String>,
+
+    /// Inject jurigged.loop.__ in builtins
+    #[arg(long)]
+    pub dev: bool,
+
+    /// Loop over a function: NAME, module:NAME or /module/qual/path (repeatable)
+    #[arg(short = 'l', long = "loop", value_name = "NAME")]
+    pub loop_on: Vec<String>,
+
+    /// Interface of the develoop [default: rich on a terminal, basic otherwise]
+    #[arg(long, value_enum, value_name = "INTERFACE")]
+    pub loop_interface: Option<LoopInterface>,
+
+    /// Loop over a function only when it raises (repeatable)
+    #[arg(short = 'x', long = "xloop", value_name = "NAME")]
+    pub xloop_on: Vec<String>,
+
+    /// Show watched files and changes as they happen
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Path to the script to run
+    #[arg(value_name = "SCRIPT")]
+    pub script: Option<PathBuf>,
+
+    /// Script arguments
+    #[arg(value_name = "...", allow_hyphen_values = true, trailing_var_arg = true)]
+    pub args: Vec<String>,
+}
+
+/// Options that take a value, to find where jurigged's own options end: the
+/// first other word, or `-m MODULE`, starts the program's command line.
+const OPTIONS_WITH_VALUE: &[&str] =
+    &["-w", "--watch", "--exclude", "-d", "--debounce", "--poll", "-l", "--loop", "--loop-interface", "-x", "--xloop"];
+
+/// Splits argv (without argv[0]) into jurigged's part and the program's part, as
+/// `python` does: everything after the script name or `-m MODULE` is the program's.
+fn split_argv(argv: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut index = 0;
+    while index < argv.len() {
+        let word = argv[index].as_str();
+        if word == "--" {
+            return (argv[..index + 1].to_vec(), argv[index + 1..].to_vec());
+        }
+        if word == "-m" {
+            let end = (index + 2).min(argv.len());
+            return (argv[..end].to_vec(), argv[end..].to_vec());
+        }
+        if word.starts_with("-m") && !word.starts_with("--") {
+            return (argv[..index + 1].to_vec(), argv[index + 1..].to_vec());
+        }
+        if !word.starts_with('-') || word == "-" {
+            return (argv[..index + 1].to_vec(), argv[index + 1..].to_vec());
+        }
+        let takes_value = OPTIONS_WITH_VALUE.contains(&word) && !word.contains('=');
+        index += if takes_value { 2 } else { 1 };
+    }
+    (argv.to_vec(), Vec::new())
+}
+
+/// Directories not watched by default: other people's code.
+const DEFAULT_EXCLUDES: &[&str] = &[".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"];
+
+/// Runs the command line; returns the exit status.
+#[pyfunction]
+pub fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    let (ours, program_args) = split_argv(argv.get(1..).unwrap_or_default());
+    let mut words = vec!["jurigged".to_string()];
+    words.extend(ours);
+    let cli = match Cli::try_parse_from(&words) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = error.exit_code();
+            let stream = if error.use_stderr() { "stderr" } else { "stdout" };
+            let out = py.import("sys")?.getattr(stream)?;
+            let rendered = error.render();
+            let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && out.call_method0("isatty").and_then(|v| v.extract::<bool>()).unwrap_or(false);
+            let text = if colour { rendered.ansi().to_string() } else { rendered.to_string() };
+            out.call_method1("write", (text,))?;
+            out.call_method0("flush")?;
+            return Ok(code);
+        }
+    };
+    run(py, cli, program_args)
+}
+
+/// The parsed command line, with the program's own arguments.
+fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32> {
+    if !(cli.debounce.is_finite() && cli.debounce >= 0.0) {
+        return usage_error(py, "--debounce must be a number of seconds, zero or more");
+    }
+    if cli.poll.is_some_and(|p| !(p.is_finite() && p > 0.0)) {
+        return usage_error(py, "--poll must be a positive number of seconds");
+    }
+    // With -m, the word clap took as SCRIPT is the program's first argument.
+    let mut script = cli.script.clone();
+    if cli.module.is_some() {
+        if let Some(first) = script.take() {
+            program_args.insert(0, first.display().to_string());
+        }
+        program_args.splice(0..0, cli.args.iter().cloned());
+    } else {
+        program_args.splice(0..0, cli.args.iter().cloned());
+    }
+
+    let jurigged = py.import("jurigged")?;
+    let (patterns, excludes) = if cli.watch.is_empty() {
+        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
+        let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
+        excludes.extend(cli.exclude.iter().cloned());
+        (vec![cwd], excludes)
+    } else {
+        (cli.watch.clone(), cli.exclude.clone())
+    };
+    let logger = jurigged.getattr(if cli.verbose { "verbose_logger" } else { "default_logger" })?;
+    let options = PyDict::new(py);
+    options.set_item("pattern", patterns)?;
+    options.set_item("logger", logger)?;
+    options.set_item("debounce", cli.debounce)?;
+    options.set_item("poll", cli.poll)?;
+    options.set_item("exclude", excludes)?;
+    let watcher = jurigged.getattr("watch")?.call((), Some(&options))?;
+
+    let main = main_module(py)?;
+    let status = match (&cli.module, &script) {
+        (Some(module), _) => run_module(py, module, program_args),
+        (None, Some(script)) => run_script(py, &main, script, program_args),
+        (None, None) => {
+            set_argv(py, vec![String::new()], None)?;
+            interact(py, &main)?;
+            Ok(0)
+        }
+    };
+    let status = match status {
+        Ok(status) => status,
+        Err(error) => report_exit(py, error)?,
+    };
+    if cli.interactive && (cli.module.is_some() || script.is_some()) {
+        let namespace = py.import("sys")?.getattr("modules")?.get_item("__main__")?;
+        interact(py, &namespace)?;
+    }
+    watcher.call_method0("stop")?;
+    Ok(status)
+}
+
+fn usage_error(py: Python<'_>, message: &str) -> PyResult<i32> {
+    let mut command = Cli::command();
+    let error = command.error(clap::error::ErrorKind::ValueValidation, message);
+    py.import("sys")?.getattr("stderr")?.call_method1("write", (error.render().to_string(),))?;
+    Ok(2)
+}
+
+/// A fresh `__main__` module, installed in `sys.modules`.
+fn main_module(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let module = py.import("types")?.getattr("ModuleType")?.call1(("__main__",))?;
+    module.setattr("__builtins__", py.import("builtins")?)?;
+    module.setattr("__spec__", py.None())?;
+    module.setattr("__loader__", py.None())?;
+    py.import("sys")?.getattr("modules")?.set_item("__main__", &module)?;
+    Ok(module)
+}
+
+fn set_argv(py: Python<'_>, argv: Vec<String>, path0: Option<&Path>) -> PyResult<()> {
+    let sys = py.import("sys")?;
+    sys.setattr("argv", argv)?;
+    let path = sys.getattr("path")?;
+    let path = path.cast::<PyList>()?;
+    let first = match path0 {
+        Some(dir) => dir.display().to_string(),
+        None => std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+    };
+    // `python -m jurigged` put the current directory first; `python script.py`
+    // puts the script's directory there instead.
+    if path.len() > 0 && (path.get_item(0)?.extract::<String>().is_ok_and(|p| p.is_empty() || Path::new(&p) == std::env::current_dir().unwrap_or_default())) {
+        path.set_item(0, first)?;
+    } else {
+        path.insert(0, first)?;
+    }
+    Ok(())
+}
+
+/// Runs a script as `__main__`, like `python script.py`.
+fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<String>) -> PyResult<i32> {
+    let path = std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!("jurigged: can't open file '{}': {error}\n", script.display());
+            py.import("sys")?.getattr("stderr")?.call_method1("write", (message,))?;
+            return Ok(2);
+        }
+    };
+    let mut argv = vec![script.display().to_string()];
+    argv.extend(args);
+    set_argv(py, argv, path.parent())?;
+    main.setattr("__file__", path.display().to_string())?;
+    main.setattr("__cached__", py.None())?;
+    // Watch the script with the source that runs, before it runs.
+    registry(py)?.get().register(py, "__main__", &path, Some(bytes.clone()))?;
+    let builtins = py.import("builtins")?;
+    let code = builtins.getattr("compile")?.call1((pyo3::types::PyBytes::new(py, &bytes), path.display().to_string(), "exec", 0, true))?;
+    builtins.getattr("exec")?.call1((code, main.getattr("__dict__")?))?;
+    Ok(0)
+}
+
+/// Runs `-m module` (as `__main__`, like `python -m`) or `-m module:function`.
+fn run_module(py: Python<'_>, target: &str, args: Vec<String>) -> PyResult<i32> {
+    let mut argv = vec![target.to_string()];
+    argv.extend(args);
+    set_argv(py, argv, None)?;
+    match target.split_once(':') {
+        Some((module, function)) => {
+            let module = py.import("importlib")?.call_method1("import_module", (module,))?;
+            let mut object = module;
+            for part in function.split('.') {
+                object = object.getattr(part)?;
+            }
+            object.call0()?;
+        }
+        None => {
+            py.import("runpy")?.call_method1("_run_module_as_main", (target, true))?;
+        }
+    }
+    Ok(0)
+}
+
+/// An interactive console on `namespace` (a module), quiet when stdin is not a
+/// terminal.
+fn interact(py: Python<'_>, namespace: &Bound<'_, PyAny>) -> PyResult<()> {
+    let sys = py.import("sys")?;
+    let tty = sys.getattr("stdin")?.call_method0("isatty").and_then(|v| v.extract::<bool>()).unwrap_or(false);
+    let options = PyDict::new(py);
+    options.set_item("local", namespace.getattr("__dict__")?)?;
+    if tty {
+        let version: String = sys.getattr("version")?.extract()?;
+        options.set_item("banner", format!("jurigged {} on Python {version}\nEdit and save any watched file: changes apply at once.", env!("CARGO_PKG_VERSION")))?;
+    } else {
+        sys.setattr("ps1", "")?;
+        sys.setattr("ps2", "")?;
+        options.set_item("banner", "")?;
+    }
+    options.set_item("exitmsg", "")?;
+    match py.import("code")?.call_method("interact", (), Some(&options)) {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_instance_of::<PySystemExit>(py) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// The exit status for an exception that ended the program, printing its
+/// traceback as Python would.
+fn report_exit(py: Python<'_>, error: PyErr) -> PyResult<i32> {
+    if error.is_instance_of::<PySystemExit>(py) {
+        let code = error.value(py).getattr("code")?;
+        if code.is_none() {
+            return Ok(0);
+        }
+        if let Ok(status) = code.extract::<i32>() {
+            return Ok(status);
+        }
+        let stderr = py.import("sys")?.getattr("stderr")?;
+        stderr.call_method1("write", (format!("{}\n", code.str()?),))?;
+        return Ok(1);
+    }
+    let interrupted = error.is_instance_of::<PyKeyboardInterrupt>(py);
+    let value = error.value(py);
+    let hook = py.import("sys")?.getattr("excepthook")?;
+    hook.call1((value.get_type(), value, value.getattr("__traceback__")?))?;
+    Ok(if interrupted { 130 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn program_arguments_start_at_the_script_or_module() {
+        assert_eq!(split_argv(&words("-v app.py -v --x 1")), (words("-v app.py"), words("-v --x 1")));
+        assert_eq!(split_argv(&words("-w src -d 0.1 app.py")), (words("-w src -d 0.1 app.py"), vec![]));
+        assert_eq!(split_argv(&words("-m pkg.mod -i a")), (words("-m pkg.mod"), words("-i a")));
+        assert_eq!(split_argv(&words("-mpkg a")), (words("-mpkg"), words("a")));
+        assert_eq!(split_argv(&words("-i")), (words("-i"), vec![]));
+    }
+
+    #[test]
+    fn the_help_lists_the_original_options() {
+        let help = Cli::command().render_help().to_string();
+        for option in ["--interactive", "--watch", "--debounce", "--poll", "-m", "--dev", "--verbose", "--version", "--exclude", "--loop", "--xloop"] {
+            assert!(help.contains(option), "{option} missing from:\n{help}");
+        }
+    }
+}
