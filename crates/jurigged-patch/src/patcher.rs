@@ -102,37 +102,68 @@ impl<'py> LiveModule<'py> {
         Ok(Scope::Class(class))
     }
 
-    /// Runs `code` in the module, or a wrapped class body in the class; returns
-    /// the namespace it wrote to (the scratch copy, for a class).
+    /// Runs `code` in the module, or a wrapped class body in the class.
     fn execute(&self, code: &Bound<'py, PyAny>, scope: &Scope<'py>) -> PyResult<()> {
         let py = self.namespace.py();
-        let exec = py.import("builtins")?.getattr("exec")?;
         match scope {
             Scope::Module => {
-                exec.call1((code, &self.namespace))?;
+                py.import("builtins")?.getattr("exec")?.call1((code, &self.namespace))?;
+                Ok(())
             }
+            Scope::Class(_) => {
+                let bindings = self.evaluate(code, scope, &PyDict::new(py))?;
+                bind(scope, &self.namespace, &bindings)
+            }
+        }
+    }
+
+    /// Runs a definition in a scratch namespace that sees its scope's names and
+    /// `earlier` (what previous additions of the same save bound); returns the names
+    /// it bound, without touching the live program.
+    fn evaluate(&self, code: &Bound<'py, PyAny>, scope: &Scope<'py>, earlier: &Bound<'py, PyDict>) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
+        let py = self.namespace.py();
+        let exec = py.import("builtins")?.getattr("exec")?;
+        let before = match scope {
+            Scope::Module => PyDict::new(py),
+            Scope::Class(class) => class_namespace(class)?,
+        };
+        before.update(earlier.as_mapping())?;
+        let scratch = before.copy()?;
+        match scope {
+            Scope::Module => exec.call1((code, &self.namespace, &scratch))?,
+            Scope::Class(_) => exec.call1((wrapper_body(code)?, &self.namespace, &scratch))?,
+        };
+        let mut bindings = Vec::new();
+        for (key, value) in scratch.iter() {
+            let name: String = key.extract()?;
+            if CLASS_BODY_BOOKKEEPING.contains(&name.as_str()) {
+                continue;
+            }
+            if before.get_item(&name)?.is_some_and(|old| old.is(&value)) {
+                continue;
+            }
+            bindings.push((name, value));
+        }
+        Ok(bindings)
+    }
+}
+
+/// Binds evaluated names in their live scope; in a class, also what the class
+/// statement would have done: `__set_name__` and the `__class__` cell.
+fn bind<'py>(scope: &Scope<'py>, module: &Bound<'py, PyDict>, bindings: &[(String, Bound<'py, PyAny>)]) -> PyResult<()> {
+    for (name, value) in bindings {
+        match scope {
+            Scope::Module => module.set_item(name, value)?,
             Scope::Class(class) => {
-                let before = class_namespace(class)?;
-                let scratch = before.copy()?;
-                exec.call1((wrapper_body(code)?, &self.namespace, &scratch))?;
-                for (key, value) in scratch.iter() {
-                    let name: String = key.extract()?;
-                    if CLASS_BODY_BOOKKEEPING.contains(&name.as_str()) {
-                        continue;
-                    }
-                    if before.get_item(&name)?.is_some_and(|old| old.is(&value)) {
-                        continue;
-                    }
-                    class.setattr(name.as_str(), &value)?;
-                    bind_class_cells(&value, class)?;
-                    if value.get_type().hasattr("__set_name__")? {
-                        value.call_method1("__set_name__", (class, name.as_str()))?;
-                    }
+                class.setattr(name.as_str(), value)?;
+                bind_class_cells(value, class)?;
+                if value.get_type().hasattr("__set_name__")? {
+                    value.call_method1("__set_name__", (class, name.as_str()))?;
                 }
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Where a definition lives.
@@ -175,12 +206,10 @@ fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyRe
 enum Step<'py> {
     /// Reported only: the code swaps were gathered in the common list.
     Swapped(Event),
-    Execute {
-        code: Bound<'py, PyAny>,
-        scope: Scope<'py>,
-        node: Node,
-        event: Event,
-    },
+    /// Definitions evaluated during prepare, to bind at commit.
+    Bind { bindings: Vec<(String, Bound<'py, PyAny>)>, scope: Scope<'py>, code: Bound<'py, PyAny>, event: Event },
+    /// Statements (and definitions that need them) to run at commit.
+    Execute { code: Bound<'py, PyAny>, scope: Scope<'py>, node: Node, event: Event },
     Delete {
         scope: Scope<'py>,
         name: String,
@@ -194,14 +223,28 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
     let py = live.namespace.py();
     let mut swaps: Vec<Swap<'py>> = Vec::new();
     let mut steps = Vec::new();
+    // Statements are compiled first: the names they bind tell which additions may
+    // only be evaluated after them, at commit.
+    let mut runs = Vec::new();
+    let mut run_names = std::collections::HashSet::new();
+    for edit in script.edits() {
+        if let Edit::Run { parent, node } = edit {
+            let step = prepare_execute(live, parent, node, EventKind::Run)?;
+            if let Step::Execute { code, .. } = &step {
+                run_names.extend(code.getattr("co_names")?.extract::<Vec<String>>()?);
+            }
+            runs.push(Some(step));
+        }
+    }
+    let mut runs = runs.into_iter();
+    let mut additions = Additions { earlier: PyDict::new(py), run_names };
     for edit in script.edits() {
         match edit {
             Edit::Update { old, new } => match prepare_update(live, old, new, &mut swaps) {
                 Ok(()) => steps.push(Step::Swapped(live.event(EventKind::Update, new))),
                 Err(Error::Conform { .. } | Error::Missing { .. }) => {
                     // Not updatable in place (or never executed): run it again.
-                    let parent = parent_path(new.path());
-                    steps.push(prepare_execute(live, parent, new, EventKind::Add)?);
+                    steps.push(additions.prepare(live, parent_path(new.path()), new)?);
                 }
                 Err(other) => return Err(other),
             },
@@ -210,8 +253,8 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
                     steps.push(Step::Swapped(live.event(EventKind::Shift, node)));
                 }
             }
-            Edit::Add { parent, node } => steps.push(prepare_execute(live, parent, node, EventKind::Add)?),
-            Edit::Run { parent, node } => steps.push(prepare_execute(live, parent, node, EventKind::Run)?),
+            Edit::Add { parent, node } => steps.push(additions.prepare(live, parent, node)?),
+            Edit::Run { .. } => steps.extend(runs.next().flatten()),
             Edit::Delete { parent, node } => {
                 let redefined = new_tree.find(node.path()).next().is_some();
                 if !redefined {
@@ -252,6 +295,16 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
                 }
                 events.push(event);
             }
+            Step::Bind { bindings, scope, code, mut event } => {
+                match bind(&scope, &live.namespace, &bindings) {
+                    Ok(()) => learn_compiled(&code, &scope, &scope_prefix(live, &scope, &event))?,
+                    Err(error) => {
+                        event.kind = EventKind::Error;
+                        event.error = Some(Error::Interpreter(error));
+                    }
+                }
+                events.push(event);
+            }
             Step::Execute { code, scope, node, mut event } => {
                 match live.execute(&code, &scope) {
                     Ok(()) => {
@@ -271,6 +324,60 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
         }
     }
     Ok(events)
+}
+
+/// Prepares the definitions a save adds: each is evaluated in a scratch namespace
+/// (decorators included), so that one that raises fails the save before anything
+/// changed. One that needs a name a new statement of the same save binds is run
+/// at commit instead, after that statement.
+struct Additions<'py> {
+    /// What earlier additions of the save bound, visible to the later ones.
+    earlier: Bound<'py, PyDict>,
+    run_names: std::collections::HashSet<String>,
+}
+
+impl<'py> Additions<'py> {
+    fn prepare(&mut self, live: &LiveModule<'py>, parent: &str, node: &Node) -> Result<Step<'py>> {
+        let py = live.namespace.py();
+        let step = prepare_execute(live, parent, node, EventKind::Add)?;
+        let Step::Execute { code, scope, node, event } = step else { return Ok(step) };
+        let earlier = match &scope {
+            Scope::Module => self.earlier.clone(),
+            Scope::Class(_) => PyDict::new(py),
+        };
+        match live.evaluate(&code, &scope, &earlier) {
+            Ok(bindings) => {
+                if matches!(scope, Scope::Module) {
+                    for (name, value) in &bindings {
+                        self.earlier.set_item(name, value)?;
+                    }
+                }
+                Ok(Step::Bind { bindings, scope, code, event })
+            }
+            Err(error) if self.needs_new_statement(py, &error) => Ok(Step::Execute { code, scope, node, event }),
+            Err(error) => Err(live.python_error(&node, error)),
+        }
+    }
+
+    fn needs_new_statement(&self, py: Python<'py>, error: &PyErr) -> bool {
+        if !error.is_instance_of::<pyo3::exceptions::PyNameError>(py) {
+            return false;
+        }
+        let name = error.value(py).getattr("name").ok().and_then(|n| n.extract::<String>().ok());
+        match name {
+            Some(name) => self.run_names.contains(&name),
+            // Python < 3.10 does not say which name: trust the statements.
+            None => !self.run_names.is_empty(),
+        }
+    }
+}
+
+/// The path prefix of code compiled in a scope, relative to the module.
+fn scope_prefix(live: &LiveModule<'_>, scope: &Scope<'_>, event: &Event) -> String {
+    match scope {
+        Scope::Module => String::new(),
+        Scope::Class(_) => live.relative(parent_path(&event.path)).to_string(),
+    }
 }
 
 fn ignore_key_error(py: Python<'_>) -> impl FnOnce(PyErr) -> PyResult<()> + '_ {
@@ -405,9 +512,25 @@ fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyA
 /// Lines up the swaps that move a function's (or a line's) code; false when no
 /// live code was found for it.
 fn prepare_shift<'py>(live: &LiveModule<'py>, node: &Node, delta: i64, swaps: &mut Vec<Swap<'py>>) -> Result<bool> {
+    let mut codes = shifted_codes(live, node, delta);
+    if codes.is_empty() {
+        // Nothing known yet about this code: learn what the module holds.
+        registry().learn_namespace(&live.namespace, &live.filename)?;
+        codes = shifted_codes(live, node, delta);
+    }
+    for (_, old_code) in &codes {
+        let new_code = shifted(old_code, delta)?;
+        nested_pairs(old_code, &new_code, swaps)?;
+        swaps.push(Swap { old: old_code.clone(), new: new_code, evaluated: None });
+    }
+    Ok(!codes.is_empty())
+}
+
+/// The live code objects of a moved node (its outermost ones, for a line).
+fn shifted_codes<'py>(live: &LiveModule<'py>, node: &Node, delta: i64) -> Vec<(String, Bound<'py, PyAny>)> {
     let py = live.namespace.py();
     let old_first = (node.first_line() as i64 - delta).max(1) as u32;
-    let codes: Vec<(String, Bound<'py, PyAny>)> = match node.kind() {
+    match node.kind() {
         Kind::Line => {
             let position = node.position().shifted(-delta);
             let mut outermost: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
@@ -422,11 +545,5 @@ fn prepare_shift<'py>(live: &LiveModule<'py>, node: &Node, delta: i64, swaps: &m
             let relative = live.relative(node.path()).to_string();
             registry().find(py, &live.filename, &relative, old_first).map(|code| (relative, code)).into_iter().collect()
         }
-    };
-    for (_, old_code) in &codes {
-        let new_code = shifted(old_code, delta)?;
-        nested_pairs(old_code, &new_code, swaps)?;
-        swaps.push(Swap { old: old_code.clone(), new: new_code, evaluated: None });
     }
-    Ok(!codes.is_empty())
 }

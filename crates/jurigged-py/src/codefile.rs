@@ -126,8 +126,8 @@ impl PyCodeFile {
 
     /// The file's path.
     #[getter]
-    fn filename(&self) -> PathBuf {
-        self.inner.filename().to_path_buf()
+    fn filename(&self) -> String {
+        self.inner.filename().display().to_string()
     }
 
     /// The dotted name of its module.

@@ -146,8 +146,8 @@ impl Registry {
     }
 
     /// The filenames jurigged tracks.
-    fn filenames(&self) -> Vec<PathBuf> {
-        let mut names: Vec<PathBuf> = lock(&self.files).keys().cloned().collect();
+    fn filenames(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.files).keys().map(|p| p.display().to_string()).collect();
         names.sort();
         names
     }
@@ -455,8 +455,9 @@ impl PyWatcher {
     }
 
     /// The files this watcher watches.
-    fn files(&self) -> Vec<PathBuf> {
-        lock(&self.core.watcher).as_ref().map(|w| w.files()).unwrap_or_default()
+    fn files(&self) -> Vec<String> {
+        let files = lock(&self.core.watcher).as_ref().map(|w| w.files()).unwrap_or_default();
+        files.iter().map(|p| p.display().to_string()).collect()
     }
 }
 
