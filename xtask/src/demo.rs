@@ -1,48 +1,83 @@
-//! `cargo xtask demo`: what jurigged sees when you save an edit to
-//! `examples/shapes.py`: the definition tree, the edit script, and the exact
-//! reconstruction of the new file from the old tree and the script.
+//! `cargo xtask demo`: the live-edit demo. Builds the `jurigged` binary, runs
+//! `examples/shapes.py` under it, saves an edit to a function while the program
+//! runs, shows the program picking it up, then restores the file.
 
-use jurigged_deftree::{Kind, Parser};
-use jurigged_diff::{apply, diff};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
 
 use crate::util::{self, Failure};
 
-/// The edits a developer makes in the demo, as (old text, new text).
-const EDITS: &[(&str, &str)] = &[
-    ("return math.pi * self.radius ** 2", "return math.tau * self.radius ** 2 / 2  # same area, other formula"),
-    ("\n\ndef describe(shape):", "\n\ndef diameter(shape):\n    return 2 * shape.radius\n\n\ndef describe(shape):"),
-    ("area {shape.area():.2f}\"", "area {shape.area():.2f}, diameter {diameter(shape)}\""),
-];
+/// The edit the demo saves, as (old text, new text).
+const EDIT: (&str, &str) = (
+    "return f\"circle of radius {shape.radius}: area {shape.area():.2f}\"",
+    "return f\"circle of radius {shape.radius}: area {shape.area():.2f} (edited while running!)\"",
+);
 
 pub fn run(_args: &[String]) -> Result<(), Failure> {
-    let path = util::root().join("examples/shapes.py");
-    let before = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut after = before.clone();
-    for (old, new) in EDITS {
-        if !after.contains(old) {
-            return Err(format!("examples/shapes.py no longer contains {old:?}; update the demo").into());
-        }
-        after = after.replacen(old, new, 1);
+    util::run("cargo", &["build", "--quiet", "-p", "jurigged-cli"])?;
+    let root = util::root();
+    let example = root.join("examples/shapes.py");
+    let original = std::fs::read_to_string(&example).map_err(|e| format!("{}: {e}", example.display()))?;
+    if !original.contains(EDIT.0) {
+        return Err("examples/shapes.py no longer contains the line the demo edits; update xtask/src/demo.rs".into());
     }
-    let parser = Parser::new().module("shapes").filename(&path);
-    let old = parser.parse(&before).map_err(|e| e.to_string())?;
-    let new = parser.parse(&after).map_err(|e| e.to_string())?;
-
-    println!("Definitions in examples/shapes.py:");
-    for node in old.definitions() {
-        let kind = if node.kind() == Kind::Class { "class" } else { "def" };
-        println!("  {kind:<5} {:<24} line {}", node.path(), node.first_line());
-    }
-    println!("\nAfter the edit, a running program would apply:");
-    let script = diff(&old, &new);
-    for edit in script.edits() {
-        println!("  {edit}");
-    }
-    println!("  ({})", script.summary());
-    let rebuilt = apply(&old, &script).map_err(|e| e.to_string())?.reconstruct();
-    if rebuilt != after {
-        return Err("apply(old, diff(old, new)) did not reconstruct the new file".into());
-    }
-    println!("\napply(old tree, script) reconstructs the edited file byte for byte ({} bytes).", rebuilt.len());
+    println!("$ jurigged -v examples/shapes.py");
+    let mut child = Command::new(root.join("target/debug/jurigged"))
+        .args(["-v", "examples/shapes.py"])
+        .current_dir(&root)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start jurigged: {e}"))?;
+    let lines = forward_output(&mut child);
+    let result = demo(&example, &original, &lines);
+    // Whatever happened, the example goes back to what it was.
+    let restored = std::fs::write(&example, &original);
+    let _ = child.kill();
+    let _ = child.wait();
+    restored.map_err(|e| format!("could not restore {}: {e}", example.display()))?;
+    result?;
+    println!("\nThe running program picked up the edit; examples/shapes.py is restored.");
     Ok(())
+}
+
+fn demo(example: &std::path::Path, original: &str, lines: &Receiver<String>) -> Result<(), Failure> {
+    wait_for(lines, "circle of radius", Duration::from_secs(20))?;
+    println!("\n[demo] editing describe() in examples/shapes.py and saving...\n");
+    std::fs::write(example, original.replacen(EDIT.0, EDIT.1, 1)).map_err(|e| format!("cannot save the edit: {e}"))?;
+    wait_for(lines, "edited while running", Duration::from_secs(10))
+}
+
+/// Prints the child's output as it comes, and passes each line on.
+fn forward_output(child: &mut Child) -> Receiver<String> {
+    let (sender, receiver) = channel();
+    let stdout = child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+    let stderr = child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+    for stream in [stdout, stderr].into_iter().flatten() {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                println!("  {line}");
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    receiver
+}
+
+fn wait_for(lines: &Receiver<String>, text: &str, limit: Duration) -> Result<(), Failure> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(text) => return Ok(()),
+            Ok(_) => {}
+            Err(_) => return Err(format!("the program did not print {text:?} within {limit:?}").into()),
+        }
+    }
 }

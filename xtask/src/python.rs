@@ -85,9 +85,15 @@ pub fn install_wheel(venv_python: &Path, wheel: &Path) -> Result<(), Failure> {
     )
 }
 
+/// Builds the standalone binary that the end-to-end tests drive next to the wheel.
+fn build_binary() -> Result<(), Failure> {
+    util::run("cargo", &["build", "--quiet", "-p", "jurigged-cli"])
+}
+
 /// Builds the wheel, installs it in every test interpreter's venv and runs pytest
 /// on `tests/python` in each.
 pub fn test_all() -> Result<(), Failure> {
+    build_binary()?;
     let interpreters = interpreters();
     let (main_python, main_venv) = &interpreters[0];
     let main = ensure_venv(main_python, main_venv)?;
@@ -110,6 +116,7 @@ pub fn test_all() -> Result<(), Failure> {
 pub fn pytest(args: &[String]) -> Result<(), Failure> {
     let all = args.first().is_some_and(|a| a == "--all");
     let rest: Vec<&str> = args.iter().skip(all as usize).map(String::as_str).collect();
+    build_binary()?;
     let interpreters = interpreters();
     let (main_python, main_venv) = &interpreters[0];
     let main = ensure_venv(main_python, main_venv)?;
