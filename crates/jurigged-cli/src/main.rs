@@ -10,8 +10,12 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
-/// The pure-Python part of the package, shipped inside the binary.
-const PACKAGE_INIT: &str = include_str!("../../jurigged-py/python/jurigged/__init__.py");
+/// The pure-Python part of the package, shipped inside the binary: submodules
+/// first, then the package itself, which imports them.
+const PACKAGE_MODULES: &[(&str, &str)] = &[
+    ("jurigged.db", include_str!("../../jurigged-py/python/jurigged/db.py")),
+    ("jurigged", include_str!("../../jurigged-py/python/jurigged/__init__.py")),
+];
 
 fn main() {
     pyo3::append_to_inittab!(jurigged_native);
@@ -57,7 +61,11 @@ fn run(py: Python<'_>) -> PyResult<i32> {
 fn use_virtualenv(py: Python<'_>) -> PyResult<()> {
     let Some(venv) = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from) else { return Ok(()) };
     let sys = py.import("sys")?;
-    let (major, minor): (u32, u32) = sys.getattr("version_info")?.get_item(0)?.extract::<u32>().and_then(|a| Ok((a, sys.getattr("version_info")?.get_item(1)?.extract()?)))?;
+    let (major, minor): (u32, u32) = sys
+        .getattr("version_info")?
+        .get_item(0)?
+        .extract::<u32>()
+        .and_then(|a| Ok((a, sys.getattr("version_info")?.get_item(1)?.extract()?)))?;
     let site_packages = venv.join(format!("lib/python{major}.{minor}/site-packages"));
     if !site_packages.is_dir() {
         let message = format!(
@@ -86,11 +94,24 @@ fn install_package(py: Python<'_>) -> PyResult<()> {
     let package = PyModule::new(py, "jurigged")?;
     package.setattr("__path__", Vec::<String>::new())?;
     package.setattr("__package__", "jurigged")?;
-    package.setattr("__file__", "<jurigged binary>")?;
+    package.setattr("__file__", "<jurigged binary>/jurigged/__init__.py")?;
     modules.set_item("jurigged", &package)?;
     package.setattr("_jurigged", &native)?;
     let builtins = py.import("builtins")?;
-    let code = builtins.getattr("compile")?.call1((PACKAGE_INIT, "<jurigged>/__init__.py", "exec"))?;
-    builtins.getattr("exec")?.call1((code, package.dict()))?;
+    for (name, source) in PACKAGE_MODULES {
+        let module = if *name == "jurigged" {
+            package.clone()
+        } else {
+            let module = PyModule::new(py, name)?;
+            module.setattr("__package__", "jurigged")?;
+            modules.set_item(*name, &module)?;
+            let short = name.rsplit('.').next().unwrap_or(name);
+            package.setattr(short, &module)?;
+            module
+        };
+        let filename = format!("<jurigged binary>/{}.py", name.replace('.', "/"));
+        let code = builtins.getattr("compile")?.call1((*source, filename, "exec"))?;
+        builtins.getattr("exec")?.call1((code, module.dict()))?;
+    }
     Ok(())
 }

@@ -120,7 +120,12 @@ impl<'py> LiveModule<'py> {
     /// Runs a definition in a scratch namespace that sees its scope's names and
     /// `earlier` (what previous additions of the same save bound); returns the names
     /// it bound, without touching the live program.
-    fn evaluate(&self, code: &Bound<'py, PyAny>, scope: &Scope<'py>, earlier: &Bound<'py, PyDict>) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
+    fn evaluate(
+        &self,
+        code: &Bound<'py, PyAny>,
+        scope: &Scope<'py>,
+        earlier: &Bound<'py, PyDict>,
+    ) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
         let py = self.namespace.py();
         let exec = py.import("builtins")?.getattr("exec")?;
         let before = match scope {
@@ -150,7 +155,11 @@ impl<'py> LiveModule<'py> {
 
 /// Binds evaluated names in their live scope; in a class, also what the class
 /// statement would have done: `__set_name__` and the `__class__` cell.
-fn bind<'py>(scope: &Scope<'py>, module: &Bound<'py, PyDict>, bindings: &[(String, Bound<'py, PyAny>)]) -> PyResult<()> {
+fn bind<'py>(
+    scope: &Scope<'py>,
+    module: &Bound<'py, PyDict>,
+    bindings: &[(String, Bound<'py, PyAny>)],
+) -> PyResult<()> {
     for (name, value) in bindings {
         match scope {
             Scope::Module => module.set_item(name, value)?,
@@ -207,9 +216,19 @@ enum Step<'py> {
     /// Reported only: the code swaps were gathered in the common list.
     Swapped(Event),
     /// Definitions evaluated during prepare, to bind at commit.
-    Bind { bindings: Vec<(String, Bound<'py, PyAny>)>, scope: Scope<'py>, code: Bound<'py, PyAny>, event: Event },
+    Bind {
+        bindings: Vec<(String, Bound<'py, PyAny>)>,
+        scope: Scope<'py>,
+        code: Bound<'py, PyAny>,
+        event: Event,
+    },
     /// Statements (and definitions that need them) to run at commit.
-    Execute { code: Bound<'py, PyAny>, scope: Scope<'py>, node: Node, event: Event },
+    Execute {
+        code: Bound<'py, PyAny>,
+        scope: Scope<'py>,
+        node: Node,
+        event: Event,
+    },
     Delete {
         scope: Scope<'py>,
         name: String,

@@ -183,7 +183,8 @@ impl CodeRegistry {
     }
 }
 
-pub(crate) fn is_code(object: &Bound<'_, PyAny>) -> PyResult<bool> {
+/// Whether `object` is a code object.
+pub fn is_code(object: &Bound<'_, PyAny>) -> PyResult<bool> {
     object.hasattr("co_code")
 }
 

@@ -233,7 +233,12 @@ fn set_argv(py: Python<'_>, argv: Vec<String>, path0: Option<&Path>) -> PyResult
     };
     // `python -m jurigged` put the current directory first; `python script.py`
     // puts the script's directory there instead.
-    if path.len() > 0 && (path.get_item(0)?.extract::<String>().is_ok_and(|p| p.is_empty() || Path::new(&p) == std::env::current_dir().unwrap_or_default())) {
+    if path.len() > 0
+        && (path
+            .get_item(0)?
+            .extract::<String>()
+            .is_ok_and(|p| p.is_empty() || Path::new(&p) == std::env::current_dir().unwrap_or_default()))
+    {
         path.set_item(0, first)?;
     } else {
         path.insert(0, first)?;
@@ -260,7 +265,13 @@ fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<
     // Watch the script with the source that runs, before it runs.
     registry(py)?.get().register(py, "__main__", &path, Some(bytes.clone()))?;
     let builtins = py.import("builtins")?;
-    let code = builtins.getattr("compile")?.call1((pyo3::types::PyBytes::new(py, &bytes), path.display().to_string(), "exec", 0, true))?;
+    let code = builtins.getattr("compile")?.call1((
+        pyo3::types::PyBytes::new(py, &bytes),
+        path.display().to_string(),
+        "exec",
+        0,
+        true,
+    ))?;
     builtins.getattr("exec")?.call1((code, main.getattr("__dict__")?))?;
     Ok(0)
 }
@@ -295,7 +306,13 @@ fn interact(py: Python<'_>, namespace: &Bound<'_, PyAny>) -> PyResult<()> {
     options.set_item("local", namespace.getattr("__dict__")?)?;
     if tty {
         let version: String = sys.getattr("version")?.extract()?;
-        options.set_item("banner", format!("jurigged {} on Python {version}\nEdit and save any watched file: changes apply at once.", env!("CARGO_PKG_VERSION")))?;
+        options.set_item(
+            "banner",
+            format!(
+                "jurigged {} on Python {version}\nEdit and save any watched file: changes apply at once.",
+                env!("CARGO_PKG_VERSION")
+            ),
+        )?;
     } else {
         sys.setattr("ps1", "")?;
         sys.setattr("ps2", "")?;
@@ -351,7 +368,19 @@ mod tests {
     #[test]
     fn the_help_lists_the_original_options() {
         let help = Cli::command().render_help().to_string();
-        for option in ["--interactive", "--watch", "--debounce", "--poll", "-m", "--dev", "--verbose", "--version", "--exclude", "--loop", "--xloop"] {
+        for option in [
+            "--interactive",
+            "--watch",
+            "--debounce",
+            "--poll",
+            "-m",
+            "--dev",
+            "--verbose",
+            "--version",
+            "--exclude",
+            "--loop",
+            "--xloop",
+        ] {
             assert!(help.contains(option), "{option} missing from:\n{help}");
         }
     }

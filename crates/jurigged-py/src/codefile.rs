@@ -79,6 +79,21 @@ impl PyCodeFile {
         }
     }
 
+    /// Parses `text` as a version of this file.
+    pub fn parse_text(&self, text: &str) -> jurigged_patch::Result<DefTree> {
+        self.inner.parse(text)
+    }
+
+    /// The file's path, as a string.
+    pub fn filename_string(&self) -> String {
+        self.inner.filename().display().to_string()
+    }
+
+    /// Writes the live text to the file (see `commit`).
+    pub fn commit_file(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.inner.commit().map_err(|e| to_py_err(py, e))
+    }
+
     /// Records the bytes last read from disk.
     pub fn set_disk(&mut self, bytes: Vec<u8>) {
         self.inner.set_disk(bytes);

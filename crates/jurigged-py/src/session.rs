@@ -23,6 +23,7 @@ use crate::codefile::PyCodeFile;
 use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::events::EventSource;
+use crate::recoder::Recoder;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -40,6 +41,10 @@ fn sessions() -> &'static Mutex<Vec<Arc<SessionCore>>> {
 pub struct Registry {
     files: Mutex<HashMap<PathBuf, Py<PyCodeFile>>>,
     activity: Py<EventSource>,
+    /// Recoders by file, told when a save replaces what they patched.
+    recoders: Mutex<HashMap<PathBuf, Vec<Py<Recoder>>>>,
+    /// Filters of `auto_register`: modules they accept are tracked when imported.
+    auto_filters: Mutex<Vec<Py<PyAny>>>,
 }
 
 /// The process-wide registry.
@@ -48,7 +53,15 @@ pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
     if let Some(registry) = REGISTRY.get() {
         return Ok(registry);
     }
-    let created = Py::new(py, Registry { files: Mutex::default(), activity: Py::new(py, EventSource::default())? })?;
+    let created = Py::new(
+        py,
+        Registry {
+            files: Mutex::default(),
+            activity: Py::new(py, EventSource::default())?,
+            recoders: Mutex::default(),
+            auto_filters: Mutex::default(),
+        },
+    )?;
     Ok(REGISTRY.get_or_init(|| created))
 }
 
@@ -92,6 +105,28 @@ impl Registry {
 
     fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
         lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
+    }
+
+    /// Remembers a recoder, to tell it when its file is saved.
+    pub fn add_recoder(&self, py: Python<'_>, recoder: &Py<Recoder>) {
+        let filename = PathBuf::from(recoder.get().codefile(py).bind(py).borrow().filename_string());
+        lock(&self.recoders).entry(filename).or_default().push(recoder.clone_ref(py));
+    }
+
+    fn notify_recoders(&self, py: Python<'_>, filename: &Path) {
+        let recoders: Vec<Py<Recoder>> =
+            lock(&self.recoders).get(filename).map(|r| r.iter().map(|r| r.clone_ref(py)).collect()).unwrap_or_default();
+        for recoder in recoders {
+            Recoder::file_changed(recoder.bind(py));
+        }
+    }
+
+    /// Whether an `auto_register` filter accepts `filename`.
+    fn auto_accepts(&self, py: Python<'_>, filename: &Path) -> bool {
+        let filters: Vec<Py<PyAny>> = lock(&self.auto_filters).iter().map(|f| f.clone_ref(py)).collect();
+        filters.iter().any(|f| {
+            f.call1(py, (filename.display().to_string(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false)
+        })
     }
 
     /// Sends an event to `registry.activity`.
@@ -145,12 +180,172 @@ impl Registry {
         self.register(py, &name, &file, None).map(Some)
     }
 
+    /// (CodeFile, dotted path) of a module, class, function or code object, or None.
+    fn find(&self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<PyCodeFile>, String)>> {
+        resolve(py, obj)
+    }
+
+    /// (CodeFile, dotted path) of the innermost definition holding `lineno` in
+    /// `filename`, or None.
+    fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Option<(Py<PyCodeFile>, String)>> {
+        let Some(codefile) = self.lookup(py, &filename) else { return Ok(None) };
+        let path = {
+            let file = codefile.bind(py).borrow();
+            let mut best: Option<String> = None;
+            for node in file.tree().definitions() {
+                let first = node.first_line();
+                let last = node.position().end.line;
+                if (first..=last).contains(&lineno) {
+                    best = Some(node.path().to_string());
+                }
+            }
+            best
+        };
+        Ok(path.map(|p| (codefile, p)))
+    }
+
+    /// Tracks, from now on, every module whose file `filter` accepts (a callable
+    /// taking a filename, or a glob as for watch()), and those already loaded.
+    fn auto_register(&self, py: Python<'_>, filter: &Bound<'_, PyAny>) -> PyResult<()> {
+        let filter = match filter.extract::<String>() {
+            Ok(pattern) => Py::new(py, GlobFilter::new(&pattern)?)?.into_any(),
+            Err(_) => filter.clone().unbind(),
+        };
+        lock(&self.auto_filters).push(filter.clone_ref(py));
+        install_sniffer(py)?;
+        jurigged_patch::registry::install_audit_hook(py)?;
+        for (name, file) in loaded_modules(py)? {
+            if filter.call1(py, (file.display().to_string(),))?.extract::<bool>(py)? {
+                self.register(py, &name, &file, None)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The filenames jurigged tracks.
     fn filenames(&self) -> Vec<String> {
         let mut names: Vec<String> = lock(&self.files).keys().map(|p| p.display().to_string()).collect();
         names.sort();
         names
     }
+}
+
+/// (name, absolute file) of every loaded module with a Python source file.
+fn loaded_modules(py: Python<'_>) -> PyResult<Vec<(String, PathBuf)>> {
+    let modules = py.import("sys")?.getattr("modules")?.call_method0("copy")?;
+    let mut found = Vec::new();
+    for (name, module) in modules.cast::<PyDict>()?.iter() {
+        let Some(file) = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else { continue };
+        if file.extension().is_some_and(|e| e == "py") {
+            found.push((name.extract()?, absolute(&file)));
+        }
+    }
+    Ok(found)
+}
+
+/// `jurigged.glob_filter(pattern)`: a callable telling whether a filename matches
+/// a watch pattern (as `watch()` takes them).
+#[pyclass(module = "jurigged", frozen)]
+pub struct GlobFilter {
+    filter: Filter,
+    pattern: String,
+}
+
+impl GlobFilter {
+    fn new(pattern: &str) -> PyResult<GlobFilter> {
+        let filter = Filter::new([pattern], [""; 0]).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(GlobFilter { filter, pattern: pattern.to_string() })
+    }
+}
+
+#[pymethods]
+impl GlobFilter {
+    fn __call__(&self, filename: PathBuf) -> bool {
+        self.filter.matches(&absolute(&filename))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("glob_filter({:?})", self.pattern)
+    }
+}
+
+/// A filter for `registry.auto_register` from a watch pattern.
+#[pyfunction]
+pub fn glob_filter(pattern: &str) -> PyResult<GlobFilter> {
+    GlobFilter::new(pattern)
+}
+
+/// (CodeFile, dotted path) of what a module, class, function (or method,
+/// classmethod, staticmethod, wrapped function) or code object is, when its
+/// source is a Python file: the file is tracked from now on.
+pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<PyCodeFile>, String)>> {
+    let inspect = py.import("inspect")?;
+    let modules = py.import("sys")?.getattr("modules")?;
+    let registry = registry(py)?.get();
+    let tracked = |module_name: &str, file: PathBuf| -> PyResult<Option<Py<PyCodeFile>>> {
+        if file.extension().is_none_or(|e| e != "py") || !file.is_file() {
+            return Ok(None);
+        }
+        registry.register(py, module_name, &file, None).map(Some)
+    };
+    if inspect.call_method1("ismodule", (obj,))?.extract::<bool>()? {
+        let name: String = obj.getattr("__name__")?.extract()?;
+        let Some(file) = obj.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else {
+            return Ok(None);
+        };
+        return Ok(tracked(&name, absolute(&file))?.map(|cf| (cf, name)));
+    }
+    let (module_name, qualname, file) = if inspect.call_method1("isclass", (obj,))?.extract::<bool>()? {
+        let module_name: String = obj.getattr("__module__")?.extract()?;
+        let Some(file) = modules
+            .get_item(&module_name)
+            .ok()
+            .and_then(|m| m.getattr("__file__").ok())
+            .and_then(|f| f.extract::<PathBuf>().ok())
+        else {
+            return Ok(None);
+        };
+        (module_name, obj.getattr("__qualname__")?.extract::<String>()?, file)
+    } else {
+        // Methods, classmethods, staticmethods and decorated functions lead to the
+        // function that holds the code.
+        let mut function = obj.clone();
+        for attribute in ["__func__", "__wrapped__"] {
+            while let Ok(inner) = function.getattr(attribute) {
+                function = inner;
+            }
+        }
+        let code = match function.getattr("__code__") {
+            Ok(code) => code,
+            Err(_) if jurigged_patch::registry::is_code(&function)? => function.clone(),
+            Err(_) => return Ok(None),
+        };
+        let file = PathBuf::from(code.getattr("co_filename")?.extract::<String>()?);
+        let qualname: String = match function.getattr("__qualname__") {
+            Ok(name) => name.extract()?,
+            Err(_) => code.getattr("co_qualname").or_else(|_| code.getattr("co_name"))?.extract()?,
+        };
+        let module_name: String = match function.getattr("__module__").ok().and_then(|m| m.extract::<String>().ok()) {
+            Some(name) => name,
+            None => match module_name_of(py, &file)? {
+                Some(name) => name,
+                None => return Ok(None),
+            },
+        };
+        (module_name, qualname, file)
+    };
+    if qualname.contains("<locals>") || qualname.contains('<') {
+        return Ok(None);
+    }
+    let Some(codefile) = tracked(&module_name, absolute(&file))? else { return Ok(None) };
+    let focus = {
+        let file = codefile.bind(py).borrow();
+        let module = file.module_name_str();
+        let path = if module.is_empty() { qualname } else { format!("{module}.{qualname}") };
+        let found = file.tree().find(&path).next().is_some();
+        found.then_some(path)
+    };
+    Ok(focus.map(|path| (codefile, path)))
 }
 
 /// The name of the loaded module whose file is `file`, if any.
@@ -196,7 +391,8 @@ impl ImportSniffer {
         let origin = spec.getattr("origin").ok().and_then(|o| o.extract::<PathBuf>().ok());
         if let Some(origin) = origin.filter(|o| o.extension().is_some_and(|e| e == "py")) {
             let origin = absolute(&origin);
-            let wanted = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
+            let wanted = lock(sessions()).iter().any(|s| s.filter.matches(&origin))
+                || registry(py)?.get().auto_accepts(py, &origin);
             if wanted {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
@@ -384,6 +580,9 @@ impl SessionCore {
                     for event in events {
                         self.emit(py, event);
                     }
+                    if let Ok(registry) = registry(py) {
+                        registry.get().notify_recoders(py, path);
+                    }
                 }
                 Err(error) => self.emit(py, Event::file_error(py, path, error)),
             }
@@ -521,13 +720,8 @@ pub fn watch(
     install_sniffer(py)?;
     // Modules imported before watching started: their source is read now.
     let global = self::registry(py)?.get();
-    let modules = py.import("sys")?.getattr("modules")?.call_method0("copy")?;
-    for item in modules.cast::<PyDict>()?.iter() {
-        let (name, module) = item;
-        let Some(file) = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else { continue };
-        let file = absolute(&file);
-        if file.extension().is_some_and(|e| e == "py") && core.filter.matches(&file) {
-            let name: String = name.extract()?;
+    for (name, file) in loaded_modules(py)? {
+        if core.filter.matches(&file) {
             match global.register(py, &name, &file, None) {
                 Ok(_) => {
                     // Already known files are watched by this new session too.

@@ -7,19 +7,24 @@ through old references, bound methods and existing instances.
     jurigged.watch()            # watch ./*.py, apply every save
 """
 
+from . import db
 from ._jurigged import (
     CodeFile,
     ConformException,
     Event,
     EventSource,
     PatchError,
+    Recoder,
     StaleException,
     Watcher,
     __version__,
     conform,
     default_logger,
+    glob_filter,
+    make_recoder,
     registry,
     verbose_logger,
+    virtual_file,
     watch,
 )
 
@@ -29,12 +34,17 @@ __all__ = [
     "Event",
     "EventSource",
     "PatchError",
+    "Recoder",
     "StaleException",
     "Watcher",
     "__version__",
     "conform",
+    "db",
     "default_logger",
+    "glob_filter",
+    "make_recoder",
     "registry",
     "verbose_logger",
+    "virtual_file",
     "watch",
 ]
