@@ -21,8 +21,7 @@ pub fn interpreters() -> Vec<(String, PathBuf)> {
 fn pyenv_python(version: &str) -> Option<String> {
     let output = Command::new("pyenv").args(["versions", "--bare"]).output().ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let full =
-        text.lines().map(str::trim).filter(|v| v.strip_prefix(version).is_some_and(|r| r.starts_with('.'))).last()?;
+    let full = text.lines().map(str::trim).rfind(|v| v.strip_prefix(version).is_some_and(|r| r.starts_with('.')))?;
     let prefix = Command::new("pyenv").args(["prefix", full]).output().ok()?;
     let python = format!("{}/bin/python3", String::from_utf8_lossy(&prefix.stdout).trim());
     Path::new(&python).is_file().then_some(python)

@@ -14,6 +14,7 @@ use pyo3::types::PyModule;
 /// first, then the package itself, which imports them.
 const PACKAGE_MODULES: &[(&str, &str)] = &[
     ("jurigged.db", include_str!("../../jurigged-py/python/jurigged/db.py")),
+    ("jurigged.loop", include_str!("../../jurigged-py/python/jurigged/loop.py")),
     ("jurigged", include_str!("../../jurigged-py/python/jurigged/__init__.py")),
 ];
 

@@ -267,10 +267,8 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
                 }
                 Err(other) => return Err(other),
             },
-            Edit::Shift { node, delta } => {
-                if prepare_shift(live, node, *delta, &mut swaps)? {
-                    steps.push(Step::Swapped(live.event(EventKind::Shift, node)));
-                }
+            Edit::Shift { node, delta } if prepare_shift(live, node, *delta, &mut swaps)? => {
+                steps.push(Step::Swapped(live.event(EventKind::Shift, node)));
             }
             Edit::Add { parent, node } => steps.push(additions.prepare(live, parent, node)?),
             Edit::Run { .. } => steps.extend(runs.next().flatten()),

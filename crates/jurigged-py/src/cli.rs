@@ -184,6 +184,17 @@ fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32>
     let watcher = jurigged.getattr("watch")?.call((), Some(&options))?;
 
     let main = main_module(py)?;
+    let loop_module = py.import("jurigged.loop")?;
+    if cli.dev {
+        py.import("builtins")?.setattr("__", loop_module.getattr("__")?)?;
+    }
+    if !cli.loop_on.is_empty() || !cli.xloop_on.is_empty() {
+        let interface = cli.loop_interface.map(|i| match i {
+            LoopInterface::Basic => "basic".to_string(),
+            LoopInterface::Rich => "rich".to_string(),
+        });
+        crate::develoop::attach_loops(py, &cli.loop_on, &cli.xloop_on, interface)?;
+    }
     let status = match (&cli.module, &script) {
         (Some(module), _) => run_module(py, module, program_args),
         (None, Some(script)) => run_script(py, &main, script, program_args),

@@ -34,7 +34,7 @@ fn namespace_of<'py>(object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>>
         return Ok(namespace.clone());
     }
     let namespace = object.getattr("__dict__").map_err(|_| PyTypeError::new_err("expected a module or a dict"))?;
-    namespace.cast_into::<PyDict>().map_err(|_| PyTypeError::new_err("expected a module or a dict").into())
+    namespace.cast_into::<PyDict>().map_err(|_| PyTypeError::new_err("expected a module or a dict"))
 }
 
 fn deletions(allow: &Bound<'_, PyAny>) -> PyResult<Deletions> {
@@ -196,7 +196,7 @@ impl PyCodeFile {
             Err(_) => {
                 let text: String =
                     other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?;
-                self.inner.parse(&text).map_err(|e| to_py_err(py, e.into()))?
+                self.inner.parse(&text).map_err(|e| to_py_err(py, e))?
             }
         };
         events(py, self.inner.merge(py, &other_tree, order, deletions))

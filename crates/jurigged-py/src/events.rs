@@ -42,14 +42,14 @@ impl EventSource {
     }
 
     /// Adds a callback; returns it, so that this works as a decorator.
-    fn register(&self, callback: Py<PyAny>) -> Py<PyAny> {
+    pub fn register(&self, callback: Py<PyAny>) -> Py<PyAny> {
         let returned = Python::attach(|py| callback.clone_ref(py));
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).push(callback);
         returned
     }
 
     /// Removes a callback.
-    fn unregister(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) {
+    pub fn unregister(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) {
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).retain(|c| !c.bind(py).is(callback));
     }
 

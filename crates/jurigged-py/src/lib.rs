@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod cli;
 mod codefile;
+mod develoop;
 mod errors;
 mod event;
 mod events;
@@ -107,6 +108,9 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(recoder::virtual_file, m)?)?;
     m.add_function(wrap_pyfunction!(session::glob_filter, m)?)?;
     m.add_class::<recoder::Recoder>()?;
+    m.add_function(wrap_pyfunction!(develoop::develoop_function, m)?)?;
+    m.add_function(wrap_pyfunction!(develoop::xloop, m)?)?;
+    m.add_class::<develoop::LoopWrapper>()?;
     m.add_class::<session::GlobFilter>()?;
     m.add_function(wrap_pyfunction!(logger::default_logger, m)?)?;
     m.add_function(wrap_pyfunction!(logger::verbose_logger, m)?)?;

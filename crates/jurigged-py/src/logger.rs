@@ -46,7 +46,7 @@ fn write_event(py: Python<'_>, event: &Event) -> PyResult<()> {
     let text = event.__str__();
     let mut out = if use_colour(py, &stderr) {
         let (word, rest) = text.split_once(' ').unwrap_or((&text, ""));
-        format!("{}{word}\x1b[0m {rest}\n", colour(&event.kind()))
+        format!("{}{word}\x1b[0m {rest}\n", colour(event.kind()))
     } else {
         format!("{text}\n")
     };

@@ -167,7 +167,7 @@ impl Recoder {
         let snippet_text = if module || is_module_focus { dedent(source) } else { self.wrap(py, source)? };
         let snippet = {
             let file = self.codefile.bind(py).borrow();
-            file.parse_text(&snippet_text).map_err(|e| to_py_err(py, e.into()))?
+            file.parse_text(&snippet_text).map_err(|e| to_py_err(py, e))?
         };
         if !module && !is_module_focus {
             self.check_focus(&snippet)?;
@@ -251,7 +251,7 @@ impl Recoder {
         let baseline = lock(&recoder.state).baseline.clone();
         let events = {
             let mut file = recoder.codefile.bind(py).borrow_mut();
-            let tree = file.parse_text(&baseline).map_err(|e| to_py_err(py, e.into()))?;
+            let tree = file.parse_text(&baseline).map_err(|e| to_py_err(py, e))?;
             file.merge_tree(py, &tree, Order::New, Deletions::All)?
         };
         recoder.forget_live_text(py)?;

@@ -129,6 +129,11 @@ impl Registry {
         })
     }
 
+    /// `registry.activity`.
+    pub fn activity_source(&self, py: Python<'_>) -> Py<EventSource> {
+        self.activity.clone_ref(py)
+    }
+
     /// Sends an event to `registry.activity`.
     fn announce(&self, py: Python<'_>, event: &Py<Event>) {
         self.activity.get().emit(py, vec![event.clone_ref(py).into_any()]);

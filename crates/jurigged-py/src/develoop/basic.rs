@@ -1,0 +1,101 @@
+//! The basic interface: plain lines on stdout, commands typed as lines. It never
+//! reads stdin while the function runs, so `input()` and `breakpoint()` work in it.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+
+use super::{Command, Commands, Outcome, View};
+
+pub struct Basic;
+
+impl Basic {
+    pub fn new() -> Basic {
+        Basic
+    }
+}
+
+fn say(py: Python<'_>, text: &str) {
+    if let Ok(stdout) = py.import("sys").and_then(|sys| sys.getattr("stdout")) {
+        let _ = stdout.call_method1("write", (format!("{text}\n"),));
+        let _ = stdout.call_method0("flush");
+    }
+}
+
+fn format_error(py: Python<'_>, error: &PyErr) -> String {
+    let value = error.value(py);
+    py.import("traceback")
+        .and_then(|tb| tb.call_method1("format_exception", (value.get_type(), value, value.getattr("__traceback__")?)))
+        .and_then(|lines| pyo3::types::PyString::new(py, "").call_method1("join", (lines,)))
+        .and_then(|s| s.extract::<String>())
+        .unwrap_or_else(|_| error.to_string())
+}
+
+/// One line of what a run ended with.
+pub fn describe(py: Python<'_>, outcome: &Outcome, elapsed: Duration) -> (String, Option<String>) {
+    let time = format!("{:.3}s", elapsed.as_secs_f64());
+    match outcome {
+        Outcome::Returned(value) => {
+            let shown = value.bind(py).repr().map(|r| r.to_string()).unwrap_or_else(|_| "<unprintable>".into());
+            (format!("returned {shown} in {time}"), None)
+        }
+        Outcome::Raised(error) => (
+            format!("raised {} in {time}", error.get_type(py).name().map(|n| n.to_string()).unwrap_or_default()),
+            Some(format_error(py, error)),
+        ),
+        Outcome::Aborted => (format!("aborted after {time}"), None),
+    }
+}
+
+impl View for Basic {
+    fn started(&mut self, py: Python<'_>, title: &str) {
+        say(py, &format!("[develoop] running {title}"));
+    }
+
+    fn finished(&mut self, py: Python<'_>, outcome: &Outcome, elapsed: Duration) {
+        let (line, traceback) = describe(py, outcome, elapsed);
+        if let Some(traceback) = traceback {
+            say(py, traceback.trim_end());
+        }
+        say(py, &format!("[develoop] {line}"));
+    }
+
+    fn wait(&mut self, py: Python<'_>, commands: &Commands) -> Command {
+        say(py, "[develoop] r: re-run, c: continue, q: quit (Ctrl-C aborts a run; saving a watched file re-runs)");
+        loop {
+            if let Ok(command) = commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv() {
+                return command;
+            }
+            match read_command(py) {
+                Ok(Some(command)) => return command,
+                Ok(None) => {}
+                // No way to ask (stdin closed or unusable): go on with the program.
+                Err(_) => return Command::Continue,
+            }
+        }
+    }
+
+    fn note(&mut self, py: Python<'_>, text: &str) {
+        say(py, &format!("[develoop] {text}"));
+    }
+}
+
+/// Waits briefly for a line on stdin; returns the command it names, if any.
+fn read_command(py: Python<'_>) -> PyResult<Option<Command>> {
+    let stdin = py.import("sys")?.getattr("stdin")?;
+    let ready =
+        py.import("select")?.call_method1("select", (vec![&stdin], Vec::<i32>::new(), Vec::<i32>::new(), 0.05))?;
+    if ready.get_item(0)?.len()? == 0 {
+        py.check_signals()?;
+        return Ok(None);
+    }
+    let line: String = stdin.call_method0("readline")?.extract()?;
+    if line.is_empty() {
+        return Err(pyo3::exceptions::PyEOFError::new_err("stdin is closed"));
+    }
+    let command = line.trim().chars().next().and_then(Command::from_key);
+    if command.is_none() && !line.trim().is_empty() {
+        say(py, "[develoop] unknown command; r, c or q");
+    }
+    Ok(command)
+}

@@ -1,0 +1,255 @@
+//! The develoop: loop on one function, re-running it whenever its code changes,
+//! while the rest of the program (and its expensive set-up) stays alive.
+//!
+//! `loop(fn)` wraps a function; calling the wrapper runs the function, shows its
+//! output and result (or traceback), then waits for a command: `r` re-run, `a`
+//! abort a run, `c` continue the program with the last result, `q` quit. A save
+//! applied to any watched file re-runs the function. `xloop` only enters the loop
+//! when the function raises.
+
+mod basic;
+mod rich;
+mod wrap;
+
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// Commands arrive here; behind a lock so that waiting can release the GIL.
+pub type Commands = Mutex<Receiver<Command>>;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
+
+use crate::session::registry;
+
+pub use wrap::{attach_loops, develoop_function, xloop, LoopWrapper};
+
+/// What the user (or a save) asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Rerun,
+    Abort,
+    Continue,
+    Quit,
+    /// A save was applied to a watched file.
+    Changed,
+    /// Ctrl-C in the full-screen view.
+    Interrupt,
+}
+
+impl Command {
+    /// The command a key (or a typed word) stands for.
+    pub fn from_key(key: char) -> Option<Command> {
+        match key.to_ascii_lowercase() {
+            'r' => Some(Command::Rerun),
+            'a' => Some(Command::Abort),
+            'c' => Some(Command::Continue),
+            'q' => Some(Command::Quit),
+            _ => None,
+        }
+    }
+}
+
+/// How one run ended.
+pub enum Outcome {
+    Returned(Py<PyAny>),
+    Raised(PyErr),
+    Aborted,
+}
+
+/// The develoop's interfaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interface {
+    Basic,
+    Rich,
+}
+
+impl Interface {
+    fn parse(py: Python<'_>, name: Option<&str>) -> PyResult<Interface> {
+        match name {
+            Some("basic") => Ok(Interface::Basic),
+            Some("rich") => Ok(Interface::Rich),
+            Some(other) => Err(PyValueError::new_err(format!("interface must be 'basic' or 'rich', not {other:?}"))),
+            None => {
+                let sys = py.import("sys")?;
+                let tty = |name: &str| {
+                    sys.getattr(name)
+                        .and_then(|s| s.call_method0("isatty"))
+                        .and_then(|v| v.extract::<bool>())
+                        .unwrap_or(false)
+                };
+                Ok(if tty("stdin") && tty("stdout") { Interface::Rich } else { Interface::Basic })
+            }
+        }
+    }
+}
+
+/// What an interface does: show runs and their outcomes, and wait for commands.
+pub trait View {
+    /// A run starts.
+    fn started(&mut self, py: Python<'_>, title: &str);
+    /// A run ended.
+    fn finished(&mut self, py: Python<'_>, outcome: &Outcome, elapsed: Duration);
+    /// Waits for the next command (a save arrives as `Changed` on `commands`).
+    fn wait(&mut self, py: Python<'_>, commands: &Commands) -> Command;
+    /// A line of news ("change detected: re-running").
+    fn note(&mut self, py: Python<'_>, text: &str);
+}
+
+/// `fn(arg, ...)` as the title of a run.
+fn title(py: Python<'_>, function: &Bound<'_, PyAny>) -> String {
+    let name =
+        function.getattr("__qualname__").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "function".into());
+    let signature = py
+        .import("inspect")
+        .and_then(|inspect| inspect.call_method1("signature", (function,)))
+        .and_then(|s| s.str())
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| "(...)".into());
+    format!("{name}{signature}")
+}
+
+/// Raises an exception in the thread `thread_id` (to abort a run).
+fn interrupt_thread(py: Python<'_>, thread_id: u64) -> PyResult<()> {
+    let ctypes = py.import("ctypes")?;
+    let set_async_exc = ctypes.getattr("pythonapi")?.getattr("PyThreadState_SetAsyncExc")?;
+    let id = ctypes.getattr("c_ulong")?.call1((thread_id,))?;
+    let exc = ctypes.getattr("py_object")?.call1((py.get_type::<PyKeyboardInterrupt>(),))?;
+    set_async_exc.call1((id, exc))?;
+    Ok(())
+}
+
+/// Subscribes to `registry.activity`: every applied change becomes `Changed`.
+fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Bound<'py, PyCFunction>> {
+    let sender = Mutex::new(sender);
+    let callback = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            let kind: String = args.get_item(0)?.getattr("kind")?.extract()?;
+            if matches!(kind.as_str(), "update" | "add" | "delete" | "run") {
+                let _ = sender.lock().unwrap_or_else(|p| p.into_inner()).send(Command::Changed);
+            }
+            Ok(())
+        },
+    )?;
+    registry(py)?.get().activity_source(py).get().register(callback.clone().into_any().unbind());
+    Ok(callback)
+}
+
+/// Runs `function(*args, **kwargs)` in the develoop; returns what the program
+/// continues with.
+pub fn run_loop(
+    py: Python<'_>,
+    function: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    interface: Option<&str>,
+    only_on_error: bool,
+) -> PyResult<Py<PyAny>> {
+    let mut first = None;
+    if only_on_error {
+        match function.call(args, kwargs) {
+            Ok(value) => return Ok(value.unbind()),
+            Err(error) if error.is_instance_of::<PySystemExit>(py) => return Err(error),
+            Err(error) => first = Some(Outcome::Raised(error)),
+        }
+    }
+    let interface = Interface::parse(py, interface)?;
+    let (sender, commands) = channel();
+    let commands = Mutex::new(commands);
+    let subscription = watch_changes(py, sender.clone())?;
+    let result = match interface {
+        Interface::Basic => drive(py, function, args, kwargs, first, &mut basic::Basic::new(), &commands, None),
+        Interface::Rich => {
+            let mut view = rich::Rich::start(sender.clone())?;
+            let running = Arc::clone(view.running_thread());
+            drive(py, function, args, kwargs, first, &mut view, &commands, Some(running))
+        }
+    };
+    registry(py)?.get().activity_source(py).get().unregister(py, subscription.as_any());
+    result
+}
+
+/// The loop itself, for any view.
+#[allow(clippy::too_many_arguments)]
+fn drive(
+    py: Python<'_>,
+    function: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    first: Option<Outcome>,
+    view: &mut dyn View,
+    commands: &Commands,
+    running: Option<Arc<Mutex<Option<u64>>>>,
+) -> PyResult<Py<PyAny>> {
+    let title = title(py, function);
+    let thread_id: u64 = py.import("threading")?.call_method0("get_ident")?.extract()?;
+    let mut outcome = match first {
+        Some(outcome) => {
+            view.started(py, &title);
+            view.finished(py, &outcome, Duration::ZERO);
+            outcome
+        }
+        None => run_once(py, function, args, kwargs, view, &title, thread_id, running.as_ref()),
+    };
+    loop {
+        let command = view.wait(py, commands);
+        match command {
+            Command::Rerun | Command::Changed => {
+                if command == Command::Changed {
+                    view.note(py, "change detected: re-running");
+                }
+                // Saves that arrived together trigger one run.
+                while commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv().is_ok_and(|c| c == Command::Changed)
+                {
+                }
+                outcome = run_once(py, function, args, kwargs, view, &title, thread_id, running.as_ref());
+            }
+            Command::Abort => view.note(py, "nothing is running"),
+            Command::Continue => {
+                return match outcome {
+                    Outcome::Returned(value) => Ok(value),
+                    Outcome::Raised(error) => Err(error),
+                    Outcome::Aborted => Err(PyKeyboardInterrupt::new_err("the develoop's run was aborted")),
+                };
+            }
+            Command::Quit => return Err(PySystemExit::new_err(0)),
+            Command::Interrupt => return Err(PyKeyboardInterrupt::new_err(())),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_once(
+    py: Python<'_>,
+    function: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    view: &mut dyn View,
+    title: &str,
+    thread_id: u64,
+    running: Option<&Arc<Mutex<Option<u64>>>>,
+) -> Outcome {
+    view.started(py, title);
+    let started = Instant::now();
+    if let Some(running) = running {
+        *running.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread_id);
+    }
+    let result = function.call(args, kwargs);
+    if let Some(running) = running {
+        *running.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+    // An abort that arrived just as the run ended must not hit the program later.
+    let _ = py.check_signals();
+    let outcome = match result {
+        Ok(value) => Outcome::Returned(value.unbind()),
+        Err(error) if error.is_instance_of::<PyKeyboardInterrupt>(py) => Outcome::Aborted,
+        Err(error) => Outcome::Raised(error),
+    };
+    view.finished(py, &outcome, started.elapsed());
+    outcome
+}

@@ -1,0 +1,239 @@
+//! `loop` / `xloop` as decorators, and `--loop NAME` / `--xloop NAME`: wrapping a
+//! function of the program as soon as it is defined, before the main code runs.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
+
+use super::run_loop;
+
+/// A function wrapped in the develoop. It keeps the function's name and docstring
+/// and `__wrapped__`, so that jurigged updates reach the function inside.
+#[pyclass(module = "jurigged.loop", dict)]
+pub struct LoopWrapper {
+    function: Py<PyAny>,
+    interface: Option<String>,
+    only_on_error: bool,
+}
+
+#[pymethods]
+impl LoopWrapper {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        run_loop(py, self.function.bind(py), args, kwargs, self.interface.as_deref(), self.only_on_error)
+    }
+
+    /// Methods bind like functions.
+    fn __get__(
+        slf: Py<Self>,
+        py: Python<'_>,
+        instance: Option<Bound<'_, PyAny>>,
+        owner: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let _ = owner;
+        match instance {
+            Some(instance) if !instance.is_none() => {
+                Ok(py.import("types")?.getattr("MethodType")?.call1((slf, instance))?.unbind())
+            }
+            _ => Ok(slf.into_any()),
+        }
+    }
+}
+
+fn wrap(
+    py: Python<'_>,
+    function: &Bound<'_, PyAny>,
+    interface: Option<String>,
+    only_on_error: bool,
+) -> PyResult<Py<PyAny>> {
+    let wrapper = Py::new(py, LoopWrapper { function: function.clone().unbind(), interface, only_on_error })?;
+    py.import("functools")?.call_method1("update_wrapper", (&wrapper, function))?;
+    Ok(wrapper.into_any())
+}
+
+/// `loop(fn)`, `loop(interface="basic")(fn)` and the same for xloop.
+fn decorator(
+    py: Python<'_>,
+    function: Option<&Bound<'_, PyAny>>,
+    interface: Option<String>,
+    only_on_error: bool,
+) -> PyResult<Py<PyAny>> {
+    if let Some(function) = function {
+        return wrap(py, function, interface, only_on_error);
+    }
+    let later = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| -> PyResult<Py<PyAny>> {
+            wrap(args.py(), &args.get_item(0)?, interface.clone(), only_on_error)
+        },
+    )?;
+    Ok(later.into_any().unbind())
+}
+
+/// Loops on the function: runs it, shows its output and result, waits for r
+/// (re-run), a (abort), c (continue), q (quit), and re-runs on every save.
+#[pyfunction]
+#[pyo3(name = "loop", signature = (function = None, *, interface = None))]
+pub fn develoop_function(
+    py: Python<'_>,
+    function: Option<&Bound<'_, PyAny>>,
+    interface: Option<String>,
+) -> PyResult<Py<PyAny>> {
+    decorator(py, function, interface, false)
+}
+
+/// Like loop, but only when the function raises; otherwise the program runs on.
+#[pyfunction]
+#[pyo3(signature = (function = None, *, interface = None))]
+pub fn xloop(py: Python<'_>, function: Option<&Bound<'_, PyAny>>, interface: Option<String>) -> PyResult<Py<PyAny>> {
+    decorator(py, function, interface, true)
+}
+
+/// A function to wrap once its module defines it.
+struct Pending {
+    module: String,
+    path: Vec<String>,
+    only_on_error: bool,
+}
+
+fn pending() -> &'static Mutex<Vec<Pending>> {
+    static PENDING: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
+    &PENDING
+}
+
+fn interface_choice() -> &'static Mutex<Option<String>> {
+    static INTERFACE: Mutex<Option<String>> = Mutex::new(None);
+    &INTERFACE
+}
+
+/// Parses `NAME`, `module:NAME` (NAME may be dotted) or `/module/qual/path`.
+fn parse_target(spec: &str) -> (String, Vec<String>) {
+    if let Some(rest) = spec.strip_prefix('/') {
+        let mut parts = rest.split('/').map(String::from);
+        let module = parts.next().unwrap_or_default();
+        return (module, parts.collect());
+    }
+    match spec.split_once(':') {
+        Some((module, path)) => (module.to_string(), path.split('.').map(String::from).collect()),
+        None => ("__main__".to_string(), spec.split('.').map(String::from).collect()),
+    }
+}
+
+/// Wraps what is pending in the module whose namespace is `namespace`; returns
+/// whether anything is still pending.
+fn attach_in(py: Python<'_>, module: &str, namespace: &Bound<'_, PyDict>) -> PyResult<bool> {
+    let mut pending = pending().lock().unwrap_or_else(|p| p.into_inner());
+    let interface = interface_choice().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut index = 0;
+    while index < pending.len() {
+        let target = &pending[index];
+        if target.module != module {
+            index += 1;
+            continue;
+        }
+        let Some((last, parents)) = target.path.split_last() else {
+            pending.remove(index);
+            continue;
+        };
+        let mut owner: Option<Bound<'_, PyAny>> = None;
+        let mut found = true;
+        for part in parents {
+            let next = match &owner {
+                None => namespace.get_item(part)?,
+                Some(object) => object.getattr(part.as_str()).ok(),
+            };
+            match next {
+                Some(next) => owner = Some(next),
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        let function = match (&owner, found) {
+            (_, false) => None,
+            (None, true) => namespace.get_item(last)?,
+            (Some(object), true) => object.getattr(last.as_str()).ok(),
+        };
+        let Some(function) = function.filter(|f| !f.is_instance_of::<LoopWrapper>()) else {
+            index += 1;
+            continue;
+        };
+        let wrapped = wrap(py, &function, interface.clone(), target.only_on_error)?;
+        match &owner {
+            None => namespace.set_item(last, wrapped)?,
+            Some(object) => object.setattr(last.as_str(), wrapped)?,
+        }
+        pending.remove(index);
+    }
+    Ok(!pending.is_empty())
+}
+
+/// The trace function: in module bodies only, wraps pending functions as soon as
+/// they exist (before each line, and when the body ends).
+#[pyfunction]
+fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let _ = arg;
+    let code = frame.getattr("f_code")?;
+    if code.getattr("co_name")?.extract::<String>()? != "<module>" {
+        return Ok(py.None());
+    }
+    let namespace = frame.getattr("f_globals")?;
+    let namespace = namespace.cast::<PyDict>()?;
+    let module: String = namespace.get_item("__name__")?.map(|n| n.extract()).transpose()?.unwrap_or_default();
+    let still_pending = attach_in(py, &module, namespace)?;
+    if !still_pending {
+        py.import("sys")?.call_method1("settrace", (py.None(),))?;
+        return Ok(py.None());
+    }
+    let _ = event;
+    Ok(wrap_pyfunction!(loop_tracer, py)?.into_any().unbind())
+}
+
+/// `--loop` / `--xloop`: wraps each named function as soon as its module defines
+/// it; those already defined are wrapped now.
+pub fn attach_loops(py: Python<'_>, loops: &[String], xloops: &[String], interface: Option<String>) -> PyResult<()> {
+    {
+        let mut list = pending().lock().unwrap_or_else(|p| p.into_inner());
+        for (spec, only_on_error) in loops.iter().map(|s| (s, false)).chain(xloops.iter().map(|s| (s, true))) {
+            let (module, path) = parse_target(spec);
+            list.push(Pending { module, path, only_on_error });
+        }
+        *interface_choice().lock().unwrap_or_else(|p| p.into_inner()) = interface;
+    }
+    let modules = py.import("sys")?.getattr("modules")?;
+    let names: Vec<String> =
+        pending().lock().unwrap_or_else(|p| p.into_inner()).iter().map(|p| p.module.clone()).collect();
+    for name in names {
+        if name == "__main__" {
+            continue;
+        }
+        if let Ok(module) = modules.get_item(&name) {
+            attach_in(py, &name, module.getattr("__dict__")?.cast::<PyDict>()?)?;
+        }
+    }
+    if !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        py.import("sys")?.call_method1("settrace", (wrap_pyfunction!(loop_tracer, py)?,))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_target;
+
+    #[test]
+    fn loop_targets() {
+        assert_eq!(parse_target("main"), ("__main__".into(), vec!["main".into()]));
+        assert_eq!(parse_target("pkg.mod:Class.run"), ("pkg.mod".into(), vec!["Class".into(), "run".into()]));
+        assert_eq!(parse_target("/pkg.mod/Class/run"), ("pkg.mod".into(), vec!["Class".into(), "run".into()]));
+    }
+}
