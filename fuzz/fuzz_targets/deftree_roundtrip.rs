@@ -12,8 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(tree) = Parser::new().module("m").parse_bytes(data) else {
         return;
     };
-    let (text, encoding) = decode_source(data, Path::new("f.py"))
-        .expect("parse_bytes succeeded, so the bytes decode");
+    let (text, encoding) = decode_source(data, Path::new("f.py")).expect("parse_bytes succeeded, so the bytes decode");
     assert_eq!(tree.reconstruct(), text, "reconstruct differs from the decoded source");
     assert_eq!(tree.encoding(), &encoding, "the tree records another encoding");
 });
