@@ -6,7 +6,7 @@
 //! executed (an audit hook on `exec`), which also finds functions that nothing in
 //! the namespace leads to, such as those hidden by a decorator.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -25,10 +25,35 @@ pub struct CodeEntry {
     pub code: Py<PyAny>,
 }
 
+/// The code objects of one file, indexed by path and by identity.
+#[derive(Default)]
+struct FileCodes {
+    by_path: HashMap<String, Vec<CodeEntry>>,
+    /// Path of each recorded code object, by the object's address (the registry
+    /// keeps the objects alive, so addresses are stable).
+    by_code: HashMap<usize, String>,
+}
+
+impl FileCodes {
+    fn insert(&mut self, entry: CodeEntry) {
+        let at_path = self.by_path.entry(entry.path.clone()).or_default();
+        for old in at_path.iter().filter(|e| e.first_line == entry.first_line) {
+            self.by_code.remove(&(old.code.as_ptr() as usize));
+        }
+        at_path.retain(|e| e.first_line != entry.first_line);
+        self.by_code.insert(entry.code.as_ptr() as usize, entry.path.clone());
+        at_path.push(entry);
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &CodeEntry> {
+        self.by_path.values().flatten()
+    }
+}
+
 /// The code objects of every file the registry knows.
 #[derive(Default)]
 pub struct CodeRegistry {
-    files: Mutex<HashMap<PathBuf, Vec<CodeEntry>>>,
+    files: Mutex<HashMap<PathBuf, FileCodes>>,
     /// Module bodies under these directories (or these files) are learned as they
     /// are executed.
     learn_under: Mutex<Vec<PathBuf>>,
@@ -42,7 +67,7 @@ pub fn registry() -> &'static CodeRegistry {
 }
 
 impl CodeRegistry {
-    fn files(&self) -> MutexGuard<'_, HashMap<PathBuf, Vec<CodeEntry>>> {
+    fn files(&self) -> MutexGuard<'_, HashMap<PathBuf, FileCodes>> {
         self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -79,8 +104,8 @@ impl CodeRegistry {
         first_line: u32,
     ) -> Option<Bound<'py, PyAny>> {
         let files = self.files();
-        let entries = files.get(filename)?;
-        let mut at_path = entries.iter().filter(|e| e.path == path);
+        let entries = files.get(filename)?.by_path.get(path)?;
+        let mut at_path = entries.iter();
         if let Some(exact) = at_path.clone().find(|e| e.first_line == first_line) {
             return Some(exact.code.bind(py).clone());
         }
@@ -101,7 +126,7 @@ impl CodeRegistry {
         let files = self.files();
         let Some(entries) = files.get(filename) else { return Vec::new() };
         let mut found: Vec<(String, Bound<'py, PyAny>)> = entries
-            .iter()
+            .entries()
             .filter(|e| lines.contains(&e.first_line))
             .map(|e| (e.path.clone(), e.code.bind(py).clone()))
             .collect();
@@ -111,7 +136,7 @@ impl CodeRegistry {
 
     /// Whether anything is known about `filename`.
     pub fn knows(&self, filename: &Path) -> bool {
-        self.files().get(filename).is_some_and(|e| !e.is_empty())
+        self.files().get(filename).is_some_and(|e| !e.by_path.is_empty())
     }
 
     /// Records `code` (and the code nested in it) as living at `path`.
@@ -122,8 +147,7 @@ impl CodeRegistry {
         let mut files = self.files();
         let entries = files.entry(filename).or_default();
         for entry in found {
-            entries.retain(|e| !(e.path == entry.path && e.first_line == entry.first_line));
-            entries.push(entry);
+            entries.insert(entry);
         }
         Ok(())
     }
@@ -144,27 +168,38 @@ impl CodeRegistry {
     /// Replaces `old` by `new` wherever it is recorded, under a new first line.
     pub(crate) fn replace(&self, old: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()> {
         let first_line: u32 = new.getattr("co_firstlineno")?.extract()?;
+        let filename = PathBuf::from(old.getattr("co_filename")?.extract::<String>()?);
         let mut files = self.files();
-        for entries in files.values_mut() {
+        let Some(codes) = files.get_mut(&filename) else { return Ok(()) };
+        let Some(path) = codes.by_code.remove(&(old.as_ptr() as usize)) else { return Ok(()) };
+        if let Some(entries) = codes.by_path.get_mut(&path) {
+            entries.retain(|e| !(e.first_line == first_line && !e.code.bind(old.py()).is(old)));
             for entry in entries.iter_mut().filter(|e| e.code.bind(old.py()).is(old)) {
                 entry.code = new.clone().unbind();
                 entry.first_line = first_line;
             }
         }
+        codes.by_code.insert(new.as_ptr() as usize, path);
         Ok(())
     }
 
     /// Forgets what is recorded at `path` or below it.
     pub(crate) fn forget(&self, filename: &Path, path: &str) {
-        if let Some(entries) = self.files().get_mut(filename) {
-            entries.retain(|e| !(e.path == path || e.path.starts_with(&format!("{path}."))));
+        if let Some(codes) = self.files().get_mut(filename) {
+            let below = format!("{path}.");
+            let gone: Vec<String> = codes.by_path.keys().filter(|p| *p == path || p.starts_with(&below)).cloned().collect();
+            for key in gone {
+                for entry in codes.by_path.remove(&key).unwrap_or_default() {
+                    codes.by_code.remove(&(entry.code.as_ptr() as usize));
+                }
+            }
         }
     }
 
     /// Learns the code of everything alive in a module's namespace that was defined
     /// in `filename`.
     pub fn learn_namespace(&self, namespace: &Bound<'_, PyDict>, filename: &Path) -> PyResult<()> {
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         let mut functions = Vec::new();
         for value in namespace.values() {
             collect_functions(&value, filename, 0, &mut seen, &mut functions)?;
@@ -230,13 +265,8 @@ fn inner_objects<'py>(object: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyA
     Ok(inner)
 }
 
-fn already_seen(object: &Bound<'_, PyAny>, seen: &mut Vec<usize>) -> bool {
-    let id = object.as_ptr() as usize;
-    if seen.contains(&id) {
-        return true;
-    }
-    seen.push(id);
-    false
+fn already_seen(object: &Bound<'_, PyAny>, seen: &mut HashSet<usize>) -> bool {
+    !seen.insert(object.as_ptr() as usize)
 }
 
 fn is_function(object: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -252,7 +282,7 @@ fn collect_functions<'py>(
     object: &Bound<'py, PyAny>,
     filename: &Path,
     depth: usize,
-    seen: &mut Vec<usize>,
+    seen: &mut HashSet<usize>,
     out: &mut Vec<Bound<'py, PyAny>>,
 ) -> PyResult<()> {
     if depth > MAX_UNWRAP_DEPTH || already_seen(object, seen) {
