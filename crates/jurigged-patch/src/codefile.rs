@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jurigged_deftree::{DefTree, Parser};
 use jurigged_diff::{apply, diff, merge, Deletions, EditScript, Order};
@@ -17,7 +18,7 @@ use crate::patcher::{patch, LiveModule};
 pub struct CodeFile {
     filename: PathBuf,
     module_name: String,
-    tree: DefTree,
+    tree: Arc<DefTree>,
     /// The file's bytes when last read or written, to tell edits we did not see.
     disk: Option<Vec<u8>>,
     namespace: Option<Py<PyDict>>,
@@ -28,7 +29,7 @@ impl CodeFile {
     pub fn new(filename: impl Into<PathBuf>, module_name: &str, source: Option<&str>) -> Result<CodeFile> {
         let filename = filename.into();
         let disk = std::fs::read(&filename).ok();
-        let parser = Parser::new().module(module_name).filename(&filename);
+        let parser = live_parser(module_name, &filename);
         let tree = match (source, &disk) {
             (Some(text), _) => parser.parse(text)?,
             (None, Some(bytes)) => parser.parse_bytes(bytes)?,
@@ -37,7 +38,7 @@ impl CodeFile {
                 return Err(Error::Io { filename, error });
             }
         };
-        Ok(CodeFile { filename, module_name: module_name.to_string(), tree, disk, namespace: None })
+        Ok(CodeFile { filename, module_name: module_name.to_string(), tree: Arc::new(tree), disk, namespace: None })
     }
 
     /// The file's path.
@@ -53,6 +54,11 @@ impl CodeFile {
     /// The live tree.
     pub fn tree(&self) -> &DefTree {
         &self.tree
+    }
+
+    /// The live tree, shared: a caller can diff against it without holding the GIL.
+    pub fn shared_tree(&self) -> Arc<DefTree> {
+        Arc::clone(&self.tree)
     }
 
     /// The live text.
@@ -72,7 +78,7 @@ impl CodeFile {
 
     /// Parses `text` as a version of this file.
     pub fn parse(&self, text: &str) -> Result<DefTree> {
-        Ok(Parser::new().module(&self.module_name).filename(&self.filename).parse(text)?)
+        Ok(live_parser(&self.module_name, &self.filename).parse(text)?)
     }
 
     /// Merges `other` into the live code. `Order::New` takes `other` as the new
@@ -102,7 +108,7 @@ impl CodeFile {
             }
             _ => Vec::new(),
         };
-        self.tree = new;
+        self.tree = Arc::new(new);
         Ok(events)
     }
 
@@ -117,18 +123,20 @@ impl CodeFile {
             return Ok(Vec::new());
         }
         let new = self.parse(text)?;
-        self.merge(py, &new, Order::New, Deletions::All)
+        let script = diff(&self.tree, &new);
+        self.apply(py, new, &script)
     }
 
     /// Re-reads the file and applies what changed.
     pub fn refresh(&mut self, py: Python<'_>) -> Result<Vec<Event>> {
         let bytes =
             std::fs::read(&self.filename).map_err(|error| Error::Io { filename: self.filename.clone(), error })?;
-        let new = Parser::new().module(&self.module_name).filename(&self.filename).parse_bytes(&bytes)?;
+        let new = live_parser(&self.module_name, &self.filename).parse_bytes(&bytes)?;
         let events = if new.reconstruct() == self.text() {
             Vec::new()
         } else {
-            self.merge(py, &new, Order::New, Deletions::All)?
+            let script = diff(&self.tree, &new);
+            self.apply(py, new, &script)?
         };
         self.disk = Some(bytes);
         Ok(events)
@@ -156,6 +164,12 @@ impl CodeFile {
         self.disk = Some(bytes);
         Ok(())
     }
+}
+
+/// The parser for versions of a live file: patching never reads variable facts,
+/// so they are not computed.
+pub fn live_parser(module_name: &str, filename: &Path) -> Parser {
+    Parser::new().module(module_name).filename(filename).variable_facts(false)
 }
 
 /// Writes through a temporary file in the same directory and a rename, so that a

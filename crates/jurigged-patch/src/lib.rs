@@ -19,7 +19,7 @@ mod event;
 mod patcher;
 pub mod registry;
 
-pub use codefile::CodeFile;
+pub use codefile::{live_parser, CodeFile};
 pub use conform::conform;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};

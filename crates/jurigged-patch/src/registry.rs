@@ -187,7 +187,8 @@ impl CodeRegistry {
     pub(crate) fn forget(&self, filename: &Path, path: &str) {
         if let Some(codes) = self.files().get_mut(filename) {
             let below = format!("{path}.");
-            let gone: Vec<String> = codes.by_path.keys().filter(|p| *p == path || p.starts_with(&below)).cloned().collect();
+            let gone: Vec<String> =
+                codes.by_path.keys().filter(|p| *p == path || p.starts_with(&below)).cloned().collect();
             for key in gone {
                 for entry in codes.by_path.remove(&key).unwrap_or_default() {
                     codes.by_code.remove(&(entry.code.as_ptr() as usize));

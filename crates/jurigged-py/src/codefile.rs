@@ -109,6 +109,11 @@ impl PyCodeFile {
         self.inner.tree()
     }
 
+    /// The live tree, shared.
+    pub fn shared_tree(&self) -> std::sync::Arc<DefTree> {
+        self.inner.shared_tree()
+    }
+
     /// The live text.
     pub fn text_str(&self) -> String {
         self.inner.text()

@@ -3,6 +3,11 @@
 
 use pyo3::prelude::*;
 
+// Parsing a save allocates and frees a tree per version of a file: mimalloc does
+// that markedly faster than the system allocator (a third of a 20,000-line save).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod codefile;
 mod develoop;

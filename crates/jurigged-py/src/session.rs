@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use jurigged_deftree::{decode_source, Parser};
+use jurigged_deftree::decode_source;
 use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::{Change, Filter};
 use pyo3::exceptions::{PyOSError, PyValueError};
@@ -530,14 +530,14 @@ impl SessionCore {
             let codefile = registry(py).ok()?.get().lookup(py, path)?;
             let (module_name, tree) = {
                 let file = codefile.bind(py).borrow();
-                (file.module_name_str().to_string(), file.tree().clone())
+                (file.module_name_str().to_string(), file.shared_tree())
             };
             Some((codefile, module_name, tree))
         }) else {
             return;
         };
         let old_text = old.reconstruct();
-        let parsed = Parser::new().module(&module_name).filename(path).parse_bytes(&bytes).map(|new| {
+        let parsed = jurigged_patch::live_parser(&module_name, path).parse_bytes(&bytes).map(|new| {
             let unchanged = new.reconstruct() == old_text;
             let script = (!unchanged).then(|| diff(&old, &new));
             (new, script)
