@@ -95,7 +95,6 @@ fn install_package(py: Python<'_>) -> PyResult<()> {
     let package = PyModule::new(py, "jurigged")?;
     package.setattr("__path__", Vec::<String>::new())?;
     package.setattr("__package__", "jurigged")?;
-    package.setattr("__file__", "<jurigged binary>/jurigged/__init__.py")?;
     modules.set_item("jurigged", &package)?;
     package.setattr("_jurigged", &native)?;
     let builtins = py.import("builtins")?;
@@ -110,7 +109,8 @@ fn install_package(py: Python<'_>) -> PyResult<()> {
             package.setattr(short, &module)?;
             module
         };
-        let filename = format!("<jurigged binary>/{}.py", name.replace('.', "/"));
+        // Not a real file: no __file__, so that nothing tries to watch or read it.
+        let filename = format!("<jurigged binary: {name}>");
         let code = builtins.getattr("compile")?.call1((*source, filename, "exec"))?;
         builtins.getattr("exec")?.call1((code, module.dict()))?;
     }

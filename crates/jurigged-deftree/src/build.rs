@@ -15,7 +15,7 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::Stmt;
 use ruff_text_size::Ranged;
 
-use crate::decode::{decode_source, SourceEncoding};
+use crate::decode::{declared_encoding, decode_source, SourceEncoding};
 use crate::error::{Error, Result};
 use crate::lines::LineIndex;
 use crate::segment::Segment;
@@ -77,9 +77,10 @@ impl Parser {
         self.filename.clone().unwrap_or_else(|| PathBuf::from("<unknown>"))
     }
 
-    /// Parses text that is already decoded.
+    /// Parses text that is already decoded; the tree's encoding is the one the
+    /// text declares (PEP 263), else UTF-8.
     pub fn parse(&self, text: &str) -> Result<DefTree> {
-        self.parse_with_encoding(text, SourceEncoding::default())
+        self.parse_with_encoding(text, declared_encoding(text))
     }
 
     /// Decodes the bytes of a file as CPython does, then parses them.

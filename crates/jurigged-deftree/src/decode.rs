@@ -55,6 +55,14 @@ impl SourceEncoding {
     }
 }
 
+/// The encoding declared (PEP 263) in already-decoded source text, so that text
+/// written back is encoded as its declaration says; UTF-8 when there is none or
+/// it is unknown.
+pub fn declared_encoding(text: &str) -> SourceEncoding {
+    let name = coding_declaration(text.as_bytes()).and_then(|(_, raw)| normalise_encoding(&raw));
+    SourceEncoding { name: name.unwrap_or_else(|| "utf-8".to_string()), bom: false }
+}
+
 /// Decodes the bytes of a Python source file into text.
 ///
 /// The BOM, if any, is not part of the returned text; it is recorded in the
@@ -217,6 +225,12 @@ mod tests {
         let (text, enc) = decode(b"# vim: set fileencoding=cp1252 :\nq = '\x80'\n").unwrap();
         assert_eq!(enc.name, "windows-1252");
         assert!(text.contains('€'));
+    }
+
+    #[test]
+    fn text_keeps_its_declared_encoding() {
+        assert_eq!(declared_encoding("# -*- coding: latin-1 -*-\nx = 'é'\n").name, "latin-1");
+        assert_eq!(declared_encoding("x = 1\n").name, "utf-8");
     }
 
     #[test]

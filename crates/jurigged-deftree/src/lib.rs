@@ -31,7 +31,7 @@ mod tree;
 mod vars;
 
 pub use build::Parser;
-pub use decode::{decode_source, SourceEncoding};
+pub use decode::{declared_encoding, decode_source, SourceEncoding};
 pub use error::{Error, Result};
 pub use lines::{Location, Position};
 pub use tree::{DefTree, Kind, Node, Walk};

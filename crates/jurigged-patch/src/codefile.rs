@@ -13,6 +13,12 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::patcher::{patch, LiveModule};
 
+/// Where a CodeFile's first live text comes from.
+enum Source<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
 /// One source file: the text that is live in the program, its tree, and the
 /// namespace its code runs in.
 pub struct CodeFile {
@@ -27,12 +33,21 @@ pub struct CodeFile {
 impl CodeFile {
     /// Reads `filename` (or takes `source` as its live text) for module `module_name`.
     pub fn new(filename: impl Into<PathBuf>, module_name: &str, source: Option<&str>) -> Result<CodeFile> {
-        let filename = filename.into();
+        CodeFile::open(filename.into(), module_name, source.map(Source::Text))
+    }
+
+    /// Takes `bytes` (the file as it was read, e.g. when imported) as the live
+    /// source, decoded and later written back in the file's own encoding.
+    pub fn from_bytes(filename: impl Into<PathBuf>, module_name: &str, bytes: &[u8]) -> Result<CodeFile> {
+        CodeFile::open(filename.into(), module_name, Some(Source::Bytes(bytes)))
+    }
+
+    fn open(filename: PathBuf, module_name: &str, source: Option<Source<'_>>) -> Result<CodeFile> {
         let disk = std::fs::read(&filename).ok();
         let parser = live_parser(module_name, &filename);
-        let tree = match (source, &disk) {
-            (Some(text), _) => parser.parse(text)?,
-            (None, Some(bytes)) => parser.parse_bytes(bytes)?,
+        let tree = match (source, disk.as_deref()) {
+            (Some(Source::Text(text)), _) => parser.parse(text)?,
+            (Some(Source::Bytes(bytes)), _) | (None, Some(bytes)) => parser.parse_bytes(bytes)?,
             (None, None) => {
                 let error = std::fs::read(&filename).expect_err("the file was just unreadable");
                 return Err(Error::Io { filename, error });

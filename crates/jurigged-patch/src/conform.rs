@@ -12,7 +12,8 @@ use crate::registry::{is_code, registry};
 /// One code object to replace, and what else the functions running it get.
 pub(crate) struct Swap<'py> {
     pub(crate) old: Bound<'py, PyAny>,
-    pub(crate) new: Bound<'py, PyAny>,
+    /// None when the function was deleted: `__conform__` objects are told so.
+    pub(crate) new: Option<Bound<'py, PyAny>>,
     /// For the function that changed (not its nested closures): the function
     /// object evaluated from the new source, whose defaults, keyword defaults,
     /// docstring and annotations replace the old ones.
@@ -75,7 +76,7 @@ pub(crate) fn nested_pairs<'py>(
         let new_code = candidates.remove(0);
         if freevars(&old_code)? == freevars(&new_code)? {
             nested_pairs(&old_code, &new_code, out)?;
-            out.push(Swap { old: old_code, new: new_code, evaluated: None });
+            out.push(Swap { old: old_code, new: Some(new_code), evaluated: None });
         }
     }
     Ok(())
@@ -120,15 +121,19 @@ pub(crate) fn commit_swaps<'py>(py: Python<'py>, swaps: &[Swap<'py>], users: &Us
     let mut errors = Vec::new();
     for (function, index) in &users.functions {
         let swap = &swaps[*index];
-        if let Err(error) = swap_function(function, swap) {
-            errors.push(error);
+        if let Some(new) = &swap.new {
+            if let Err(error) = swap_function(function, new, swap.evaluated.as_ref()) {
+                errors.push(error);
+            }
         }
     }
     if was_enabled {
         gc.call_method0("enable")?;
     }
     for swap in swaps {
-        registry().replace(&swap.old, &swap.new)?;
+        if let Some(new) = &swap.new {
+            registry().replace(&swap.old, new)?;
+        }
     }
     for (conformer, index) in &users.conformers {
         if let Err(error) = conformer.call_method1("__conform__", (&swaps[*index].new,)) {
@@ -138,9 +143,13 @@ pub(crate) fn commit_swaps<'py>(py: Python<'py>, swaps: &[Swap<'py>], users: &Us
     Ok(errors)
 }
 
-fn swap_function(function: &Bound<'_, PyAny>, swap: &Swap<'_>) -> PyResult<()> {
-    function.setattr("__code__", &swap.new)?;
-    if let Some(evaluated) = &swap.evaluated {
+fn swap_function(
+    function: &Bound<'_, PyAny>,
+    new: &Bound<'_, PyAny>,
+    evaluated: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    function.setattr("__code__", new)?;
+    if let Some(evaluated) = evaluated {
         for attribute in ["__defaults__", "__kwdefaults__", "__annotations__"] {
             function.setattr(attribute, evaluated.getattr(attribute)?)?;
         }
@@ -165,6 +174,6 @@ pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> Result<()> 
     let old_code = target.getattr("__code__")?;
     let path: String = target.getattr("__qualname__")?.extract()?;
     check_freevars(&old_code, &new_code, &path)?;
-    swap_function(target, &Swap { old: old_code, new: new_code, evaluated })?;
+    swap_function(target, &new_code, evaluated.as_ref())?;
     Ok(())
 }

@@ -274,6 +274,14 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
             Edit::Run { .. } => steps.extend(runs.next().flatten()),
             Edit::Delete { parent, node } => {
                 let redefined = new_tree.find(node.path()).next().is_some();
+                if !redefined && node.kind() == Kind::Function {
+                    // Wrappers that compiled their own code are told it is gone.
+                    if let Some(code) =
+                        registry().find(py, &live.filename, live.relative(node.path()), node.first_line())
+                    {
+                        swaps.push(Swap { old: code, new: None, evaluated: None });
+                    }
+                }
                 if !redefined {
                     let scope = live.scope(parent, node)?;
                     let event = live.event(EventKind::Delete, node);
@@ -445,6 +453,11 @@ fn prepare_update<'py>(live: &LiveModule<'py>, old: &Node, new: &Node, swaps: &m
         Some(code) => code,
         None => {
             registry().learn_namespace(&live.namespace, &live.filename)?;
+            if registry().find(py, &live.filename, relative, old.first_line()).is_none() {
+                // Hidden from the namespace (say, kept only by a wrapper object):
+                // look at every function alive, once.
+                registry().learn_from_heap(py, &live.filename)?;
+            }
             registry().find(py, &live.filename, relative, old.first_line()).ok_or_else(|| Error::Missing {
                 filename: live.filename.clone(),
                 line: new.first_line(),
@@ -487,7 +500,7 @@ fn prepare_update<'py>(live: &LiveModule<'py>, old: &Node, new: &Node, swaps: &m
     }
     check_freevars(&old_code, &new_code, new.path())?;
     nested_pairs(&old_code, &new_code, swaps)?;
-    swaps.push(Swap { old: old_code, new: new_code, evaluated: Some(evaluated) });
+    swaps.push(Swap { old: old_code, new: Some(new_code), evaluated: Some(evaluated) });
     Ok(())
 }
 
@@ -538,7 +551,7 @@ fn prepare_shift<'py>(live: &LiveModule<'py>, node: &Node, delta: i64, swaps: &m
     for (_, old_code) in &codes {
         let new_code = shifted(old_code, delta)?;
         nested_pairs(old_code, &new_code, swaps)?;
-        swaps.push(Swap { old: old_code.clone(), new: new_code, evaluated: None });
+        swaps.push(Swap { old: old_code.clone(), new: Some(new_code), evaluated: None });
     }
     Ok(!codes.is_empty())
 }

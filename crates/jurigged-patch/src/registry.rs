@@ -111,8 +111,26 @@ impl CodeRegistry {
         }
         match (at_path.next(), at_path.next()) {
             (Some(only), None) => Some(only.code.bind(py).clone()),
-            _ => None,
+            (None, _) => None,
+            // Several: a wrapper made by a decorator of the same file can carry
+            // the name it wraps; the code named like the path is the one.
+            _ => {
+                let name = path.rsplit('.').next().unwrap_or(path);
+                let mut named = entries.iter().filter(|e| {
+                    e.code.bind(py).getattr("co_name").and_then(|n| n.extract::<String>()).is_ok_and(|n| n == name)
+                });
+                match (named.next(), named.next()) {
+                    (Some(only), None) => Some(only.code.bind(py).clone()),
+                    _ => None,
+                }
+            }
         }
+    }
+
+    /// The path (relative to its module) at which `code` is recorded.
+    pub fn path_of(&self, code: &Bound<'_, PyAny>) -> Option<String> {
+        let filename = PathBuf::from(code.getattr("co_filename").ok()?.extract::<String>().ok()?);
+        self.files().get(&filename)?.by_code.get(&(code.as_ptr() as usize)).cloned()
     }
 
     /// Every code object of `filename` whose first line is in `lines`, with its
@@ -195,6 +213,30 @@ impl CodeRegistry {
                 }
             }
         }
+    }
+
+    /// Learns the code of every function alive in the process that was compiled
+    /// from `filename` (one heap scan): what the namespace does not lead to.
+    pub fn learn_from_heap(&self, py: Python<'_>, filename: &Path) -> PyResult<()> {
+        self.count_heap_scan();
+        let function_type = py.import("types")?.getattr("FunctionType")?;
+        let objects = py.import("gc")?.call_method0("get_objects")?;
+        let mut found = Vec::new();
+        for object in objects.try_iter()? {
+            let object = object?;
+            if object.get_type().is(&function_type) && defined_in(&object.getattr("__code__")?, filename)? {
+                found.push(object);
+            }
+        }
+        for function in found {
+            let code = function.getattr("__code__")?;
+            let qualname: String = match code.getattr("co_qualname") {
+                Ok(name) => name.extract()?,
+                Err(_) => function.getattr("__qualname__")?.extract()?,
+            };
+            self.add_code(&code, &qualname.replace(".<locals>", ""))?;
+        }
+        Ok(())
     }
 
     /// Learns the code of everything alive in a module's namespace that was defined

@@ -208,9 +208,12 @@ fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32>
         Ok(status) => status,
         Err(error) => report_exit(py, error)?,
     };
+    let mut status = status;
     if cli.interactive && (cli.module.is_some() || script.is_some()) {
         let namespace = py.import("sys")?.getattr("modules")?.get_item("__main__")?;
         interact(py, &namespace)?;
+        // As `python -i`: leaving the REPL ends the program successfully.
+        status = 0;
     }
     watcher.call_method0("stop")?;
     Ok(status)
@@ -353,9 +356,9 @@ fn report_exit(py: Python<'_>, error: PyErr) -> PyResult<i32> {
         return Ok(1);
     }
     let interrupted = error.is_instance_of::<PyKeyboardInterrupt>(py);
-    let value = error.value(py);
+    let value = crate::errors::exception_value(py, error);
     let hook = py.import("sys")?.getattr("excepthook")?;
-    hook.call1((value.get_type(), value, value.getattr("__traceback__")?))?;
+    hook.call1((value.get_type(), &value, value.getattr("__traceback__")?))?;
     Ok(if interrupted { 130 } else { 1 })
 }
 

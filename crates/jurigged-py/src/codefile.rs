@@ -53,9 +53,19 @@ impl PyCodeFile {
     pub fn create(py: Python<'_>, filename: &Path, module_name: &str, source: Option<&str>) -> PyResult<Self> {
         let filename = std::path::absolute(filename).unwrap_or_else(|_| filename.to_path_buf());
         let inner = CodeFile::new(filename, module_name, source).map_err(|e| to_py_err(py, e))?;
+        Ok(PyCodeFile::wrap(py, inner))
+    }
+
+    /// A CodeFile whose live source is `bytes` (the file as imported).
+    pub fn from_bytes(py: Python<'_>, filename: &Path, module_name: &str, bytes: &[u8]) -> PyResult<Self> {
+        let inner = CodeFile::from_bytes(filename, module_name, bytes).map_err(|e| to_py_err(py, e))?;
+        Ok(PyCodeFile::wrap(py, inner))
+    }
+
+    fn wrap(py: Python<'_>, inner: CodeFile) -> PyCodeFile {
         let mut file = PyCodeFile { inner };
         file.associate_loaded_module(py);
-        Ok(file)
+        file
     }
 
     /// Associates the module loaded from this file (under its name, or as
@@ -92,6 +102,16 @@ impl PyCodeFile {
     /// Writes the live text to the file (see `commit`).
     pub fn commit_file(&mut self, py: Python<'_>) -> PyResult<()> {
         self.inner.commit().map_err(|e| to_py_err(py, e))
+    }
+
+    /// A new version of the file replaced what recoders patched: they are out of
+    /// sync.
+    fn tell_recoders(&self, py: Python<'_>, result: &PyResult<Vec<Event>>) {
+        if result.as_ref().is_ok_and(|events| !events.is_empty()) {
+            if let Ok(registry) = crate::session::registry(py) {
+                registry.get().notify_recoders(py, self.inner.filename());
+            }
+        }
     }
 
     /// Records the bytes last read from disk.
@@ -164,7 +184,8 @@ impl PyCodeFile {
 
     /// The namespace changes are applied to, or None.
     #[getter]
-    fn namespace<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+    fn namespace<'py>(&mut self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+        self.associate_loaded_module(py);
         self.inner.namespace(py)
     }
 
@@ -196,6 +217,7 @@ impl PyCodeFile {
             Some(allow) => deletions(allow)?,
             None => Deletions::All,
         };
+        self.associate_loaded_module(py);
         let other_tree = match other.cast::<PyCodeFile>() {
             Ok(file) => file.try_borrow()?.inner.tree().clone(),
             Err(_) => {
@@ -209,12 +231,18 @@ impl PyCodeFile {
 
     /// Takes `text` as the new content of the file, as a save would.
     fn update(&mut self, py: Python<'_>, text: &str) -> PyResult<Vec<Event>> {
-        events(py, self.inner.update_text(py, text))
+        self.associate_loaded_module(py);
+        let result = events(py, self.inner.update_text(py, text));
+        self.tell_recoders(py, &result);
+        result
     }
 
     /// Re-reads the file and applies what changed.
     fn refresh(&mut self, py: Python<'_>) -> PyResult<Vec<Event>> {
-        events(py, self.inner.refresh(py))
+        self.associate_loaded_module(py);
+        let result = events(py, self.inner.refresh(py));
+        self.tell_recoders(py, &result);
+        result
     }
 
     /// Writes the live text to the file, atomically; raises StaleException when

@@ -2,24 +2,31 @@
 
 use pyo3::prelude::*;
 
-use crate::errors::to_py_err;
+use crate::errors::{exception_value, to_py_err};
 
 /// One applied operation: `Update pkg.mod.Shape.area @L12`, `Add pkg.mod.g @L30`,
 /// `Delete pkg.mod.f @L3`, `Run pkg.mod @L42: print("hi")`, or an error.
-#[pyclass(module = "jurigged", frozen, get_all)]
+#[pyclass(module = "jurigged", frozen)]
 pub struct Event {
-    /// "update", "add", "delete", "run", "shift" or "error".
+    /// "watch", "update", "add", "delete", "run", "shift" or "error".
+    #[pyo3(get)]
     kind: String,
     /// Dotted path of the definition (of its scope, for a statement).
+    #[pyo3(get)]
     path: String,
     /// The file.
+    #[pyo3(get)]
     filename: String,
     /// The first line concerned, in the file as it is now.
+    #[pyo3(get)]
     line: u32,
     /// For a statement, its first line of code.
+    #[pyo3(get)]
     code: Option<String>,
     /// For an error, the exception.
+    #[pyo3(get)]
     error: Option<Py<PyAny>>,
+    /// The one-line form, `str(event)`.
     text: String,
 }
 
@@ -77,7 +84,7 @@ impl Event {
             filename,
             line: 0,
             code: None,
-            error: Some(error.into_value(py).into_any()),
+            error: Some(exception_value(py, error).into_any().unbind()),
             text,
         }
     }
@@ -85,7 +92,7 @@ impl Event {
     /// Converts an event of the patch crate, making its error a Python exception.
     pub fn from_rust(py: Python<'_>, event: jurigged_patch::Event) -> Event {
         let text = event.to_string();
-        let error = event.error.map(|e| to_py_err(py, e).into_value(py).into_any());
+        let error = event.error.map(|e| exception_value(py, to_py_err(py, e)).into_any().unbind());
         Event {
             kind: event.kind.as_str().to_lowercase(),
             path: event.path,

@@ -164,7 +164,11 @@ impl Recoder {
     fn apply_patch(&self, this: &Bound<'_, Recoder>, source: &str, module: bool) -> PyResult<Vec<Event>> {
         let py = this.py();
         let is_module_focus = self.focus == self.codefile.bind(py).borrow().module_name_str();
-        let snippet_text = if module || is_module_focus { dedent(source) } else { self.wrap(py, source)? };
+        let mut snippet_text = if module || is_module_focus { dedent(source) } else { self.wrap(py, source)? };
+        // A patch is written in the file's line endings.
+        if self.codefile.bind(py).borrow().text_str().contains("\r\n") {
+            snippet_text = snippet_text.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
         let snippet = {
             let file = self.codefile.bind(py).borrow();
             file.parse_text(&snippet_text).map_err(|e| to_py_err(py, e))?

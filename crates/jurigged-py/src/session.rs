@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use jurigged_deftree::decode_source;
 use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::{Change, Filter};
 use pyo3::exceptions::{PyOSError, PyValueError};
@@ -87,8 +86,7 @@ impl Registry {
             Some(bytes) => bytes,
             None => std::fs::read(&filename).map_err(|e| PyOSError::new_err(format!("{}: {e}", filename.display())))?,
         };
-        let (text, _) = decode_source(&bytes, &filename).map_err(|e| to_py_err(py, e.into()))?;
-        let codefile = Py::new(py, PyCodeFile::create(py, &filename, module_name, Some(&text))?)?;
+        let codefile = Py::new(py, PyCodeFile::from_bytes(py, &filename, module_name, &bytes)?)?;
         codefile.bind(py).borrow_mut().set_disk(bytes);
         lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
         // Learn each module body from this file as it runs (for hidden functions).
@@ -113,7 +111,8 @@ impl Registry {
         lock(&self.recoders).entry(filename).or_default().push(recoder.clone_ref(py));
     }
 
-    fn notify_recoders(&self, py: Python<'_>, filename: &Path) {
+    /// Tells the recoders of `filename` that a new version of it was applied.
+    pub fn notify_recoders(&self, py: Python<'_>, filename: &Path) {
         let recoders: Vec<Py<Recoder>> =
             lock(&self.recoders).get(filename).map(|r| r.iter().map(|r| r.clone_ref(py)).collect()).unwrap_or_default();
         for recoder in recoders {
@@ -241,7 +240,8 @@ fn loaded_modules(py: Python<'_>) -> PyResult<Vec<(String, PathBuf)>> {
     let mut found = Vec::new();
     for (name, module) in modules.cast::<PyDict>()?.iter() {
         let Some(file) = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else { continue };
-        if file.extension().is_some_and(|e| e == "py") {
+        // Modules without a real source file (frozen, embedded) are not tracked.
+        if file.extension().is_some_and(|e| e == "py") && file.is_file() {
             found.push((name.extract()?, absolute(&file)));
         }
     }
@@ -328,7 +328,12 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
         let file = PathBuf::from(code.getattr("co_filename")?.extract::<String>()?);
         let qualname: String = match function.getattr("__qualname__") {
             Ok(name) => name.extract()?,
-            Err(_) => code.getattr("co_qualname").or_else(|_| code.getattr("co_name"))?.extract()?,
+            // A bare code object: where the registry recorded it, else its own
+            // qualified name (Python 3.11+) or name.
+            Err(_) => match code_path(py, &code, &file)? {
+                Some(path) => path,
+                None => code.getattr("co_qualname").or_else(|_| code.getattr("co_name"))?.extract()?,
+            },
         };
         let module_name: String = match function.getattr("__module__").ok().and_then(|m| m.extract::<String>().ok()) {
             Some(name) => name,
@@ -351,6 +356,20 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
         found.then_some(path)
     };
     Ok(focus.map(|path| (codefile, path)))
+}
+
+/// The path the code registry knows `code` by, learning the namespace of its
+/// module first if need be.
+fn code_path(py: Python<'_>, code: &Bound<'_, PyAny>, file: &Path) -> PyResult<Option<String>> {
+    let registry = jurigged_patch::registry::registry();
+    if let Some(path) = registry.path_of(code) {
+        return Ok(Some(path));
+    }
+    if let Some(name) = module_name_of(py, file)? {
+        let module = py.import("sys")?.getattr("modules")?.get_item(name)?;
+        registry.learn_namespace(module.getattr("__dict__")?.cast::<PyDict>()?, &absolute(file))?;
+    }
+    Ok(registry.path_of(code))
 }
 
 /// The name of the loaded module whose file is `file`, if any.

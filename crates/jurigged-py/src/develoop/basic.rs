@@ -23,9 +23,9 @@ fn say(py: Python<'_>, text: &str) {
 }
 
 fn format_error(py: Python<'_>, error: &PyErr) -> String {
-    let value = error.value(py);
+    let value = crate::errors::exception_value(py, error.clone_ref(py));
     py.import("traceback")
-        .and_then(|tb| tb.call_method1("format_exception", (value.get_type(), value, value.getattr("__traceback__")?)))
+        .and_then(|tb| tb.call_method1("format_exception", (value.get_type(), &value, value.getattr("__traceback__")?)))
         .and_then(|lines| pyo3::types::PyString::new(py, "").call_method1("join", (lines,)))
         .and_then(|s| s.extract::<String>())
         .unwrap_or_else(|_| error.to_string())

@@ -1,0 +1,517 @@
+"""End-to-end tests of the develoop (`--loop`, `--xloop`, `__.loop`,
+`jurigged.loop.loop`) in real terminals: each program runs in a fresh
+pseudo-terminal (its controlling terminal), keys are typed on the master side
+and what the program draws is read back from it.
+
+Both entry points (`python -m jurigged` and the standalone binary) and both
+interfaces (the full-screen `rich` view, the default on a terminal, and the
+line-based `basic` one) are covered."""
+
+import re
+
+import pytest
+
+from pty_support import (
+    ALT_SCREEN_OFF,
+    ALT_SCREEN_ON,
+    Terminal,
+    entry_point,
+    save,
+    source,
+)
+
+# -- fixtures -------------------------------------------------------------------
+
+
+@pytest.fixture(params=["python", "binary"])
+def entry(request):
+    """How jurigged is started: `python -m jurigged` or the standalone binary."""
+    return entry_point(request.param)
+
+
+@pytest.fixture(params=["rich", "basic"])
+def iface(request):
+    return request.param
+
+
+@pytest.fixture
+def prog(tmp_path):
+    directory = tmp_path / "prog"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def terminals():
+    """Starts programs in terminals; kills whatever is left at the end."""
+    started = []
+
+    def start(argv, cwd):
+        terminal = Terminal(argv, cwd)
+        started.append(terminal)
+        return terminal
+
+    yield start
+    for terminal in started:
+        terminal.close()
+
+
+def interface_args(iface):
+    """The rich view is the default on a terminal: it is asked for by saying
+    nothing; the basic one by --loop-interface basic."""
+    return [] if iface == "rich" else ["--loop-interface", "basic"]
+
+
+def press(terminal, iface, key):
+    """A develoop command: one key in the rich view, a line in the basic one."""
+    terminal.type(key if iface == "rich" else key + "\n")
+
+
+def assert_in_loop_view(terminal, iface):
+    """The develoop took over the terminal the way its interface does."""
+    data = terminal.output
+    if iface == "rich":
+        assert ALT_SCREEN_ON in data, f"the full-screen view never started\n{terminal.describe()}"
+        assert b"develoop" in data and b"r re-run" in data, terminal.describe()
+    else:
+        assert ALT_SCREEN_ON not in data, f"the basic interface drew a full screen\n{terminal.describe()}"
+        assert b"[develoop]" in data, terminal.describe()
+
+
+def assert_left_view(terminal, iface):
+    """After the develoop, the full-screen view was left (rich)."""
+    if iface == "rich":
+        data = terminal.output
+        assert data.rfind(ALT_SCREEN_OFF) > data.rfind(ALT_SCREEN_ON), (
+            f"the alternate screen was not left\n{terminal.describe()}"
+        )
+
+
+# -- programs -----------------------------------------------------------------
+
+COMPUTE = """\
+runs = [0]
+
+
+def compute():
+    runs[0] += 1
+    print(f"side effect {runs[0]}")
+    return 6 * 7
+
+
+result = compute()
+print(f"continued with {result}")
+print("program end")
+"""
+
+COMPUTE_EDITED = COMPUTE.replace('print(f"side effect {runs[0]}")', 'print(f"edited output {runs[0]}")').replace(
+    "return 6 * 7", "return 100 + 1"
+)
+
+FAILING = COMPUTE.replace(
+    'print(f"side effect {runs[0]}")\n    return 6 * 7',
+    'print(f"about to fail {runs[0]}")\n    raise ValueError("broken on purpose")',
+)
+
+SPIN = """\
+def spin():
+    print("spinning")
+    n = 0
+    while True:
+        n += 1
+
+
+result = spin()
+print(f"continued with {result}")
+"""
+
+SPIN_FIXED = SPIN.replace("    while True:\n        n += 1\n", "    return 7\n")
+
+
+def start_loop(terminals, entry, prog, iface, text, name="compute", option="--loop", extra=()):
+    (prog / "prog.py").write_bytes(source(text))
+    argv = [*entry, "-d", "0.01", option, name, *interface_args(iface), *extra, "prog.py"]
+    return terminals(argv, prog)
+
+
+# -- the loop runs, re-runs, continues, quits ----------------------------------------
+
+
+def test_loop_shows_result_and_r_reruns(terminals, entry, prog, iface):
+    t = start_loop(terminals, entry, prog, iface, COMPUTE)
+    t.wait_screen("side effect 1", "returned 42")
+    assert_in_loop_view(t, iface)
+    if iface == "rich":
+        t.wait_for(re.compile(rb"develoop +compute\(\)"), start=0)
+    else:
+        t.wait_for("[develoop] running compute()", start=0)
+    assert b"continued with" not in t.output, "the program went on without a command"
+
+    press(t, iface, "r")
+    t.wait_screen("side effect 2", "returned 42")
+    press(t, iface, "r")
+    t.wait_screen("side effect 3", "returned 42")
+    assert b"side effect 4" not in t.output
+    assert t.alive()
+
+    press(t, iface, "c")
+    t.wait_for("continued with 42")
+    t.wait_for("program end")
+    assert t.wait_exit() == 0
+    assert_left_view(t, iface)
+    data = t.output
+    # The program's own output comes after the full-screen view was left.
+    if iface == "rich":
+        assert data.rfind(ALT_SCREEN_OFF) < data.find(b"continued with 42"), t.describe()
+    # The function ran three times in all: continuing does not run it again.
+    assert b"side effect 4" not in data
+    t.assert_restored()
+
+
+def test_editing_the_function_reruns_it(terminals, entry, prog, iface):
+    t = start_loop(terminals, entry, prog, iface, COMPUTE)
+    t.wait_screen("side effect 1", "returned 42")
+    save(prog / "prog.py", COMPUTE_EDITED)
+    # The counter lives on (the module body is not run again), the function is new.
+    t.wait_screen("edited output 2", "returned 101")
+    save(prog / "prog.py", COMPUTE_EDITED.replace("100 + 1", "100 + 2"))
+    t.wait_screen("edited output 3", "returned 102")
+    press(t, iface, "c")
+    t.wait_for("continued with 102")
+    assert t.wait_exit() == 0
+    assert_left_view(t, iface)
+    t.assert_restored()
+
+
+def test_raising_function_shows_traceback_then_fix_is_picked_up(terminals, entry, prog, iface):
+    t = start_loop(terminals, entry, prog, iface, FAILING)
+    t.wait_screen("about to fail 1", "raised ValueError")
+    data = t.output
+    assert b"Traceback (most recent call last)" in data, t.describe()
+    assert b"ValueError: broken on purpose" in data, t.describe()
+    assert b'prog.py", line' in data, t.describe()
+    assert t.alive()
+
+    save(prog / "prog.py", COMPUTE)
+    t.wait_screen("side effect 2", "returned 42")
+    press(t, iface, "c")
+    t.wait_for("continued with 42")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+def test_q_quits_with_status_0(terminals, entry, prog, iface):
+    t = start_loop(terminals, entry, prog, iface, COMPUTE)
+    t.wait_for("returned 42")
+    press(t, iface, "q")
+    assert t.wait_exit() == 0
+    data = t.output
+    assert b"continued with" not in data and b"program end" not in data, t.describe()
+    assert b"Traceback" not in data, t.describe()
+    assert_left_view(t, iface)
+    t.assert_restored()
+
+
+# -- aborting a run --------------------------------------------------------------
+
+
+def test_a_aborts_an_infinite_loop_in_the_rich_view(terminals, entry, prog):
+    t = start_loop(terminals, entry, prog, "rich", SPIN, name="spin")
+    t.wait_screen("spinning", "running")
+    t.wait_quiet(0.3)
+    assert t.alive()
+    t.type("a")
+    t.wait_for("aborted after")
+    assert t.alive(), "aborting a run ended the program"
+    # The loop goes on: a fix is picked up.
+    save(prog / "prog.py", SPIN_FIXED)
+    t.wait_for("returned 7")
+    t.type("c")
+    t.wait_for("continued with 7")
+    assert t.wait_exit() == 0
+    assert_left_view(t, "rich")
+    t.assert_restored()
+
+
+def test_ctrl_c_aborts_an_infinite_loop_in_the_basic_interface(terminals, entry, prog):
+    t = start_loop(terminals, entry, prog, "basic", SPIN, name="spin")
+    t.wait_for("spinning")
+    t.wait_quiet(0.3)
+    assert t.alive()
+    t.type(b"\x03")  # cooked mode: the terminal sends SIGINT
+    t.wait_for("[develoop] aborted after")
+    assert t.alive(), f"Ctrl-C during a run ended the program\n{t.describe()}"
+    t.wait_for("r: re-run")
+    # The loop goes on: r starts the run again, Ctrl-C aborts it again.
+    t.type("r\n")
+    t.wait_for("spinning")
+    t.wait_quiet(0.3)
+    t.type(b"\x03")
+    t.wait_for("[develoop] aborted after")
+    t.type("q\n")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+# -- xloop ------------------------------------------------------------------------
+
+
+def test_xloop_on_a_function_that_does_not_raise_never_stops(terminals, entry, prog, iface):
+    t = start_loop(terminals, entry, prog, iface, COMPUTE, option="--xloop")
+    t.wait_for("side effect 1")
+    t.wait_for("continued with 42")
+    t.wait_for("program end")
+    assert t.wait_exit() == 0
+    data = t.output
+    assert ALT_SCREEN_ON not in data, f"xloop drew the develoop\n{t.describe()}"
+    assert b"[develoop]" not in data and b"returned 42" not in data, t.describe()
+    assert b"side effect 2" not in data
+    t.assert_restored()
+
+
+def test_xloop_on_a_raising_function_enters_the_loop(terminals, entry, prog, iface):
+    t = start_loop(terminals, entry, prog, iface, FAILING, option="-x")
+    t.wait_for("raised ValueError")
+    data = t.output
+    assert b"ValueError: broken on purpose" in data, t.describe()
+    assert_in_loop_view(t, iface)
+    assert b"continued with" not in data
+    assert t.alive()
+    # The first run happened outside the loop; the loop shows its exception.
+    assert data.count(b"about to fail 2") == 0
+    save(prog / "prog.py", COMPUTE)
+    t.wait_screen("side effect 2", "returned 42")
+    press(t, iface, "c")
+    t.wait_for("continued with 42")
+    assert t.wait_exit() == 0
+    assert_left_view(t, iface)
+    t.assert_restored()
+
+
+# -- the terminal is restored on every way out --------------------------------------
+
+
+@pytest.mark.parametrize("when", ["waiting", "running"])
+def test_ctrl_c_in_the_rich_view_ends_the_program_and_restores_the_terminal(terminals, entry, prog, when):
+    if when == "waiting":
+        t = start_loop(terminals, entry, prog, "rich", COMPUTE)
+        t.wait_for("returned 42")
+    else:
+        t = start_loop(terminals, entry, prog, "rich", SPIN, name="spin")
+        t.wait_for("spinning")
+        t.wait_quiet(0.3)
+    t.type(b"\x03")  # raw mode: a key, not a signal
+    status = t.wait_exit()
+    assert status == 130, f"status {status}\n{t.describe()}"
+    data = t.output
+    assert b"KeyboardInterrupt" in data, t.describe()
+    assert b"continued with" not in data
+    assert_left_view(t, "rich")
+    t.assert_restored()
+
+
+def test_terminal_restored_after_an_exception(terminals, entry, prog, iface):
+    """c on a run that raised: the exception goes on through the program,
+    which ends with it."""
+    t = start_loop(terminals, entry, prog, iface, FAILING)
+    t.wait_for("raised ValueError")
+    press(t, iface, "c")
+    status = t.wait_exit()
+    assert status == 1, f"status {status}\n{t.describe()}"
+    data = t.output
+    assert b"continued with" not in data
+    assert_left_view(t, iface)
+    # The program's traceback is printed on the normal screen.
+    tail = data[data.rfind(ALT_SCREEN_OFF) :] if iface == "rich" else data
+    assert b"ValueError: broken on purpose" in tail, t.describe()
+    t.assert_restored()
+
+
+def test_terminal_restored_after_the_program_raises_later(terminals, entry, prog):
+    """The loop ends with c; the program then raises on its own."""
+    (prog / "prog.py").write_bytes(source(COMPUTE + "raise RuntimeError('after the loop')\n"))
+    t = terminals([*entry, "-d", "0.01", "-l", "compute", "prog.py"], prog)
+    t.wait_for("returned 42")
+    t.type("c")
+    t.wait_for("continued with 42")
+    status = t.wait_exit()
+    assert status == 1, f"status {status}\n{t.describe()}"
+    assert b"RuntimeError: after the loop" in t.output, t.describe()
+    t.assert_restored()
+
+
+# -- in code: __.loop with --dev, jurigged.loop.loop ------------------------------------
+
+
+def test_dunder_loop_decorator_with_dev(terminals, entry, prog):
+    (prog / "prog.py").write_bytes(
+        source(
+            """\
+            runs = [0]
+
+
+            @__.loop(interface="basic")
+            def compute(x):
+                runs[0] += 1
+                print(f"side effect {runs[0]}")
+                return x * 2
+
+
+            result = compute(21)
+            print(f"continued with {result}")
+            """
+        )
+    )
+    t = terminals([*entry, "-d", "0.01", "--dev", "prog.py"], prog)
+    t.wait_for("[develoop] running compute(x)")
+    t.wait_screen("side effect 1", "[develoop] returned 42")
+    assert ALT_SCREEN_ON not in t.output, "interface='basic' was not honoured"
+    t.type("r\n")
+    t.wait_screen("side effect 2", "[develoop] returned 42")
+    t.type("c\n")
+    t.wait_for("continued with 42")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+def test_dunder_is_not_in_builtins_without_dev(terminals, entry, prog):
+    (prog / "prog.py").write_bytes(source("print('has __:', hasattr(__builtins__, '__') or '__' in dir(__builtins__))\n"))
+    t = terminals([*entry, "prog.py"], prog)
+    t.wait_for("has __: False")
+    assert t.wait_exit() == 0
+
+
+def test_loop_imported_from_jurigged_loop(terminals, entry, prog):
+    """`@loop` without arguments: the rich view on a terminal; a save re-runs."""
+    (prog / "prog.py").write_bytes(
+        source(
+            """\
+            from jurigged.loop import loop
+
+
+            @loop
+            def compute():
+                print("first version")
+                return 1
+
+
+            result = compute()
+            print(f"continued with {result}")
+            """
+        )
+    )
+    t = terminals([*entry, "-d", "0.01", "prog.py"], prog)
+    t.wait_screen("first version", "returned 1")
+    assert_in_loop_view(t, "rich")
+    save(
+        prog / "prog.py",
+        (prog / "prog.py").read_text().replace('"first version")\n    return 1', '"second version")\n    return 2'),
+    )
+    t.wait_screen("second version", "returned 2")
+    t.type("c")
+    t.wait_for("continued with 2")
+    assert t.wait_exit() == 0
+    assert_left_view(t, "rich")
+    t.assert_restored()
+
+
+def test_input_inside_a_basic_loop_function(terminals, entry, prog):
+    (prog / "prog.py").write_bytes(
+        source(
+            """\
+            def ask():
+                name = input("name? ")
+                print(f"hello {name}")
+                return name.upper()
+
+
+            result = ask()
+            print(f"continued with {result}")
+            """
+        )
+    )
+    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+    t.wait_for("name? ")
+    t.type("world\n")
+    t.wait_screen("hello world", "[develoop] returned 'WORLD'")
+    t.type("r\n")
+    t.wait_for("name? ")
+    t.type("again\n")
+    t.wait_screen("hello again", "[develoop] returned 'AGAIN'")
+    t.type("c\n")
+    t.wait_for("continued with AGAIN")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+# -- naming the function: module:function, /module/qual/path ------------------------------
+
+HELPERS = """\
+def work(x):
+    print(f"working on {x}")
+    return x * 2
+"""
+
+USES_HELPERS = """\
+import helpers
+
+result = helpers.work(21)
+print(f"continued with {result}")
+"""
+
+
+def test_loop_on_a_function_in_an_imported_module(terminals, entry, prog, iface):
+    (prog / "helpers.py").write_bytes(source(HELPERS))
+    (prog / "prog.py").write_bytes(source(USES_HELPERS))
+    t = terminals([*entry, "-d", "0.01", "-l", "helpers:work", *interface_args(iface), "prog.py"], prog)
+    t.wait_screen("working on 21", "returned 42")
+    assert_in_loop_view(t, iface)
+    save(prog / "helpers.py", HELPERS.replace("x * 2", "x * 3").replace("working on", "now working on"))
+    t.wait_screen("now working on 21", "returned 63")
+    press(t, iface, "c")
+    t.wait_for("continued with 63")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+def test_loop_on_a_method_by_path(terminals, entry, prog):
+    (prog / "helpers.py").write_bytes(
+        source(
+            """\
+            class Worker:
+                def run(self, x):
+                    print(f"method on {x}")
+                    return x + 1
+            """
+        )
+    )
+    (prog / "prog.py").write_bytes(
+        source(
+            """\
+            from helpers import Worker
+
+            print(f"continued with {Worker().run(41)}")
+            """
+        )
+    )
+    t = terminals(
+        [*entry, "-d", "0.01", "-l", "/helpers/Worker/run", "--loop-interface", "basic", "prog.py"], prog
+    )
+    t.wait_screen("method on 41", "[develoop] returned 42")
+    t.type("c\n")
+    t.wait_for("continued with 42")
+    assert t.wait_exit() == 0
+
+
+# -- nothing else on the terminal -------------------------------------------------------
+
+
+def test_no_error_is_printed_before_the_loop(terminals, entry, prog):
+    """Starting jurigged in a terminal prints nothing of its own before the
+    develoop (no error about watching files that do not exist)."""
+    t = start_loop(terminals, entry, prog, "basic", COMPUTE)
+    t.wait_for("[develoop] returned 42")
+    before = t.output[: t.output.find(b"[develoop] running")]
+    assert before.strip() == b"", f"printed before the loop: {before!r}"
+    t.type("q\n")
+    assert t.wait_exit() == 0
