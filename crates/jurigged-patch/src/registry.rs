@@ -191,7 +191,7 @@ impl CodeRegistry {
         let Some(codes) = files.get_mut(&filename) else { return Ok(()) };
         let Some(path) = codes.by_code.remove(&(old.as_ptr() as usize)) else { return Ok(()) };
         if let Some(entries) = codes.by_path.get_mut(&path) {
-            entries.retain(|e| !(e.first_line == first_line && !e.code.bind(old.py()).is(old)));
+            entries.retain(|e| e.first_line != first_line || e.code.bind(old.py()).is(old));
             for entry in entries.iter_mut().filter(|e| e.code.bind(old.py()).is(old)) {
                 entry.code = new.clone().unbind();
                 entry.first_line = first_line;
