@@ -8,6 +8,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::error::{Error, Result};
 use crate::registry::{is_code, registry};
+use crate::users::user_index;
 
 /// One code object to replace, and what else the functions running it get.
 pub(crate) struct Swap<'py> {
@@ -82,10 +83,27 @@ pub(crate) fn nested_pairs<'py>(
     Ok(())
 }
 
-/// Finds the users of every old code object with one heap scan.
+/// Finds the users of every old code object: from the index when it knows them
+/// all, else with one heap scan for all of them.
 pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<Users<'py>> {
     let mut users = Users { functions: Vec::new(), conformers: Vec::new() };
     if swaps.is_empty() {
+        return Ok(users);
+    }
+    let mut known = Vec::new();
+    let mut complete = true;
+    for (index, swap) in swaps.iter().enumerate() {
+        // The swap itself holds one reference.
+        match user_index().complete_users(&swap.old, 1)? {
+            Some(functions) => known.extend(functions.into_iter().map(|f| (f, index))),
+            None => {
+                complete = false;
+                break;
+            }
+        }
+    }
+    if complete {
+        users.functions = known;
         return Ok(users);
     }
     let gc = py.import("gc")?;
@@ -130,9 +148,13 @@ pub(crate) fn commit_swaps<'py>(py: Python<'py>, swaps: &[Swap<'py>], users: &Us
     if was_enabled {
         gc.call_method0("enable")?;
     }
-    for swap in swaps {
+    for (index, swap) in swaps.iter().enumerate() {
+        let runners: Vec<&Bound<'py, PyAny>> =
+            users.functions.iter().filter(|(_, i)| *i == index).map(|(f, _)| f).collect();
+        user_index().forget(&swap.old);
         if let Some(new) = &swap.new {
             registry().replace(&swap.old, new)?;
+            user_index().record(new, &runners)?;
         }
     }
     for (conformer, index) in &users.conformers {

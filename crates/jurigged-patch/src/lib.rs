@@ -18,6 +18,7 @@ mod error;
 mod event;
 mod patcher;
 pub mod registry;
+mod users;
 
 pub use codefile::{live_parser, CodeFile};
 pub use conform::conform;

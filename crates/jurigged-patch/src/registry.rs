@@ -127,6 +127,17 @@ impl CodeRegistry {
         }
     }
 
+    /// The code objects recorded at `path` in the file of `like`.
+    pub(crate) fn at_path<'py>(&self, like: &Bound<'py, PyAny>, path: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let filename = PathBuf::from(like.getattr("co_filename")?.extract::<String>()?);
+        let files = self.files();
+        Ok(files
+            .get(&filename)
+            .and_then(|codes| codes.by_path.get(path))
+            .map(|entries| entries.iter().map(|e| e.code.bind(like.py()).clone()).collect())
+            .unwrap_or_default())
+    }
+
     /// The path (relative to its module) at which `code` is recorded.
     pub fn path_of(&self, code: &Bound<'_, PyAny>) -> Option<String> {
         let filename = PathBuf::from(code.getattr("co_filename").ok()?.extract::<String>().ok()?);

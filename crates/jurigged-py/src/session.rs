@@ -556,6 +556,14 @@ impl SessionCore {
             return;
         };
         let old_text = old.reconstruct();
+        if bytes.is_empty() && !old_text.trim().is_empty() {
+            // Most often a save caught between truncating the file and writing it:
+            // applying it would delete everything. The next write is applied.
+            let message =
+                format!("{} is empty (a save in progress?); the program keeps running its last code", path.display());
+            Python::attach(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+            return;
+        }
         let parsed = jurigged_patch::live_parser(&module_name, path).parse_bytes(&bytes).map(|new| {
             let unchanged = new.reconstruct() == old_text;
             let script = (!unchanged).then(|| diff(&old, &new));

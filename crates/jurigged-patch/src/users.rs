@@ -1,0 +1,109 @@
+//! Who runs a code object, without scanning the heap when it can be known.
+//!
+//! Each heap scan tells which functions run the code objects it was asked about;
+//! this index keeps weak references to them, under the new code they are given.
+//! At the next save, a code object whose reference count is exactly what its
+//! known holders account for (the registry, the code objects that contain it, the
+//! known functions) has no other user: its users are known and the scan is
+//! skipped. Any other holder (a closure made since, a running frame, a wrapper
+//! with `__conform__`) makes the counts differ, and the heap is scanned.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use pyo3::prelude::*;
+
+use crate::registry::{is_code, registry};
+
+/// Beyond this many users of one code object, they are not remembered (weak
+/// references cost memory); such code is found by a heap scan each time.
+const MAX_REMEMBERED_USERS: usize = 100_000;
+
+#[derive(Default)]
+pub(crate) struct UserIndex {
+    /// Weak references to the functions running each code object, by address.
+    by_code: Mutex<HashMap<usize, Vec<Py<PyAny>>>>,
+}
+
+pub(crate) fn user_index() -> &'static UserIndex {
+    static INDEX: OnceLock<UserIndex> = OnceLock::new();
+    INDEX.get_or_init(UserIndex::default)
+}
+
+fn key(code: &Bound<'_, PyAny>) -> usize {
+    code.as_ptr() as usize
+}
+
+impl UserIndex {
+    fn lock(&self) -> MutexGuard<'_, HashMap<usize, Vec<Py<PyAny>>>> {
+        self.by_code.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers that `functions` run `code` (forgetting what ran it before).
+    pub(crate) fn record(&self, code: &Bound<'_, PyAny>, functions: &[&Bound<'_, PyAny>]) -> PyResult<()> {
+        if functions.len() > MAX_REMEMBERED_USERS {
+            self.lock().remove(&key(code));
+            return Ok(());
+        }
+        let weakref = code.py().import("weakref")?.getattr("ref")?;
+        let refs = functions.iter().map(|f| weakref.call1((*f,)).map(Bound::unbind)).collect::<PyResult<Vec<_>>>()?;
+        self.lock().insert(key(code), refs);
+        Ok(())
+    }
+
+    /// Forgets `code` (it is no longer run by anything jurigged knows).
+    pub(crate) fn forget(&self, code: &Bound<'_, PyAny>) {
+        self.lock().remove(&key(code));
+    }
+
+    /// Every user of `code`, if the known ones are all of them; `held_here` is how
+    /// many references the caller itself holds.
+    pub(crate) fn complete_users<'py>(
+        &self,
+        code: &Bound<'py, PyAny>,
+        held_here: isize,
+    ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+        let py = code.py();
+        let refs: Vec<Py<PyAny>> = match self.lock().get(&key(code)) {
+            Some(refs) => refs.iter().map(|r| r.clone_ref(py)).collect(),
+            None => return Ok(None),
+        };
+        let mut alive = Vec::with_capacity(refs.len());
+        for weak in refs {
+            let function = weak.bind(py).call0()?;
+            if !function.is_none() && function.getattr("__code__")?.is(code) {
+                alive.push(function);
+            }
+        }
+        let expected = held_here + known_holders(code)? + alive.len() as isize;
+        Ok((reference_count(code)? == expected).then_some(alive))
+    }
+}
+
+/// `sys.getrefcount(object)` minus the references the call itself adds.
+fn reference_count(object: &Bound<'_, PyAny>) -> PyResult<isize> {
+    let getrefcount = object.py().import("sys")?.getattr("getrefcount")?;
+    // Calibrated on a fresh object held once, by the same call path.
+    let probe = pyo3::types::PyList::empty(object.py());
+    let overhead = getrefcount.call1((&probe,))?.extract::<isize>()? - 1;
+    Ok(getrefcount.call1((object,))?.extract::<isize>()? - overhead)
+}
+
+/// References to `code` held by the registry: its own entry, and the code objects
+/// recorded there that contain it in their constants.
+fn known_holders(code: &Bound<'_, PyAny>) -> PyResult<isize> {
+    let registry = registry();
+    let Some(path) = registry.path_of(code) else { return Ok(0) };
+    let mut holders = 1;
+    if let Some((parent, _)) = path.rsplit_once('.') {
+        for parent_code in registry.at_path(code, parent)? {
+            for constant in parent_code.getattr("co_consts")?.try_iter()? {
+                let constant = constant?;
+                if is_code(&constant)? && constant.is(code) {
+                    holders += 1;
+                }
+            }
+        }
+    }
+    Ok(holders)
+}

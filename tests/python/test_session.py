@@ -1,0 +1,35 @@
+"""The live session in-process: jurigged.watch() applying real saves."""
+
+import importlib
+import time
+
+import jurigged
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_an_emptied_file_is_not_applied_until_it_has_content(ws):
+    name = "jm_session_empty"
+    path = ws.write(f"{name}.py", "def f():\n    return 1\n")
+    events = []
+    watcher = jurigged.watch(str(path), logger=events.append, debounce=0.01)
+    try:
+        importlib.invalidate_caches()
+        mod = importlib.import_module(name)
+        ws.modules.append(name)
+        # A save caught between truncation and writing.
+        path.write_bytes(b"")
+        assert wait_until(lambda: any(e.kind == "error" and "empty" in str(e) for e in events))
+        assert mod.f() == 1, "the last good code keeps running"
+        path.write_text("def f():\n    return 2\n")
+        assert wait_until(lambda: mod.f() == 2)
+    finally:
+        watcher.stop()
+        watcher.join()

@@ -1,0 +1,49 @@
+"""The user index: after a heap scan, the functions found are remembered, and a
+save whose code objects have no other holder needs no scan. Any new holder (a
+closure made since) brings the scan back, so that nothing is missed."""
+
+import jurigged
+from jurigged._jurigged import heap_scans
+
+SOURCE = """
+def make(k):
+    def inner():
+        return k + {v}
+    return inner
+"""
+
+
+def edit(ws, cf, v):
+    return ws.edit(cf, SOURCE.format(v=v))
+
+
+def test_a_second_save_of_the_same_function_needs_no_heap_scan(ws):
+    mod, cf = ws.module(SOURCE.format(v=1))
+    closures = [mod.make(i) for i in range(50)]
+    edit(ws, cf, 2)
+    assert [c() for c in closures] == [i + 2 for i in range(50)]
+    before = heap_scans()
+    edit(ws, cf, 3)
+    assert heap_scans() == before, "the users were known from the first scan"
+    assert [c() for c in closures] == [i + 3 for i in range(50)]
+
+
+def test_closures_made_between_saves_are_found(ws):
+    mod, cf = ws.module(SOURCE.format(v=1))
+    early = [mod.make(i) for i in range(10)]
+    edit(ws, cf, 2)
+    late = [mod.make(i) for i in range(10)]
+    before = heap_scans()
+    edit(ws, cf, 3)
+    assert heap_scans() == before + 1, "new closures hold the code: the heap is scanned"
+    assert [c() for c in early + late] == [i + 3 for i in range(10)] * 2
+
+
+def test_a_closure_that_died_is_not_a_problem(ws):
+    mod, cf = ws.module(SOURCE.format(v=1))
+    keep = mod.make(1)
+    gone = mod.make(2)
+    edit(ws, cf, 2)
+    del gone
+    edit(ws, cf, 3)
+    assert keep() == 4
