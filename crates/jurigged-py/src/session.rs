@@ -473,6 +473,8 @@ pub struct SessionCore {
     prerun: Py<EventSource>,
     postrun: Py<EventSource>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set by stop(): saves still in flight are not applied.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl SessionCore {
@@ -521,6 +523,9 @@ impl SessionCore {
             match change {
                 Change::Files(paths) => {
                     for path in paths {
+                        if self.stopped.load(std::sync::atomic::Ordering::Acquire) {
+                            return;
+                        }
                         self.apply_save(&path);
                     }
                 }
@@ -645,11 +650,14 @@ impl PyWatcher {
         Ok(())
     }
 
-    /// Stops watching; saves after this are not applied.
-    fn stop(&self, py: Python<'_>) {
+    /// Stops watching; saves after this are not applied. Returns at once: the
+    /// system watcher winds down in the background (join() waits for it).
+    fn stop(&self) {
         lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
+        self.core.stopped.store(true, std::sync::atomic::Ordering::Release);
         if let Some(watcher) = lock(&self.core.watcher).take() {
-            py.detach(|| watcher.stop());
+            // Removing inotify watches takes ~15 ms: not on the program's time.
+            let _ = std::thread::Builder::new().name("jurigged stop".into()).spawn(move || watcher.stop());
         }
     }
 
@@ -746,6 +754,7 @@ pub fn watch(
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
         thread: Mutex::new(None),
+        stopped: std::sync::atomic::AtomicBool::new(false),
     });
     lock(sessions()).push(Arc::clone(&core));
     jurigged_patch::registry::install_audit_hook(py)?;
