@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use jurigged_deftree::DefTree;
 use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::{Change, Filter};
 use pyo3::exceptions::{PyOSError, PyValueError};
@@ -64,6 +65,23 @@ pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
     Ok(REGISTRY.get_or_init(|| created))
 }
 
+/// Module name and live tree of each watched file, as last applied by a save,
+/// readable without the GIL.
+type Snapshots = Mutex<HashMap<PathBuf, (String, Arc<DefTree>)>>;
+
+fn snapshots() -> &'static Snapshots {
+    static SNAPSHOTS: OnceLock<Snapshots> = OnceLock::new();
+    SNAPSHOTS.get_or_init(Mutex::default)
+}
+
+fn remember_snapshot(path: &Path, module_name: &str, tree: Arc<DefTree>) {
+    lock(snapshots()).insert(path.to_path_buf(), (module_name.to_string(), tree));
+}
+
+fn snapshot(path: &Path) -> Option<(String, Arc<DefTree>)> {
+    lock(snapshots()).get(path).cloned()
+}
+
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
@@ -89,6 +107,10 @@ impl Registry {
         let codefile = Py::new(py, PyCodeFile::from_bytes(py, &filename, module_name, &bytes)?)?;
         codefile.bind(py).borrow_mut().set_disk(bytes);
         lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
+        {
+            let file = codefile.bind(py).borrow();
+            remember_snapshot(&filename, file.module_name_str(), file.shared_tree());
+        }
         // Learn each module body from this file as it runs (for hidden functions).
         jurigged_patch::registry::registry().learn_under(&filename);
         let event = Py::new(py, Event::watch(&filename))?;
@@ -550,16 +572,9 @@ impl SessionCore {
                 return;
             }
         };
-        let Some((codefile, module_name, old)) = Python::attach(|py| {
-            let codefile = registry(py).ok()?.get().lookup(py, path)?;
-            let (module_name, tree) = {
-                let file = codefile.bind(py).borrow();
-                (file.module_name_str().to_string(), file.shared_tree())
-            };
-            Some((codefile, module_name, tree))
-        }) else {
-            return;
-        };
+        // The live tree as last applied: reading it needs no GIL. If the file
+        // was changed meanwhile through the API, the application below notices.
+        let Some((module_name, old)) = snapshot(path) else { return };
         let old_text = old.reconstruct();
         if bytes.is_empty() && !old_text.trim().is_empty() {
             // Most often a save caught between truncating the file and writing it:
@@ -575,6 +590,7 @@ impl SessionCore {
             (new, script)
         });
         Python::attach(|py| {
+            let Some(codefile) = registry(py).ok().and_then(|r| r.get().lookup(py, path)) else { return };
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
@@ -610,6 +626,7 @@ impl SessionCore {
                     file.merge_tree(py, &new, Order::New, Deletions::All)
                 };
                 file.set_disk(bytes);
+                remember_snapshot(path, file.module_name_str(), file.shared_tree());
                 result
             };
             match result {

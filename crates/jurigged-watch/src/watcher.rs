@@ -132,28 +132,69 @@ impl Native {
     }
 }
 
+/// The longest a file written in place is waited for to be closed: a writer that
+/// keeps it open (rare) is reported after this anyway.
+const MAX_WAIT_FOR_CLOSE: Duration = Duration::from_secs(1);
+
+/// A file with changes not yet reported.
+struct Pending {
+    path: PathBuf,
+    /// When it will have been quiet for the debounce time.
+    due: Instant,
+    /// Written in place and not closed yet: what is on disk may be half a save.
+    writing: bool,
+    first_seen: Instant,
+}
+
+impl Pending {
+    fn ready(&self, now: Instant) -> bool {
+        self.due <= now && (!self.writing || now.duration_since(self.first_seen) >= MAX_WAIT_FOR_CLOSE)
+    }
+
+    /// When to look at it again.
+    fn next_check(&self, debounce: Duration) -> Instant {
+        if self.writing && self.due <= Instant::now() {
+            self.due + debounce
+        } else {
+            self.due
+        }
+    }
+}
+
+/// Whether an event leaves a file open for writing (so that what is on disk may
+/// be half written), or says the writing is done.
+fn leaves_open(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) | EventKind::Create(_))
+}
+
 /// Collects raw events into per-file deadlines and reports the files whose
-/// deadline passed, in the order they first changed.
+/// deadline passed, in the order they first changed. A file written in place is
+/// reported once its writer closed it, so that a save caught between truncation
+/// and writing is not read.
 fn debounce_loop(
     debounce: Duration,
     raw: &Receiver<notify::Result<notify::Event>>,
     files: &Files,
     sender: &Sender<Change>,
 ) {
-    let mut pending: Vec<(PathBuf, Instant)> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     loop {
-        let received = match pending.iter().map(|(_, due)| *due).min() {
+        let received = match pending.iter().map(|p| p.next_check(debounce)).min() {
             None => raw.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(due) => raw.recv_timeout(due.saturating_duration_since(Instant::now())),
         };
         match received {
             Ok(Ok(event)) if is_content_change(&event.kind) => {
-                let due = Instant::now() + debounce;
+                let now = Instant::now();
+                let writing = leaves_open(&event.kind);
                 let registered = lock(files);
                 for path in registered_paths(event.paths.iter(), &registered) {
-                    match pending.iter_mut().find(|(p, _)| *p == path) {
-                        Some(entry) => entry.1 = due,
-                        None => pending.push((path, due)),
+                    match pending.iter_mut().find(|p| p.path == path) {
+                        Some(entry) => {
+                            entry.due = now + debounce;
+                            entry.writing = writing;
+                        }
+                        None => pending.push(Pending { path, due: now + debounce, writing, first_seen: now }),
                     }
                 }
             }
@@ -167,9 +208,9 @@ fn debounce_loop(
             Err(RecvTimeoutError::Disconnected) => return,
         }
         let now = Instant::now();
-        let ready: Vec<PathBuf> = pending.iter().filter(|(_, due)| *due <= now).map(|(p, _)| p.clone()).collect();
+        let ready: Vec<PathBuf> = pending.iter().filter(|p| p.ready(now)).map(|p| p.path.clone()).collect();
         if !ready.is_empty() {
-            pending.retain(|(_, due)| *due > now);
+            pending.retain(|p| !p.ready(now));
             if sender.send(Change::Files(ready)).is_err() {
                 return;
             }
@@ -315,6 +356,21 @@ mod tests {
         let events: Vec<PathBuf> =
             ["/p/.a.py.swp", "/p/b.py", "/p/a.py", "/p/b.py", "/p/c.py"].iter().map(PathBuf::from).collect();
         assert_eq!(registered_paths(events.iter(), &registered), [PathBuf::from("/p/b.py"), PathBuf::from("/p/a.py")]);
+    }
+
+    #[test]
+    fn a_file_being_written_waits_for_its_close() {
+        let start = Instant::now();
+        let debounce = Duration::from_millis(10);
+        let mut entry =
+            Pending { path: PathBuf::from("/p/a.py"), due: start + debounce, writing: true, first_seen: start };
+        assert!(!entry.ready(start + debounce * 2), "still open for writing");
+        assert!(entry.ready(start + MAX_WAIT_FOR_CLOSE), "but not forever");
+        entry.writing = false;
+        assert!(entry.ready(start + debounce));
+        assert!(!entry.ready(start));
+        assert!(leaves_open(&EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Content))));
+        assert!(!leaves_open(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
     }
 
     #[test]

@@ -204,3 +204,21 @@ fn stop_ends_the_watcher() {
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }
+
+#[test]
+fn a_slow_in_place_write_is_reported_once_the_writer_closed_it() {
+    use std::io::Write;
+    let dir = Dir::new("slow-write");
+    let app = dir.file("app.py");
+    std::fs::write(&app, "x = 1\n").unwrap();
+    let w = watcher(None);
+    w.0.add_file(&app).unwrap();
+    let mut file = std::fs::File::create(&app).unwrap(); // truncates
+    file.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(150)); // far longer than the debounce
+    assert!(w.1.try_recv().is_err(), "a truncated file still open must not be reported");
+    file.write_all(b"x = 2\n").unwrap();
+    drop(file);
+    wait_for(&w, &[&app]);
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), "x = 2\n");
+}
