@@ -39,11 +39,12 @@ pub struct Parser {
     module: String,
     filename: Option<PathBuf>,
     variable_facts: bool,
+    function_bodies: bool,
 }
 
 impl Default for Parser {
     fn default() -> Self {
-        Parser { module: String::new(), filename: None, variable_facts: true }
+        Parser { module: String::new(), filename: None, variable_facts: true, function_bodies: true }
     }
 }
 
@@ -70,6 +71,16 @@ impl Parser {
     /// third of the parse time by turning them off.
     pub fn variable_facts(mut self, enabled: bool) -> Parser {
         self.variable_facts = enabled;
+        self
+    }
+
+    /// Whether the statements of function bodies get nodes of their own (on by
+    /// default). Off, a function's body is one [`Kind::Line`] child holding its
+    /// text: functions nested in functions have no node, and a tree of a large
+    /// file is several times smaller. What a diff reports is the same, since it
+    /// compares function bodies as a whole.
+    pub fn function_bodies(mut self, enabled: bool) -> Parser {
+        self.function_bodies = enabled;
         self
     }
 
@@ -101,6 +112,7 @@ impl Parser {
             lines: &lines,
             tokens: parsed.tokens(),
             vars: RefCell::new(if self.variable_facts { vars::analyze(body) } else { HashMap::new() }),
+            function_bodies: self.function_bodies,
         };
         let root = builder.module(body, &self.module);
         Ok(DefTree { root, filename, encoding })
@@ -124,6 +136,7 @@ struct Builder<'a> {
     tokens: &'a Tokens,
     /// Facts by definition start, taken out as the nodes are built.
     vars: RefCell<HashMap<u32, VarFacts>>,
+    function_bodies: bool,
 }
 
 /// Where one statement (or run of statements on one logical line) sits.
@@ -326,8 +339,11 @@ impl<'a> Builder<'a> {
         let path = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
         let keyword = if decorated { self.keyword_after_decorators(unit.code_start) } else { unit.code_start };
         let body_start = self.body_start(body);
-        let (children, trailer_start) =
-            self.block(body, body_start, unit.end, &path, kind == Kind::Function || in_function);
+        let (children, trailer_start) = if kind == Kind::Function && !self.function_bodies {
+            (vec![self.opaque_body(body, body_start, unit.end, &path)], unit.end)
+        } else {
+            self.block(body, body_start, unit.end, &path, kind == Kind::Function || in_function)
+        };
         node.kind = kind;
         node.is_async = is_async;
         node.name = Arc::from(name);
@@ -342,6 +358,34 @@ impl<'a> Builder<'a> {
         }
         node.path = Arc::from(path);
         node
+    }
+
+    /// A function body as one line node: its text, nothing split.
+    fn opaque_body(&self, body: &[Stmt], start: usize, end: usize, path: &str) -> Node {
+        let header_line = self.lines.location(start).line;
+        let relative = |offset: usize| {
+            let at = self.lines.location(offset);
+            RelativeLocation { line_delta: at.line - header_line, column: at.column }
+        };
+        let first = body.first().map_or(start, |s| s.start().to_usize());
+        let last = body.last().map_or(end, |s| s.end().to_usize());
+        Node {
+            kind: Kind::Line,
+            is_async: false,
+            name: Arc::from(""),
+            path: Arc::from(path),
+            leading: Segment::empty(self.source),
+            header: self.segment(start, end),
+            children: Vec::new(),
+            trailer: Segment::empty(self.source),
+            statement_start: relative(first),
+            statement_end: relative(last),
+            decorator: None,
+            code_key: None,
+            vars: None,
+            offset: start,
+            header_line,
+        }
     }
 
     /// The `def`, `async` or `class` keyword after a definition's decorators.

@@ -13,6 +13,23 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::patcher::{patch, LiveModule};
 
+/// What a file held when last read or written: enough to tell it changed, without
+/// keeping a copy of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(bytes: &[u8]) -> Fingerprint {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        Fingerprint { len: bytes.len(), hash: hasher.finish() }
+    }
+}
+
 /// Where a CodeFile's first live text comes from.
 enum Source<'a> {
     Text(&'a str),
@@ -26,7 +43,7 @@ pub struct CodeFile {
     module_name: String,
     tree: Arc<DefTree>,
     /// The file's bytes when last read or written, to tell edits we did not see.
-    disk: Option<Vec<u8>>,
+    disk: Option<Fingerprint>,
     namespace: Option<Py<PyDict>>,
 }
 
@@ -43,9 +60,9 @@ impl CodeFile {
     }
 
     fn open(filename: PathBuf, module_name: &str, source: Option<Source<'_>>) -> Result<CodeFile> {
-        let disk = std::fs::read(&filename).ok();
+        let on_disk = std::fs::read(&filename).ok();
         let parser = live_parser(module_name, &filename);
-        let tree = match (source, disk.as_deref()) {
+        let tree = match (source, on_disk.as_deref()) {
             (Some(Source::Text(text)), _) => parser.parse(text)?,
             (Some(Source::Bytes(bytes)), _) | (None, Some(bytes)) => parser.parse_bytes(bytes)?,
             (None, None) => {
@@ -53,6 +70,7 @@ impl CodeFile {
                 return Err(Error::Io { filename, error });
             }
         };
+        let disk = on_disk.as_deref().map(Fingerprint::of);
         Ok(CodeFile { filename, module_name: module_name.to_string(), tree: Arc::new(tree), disk, namespace: None })
     }
 
@@ -129,7 +147,7 @@ impl CodeFile {
 
     /// Records that the file on disk now holds `bytes` (read by the caller).
     pub fn set_disk(&mut self, bytes: Vec<u8>) {
-        self.disk = Some(bytes);
+        self.disk = Some(Fingerprint::of(&bytes));
     }
 
     /// Takes `text` as the new content of the file (what a save does).
@@ -153,13 +171,13 @@ impl CodeFile {
             let script = diff(&self.tree, &new);
             self.apply(py, new, &script)?
         };
-        self.disk = Some(bytes);
+        self.disk = Some(Fingerprint::of(&bytes));
         Ok(events)
     }
 
     /// Whether the file on disk changed since it was last read or written.
     pub fn stale(&self) -> bool {
-        std::fs::read(&self.filename).ok() != self.disk
+        std::fs::read(&self.filename).ok().as_deref().map(Fingerprint::of) != self.disk
     }
 
     /// Writes the live text to the file, atomically, keeping its permissions.
@@ -176,15 +194,16 @@ impl CodeFile {
             ))
         })?;
         write_atomically(&self.filename, &bytes).map_err(io_error)?;
-        self.disk = Some(bytes);
+        self.disk = Some(Fingerprint::of(&bytes));
         Ok(())
     }
 }
 
-/// The parser for versions of a live file: patching never reads variable facts,
-/// so they are not computed.
+/// The parser for versions of a live file: patching never reads variable facts
+/// nor looks inside function bodies, so neither is built (a live tree is then
+/// several times smaller and faster to make).
 pub fn live_parser(module_name: &str, filename: &Path) -> Parser {
-    Parser::new().module(module_name).filename(filename).variable_facts(false)
+    Parser::new().module(module_name).filename(filename).variable_facts(false).function_bodies(false)
 }
 
 /// Writes through a temporary file in the same directory and a rename, so that a

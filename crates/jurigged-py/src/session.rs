@@ -216,9 +216,17 @@ impl Registry {
     fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Option<(Py<PyCodeFile>, String)>> {
         let Some(codefile) = self.lookup(py, &filename) else { return Ok(None) };
         let path = {
+            // Live trees keep function bodies whole; a full parse finds nested
+            // definitions too.
             let file = codefile.bind(py).borrow();
+            let tree = jurigged_deftree::Parser::new()
+                .module(file.module_name_str())
+                .filename(&filename)
+                .variable_facts(false)
+                .parse(&file.text_str())
+                .map_err(|e| to_py_err(py, e.into()))?;
             let mut best: Option<String> = None;
-            for node in file.tree().definitions() {
+            for node in tree.definitions() {
                 let first = node.first_line();
                 let last = node.position().end.line;
                 if (first..=last).contains(&lineno) {
