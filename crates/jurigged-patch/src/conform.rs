@@ -8,7 +8,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::error::{Error, Result};
 use crate::registry::{is_code, registry};
-use crate::users::user_index;
+use crate::users::{user_index, RefCounter};
 
 /// One code object to replace, and what else the functions running it get.
 pub(crate) struct Swap<'py> {
@@ -92,9 +92,10 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
     }
     let mut known = Vec::new();
     let mut complete = true;
+    let counter = RefCounter::new(py)?;
     for (index, swap) in swaps.iter().enumerate() {
         // The swap itself holds one reference.
-        match user_index().complete_users(&swap.old, 1)? {
+        match user_index().complete_users(&counter, &swap.old, 1)? {
             Some(functions) => known.extend(functions.into_iter().map(|f| (f, index))),
             None => {
                 complete = false;

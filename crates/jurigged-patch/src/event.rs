@@ -16,8 +16,6 @@ pub enum EventKind {
     Delete,
     /// A statement was executed.
     Run,
-    /// A function's line numbers moved.
-    Shift,
     /// Something could not be applied.
     Error,
 }
@@ -30,7 +28,6 @@ impl EventKind {
             EventKind::Add => "Add",
             EventKind::Delete => "Delete",
             EventKind::Run => "Run",
-            EventKind::Shift => "Shift",
             EventKind::Error => "Error",
         }
     }

@@ -267,8 +267,10 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
                 }
                 Err(other) => return Err(other),
             },
-            Edit::Shift { node, delta } if prepare_shift(live, node, *delta, &mut swaps)? => {
-                steps.push(Step::Swapped(live.event(EventKind::Shift, node)));
+            // Moves are bookkeeping, not news: they are applied, not reported (a
+            // line inserted at the top of a large file moves thousands).
+            Edit::Shift { node, delta } => {
+                prepare_shift(live, node, *delta, &mut swaps)?;
             }
             Edit::Add { parent, node } => steps.push(additions.prepare(live, parent, node)?),
             Edit::Run { .. } => steps.extend(runs.next().flatten()),

@@ -274,7 +274,14 @@ impl CodeRegistry {
 
 /// Whether `object` is a code object.
 pub fn is_code(object: &Bound<'_, PyAny>) -> PyResult<bool> {
-    object.hasattr("co_code")
+    // A type check, not hasattr: walking constants meets many non-code objects,
+    // and each failed hasattr builds an exception.
+    static CODE_TYPE: pyo3::sync::PyOnceLock<Py<PyType>> = pyo3::sync::PyOnceLock::new();
+    let py = object.py();
+    let code_type = CODE_TYPE.get_or_try_init(py, || {
+        py.import("types")?.getattr("CodeType")?.cast_into::<PyType>().map(Bound::unbind).map_err(PyErr::from)
+    })?;
+    Ok(object.get_type().is(code_type.bind(py)))
 }
 
 /// Collects `code` and its nested code objects with their paths.

@@ -60,6 +60,7 @@ impl UserIndex {
     /// many references the caller itself holds.
     pub(crate) fn complete_users<'py>(
         &self,
+        counter: &RefCounter<'py>,
         code: &Bound<'py, PyAny>,
         held_here: isize,
     ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
@@ -76,17 +77,28 @@ impl UserIndex {
             }
         }
         let expected = held_here + known_holders(code)? + alive.len() as isize;
-        Ok((reference_count(code)? == expected).then_some(alive))
+        Ok((counter.count(code)? == expected).then_some(alive))
     }
 }
 
-/// `sys.getrefcount(object)` minus the references the call itself adds.
-fn reference_count(object: &Bound<'_, PyAny>) -> PyResult<isize> {
-    let getrefcount = object.py().import("sys")?.getattr("getrefcount")?;
-    // Calibrated on a fresh object held once, by the same call path.
-    let probe = pyo3::types::PyList::empty(object.py());
-    let overhead = getrefcount.call1((&probe,))?.extract::<isize>()? - 1;
-    Ok(getrefcount.call1((object,))?.extract::<isize>()? - overhead)
+/// Reference counts, as `sys.getrefcount` gives them less what the call adds.
+pub(crate) struct RefCounter<'py> {
+    getrefcount: Bound<'py, PyAny>,
+    overhead: isize,
+}
+
+impl<'py> RefCounter<'py> {
+    pub(crate) fn new(py: Python<'py>) -> PyResult<RefCounter<'py>> {
+        let getrefcount = py.import("sys")?.getattr("getrefcount")?;
+        // Calibrated on a fresh object held once, through the same call path.
+        let probe = pyo3::types::PyList::empty(py);
+        let overhead = getrefcount.call1((&probe,))?.extract::<isize>()? - 1;
+        Ok(RefCounter { getrefcount, overhead })
+    }
+
+    fn count(&self, object: &Bound<'py, PyAny>) -> PyResult<isize> {
+        Ok(self.getrefcount.call1((object,))?.extract::<isize>()? - self.overhead)
+    }
 }
 
 /// References to `code` held by the registry: its own entry, and the code objects

@@ -8,7 +8,7 @@ use crate::errors::{exception_value, to_py_err};
 /// `Delete pkg.mod.f @L3`, `Run pkg.mod @L42: print("hi")`, or an error.
 #[pyclass(module = "jurigged", frozen)]
 pub struct Event {
-    /// "watch", "update", "add", "delete", "run", "shift" or "error".
+    /// "watch", "update", "add", "delete", "run" or "error".
     #[pyo3(get)]
     kind: String,
     /// Dotted path of the definition (of its scope, for a statement).

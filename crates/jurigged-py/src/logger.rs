@@ -9,7 +9,7 @@ use crate::event::Event;
 fn colour(kind: &str) -> &'static str {
     match kind {
         "watch" => "\x1b[2m",
-        "update" | "shift" => "\x1b[33m",
+        "update" => "\x1b[33m",
         "add" => "\x1b[32m",
         "delete" => "\x1b[31m",
         "run" => "\x1b[34m",
