@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod fuzz;
+mod json;
 mod python;
 mod roundtrip;
 mod test;
@@ -20,7 +21,9 @@ commands:
                            (--all: under every test interpreter)
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   fuzz TARGET [--secs N]   run one fuzz target (deftree_roundtrip, diff_apply)
-  bench [deftree]          speed figures
+  bench [--quick]          jurigged-rs against jurigged 0.6.1, side by side, with the
+                           speed targets (bench --help for what is measured)
+  bench deftree            Rust-level tree building and diff figures
 ";
 
 fn main() {

@@ -46,9 +46,25 @@ pub fn ensure_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
     Ok(venv_python)
 }
 
+/// Creates a bare virtual environment at `venv` with `python` if it does not
+/// exist; returns its interpreter.
+pub fn ensure_plain_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
+    let venv_python = venv.join("bin/python");
+    if !venv_python.is_file() {
+        util::run(python, &["-m", "venv", &venv.to_string_lossy()])?;
+    }
+    Ok(venv_python)
+}
+
 /// Builds the abi3 wheel with the main venv's maturin; returns its path.
 pub fn build_wheel(venv_python: &Path, release: bool) -> Result<PathBuf, Failure> {
-    let out = util::root().join("target/wheels");
+    build_wheel_into(venv_python, release, &util::root().join("target/wheels"))
+}
+
+/// Builds the abi3 wheel with the main venv's maturin into `out` (emptied
+/// first); returns its path.
+pub fn build_wheel_into(venv_python: &Path, release: bool, out: &Path) -> Result<PathBuf, Failure> {
+    let out = out.to_path_buf();
     let _ = std::fs::remove_dir_all(&out);
     let maturin = venv_python.with_file_name("maturin");
     let manifest = util::root().join("crates/jurigged-py/Cargo.toml");
