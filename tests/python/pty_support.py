@@ -15,9 +15,7 @@ import termios
 import textwrap
 import threading
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 
 #: How long any single wait may take before the test fails.
 TIMEOUT = 10.0
@@ -31,22 +29,8 @@ ALT_SCREEN_OFF = b"\x1b[?1049l"
 CLEAR_SCREEN = b"\x1b[2J"
 
 
-def binary_path():
-    """The standalone `jurigged` binary: JURIGGED_BINARY, else target/debug/jurigged."""
-    return Path(os.environ.get("JURIGGED_BINARY") or REPO / "target" / "debug" / "jurigged")
-
-
-def entry_point(kind):
-    """The command that starts jurigged: the Python module or the binary."""
-    if kind == "python":
-        return [sys.executable, "-m", "jurigged"]
-    binary = binary_path()
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        raise AssertionError(
-            f"the jurigged binary {binary} does not exist: build it with "
-            "`cargo build -p jurigged-cli` (or point JURIGGED_BINARY at it)"
-        )
-    return [str(binary)]
+# The two entry points, as the CLI tests find them.
+from cli_support import binary_path, entry_point  # noqa: E402,F401
 
 
 def terminal_env(extra=None):
