@@ -33,3 +33,22 @@ def test_an_emptied_file_is_not_applied_until_it_has_content(ws):
     finally:
         watcher.stop()
         watcher.join()
+
+
+def test_the_audit_hook_never_breaks_an_import():
+    # Regression: the hook looked up types.CodeType, which failed (and so failed
+    # the import) while `types` itself was being imported.
+    import subprocess
+    import sys
+
+    program = (
+        "import sys, jurigged\n"
+        "w = jurigged.watch('.')\n"
+        "sys.modules.pop('types', None)\n"
+        "import types\n"
+        "print(types.CodeType.__name__)\n"
+        "w.stop()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "code"

@@ -278,8 +278,11 @@ pub fn is_code(object: &Bound<'_, PyAny>) -> PyResult<bool> {
     // and each failed hasattr builds an exception.
     static CODE_TYPE: pyo3::sync::PyOnceLock<Py<PyType>> = pyo3::sync::PyOnceLock::new();
     let py = object.py();
+    // The type of a compiled code object, not types.CodeType: this runs in the
+    // audit hook, possibly while the `types` module itself is being imported.
     let code_type = CODE_TYPE.get_or_try_init(py, || {
-        py.import("types")?.getattr("CodeType")?.cast_into::<PyType>().map(Bound::unbind).map_err(PyErr::from)
+        let sample = py.import("builtins")?.getattr("compile")?.call1(("", "<jurigged>", "exec"))?;
+        Ok::<_, PyErr>(sample.get_type().unbind())
     })?;
     Ok(object.get_type().is(code_type.bind(py)))
 }
@@ -375,13 +378,18 @@ fn collect_functions<'py>(
     Ok(())
 }
 
-/// `sys.addaudithook` callback: learns module bodies as they are executed.
+/// `sys.addaudithook` callback: learns module bodies as they are executed. It
+/// never raises: an exception from an audit hook would abort the audited
+/// operation (here, an import of the user's program).
 #[pyfunction]
 #[pyo3(name = "_jurigged_audit_hook")]
-fn audit_hook(event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
-    if event != "exec" {
-        return Ok(());
+fn audit_hook(event: &str, args: &Bound<'_, PyAny>) {
+    if event == "exec" {
+        let _ = learn_executed(args);
     }
+}
+
+fn learn_executed(args: &Bound<'_, PyAny>) -> PyResult<()> {
     let Ok(code) = args.get_item(0) else { return Ok(()) };
     if !is_code(&code)? {
         return Ok(());
