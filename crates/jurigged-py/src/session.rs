@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
@@ -63,6 +64,43 @@ pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
         },
     )?;
     Ok(REGISTRY.get_or_init(|| created))
+}
+
+/// Set when the interpreter is about to shut down: watcher threads must not take
+/// the GIL any more (on Python 3.12 and before, a thread that waits for it during
+/// finalization is ended by force, which aborts the process).
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Watcher threads inside Python right now.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `f` with the GIL from a watcher thread, unless the interpreter is exiting.
+fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
+    IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    let result = if EXITING.load(Ordering::SeqCst) { None } else { Python::try_attach(f) };
+    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+/// `atexit` hook: stops watcher threads from entering Python and lets those inside
+/// finish, before the interpreter shuts down.
+#[pyfunction]
+fn before_exit(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
+
+fn install_exit_hook(py: Python<'_>) -> PyResult<()> {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_none() {
+        py.import("atexit")?.call_method1("register", (wrap_pyfunction!(before_exit, py)?,))?;
+        let _ = INSTALLED.set(());
+    }
+    Ok(())
 }
 
 /// Module name and live tree of each watched file, as last applied by a save,
@@ -504,7 +542,7 @@ pub struct SessionCore {
     postrun: Py<EventSource>,
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Set by stop(): saves still in flight are not applied.
-    stopped: std::sync::atomic::AtomicBool,
+    stopped: AtomicBool,
 }
 
 impl SessionCore {
@@ -553,15 +591,15 @@ impl SessionCore {
             match change {
                 Change::Files(paths) => {
                     for path in paths {
-                        if self.stopped.load(std::sync::atomic::Ordering::Acquire) {
+                        if self.stopped.load(Ordering::Acquire) {
                             return;
                         }
                         self.apply_save(&path);
                     }
                 }
-                Change::Error(message) => Python::attach(|py| {
-                    self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message)));
-                }),
+                Change::Error(message) => {
+                    with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message))));
+                }
             }
         }
     }
@@ -576,7 +614,7 @@ impl SessionCore {
                 } else {
                     format!("{}: {error}; the program keeps running its last code", path.display())
                 };
-                Python::attach(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+                with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
                 return;
             }
         };
@@ -589,7 +627,7 @@ impl SessionCore {
             // applying it would delete everything. The next write is applied.
             let message =
                 format!("{} is empty (a save in progress?); the program keeps running its last code", path.display());
-            Python::attach(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+            with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
             return;
         }
         let parsed = jurigged_patch::live_parser(&module_name, path).parse_bytes(&bytes).map(|new| {
@@ -597,7 +635,7 @@ impl SessionCore {
             let script = (!unchanged).then(|| diff(&old, &new));
             (new, script)
         });
-        Python::attach(|py| {
+        with_python(|py| {
             let Some(codefile) = registry(py).ok().and_then(|r| r.get().lookup(py, path)) else { return };
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
@@ -679,7 +717,7 @@ impl PyWatcher {
     /// system watcher winds down in the background (join() waits for it).
     fn stop(&self) {
         lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
-        self.core.stopped.store(true, std::sync::atomic::Ordering::Release);
+        self.core.stopped.store(true, Ordering::Release);
         if let Some(watcher) = lock(&self.core.watcher).take() {
             // Removing inotify watches takes ~15 ms: not on the program's time.
             let _ = std::thread::Builder::new().name("jurigged stop".into()).spawn(move || watcher.stop());
@@ -779,9 +817,10 @@ pub fn watch(
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
         thread: Mutex::new(None),
-        stopped: std::sync::atomic::AtomicBool::new(false),
+        stopped: AtomicBool::new(false),
     });
     lock(sessions()).push(Arc::clone(&core));
+    install_exit_hook(py)?;
     jurigged_patch::registry::install_audit_hook(py)?;
     install_sniffer(py)?;
     // Modules imported before watching started: their source is read now.

@@ -63,7 +63,7 @@ impl WatcherBuilder {
             Some(interval) => Backend::Poll(Poller::start(interval, Arc::clone(&files), sender)),
             None => Backend::Native(Native::start(self.debounce, Arc::clone(&files), sender)?),
         };
-        Ok((Watcher { backend, files, dirs: Mutex::default() }, receiver))
+        Ok((Watcher { backend, files }, receiver))
     }
 }
 
@@ -107,28 +107,106 @@ enum Backend {
 /// many events its save made. The thread sleeps until the next deadline, so an
 /// idle watcher costs nothing.
 struct Native {
-    watcher: Mutex<notify::RecommendedWatcher>,
+    watcher: Arc<Mutex<notify::RecommendedWatcher>>,
     thread: JoinHandle<()>,
+    /// Files whose directories are to be watched, to the arming thread.
+    arming: Sender<(PathBuf, Option<u64>)>,
+    armer: JoinHandle<()>,
 }
+
+/// How long after a file is registered its directory starts being watched.
+/// Watching costs the process ~5-15 ms of kernel work when it exits (inotify
+/// teardown); a short program never pays it. Nothing is lost meanwhile: the file
+/// is compared with what it held when registered, and a change is reported.
+const ARM_DELAY: Duration = Duration::from_millis(50);
 
 impl Native {
     fn start(debounce: Duration, files: Files, sender: Sender<Change>) -> Result<Native> {
         let (raw_sender, raw) = channel::<notify::Result<notify::Event>>();
+        let events = raw_sender.clone();
         let watcher = notify::recommended_watcher(move |event| {
-            let _ = raw_sender.send(event);
+            let _ = events.send(event);
         })
         .map_err(|e| Error::Start(e.to_string()))?;
+        let watcher = Arc::new(Mutex::new(watcher));
+        let errors = sender.clone();
         let thread = std::thread::Builder::new()
             .name("jurigged debouncer".into())
             .spawn(move || debounce_loop(debounce, &raw, &files, &sender))
             .map_err(|e| Error::Start(e.to_string()))?;
-        Ok(Native { watcher: Mutex::new(watcher), thread })
+        let (arming, requests) = channel();
+        let armed_watcher = Arc::clone(&watcher);
+        let armer = std::thread::Builder::new()
+            .name("jurigged armer".into())
+            .spawn(move || arm_loop(&requests, &armed_watcher, &raw_sender, &errors))
+            .map_err(|e| Error::Start(e.to_string()))?;
+        Ok(Native { watcher, thread, arming, armer })
     }
 
     fn stop(self) {
-        // Dropping the watcher closes the raw channel, which ends the thread.
+        // The arming thread ends when its channel closes; then dropping the last
+        // watcher closes the raw channel, which ends the debouncer.
+        drop(self.arming);
+        let _ = self.armer.join();
         drop(self.watcher);
         let _ = self.thread.join();
+    }
+}
+
+/// A digest of a file's bytes (None when it cannot be read).
+fn fingerprint(path: &Path) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let bytes = std::fs::read(path).ok()?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+/// Watches the directories of registered files, a little after they arrive, and
+/// passes on as events the changes made before the watch was in place.
+fn arm_loop(
+    requests: &Receiver<(PathBuf, Option<u64>)>,
+    watcher: &Mutex<notify::RecommendedWatcher>,
+    events: &Sender<notify::Result<notify::Event>>,
+    errors: &Sender<Change>,
+) {
+    let mut armed: HashSet<PathBuf> = HashSet::new();
+    while let Ok(first) = requests.recv() {
+        let deadline = Instant::now() + ARM_DELAY;
+        let mut batch = vec![first];
+        loop {
+            match requests.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(request) => batch.push(request),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let mut fresh = HashSet::new();
+        for (file, _) in &batch {
+            let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+            if armed.contains(&dir) || fresh.contains(&dir) {
+                continue;
+            }
+            match lock(watcher).watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    fresh.insert(dir);
+                }
+                Err(error) => {
+                    let message = Error::Watch { path: dir, message: error.to_string() }.to_string();
+                    let _ = errors.send(Change::Error(message));
+                }
+            }
+        }
+        for (file, before) in batch {
+            let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+            if fresh.contains(&dir) && fingerprint(&file) != before {
+                // `Other`: a change whose writing is over (its close happened
+                // before the watch existed, so none will come).
+                let event = notify::Event::new(EventKind::Other).add_path(file);
+                let _ = events.send(Ok(event));
+            }
+        }
+        armed.extend(fresh);
     }
 }
 
@@ -225,7 +303,6 @@ fn debounce_loop(
 pub struct Watcher {
     backend: Backend,
     files: Files,
-    dirs: Mutex<HashSet<PathBuf>>,
 }
 
 impl Watcher {
@@ -244,18 +321,11 @@ impl Watcher {
         if let Backend::Poll(poller) = &self.backend {
             poller.remember(&path);
         }
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
-        let mut dirs = lock(&self.dirs);
-        if dirs.contains(&dir) {
-            return Ok(true);
-        }
         if let Backend::Native(native) = &self.backend {
-            lock(&native.watcher).watch(&dir, RecursiveMode::NonRecursive).map_err(|e| {
-                lock(&self.files).remove(&path);
-                Error::Watch { path: dir.clone(), message: e.to_string() }
-            })?;
+            // Its directory is watched shortly, off this thread (see ARM_DELAY);
+            // a failure to watch arrives as a Change::Error.
+            let _ = native.arming.send((path.clone(), fingerprint(&path)));
         }
-        dirs.insert(dir);
         Ok(true)
     }
 

@@ -213,6 +213,8 @@ fn a_slow_in_place_write_is_reported_once_the_writer_closed_it() {
     std::fs::write(&app, "x = 1\n").unwrap();
     let w = watcher(None);
     w.0.add_file(&app).unwrap();
+    // Once the directory is watched (a moment after registration).
+    std::thread::sleep(Duration::from_millis(150));
     let mut file = std::fs::File::create(&app).unwrap(); // truncates
     file.flush().unwrap();
     std::thread::sleep(Duration::from_millis(150)); // far longer than the debounce
