@@ -509,35 +509,37 @@ fn prepare_update<'py>(live: &LiveModule<'py>, old: &Node, new: &Node, swaps: &m
 /// Gives code compiled inside the wrapper class the qualified names it has in the
 /// real class (Python 3.11+ keeps them in the code object).
 fn requalify<'py>(code: &Bound<'py, PyAny>, real_prefix: &str) -> PyResult<Bound<'py, PyAny>> {
-    let py = code.py();
-    let mut constants = Vec::new();
-    for constant in code.getattr("co_consts")?.try_iter()? {
-        let constant = constant?;
-        constants.push(if is_code(&constant)? { requalify(&constant, real_prefix)? } else { constant });
-    }
     let qualname: String = code.getattr("co_qualname")?.extract()?;
     let qualname = match qualname.strip_prefix(WRAPPER) {
         Some(rest) => format!("{real_prefix}{rest}"),
         None => qualname,
     };
-    let changes = PyDict::new(py);
-    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
-    changes.set_item("co_qualname", qualname)?;
-    code.call_method("replace", (), Some(&changes))
+    rebuilt(code, &|nested| requalify(nested, real_prefix), "co_qualname", qualname)
 }
 
 /// A code object (and the code nested in it) moved by `delta` lines.
 fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
+    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+    rebuilt(code, &|nested| shifted(nested, delta), "co_firstlineno", (first_line + delta).max(1))
+}
+
+/// `code.replace(...)` with `field` set to `value` and each nested code object
+/// passed through `nested`.
+fn rebuilt<'py, V: IntoPyObject<'py>>(
+    code: &Bound<'py, PyAny>,
+    nested: &dyn Fn(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
+    field: &str,
+    value: V,
+) -> PyResult<Bound<'py, PyAny>> {
     let py = code.py();
     let mut constants = Vec::new();
     for constant in code.getattr("co_consts")?.try_iter()? {
         let constant = constant?;
-        constants.push(if is_code(&constant)? { shifted(&constant, delta)? } else { constant });
+        constants.push(if is_code(&constant)? { nested(&constant)? } else { constant });
     }
-    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
     let changes = PyDict::new(py);
     changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
-    changes.set_item("co_firstlineno", (first_line + delta).max(1))?;
+    changes.set_item(field, value)?;
     code.call_method("replace", (), Some(&changes))
 }
 

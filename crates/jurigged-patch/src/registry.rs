@@ -239,7 +239,14 @@ impl CodeRegistry {
                 found.push(object);
             }
         }
-        for function in found {
+        self.add_functions(found)
+    }
+
+    /// Records the code of each function under its qualified name. The code's own
+    /// name is exact; before 3.11 only the function's (which a decorator may have
+    /// copied) is there.
+    fn add_functions(&self, functions: Vec<Bound<'_, PyAny>>) -> PyResult<()> {
+        for function in functions {
             let code = function.getattr("__code__")?;
             let qualname: String = match code.getattr("co_qualname") {
                 Ok(name) => name.extract()?,
@@ -258,17 +265,7 @@ impl CodeRegistry {
         for value in namespace.values() {
             collect_functions(&value, filename, 0, &mut seen, &mut functions)?;
         }
-        for function in functions {
-            let code = function.getattr("__code__")?;
-            // The code's own qualified name is exact; before 3.11 only the
-            // function's (which a decorator may have copied) is there.
-            let qualname: String = match code.getattr("co_qualname") {
-                Ok(name) => name.extract()?,
-                Err(_) => function.getattr("__qualname__")?.extract()?,
-            };
-            self.add_code(&code, &qualname.replace(".<locals>", ""))?;
-        }
-        Ok(())
+        self.add_functions(functions)
     }
 }
 

@@ -153,6 +153,10 @@ impl Native {
     }
 }
 
+fn directory_of(file: &Path) -> PathBuf {
+    file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
+}
+
 /// A digest of a file's bytes (None when it cannot be read).
 fn fingerprint(path: &Path) -> Option<u64> {
     use std::hash::{Hash, Hasher};
@@ -183,7 +187,7 @@ fn arm_loop(
         }
         let mut fresh = HashSet::new();
         for (file, _) in &batch {
-            let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+            let dir = directory_of(file);
             if armed.contains(&dir) || fresh.contains(&dir) {
                 continue;
             }
@@ -198,8 +202,7 @@ fn arm_loop(
             }
         }
         for (file, before) in batch {
-            let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
-            if fresh.contains(&dir) && fingerprint(&file) != before {
+            if fresh.contains(&directory_of(&file)) && fingerprint(&file) != before {
                 // `Other`: a change whose writing is over (its close happened
                 // before the watch existed, so none will come).
                 let event = notify::Event::new(EventKind::Other).add_path(file);
