@@ -82,14 +82,14 @@ def test_events_carry_their_fields(ws):
     assert str(by_kind["delete"]) == f"Delete {mod.__name__}.gone @L5"
 
 
-def test_error_event_carries_the_exception(ws):
-    mod, cf = ws.module("X = 1\n")
-    events = cf.update("X = 1\nY = 1 / 0\n")
-    assert len(events) == 1
-    event = events[0]
-    assert event.kind == "error"
-    assert isinstance(event.error, ZeroDivisionError)
-    assert str(event).startswith(f"Error {mod.__name__}")
+def test_a_statement_that_raises_rejects_the_whole_save_with_its_exception(ws):
+    mod, cf = ws.module("X = 1\n\ndef f():\n    return 1\n")
+    f = mod.f
+    with pytest.raises(ZeroDivisionError):
+        cf.update("X = 2\nY = 1 / 0\n\ndef f():\n    return 2\n")
+    assert (mod.X, f(), mod.f is f) == (1, 1, True)
+    assert not hasattr(mod, "Y")
+    assert "1 / 0" not in cf.text
 
 
 def test_merge_of_a_snippet_in_original_order_keeps_the_rest_of_the_file(ws):

@@ -171,6 +171,7 @@ impl<'a> Builder<'a> {
             statement_end: RelativeLocation::default(),
             decorator: None,
             code_key: None,
+            holds_code: true,
             vars: None,
             offset: 0,
             header_line: 1,
@@ -318,6 +319,7 @@ impl<'a> Builder<'a> {
             statement_end: relative(last.end().to_usize()),
             decorator: None,
             code_key: None,
+            holds_code: crate::holders::holds_code(unit.statements),
             vars: None,
             offset: leading_start,
             header_line,
@@ -345,6 +347,7 @@ impl<'a> Builder<'a> {
             self.block(body, body_start, unit.end, &path, kind == Kind::Function || in_function)
         };
         node.kind = kind;
+        node.holds_code = true;
         node.is_async = is_async;
         node.name = Arc::from(name);
         node.header = self.segment(unit.head_start, body_start);
@@ -382,6 +385,7 @@ impl<'a> Builder<'a> {
             statement_end: relative(last),
             decorator: None,
             code_key: None,
+            holds_code: crate::holders::holds_code(body),
             vars: None,
             offset: start,
             header_line,

@@ -25,6 +25,7 @@
 mod build;
 mod decode;
 mod error;
+mod holders;
 mod lines;
 mod segment;
 mod tree;

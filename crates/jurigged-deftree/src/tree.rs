@@ -63,6 +63,10 @@ pub struct Node {
     /// layout, to tell a real change from a cosmetic one. `None` inside functions,
     /// where nothing compares it.
     pub(crate) code_key: Option<Arc<str>>,
+    /// Whether compiling the node makes code objects of its own (a definition, or
+    /// a line with a `lambda`, a comprehension, a nested `def`...), as the parser
+    /// saw it.
+    pub(crate) holds_code: bool,
     pub(crate) vars: Option<Arc<VarFacts>>,
     /// Byte offset of the node (its leading part) in the tree that holds it.
     pub(crate) offset: usize,
@@ -253,16 +257,36 @@ impl Node {
         node
     }
 
-    /// Whether a line of this node's code defines functions or classes (`def`,
-    /// `lambda`, `class`), whose code objects carry line numbers.
+    /// Whether compiling this node makes code objects of its own, whose line
+    /// numbers must follow it when it moves: a definition, or a line holding a
+    /// `lambda`, a comprehension, a generator expression or a nested definition
+    /// (from the syntax tree: a `def` inside a string is not code).
     pub fn defines_code(&self) -> bool {
         match self.kind {
-            Kind::Function | Kind::Class => true,
             Kind::Module => self.children.iter().any(Node::defines_code),
-            Kind::Line => {
-                let code = self.code_key.as_deref().unwrap_or(self.header.as_str());
-                code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .any(|word| matches!(word, "def" | "lambda" | "class"))
+            _ => self.holds_code,
+        }
+    }
+
+    /// Whether two definitions have the same decorators, comments and layout
+    /// aside (both undecorated counts as the same).
+    pub fn same_decorators(&self, other: &Node) -> bool {
+        self.decorator_code() == other.decorator_code()
+    }
+
+    /// The code of the decorator lines: the header's lines above its `def` or
+    /// `class` line.
+    fn decorator_code(&self) -> String {
+        if self.decorator.is_none() {
+            return String::new();
+        }
+        match &self.code_key {
+            // Each logical line of the key ends with a line break; the decorators
+            // are the lines that start with `@`.
+            Some(key) => key.split_inclusive('\n').filter(|line| line.starts_with('@')).collect(),
+            None => {
+                let lines = (self.position().start.line - self.header_line) as usize;
+                self.header.as_str().split_inclusive('\n').take(lines).collect()
             }
         }
     }
@@ -332,6 +356,7 @@ impl Node {
             statement_end: self.statement_end,
             decorator: self.decorator,
             code_key: self.code_key.clone(),
+            holds_code: self.holds_code,
             vars: self.vars.clone(),
             offset: self.offset,
             header_line: self.header_line,

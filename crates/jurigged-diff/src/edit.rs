@@ -10,16 +10,28 @@ use jurigged_deftree::Node;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Edit {
-    /// A function whose body changed under an unchanged header: compile the new
-    /// body and swap it into every function object running the old code.
+    /// A function whose body or signature changed under the same decorators:
+    /// compile the new definition and give every function object running the old
+    /// code the new code, defaults and annotations.
     Update {
         /// The function as it was.
         old: Node,
         /// The function as it is now.
         new: Node,
     },
-    /// A new definition, or one whose decorators or signature changed: run the
-    /// whole statement, decorators included, in `parent`.
+    /// A function whose decorators changed: run the whole new statement in
+    /// `parent` (the new decorators take effect), and give the old undecorated
+    /// function the new code, so that references taken before still run it.
+    Redecorate {
+        /// Dotted path of the module or class it lives in.
+        parent: String,
+        /// The function as it was.
+        old: Node,
+        /// The function as it is now.
+        new: Node,
+    },
+    /// A new definition, or a class whose header changed: run the whole
+    /// statement, decorators included, in `parent`.
     Add {
         /// Dotted path of the module or class to run it in.
         parent: String,
@@ -55,6 +67,7 @@ impl Edit {
     pub fn node(&self) -> &Node {
         match self {
             Edit::Update { new: node, .. }
+            | Edit::Redecorate { new: node, .. }
             | Edit::Add { node, .. }
             | Edit::Delete { node, .. }
             | Edit::Run { node, .. }
@@ -70,6 +83,7 @@ impl Edit {
     fn verb(&self) -> &'static str {
         match self {
             Edit::Update { .. } => "Update",
+            Edit::Redecorate { .. } => "Redecorate",
             Edit::Add { .. } => "Add",
             Edit::Delete { .. } => "Delete",
             Edit::Run { .. } => "Run",
@@ -106,10 +120,10 @@ impl fmt::Display for Edit {
 pub struct Summary {
     /// Corresponding and unchanged (moved ones included).
     pub same: usize,
-    /// Functions whose body changed.
+    /// Functions whose body, signature or decorators changed.
     pub changed: usize,
-    /// Added definitions and statements to run (a changed header counts here and in
-    /// `deleted`).
+    /// Added definitions and statements to run (a class whose header changed
+    /// counts here and in `deleted`).
     pub added: usize,
     /// Deleted definitions and dropped statements.
     pub deleted: usize,

@@ -2,10 +2,11 @@
 //!
 //! [`diff`] corresponds an old tree with a new one (definitions by kind and name
 //! within the same parent, statements by their code) and says what a live program
-//! must do to follow the change: [`Edit::Update`] a function whose body changed,
-//! [`Edit::Add`] and [`Edit::Delete`] definitions (a changed decorator or signature is
-//! both), [`Edit::Run`] new or changed statements, and [`Edit::Shift`] functions that
-//! only moved. [`merge`] does the same for a snippet that mentions only some
+//! must do to follow the change: [`Edit::Update`] a function whose body or
+//! signature changed, [`Edit::Redecorate`] one whose decorators changed,
+//! [`Edit::Add`] and [`Edit::Delete`] definitions (a class whose header changed is
+//! both), [`Edit::Run`] new or changed statements, and [`Edit::Shift`] functions
+//! that only moved. [`merge`] does the same for a snippet that mentions only some
 //! definitions of a file, keeping the file's order. [`apply`] replays a script on
 //! the old tree, with no Python involved.
 //!

@@ -208,15 +208,23 @@ impl Differ {
                 self.summary.same += 1;
                 Outcome::Take(replacement)
             }
-            _ if !old.same_header_code(new) => {
-                self.summary.deleted += 1;
-                self.deletes.push(Edit::Delete { parent: parent.to_string(), node: old.clone() });
-                self.added(new, parent);
+            // A function keeps its identity whatever its header says: old
+            // references must run the new code.
+            Kind::Function if !old.same_decorators(new) => {
+                self.summary.changed += 1;
+                let (old, new) = (old.clone(), new.clone());
+                self.edits.push(Edit::Redecorate { parent: parent.to_string(), old, new });
                 Outcome::Take(replacement)
             }
             Kind::Function => {
                 self.summary.changed += 1;
                 self.edits.push(Edit::Update { old: old.clone(), new: new.clone() });
+                Outcome::Take(replacement)
+            }
+            _ if !old.same_header_code(new) => {
+                self.summary.deleted += 1;
+                self.deletes.push(Edit::Delete { parent: parent.to_string(), node: old.clone() });
+                self.added(new, parent);
                 Outcome::Take(replacement)
             }
             Kind::Class | Kind::Module => {

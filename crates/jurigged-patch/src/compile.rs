@@ -1,16 +1,16 @@
 //! Compiling a node of a [`DefTree`](jurigged_deftree::DefTree) with its real
 //! filename and positions: line numbers as in the file and, since the text keeps
 //! its indentation, column offsets too (traceback carets land right on 3.11+).
+//!
+//! Code that belongs to a class body is compiled inside `class` statements named
+//! like the real enclosing classes, so that the compiler gives it what the real
+//! class body would: private names mangled with the class's name, qualified
+//! names (`Outer.Inner.method`), the `__class__` cell of `super()`.
 
 use std::path::Path;
 
-use jurigged_deftree::Node;
+use jurigged_deftree::{DefTree, Kind, Node};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-
-/// Name of the class that wraps code meant for a class body, so that the compiler
-/// gives methods their `__class__` cell and indentation stays as in the file.
-pub(crate) const WRAPPER: &str = "__jurigged_class__";
 
 /// Which part of a node to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +19,19 @@ pub(crate) enum Part {
     Whole,
     /// A definition from its `def` line on: what an update re-evaluates.
     WithoutDecorators,
+    /// A class's decorators applied to an empty class statement whose metaclass
+    /// is the callable [`FRESH_CLASS`]: to apply them again to a class made
+    /// already.
+    DecoratorsOnly,
 }
 
-/// Source text that compiles `node` at its real lines, wrapped in a class when it
-/// belongs to a class body.
-pub(crate) fn padded_source(node: &Node, part: Part, in_class: bool) -> String {
+/// The name under which [`Part::DecoratorsOnly`] expects the callable that
+/// returns the class to decorate.
+pub(crate) const FRESH_CLASS: &str = "__jurigged_fresh_class__";
+
+/// Source text that compiles `node` at its real lines, inside `classes` (the names
+/// of the classes around it, outermost first; empty at module level).
+pub(crate) fn padded_source(node: &Node, part: Part, classes: &[&str]) -> String {
     let code = node.code_text();
     let header_indent = code.len() - code.trim_start_matches([' ', '\t', '\x0c']).len();
     let first_code_column = node.decorator_location().unwrap_or(node.position().start).column as usize;
@@ -35,24 +43,35 @@ pub(crate) fn padded_source(node: &Node, part: Part, in_class: bool) -> String {
         format!("{}{code}", " ".repeat(first_code_column))
     };
     let mut first_line = node.header_line();
-    if part == Part::WithoutDecorators {
-        let skip = node.position().start.line - node.header_line();
-        text = skip_lines(&text, skip as usize).to_string();
-        first_line += skip;
-    }
-    let mut out = String::with_capacity(text.len() + first_line as usize + 32);
-    if in_class {
-        // The wrapper takes the line above; on line 1 there is none, and line
-        // numbers are one off (a class body cannot start on line 1 anyway).
-        out.push_str(&"\n".repeat(first_line.saturating_sub(2) as usize));
-        out.push_str("class ");
-        out.push_str(WRAPPER);
-        out.push_str(":\n");
-        if !text.starts_with([' ', '\t', '\x0c']) {
-            out.push(' ');
+    let decorator_lines = (node.position().start.line - node.header_line()) as usize;
+    match part {
+        Part::Whole => {}
+        Part::WithoutDecorators => {
+            text = skip_lines(&text, decorator_lines).to_string();
+            first_line += decorator_lines as u32;
         }
-    } else {
-        out.push_str(&"\n".repeat(first_line.saturating_sub(1) as usize));
+        Part::DecoratorsOnly => {
+            let decorators_end = text.len() - skip_lines(&text, decorator_lines).len();
+            let indent = " ".repeat(node.position().start.column as usize);
+            text = format!("{}{indent}class {}(metaclass={FRESH_CLASS}): pass\n", &text[..decorators_end], node.name());
+        }
+    }
+    let depth = classes.len();
+    let mut out = String::with_capacity(text.len() + first_line as usize + 32 * (depth + 1));
+    // The class headers take the lines above; near the top of the file there is
+    // no room, and line numbers are off (a class body cannot start there anyway).
+    out.push_str(&"\n".repeat((first_line as usize).saturating_sub(1 + depth)));
+    for (level, name) in classes.iter().enumerate() {
+        // Level k is indented by k spaces: less than the code, which is indented
+        // by at least one character per enclosing class, whatever the tab size.
+        out.push_str(&" ".repeat(level));
+        out.push_str("class ");
+        out.push_str(name);
+        out.push_str(":\n");
+    }
+    let indent = text.len() - text.trim_start_matches([' ', '\t', '\x0c']).len();
+    if depth > 0 && indent < depth {
+        out.push_str(&" ".repeat(depth - indent));
     }
     out.push_str(&text);
     if !out.ends_with('\n') {
@@ -82,28 +101,65 @@ pub(crate) fn compile<'py>(py: Python<'py>, source: &str, filename: &Path, flags
     py.import("builtins")?.getattr("compile")?.call1((source, filename.to_string_lossy(), "exec", flags, true))
 }
 
-/// The compiler flags of the `from __future__` imports found in a module namespace.
-pub(crate) fn future_flags(py: Python<'_>, namespace: &Bound<'_, PyDict>) -> PyResult<i64> {
-    let feature = py.import("__future__")?.getattr("_Feature")?;
+/// The compiler flags of the `from __future__` imports at the top of `tree`: what
+/// a fresh compile of the file would use.
+pub(crate) fn future_flags(py: Python<'_>, tree: &DefTree) -> PyResult<i64> {
+    let future = py.import("__future__")?;
     let mut flags = 0;
-    for value in namespace.values() {
-        if value.is_instance(&feature)? {
-            flags |= value.getattr("compiler_flag")?.extract::<i64>()?;
+    for node in tree.root().children() {
+        if node.kind() != Kind::Line {
+            break;
+        }
+        let code = node.header_text().trim();
+        let Some(names) = code.strip_prefix("from __future__ import") else {
+            // The docstring and comments may come before; anything else ends them.
+            if code.starts_with(['"', '\'']) || code.is_empty() {
+                continue;
+            }
+            break;
+        };
+        for name in names.split([',', '(', ')', '\\', '\n', '\r']) {
+            let name = name.split_whitespace().next().unwrap_or_default();
+            if let Ok(feature) = future.getattr(name) {
+                if let Ok(flag) = feature.getattr("compiler_flag").and_then(|f| f.extract::<i64>()) {
+                    flags |= flag;
+                }
+            }
         }
     }
     Ok(flags)
 }
 
-/// The class body code object inside a module code object compiled from a
-/// wrapped source.
-pub(crate) fn wrapper_body<'py>(module_code: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    for constant in module_code.getattr("co_consts")?.try_iter()? {
+/// The code of the innermost class body in a module code object compiled from a
+/// source made by [`padded_source`] with `depth` classes around it (the module
+/// code itself for depth 0).
+pub(crate) fn body_code<'py>(module_code: &Bound<'py, PyAny>, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+    let mut code = module_code.clone();
+    for _ in 0..depth {
+        code = last_code_constant(&code, None)?
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("compiled class wrapper has no class body"))?;
+    }
+    Ok(code)
+}
+
+/// The last code object among the constants of `code` (named `name`, if given).
+pub(crate) fn last_code_constant<'py>(
+    code: &Bound<'py, PyAny>,
+    name: Option<&str>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let mut found = None;
+    for constant in code.getattr("co_consts")?.try_iter()? {
         let constant = constant?;
-        if constant.hasattr("co_name")? && constant.getattr("co_name")?.extract::<String>()? == WRAPPER {
-            return Ok(constant);
+        if !crate::registry::is_code(&constant)? {
+            continue;
+        }
+        if name
+            .is_none_or(|name| constant.getattr("co_name").and_then(|n| n.extract::<String>()).is_ok_and(|n| n == name))
+        {
+            found = Some(constant);
         }
     }
-    Err(pyo3::exceptions::PyRuntimeError::new_err("compiled wrapper has no class body"))
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -119,22 +175,33 @@ mod tests {
     }
 
     #[test]
-    fn methods_are_wrapped_at_their_real_lines() {
+    fn methods_are_wrapped_in_their_real_classes_at_their_real_lines() {
         let tree = jurigged_deftree::Parser::new()
             .module("m")
             .parse("class A:\n    x = 1\n\n    @staticmethod\n    def f():\n        return 1\n")
             .unwrap();
         let f = tree.find("m.A.f").next().unwrap();
-        let whole = padded_source(f, Part::Whole, true);
-        assert_eq!(whole, format!("\n\nclass {WRAPPER}:\n    @staticmethod\n    def f():\n        return 1\n"));
-        let bare = padded_source(f, Part::WithoutDecorators, true);
-        assert_eq!(bare, format!("\n\n\nclass {WRAPPER}:\n    def f():\n        return 1\n"));
+        let whole = padded_source(f, Part::Whole, &["A"]);
+        assert_eq!(whole, "\n\nclass A:\n    @staticmethod\n    def f():\n        return 1\n");
+        let bare = padded_source(f, Part::WithoutDecorators, &["A"]);
+        assert_eq!(bare, "\n\n\nclass A:\n    def f():\n        return 1\n");
+    }
+
+    #[test]
+    fn nested_classes_get_one_wrapper_each() {
+        let source = "class A:\n    class B:\n        def f(self):\n            return 1\n";
+        let tree = jurigged_deftree::Parser::new().module("m").parse(source).unwrap();
+        let f = tree.find("m.A.B.f").next().unwrap();
+        assert_eq!(
+            padded_source(f, Part::Whole, &["A", "B"]),
+            "class A:\n class B:\n        def f(self):\n            return 1\n"
+        );
     }
 
     #[test]
     fn one_line_class_bodies_keep_their_column() {
         let tree = jurigged_deftree::Parser::new().module("m").parse("\nclass A: x = 1\n").unwrap();
         let line = &tree.find("m.A").next().unwrap().children()[0];
-        assert_eq!(padded_source(line, Part::Whole, true), format!("class {WRAPPER}:\n         x = 1\n"));
+        assert_eq!(padded_source(line, Part::Whole, &["A"]), "class A:\n         x = 1\n");
     }
 }

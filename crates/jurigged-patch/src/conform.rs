@@ -130,13 +130,10 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
     Ok(users)
 }
 
-/// Swaps the code of every user, in one stretch with no Python code in between
-/// (the garbage collector, which could run finalizers, is held off meanwhile).
-/// Then tells `__conform__` objects, which runs their Python code.
-pub(crate) fn commit_swaps<'py>(py: Python<'py>, swaps: &[Swap<'py>], users: &Users<'py>) -> PyResult<Vec<PyErr>> {
-    let gc = py.import("gc")?;
-    let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
-    gc.call_method0("disable")?;
+/// Swaps the code of every user. Only C-level setters run: the caller makes this
+/// part of one stretch with no Python code in between (the garbage collector,
+/// which could run finalizers, held off).
+pub(crate) fn commit_swaps<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> Vec<PyErr> {
     let mut errors = Vec::new();
     for (function, index) in &users.functions {
         let swap = &swaps[*index];
@@ -146,24 +143,36 @@ pub(crate) fn commit_swaps<'py>(py: Python<'py>, swaps: &[Swap<'py>], users: &Us
             }
         }
     }
-    if was_enabled {
-        gc.call_method0("enable")?;
+    errors
+}
+
+/// After the swaps: the registry and the user index learn where each new code
+/// object lives and who runs it.
+pub(crate) fn record_swaps<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> PyResult<()> {
+    let mut runners: Vec<Vec<&Bound<'py, PyAny>>> = vec![Vec::new(); swaps.len()];
+    for (function, index) in &users.functions {
+        runners[*index].push(function);
     }
-    for (index, swap) in swaps.iter().enumerate() {
-        let runners: Vec<&Bound<'py, PyAny>> =
-            users.functions.iter().filter(|(_, i)| *i == index).map(|(f, _)| f).collect();
+    for (swap, runners) in swaps.iter().zip(&runners) {
         user_index().forget(&swap.old);
         if let Some(new) = &swap.new {
             registry().replace(&swap.old, new)?;
-            user_index().record(new, &runners)?;
+            user_index().record(new, runners)?;
         }
     }
+    Ok(())
+}
+
+/// Tells the objects with `__conform__` that hold old code (in a slot) about the
+/// new code, or `None` for a deleted function. This runs their Python code.
+pub(crate) fn tell_conformers<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> Vec<PyErr> {
+    let mut errors = Vec::new();
     for (conformer, index) in &users.conformers {
         if let Err(error) = conformer.call_method1("__conform__", (&swaps[*index].new,)) {
             errors.push(error);
         }
     }
-    Ok(errors)
+    errors
 }
 
 fn swap_function(

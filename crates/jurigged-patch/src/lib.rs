@@ -17,7 +17,10 @@ mod conform;
 mod error;
 mod event;
 mod patcher;
+mod redecorate;
 pub mod registry;
+mod scope;
+mod shift;
 mod users;
 
 pub use codefile::{live_parser, CodeFile};

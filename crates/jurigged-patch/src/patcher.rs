@@ -1,199 +1,520 @@
-//! Applying an [`EditScript`] to a live module, transactionally.
+//! Applying an [`EditScript`] to a live module, transactionally and atomically.
 //!
-//! `prepare` compiles every new code object, evaluates updated definitions in a
-//! scratch namespace, checks every conform and finds the users of the old code
-//! (one heap scan). Nothing live has changed yet: any failure leaves the program as
-//! it was. `commit` then swaps every function's code in one stretch, removes
-//! deleted names, and runs new definitions and statements in file order; an
-//! exception there is reported and the rest still applies.
-
-use std::path::{Path, PathBuf};
+//! Prepare: every statement and definition of the save is compiled and run in
+//! file order against the live scopes as the save changes them (see
+//! [`Staged`]), every conform is checked and the users of the old code are found
+//! (one heap scan at most). Nothing live has changed yet: any failure leaves the
+//! program as it was, except for what the save's own statements did.
+//!
+//! Commit: the new bindings, the deletions and the code swaps happen in one
+//! stretch with no Python code in between, so another thread sees all of a save
+//! or none of it. Then what runs Python code: `__set_name__`, `__conform__`, the
+//! statements that could only run against the committed module, and the class
+//! decorators re-applied to changed classes.
 
 use jurigged_deftree::{DefTree, Kind, Node};
 use jurigged_diff::{Edit, EditScript};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-use crate::compile::{compile, future_flags, padded_source, wrapper_body, Part, WRAPPER};
-use crate::conform::{check_freevars, commit_swaps, find_users, nested_pairs, Swap};
+use crate::compile::{compile, last_code_constant, padded_source, Part};
+use crate::conform::{check_freevars, commit_swaps, find_users, nested_pairs, record_swaps, Swap};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
+use crate::redecorate::ClassRedecoration;
 use crate::registry::{is_code, registry};
+pub use crate::scope::LiveModule;
+use crate::scope::{defined_later, last_of_its_name, Scope, Staged};
+use crate::shift::prepare_shift;
 
-/// Names a class body sets on its own that must not be copied onto the class.
-const CLASS_BODY_BOOKKEEPING: &[&str] = &[
-    "__module__",
-    "__qualname__",
-    "__classcell__",
-    "__firstlineno__",
-    "__static_attributes__",
-    "__dict__",
-    "__weakref__",
-];
-
-/// The module (or bare namespace) a file's code lives in.
-pub struct LiveModule<'py> {
-    namespace: Bound<'py, PyDict>,
-    module_name: String,
-    filename: PathBuf,
-    flags: i64,
+/// One operation ready to commit.
+enum Step<'py> {
+    /// Reported only: its code swaps are in the common list.
+    Swapped(Event),
+    /// Names evaluated during prepare, to bind at commit.
+    Bind {
+        bindings: Vec<(String, Bound<'py, PyAny>)>,
+        scope: Scope<'py>,
+        code: Bound<'py, PyAny>,
+        event: Event,
+    },
+    /// A statement that needs the committed module (it reads a name the save
+    /// binds from a nested scope): run at commit, after the bindings.
+    Execute {
+        code: Bound<'py, PyAny>,
+        scope: Scope<'py>,
+        node: Node,
+        event: Event,
+    },
+    Delete {
+        scope: Scope<'py>,
+        name: String,
+        event: Event,
+    },
 }
 
-impl<'py> LiveModule<'py> {
-    /// A module namespace, the module's dotted name and the file it was loaded from.
-    pub fn new(namespace: Bound<'py, PyDict>, module_name: &str, filename: &Path) -> PyResult<Self> {
-        let flags = future_flags(namespace.py(), &namespace)?;
-        Ok(LiveModule { namespace, module_name: module_name.to_string(), filename: filename.to_path_buf(), flags })
-    }
-
-    /// The module's namespace.
-    pub fn namespace(&self) -> &Bound<'py, PyDict> {
-        &self.namespace
-    }
-
-    /// A node's path relative to the module (`Class.method`).
-    fn relative<'a>(&self, path: &'a str) -> &'a str {
-        if path == self.module_name {
-            return "";
+fn event(live: &LiveModule<'_>, kind: EventKind, node: &Node) -> Event {
+    let code = (kind == EventKind::Run).then(|| {
+        let text = node.header_text().trim();
+        let first = text.lines().next().unwrap_or_default().to_string();
+        if text.contains('\n') {
+            format!("{first} ...")
+        } else {
+            first
         }
-        match path.strip_prefix(&self.module_name) {
-            Some(rest) if !self.module_name.is_empty() => rest.strip_prefix('.').unwrap_or(path),
-            _ => path,
+    });
+    let line = if kind == EventKind::Run { node.position().start.line } else { node.first_line() };
+    Event { kind, path: node.path().to_string(), filename: live.filename.clone(), line, code, error: None }
+}
+
+/// Applies `script` (computed from the module's current tree to `new_tree`) to the
+/// live module; returns one event per operation.
+pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTree) -> Result<Vec<Event>> {
+    let py = live.namespace.py();
+    let mut prepared = Prepared {
+        live,
+        new_tree,
+        staged: Staged::new(py, new_tree)?,
+        swaps: Vec::new(),
+        steps: Vec::new(),
+        changed_classes: Vec::new(),
+    };
+    for edit in script.edits() {
+        prepared.add(edit)?;
+    }
+    let redecorations = prepared.class_redecorations()?;
+    let Prepared { swaps, steps, .. } = prepared;
+    let users = find_users(py, &swaps)?;
+    commit(live, steps, &swaps, &users, redecorations)
+}
+
+struct Prepared<'a, 'py> {
+    live: &'a LiveModule<'py>,
+    new_tree: &'a DefTree,
+    staged: Staged<'py>,
+    swaps: Vec<Swap<'py>>,
+    steps: Vec<Step<'py>>,
+    /// Paths of the classes (relative to the module) whose bodies the save changes.
+    changed_classes: Vec<String>,
+}
+
+impl<'py> Prepared<'_, 'py> {
+    fn add(&mut self, edit: &Edit) -> Result<()> {
+        let live = self.live;
+        if let Some(class) = changed_class(live, edit) {
+            if !self.changed_classes.contains(&class) {
+                self.changed_classes.push(class);
+            }
+        }
+        match edit {
+            Edit::Update { old, new } => match self.update(old, new) {
+                Ok(()) => self.steps.push(Step::Swapped(event(live, EventKind::Update, new))),
+                // Not updatable in place (or never executed): run it again.
+                Err(Error::Conform { .. } | Error::Missing { .. }) => {
+                    let step = self.run(parent_path(new.path()), new, EventKind::Add)?;
+                    self.steps.push(step);
+                }
+                Err(other) => return Err(other),
+            },
+            Edit::Redecorate { parent, old, new } => {
+                // The old undecorated function runs the new code (when it can);
+                // the name gets the newly decorated object.
+                match self.update(old, new) {
+                    Ok(()) | Err(Error::Conform { .. } | Error::Missing { .. }) => {}
+                    Err(other) => return Err(other),
+                }
+                let step = self.run(parent, new, EventKind::Update)?;
+                self.steps.push(step);
+            }
+            Edit::Shift { node, delta } => prepare_shift(live, node, *delta, &mut self.swaps)?,
+            Edit::Add { parent, node } => {
+                let step = self.run(parent, node, EventKind::Add)?;
+                self.steps.push(step);
+            }
+            Edit::Run { parent, node } => {
+                let step = self.run(parent, node, EventKind::Run)?;
+                self.steps.push(step);
+            }
+            Edit::Delete { parent, node } => self.delete(parent, node)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Compiles and runs a statement or a whole definition in its scope; what it
+    /// binds is committed later.
+    fn run(&mut self, parent: &str, node: &Node, kind: EventKind) -> Result<Step<'py>> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let scope = live.scope(parent, node)?;
+        let source = padded_source(node, Part::Whole, &scope.class_names());
+        let code = compile(py, &source, &live.filename, self.staged.flags).map_err(|e| live.python_error(node, e))?;
+        let hidden = self.hidden(&scope, node);
+        let event = event(live, kind, node);
+        match self.staged.run(live, &code, &scope, &hidden) {
+            Ok(mut bindings) => {
+                if node.kind().is_definition() && !last_of_its_name(self.new_tree, parent, node) {
+                    // A later definition of the name (the implementation after its
+                    // overload stubs, a setter after its getter) keeps it.
+                    let stored = scope.stored_name(node.name());
+                    bindings.retain(|(name, _)| *name != stored);
+                }
+                Ok(Step::Bind { bindings, scope, code, event })
+            }
+            Err(error) if self.needs_commit(py, &error) => Ok(Step::Execute { code, scope, node: node.clone(), event }),
+            Err(error) => Err(live.python_error(node, error)),
         }
     }
 
-    fn python_error(&self, node: &Node, error: PyErr) -> Error {
-        Error::Python { filename: self.filename.clone(), line: node.first_line(), path: node.path().to_string(), error }
+    /// Whether an error of a step is a name this save binds that a nested scope
+    /// (a comprehension, a called function) looked up in the live module, where
+    /// it is not yet: the step must run once the save is committed.
+    fn needs_commit(&self, py: Python<'py>, error: &PyErr) -> bool {
+        if !error.is_instance_of::<pyo3::exceptions::PyNameError>(py) {
+            return false;
+        }
+        let name = error.value(py).getattr("name").ok().and_then(|n| n.extract::<String>().ok());
+        match name {
+            Some(name) => self.staged.binds_module_name(&name),
+            // Python < 3.10 does not say which name.
+            None => true,
+        }
     }
 
-    fn event(&self, kind: EventKind, node: &Node) -> Event {
-        let code = (kind == EventKind::Run).then(|| {
-            let text = node.header_text().trim();
-            let first = text.lines().next().unwrap_or_default().to_string();
-            if text.contains('\n') {
-                format!("{first} ...")
+    fn hidden(&self, scope: &Scope<'py>, node: &Node) -> Vec<String> {
+        match scope {
+            Scope::Module => Vec::new(),
+            Scope::Class { .. } => defined_later(self.new_tree, parent_path(node.path()), node),
+        }
+    }
+
+    /// Lines up the swap of a function's code for its new version: the code of a
+    /// fresh compile of the whole definition, with the defaults and annotations
+    /// of the new definition evaluated without its decorators.
+    fn update(&mut self, old: &Node, new: &Node) -> Result<()> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let relative = live.relative(old.path());
+        let exact = self.new_tree.find(new.path()).nth(1).is_some();
+        let old_code = find_code(live, relative, old.first_line(), exact, new)?;
+        let scope = live.scope(parent_path(new.path()), new)?;
+        let classes = scope.class_names();
+        let flags = self.staged.flags;
+        let bare_source = padded_source(new, Part::WithoutDecorators, &classes);
+        let bare = compile(py, &bare_source, &live.filename, flags).map_err(|e| live.python_error(new, e))?;
+        let hidden = self.hidden(&scope, new);
+        let evaluated = self
+            .staged
+            .evaluate(live, &bare, &scope, &hidden, None)
+            .map_err(|e| live.python_error(new, e))?
+            .into_iter()
+            .find(|(name, _)| name == new.name())
+            .map(|(_, value)| value)
+            .ok_or_else(|| {
+                live.python_error(
+                    new,
+                    pyo3::exceptions::PyRuntimeError::new_err("the definition did not bind its name"),
+                )
+            })?;
+        // With decorators, the code starts at the first decorator, as CPython's.
+        let new_code = if new.decorator_location().is_some() {
+            let whole = compile(py, &padded_source(new, Part::Whole, &classes), &live.filename, flags)
+                .map_err(|e| live.python_error(new, e))?;
+            let body = crate::compile::body_code(&whole, classes.len())?;
+            last_code_constant(&body, Some(new.name()))?.ok_or_else(|| {
+                live.python_error(new, pyo3::exceptions::PyRuntimeError::new_err("the definition compiled to no code"))
+            })?
+        } else {
+            evaluated.getattr("__code__")?
+        };
+        check_freevars(&old_code, &new_code, new.path())?;
+        nested_pairs(&old_code, &new_code, &mut self.swaps)?;
+        self.swaps.push(Swap { old: old_code, new: Some(new_code), evaluated: Some(evaluated) });
+        Ok(())
+    }
+
+    fn delete(&mut self, parent: &str, node: &Node) -> Result<()> {
+        let live = self.live;
+        if self.new_tree.find(node.path()).next().is_some() {
+            // Still defined (one of several definitions of the name went).
+            return Ok(());
+        }
+        if node.kind() == Kind::Function {
+            // Objects holding the code (`__conform__`) are told it is gone.
+            if let Ok(code) = find_code(live, live.relative(node.path()), node.first_line(), false, node) {
+                self.swaps.push(Swap { old: code, new: None, evaluated: None });
+            }
+        }
+        let scope = live.scope(parent, node)?;
+        let event = event(live, EventKind::Delete, node);
+        let name = scope.stored_name(node.name());
+        self.steps.push(Step::Delete { scope, name, event });
+        Ok(())
+    }
+
+    /// Decorated classes whose bodies the save changed: their decorators are
+    /// applied again, to a fresh copy of the class, and what they made is moved
+    /// to the live class.
+    fn class_redecorations(&mut self) -> Result<Vec<ClassRedecoration<'py>>> {
+        let mut out = Vec::new();
+        for path in std::mem::take(&mut self.changed_classes) {
+            let full = if self.live.module_name.is_empty() {
+                path.clone()
             } else {
-                first
-            }
-        });
-        let line = if kind == EventKind::Run { node.position().start.line } else { node.first_line() };
-        Event { kind, path: node.path().to_string(), filename: self.filename.clone(), line, code, error: None }
-    }
-
-    /// The namespace a definition at `parent` (a dotted path) lives in.
-    fn scope(&self, parent: &str, node: &Node) -> Result<Scope<'py>> {
-        let relative = self.relative(parent);
-        if relative.is_empty() {
-            return Ok(Scope::Module);
-        }
-        let missing = || Error::Missing {
-            filename: self.filename.clone(),
-            line: node.first_line(),
-            path: node.path().to_string(),
-            what: format!("class {parent}"),
-        };
-        let mut parts = relative.split('.');
-        let first = parts.next().unwrap_or_default();
-        let mut object = self.namespace.get_item(first)?.ok_or_else(missing)?;
-        for part in parts {
-            object = object.getattr(part).map_err(|_| missing())?;
-        }
-        let class = object.cast_into::<PyType>().map_err(|_| missing())?;
-        Ok(Scope::Class(class))
-    }
-
-    /// Runs `code` in the module, or a wrapped class body in the class.
-    fn execute(&self, code: &Bound<'py, PyAny>, scope: &Scope<'py>) -> PyResult<()> {
-        let py = self.namespace.py();
-        match scope {
-            Scope::Module => {
-                py.import("builtins")?.getattr("exec")?.call1((code, &self.namespace))?;
-                Ok(())
-            }
-            Scope::Class(_) => {
-                let bindings = self.evaluate(code, scope, &PyDict::new(py))?;
-                bind(scope, &self.namespace, &bindings)
-            }
-        }
-    }
-
-    /// Runs a definition in a scratch namespace that sees its scope's names and
-    /// `earlier` (what previous additions of the same save bound); returns the names
-    /// it bound, without touching the live program.
-    fn evaluate(
-        &self,
-        code: &Bound<'py, PyAny>,
-        scope: &Scope<'py>,
-        earlier: &Bound<'py, PyDict>,
-    ) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
-        let py = self.namespace.py();
-        let exec = py.import("builtins")?.getattr("exec")?;
-        let before = match scope {
-            Scope::Module => PyDict::new(py),
-            Scope::Class(class) => class_namespace(class)?,
-        };
-        before.update(earlier.as_mapping())?;
-        let scratch = before.copy()?;
-        match scope {
-            Scope::Module => exec.call1((code, &self.namespace, &scratch))?,
-            Scope::Class(_) => exec.call1((wrapper_body(code)?, &self.namespace, &scratch))?,
-        };
-        let mut bindings = Vec::new();
-        for (key, value) in scratch.iter() {
-            let name: String = key.extract()?;
-            if CLASS_BODY_BOOKKEEPING.contains(&name.as_str()) {
+                format!("{}.{path}", self.live.module_name)
+            };
+            let Some(node) = self.new_tree.find(&full).find(|n| n.kind() == Kind::Class) else { continue };
+            if node.decorator_location().is_none() {
                 continue;
             }
-            if before.get_item(&name)?.is_some_and(|old| old.is(&value)) {
-                continue;
+            let parent = parent_path(node.path());
+            let scope = self.live.scope(parent, node)?;
+            if let Some(redecoration) = ClassRedecoration::prepare(self.live, &self.staged, node, &scope)? {
+                out.push(redecoration);
             }
-            bindings.push((name, value));
         }
-        Ok(bindings)
+        Ok(out)
     }
 }
 
-/// Binds evaluated names in their live scope; in a class, also what the class
-/// statement would have done: `__set_name__` and the `__class__` cell.
-fn bind<'py>(
-    scope: &Scope<'py>,
-    module: &Bound<'py, PyDict>,
-    bindings: &[(String, Bound<'py, PyAny>)],
-) -> PyResult<()> {
-    for (name, value) in bindings {
-        match scope {
-            Scope::Module => module.set_item(name, value)?,
-            Scope::Class(class) => {
-                class.setattr(name.as_str(), value)?;
-                bind_class_cells(value, class)?;
-                if value.get_type().hasattr("__set_name__")? {
-                    value.call_method1("__set_name__", (class, name.as_str()))?;
+/// The class (relative path) whose body an edit changes, if any.
+fn changed_class(live: &LiveModule<'_>, edit: &Edit) -> Option<String> {
+    let scope = match edit {
+        Edit::Update { new, .. } | Edit::Redecorate { new, .. } => parent_path(new.path()).to_string(),
+        Edit::Add { parent, .. } | Edit::Run { parent, .. } | Edit::Delete { parent, .. } => parent.clone(),
+        _ => return None,
+    };
+    let relative = live.relative(&scope);
+    (!relative.is_empty()).then(|| relative.to_string())
+}
+
+/// The live code of the definition at `relative` (first line `first_line`),
+/// learning the module's functions, then the heap's, when it is not known yet.
+/// `exact` when several definitions share the path: only the code at that first
+/// line will do.
+fn find_code<'py>(
+    live: &LiveModule<'py>,
+    relative: &str,
+    first_line: u32,
+    exact: bool,
+    node: &Node,
+) -> Result<Bound<'py, PyAny>> {
+    let py = live.namespace.py();
+    let find = || registry().find_at(py, &live.filename, relative, first_line, exact);
+    if let Some(code) = find() {
+        return Ok(code);
+    }
+    registry().learn_namespace(&live.namespace, &live.filename)?;
+    if find().is_none() {
+        // Hidden from the namespace (say, kept only by a wrapper object): look at
+        // every function alive, once.
+        registry().learn_from_heap(py, &live.filename)?;
+    }
+    find().ok_or_else(|| Error::Missing {
+        filename: live.filename.clone(),
+        line: node.first_line(),
+        path: node.path().to_string(),
+        what: "its code".to_string(),
+    })
+}
+
+/// Commits prepared steps: bindings, deletions and code swaps in one stretch,
+/// then what runs Python code.
+fn commit<'py>(
+    live: &LiveModule<'py>,
+    steps: Vec<Step<'py>>,
+    swaps: &[Swap<'py>],
+    users: &crate::conform::Users<'py>,
+    redecorations: Vec<ClassRedecoration<'py>>,
+) -> Result<Vec<Event>> {
+    let py = live.namespace.py();
+    let type_setattr = py.import("builtins")?.getattr("type")?.getattr("__setattr__")?;
+    let type_delattr = py.import("builtins")?.getattr("type")?.getattr("__delattr__")?;
+    // Values replaced or removed stay alive until the stretch is over: a
+    // finalizer they trigger must not run in the middle of it.
+    let mut replaced: Vec<Bound<'py, PyAny>> = Vec::new();
+    let mut events = Vec::with_capacity(steps.len());
+    let mut after: Vec<Step<'py>> = Vec::new();
+
+    let gc = py.import("gc")?;
+    let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
+    gc.call_method0("disable")?;
+    for step in steps {
+        match step {
+            Step::Bind { ref bindings, ref scope, ref event, .. } => {
+                let result = bindings
+                    .iter()
+                    .try_for_each(|(name, value)| bind_one(live, scope, name, value, &type_setattr, &mut replaced));
+                if let Err(error) = result {
+                    events.push(error_event(event, Error::Interpreter(error)));
+                    continue;
+                }
+                after.push(step);
+            }
+            Step::Delete { scope, name, mut event } => {
+                let result = match &scope {
+                    Scope::Module => match live.namespace.get_item(&name)? {
+                        Some(value) => {
+                            replaced.push(value);
+                            live.namespace.del_item(&name)
+                        }
+                        None => Ok(()),
+                    },
+                    Scope::Class { class, .. } => match crate::scope::class_dict(class)?.get_item(&name)? {
+                        Some(value) => {
+                            replaced.push(value);
+                            type_delattr.call1((class, &name)).map(drop)
+                        }
+                        None => Ok(()),
+                    },
+                };
+                registry().forget(&live.filename, live.relative(&event.path));
+                if let Err(error) = result {
+                    event.kind = EventKind::Error;
+                    event.error = Some(Error::Interpreter(error));
+                }
+                events.push(event);
+            }
+            other => after.push(other),
+        }
+    }
+    let swap_errors = commit_swaps(swaps, users);
+    if was_enabled {
+        gc.call_method0("enable")?;
+    }
+    drop(replaced);
+    record_swaps(swaps, users)?;
+
+    // The save is live; now what runs Python code.
+    let mut conform_errors = crate::conform::tell_conformers(swaps, users);
+    for error in swap_errors.into_iter().chain(conform_errors.drain(..)) {
+        events.push(Event {
+            kind: EventKind::Error,
+            path: live.module_name.clone(),
+            filename: live.filename.clone(),
+            line: 0,
+            code: None,
+            error: Some(Error::Interpreter(error)),
+        });
+    }
+    for step in after {
+        match step {
+            Step::Swapped(event) => events.push(event),
+            Step::Bind { bindings, scope, code, event } => {
+                let result = finish_class_bindings(&scope, &bindings).and_then(|()| learn_compiled(&code, &scope));
+                match result {
+                    Ok(()) => events.push(event),
+                    Err(error) => events.push(error_event(&event, Error::Interpreter(error))),
                 }
             }
+            Step::Execute { code, scope, node, event } => match execute(live, &code, &scope) {
+                Ok(()) => {
+                    learn_compiled(&code, &scope)?;
+                    events.push(event);
+                }
+                Err(error) => events.push(error_event(&event, live.python_error(&node, error))),
+            },
+            Step::Delete { event, .. } => events.push(event),
+        }
+    }
+    for redecoration in redecorations {
+        if let Err(error) = redecoration.commit() {
+            events.push(redecoration.error_event(live, error));
+        }
+    }
+    Ok(events)
+}
+
+fn error_event(event: &Event, error: Error) -> Event {
+    Event {
+        kind: EventKind::Error,
+        path: event.path.clone(),
+        filename: event.filename.clone(),
+        line: event.line,
+        code: event.code.clone(),
+        error: Some(error),
+    }
+}
+
+/// Binds one name in its live scope, keeping what it replaces in `replaced`. A
+/// class attribute is set with `type.__setattr__`: no metaclass code runs.
+fn bind_one<'py>(
+    live: &LiveModule<'py>,
+    scope: &Scope<'py>,
+    name: &str,
+    value: &Bound<'py, PyAny>,
+    type_setattr: &Bound<'py, PyAny>,
+    replaced: &mut Vec<Bound<'py, PyAny>>,
+) -> PyResult<()> {
+    match scope {
+        Scope::Module => {
+            if let Some(old) = live.namespace.get_item(name)? {
+                replaced.push(old);
+            }
+            if name == "__annotations__" {
+                // A new annotated statement's annotations join the module's.
+                if let Some(existing) = live.namespace.get_item(name)?.and_then(|a| a.cast_into::<PyDict>().ok()) {
+                    if !existing.is(value) {
+                        return existing.update(value.cast::<PyDict>()?.as_mapping());
+                    }
+                }
+            }
+            live.namespace.set_item(name, value)
+        }
+        Scope::Class { class, .. } => {
+            if let Some(old) = crate::scope::class_dict(class)?.get_item(name)? {
+                replaced.push(old);
+            }
+            type_setattr.call1((class, name, value)).map(drop)
+        }
+    }
+}
+
+/// What a class statement does for the attributes its body binds, done for the
+/// ones a save adds: the `__class__` cell of methods, and `__set_name__`.
+fn finish_class_bindings(scope: &Scope<'_>, bindings: &[(String, Bound<'_, PyAny>)]) -> PyResult<()> {
+    let Scope::Class { class, .. } = scope else { return Ok(()) };
+    for (name, value) in bindings {
+        bind_class_cells(value, class)?;
+        if value.get_type().hasattr("__set_name__")? {
+            value.call_method1("__set_name__", (class, name.as_str()))?;
         }
     }
     Ok(())
 }
 
-/// Where a definition lives.
-enum Scope<'py> {
-    Module,
-    Class(Bound<'py, PyType>),
-}
-
-/// A copy of a class's namespace, as a dict.
-fn class_namespace<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyDict>> {
-    let namespace = PyDict::new(class.py());
-    for item in class.getattr("__dict__")?.call_method0("items")?.try_iter()? {
-        let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
-        namespace.set_item(key, value)?;
+/// Runs a statement that needed the committed module.
+fn execute<'py>(live: &LiveModule<'py>, code: &Bound<'py, PyAny>, scope: &Scope<'py>) -> PyResult<()> {
+    let py = live.namespace.py();
+    let exec = py.import("builtins")?.getattr("exec")?;
+    match scope {
+        Scope::Module => exec.call1((code, &live.namespace)).map(drop),
+        Scope::Class { class, .. } => {
+            let namespace = crate::scope::class_dict(class)?;
+            let before = namespace.copy()?;
+            let body = crate::compile::body_code(code, scope.class_names().len())?;
+            exec.call1((body, &live.namespace, &namespace))?;
+            let setattr = py.import("builtins")?.getattr("type")?.getattr("__setattr__")?;
+            let mut bindings = Vec::new();
+            for (key, value) in namespace.iter() {
+                let name: String = key.extract()?;
+                if name.starts_with("__") && name.ends_with("__") && before.contains(&name)? {
+                    continue;
+                }
+                if before.get_item(&name)?.is_some_and(|old| old.is(&value)) {
+                    continue;
+                }
+                setattr.call1((class, &name, &value))?;
+                bindings.push((name, value));
+            }
+            finish_class_bindings(scope, &bindings)
+        }
     }
-    Ok(namespace)
 }
 
-/// Functions defined in a wrapper class got a `__class__` cell for the wrapper,
-/// left empty: point it at the real class so that `super()` works.
-fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyResult<()> {
+/// Functions defined in a class statement of our own got a `__class__` cell for
+/// it: point it at the real class so that `super()` works.
+pub(crate) fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyResult<()> {
     let mut candidates = vec![value.clone()];
     for attribute in ["__func__", "fget", "fset", "fdel", "__wrapped__"] {
         if let Ok(inner) = value.getattr(attribute) {
@@ -211,221 +532,15 @@ fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyRe
     Ok(())
 }
 
-/// One operation ready to commit.
-enum Step<'py> {
-    /// Reported only: the code swaps were gathered in the common list.
-    Swapped(Event),
-    /// Definitions evaluated during prepare, to bind at commit.
-    Bind {
-        bindings: Vec<(String, Bound<'py, PyAny>)>,
-        scope: Scope<'py>,
-        code: Bound<'py, PyAny>,
-        event: Event,
-    },
-    /// Statements (and definitions that need them) to run at commit.
-    Execute {
-        code: Bound<'py, PyAny>,
-        scope: Scope<'py>,
-        node: Node,
-        event: Event,
-    },
-    Delete {
-        scope: Scope<'py>,
-        name: String,
-        event: Event,
-    },
-}
-
-/// Applies `script` (computed from the module's current tree to `new_tree`) to the
-/// live module; returns one event per operation.
-pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTree) -> Result<Vec<Event>> {
-    let py = live.namespace.py();
-    let mut swaps: Vec<Swap<'py>> = Vec::new();
-    let mut steps = Vec::new();
-    // Statements are compiled first: the names they bind tell which additions may
-    // only be evaluated after them, at commit.
-    let mut runs = Vec::new();
-    let mut run_names = std::collections::HashSet::new();
-    for edit in script.edits() {
-        if let Edit::Run { parent, node } = edit {
-            let step = prepare_execute(live, parent, node, EventKind::Run)?;
-            if let Step::Execute { code, .. } = &step {
-                run_names.extend(code.getattr("co_names")?.extract::<Vec<String>>()?);
-            }
-            runs.push(Some(step));
-        }
-    }
-    let mut runs = runs.into_iter();
-    let mut additions = Additions { earlier: PyDict::new(py), run_names };
-    for edit in script.edits() {
-        match edit {
-            Edit::Update { old, new } => match prepare_update(live, old, new, &mut swaps) {
-                Ok(()) => steps.push(Step::Swapped(live.event(EventKind::Update, new))),
-                Err(Error::Conform { .. } | Error::Missing { .. }) => {
-                    // Not updatable in place (or never executed): run it again.
-                    steps.push(additions.prepare(live, parent_path(new.path()), new)?);
-                }
-                Err(other) => return Err(other),
-            },
-            // Moves are bookkeeping, not news: they are applied, not reported (a
-            // line inserted at the top of a large file moves thousands).
-            Edit::Shift { node, delta } => {
-                prepare_shift(live, node, *delta, &mut swaps)?;
-            }
-            Edit::Add { parent, node } => steps.push(additions.prepare(live, parent, node)?),
-            Edit::Run { .. } => steps.extend(runs.next().flatten()),
-            Edit::Delete { parent, node } => {
-                let redefined = new_tree.find(node.path()).next().is_some();
-                if !redefined && node.kind() == Kind::Function {
-                    // Wrappers that compiled their own code are told it is gone.
-                    if let Some(code) =
-                        registry().find(py, &live.filename, live.relative(node.path()), node.first_line())
-                    {
-                        swaps.push(Swap { old: code, new: None, evaluated: None });
-                    }
-                }
-                if !redefined {
-                    let scope = live.scope(parent, node)?;
-                    let event = live.event(EventKind::Delete, node);
-                    steps.push(Step::Delete { scope, name: node.name().to_string(), event });
-                }
-            }
-            _ => {}
-        }
-    }
-    let users = find_users(py, &swaps)?;
-
-    // Commit: from here on the program changes.
-    let mut events = Vec::with_capacity(steps.len());
-    for error in commit_swaps(py, &swaps, &users)? {
-        events.push(Event {
-            kind: EventKind::Error,
-            path: live.module_name.clone(),
-            filename: live.filename.clone(),
-            line: 0,
-            code: None,
-            error: Some(Error::Interpreter(error)),
-        });
-    }
-    for step in steps {
-        match step {
-            Step::Swapped(event) => events.push(event),
-            Step::Delete { scope, name, mut event } => {
-                let result = match &scope {
-                    Scope::Module => live.namespace.del_item(&name).or_else(ignore_key_error(py)),
-                    Scope::Class(class) => class.delattr(name.as_str()).or_else(ignore_attribute_error(py)),
-                };
-                registry().forget(&live.filename, live.relative(&event.path));
-                if let Err(error) = result {
-                    event.kind = EventKind::Error;
-                    event.error = Some(Error::Interpreter(error));
-                }
-                events.push(event);
-            }
-            Step::Bind { bindings, scope, code, mut event } => {
-                match bind(&scope, &live.namespace, &bindings) {
-                    Ok(()) => learn_compiled(&code, &scope, &scope_prefix(live, &scope, &event))?,
-                    Err(error) => {
-                        event.kind = EventKind::Error;
-                        event.error = Some(Error::Interpreter(error));
-                    }
-                }
-                events.push(event);
-            }
-            Step::Execute { code, scope, node, mut event } => {
-                match live.execute(&code, &scope) {
-                    Ok(()) => {
-                        let prefix = match &scope {
-                            Scope::Module => String::new(),
-                            Scope::Class(_) => live.relative(parent_path(node.path())).to_string(),
-                        };
-                        learn_compiled(&code, &scope, &prefix)?;
-                    }
-                    Err(error) => {
-                        event.kind = EventKind::Error;
-                        event.error = Some(live.python_error(&node, error));
-                    }
-                }
-                events.push(event);
-            }
-        }
-    }
-    Ok(events)
-}
-
-/// Prepares the definitions a save adds: each is evaluated in a scratch namespace
-/// (decorators included), so that one that raises fails the save before anything
-/// changed. One that needs a name a new statement of the same save binds is run
-/// at commit instead, after that statement.
-struct Additions<'py> {
-    /// What earlier additions of the save bound, visible to the later ones.
-    earlier: Bound<'py, PyDict>,
-    run_names: std::collections::HashSet<String>,
-}
-
-impl<'py> Additions<'py> {
-    fn prepare(&mut self, live: &LiveModule<'py>, parent: &str, node: &Node) -> Result<Step<'py>> {
-        let py = live.namespace.py();
-        let step = prepare_execute(live, parent, node, EventKind::Add)?;
-        let Step::Execute { code, scope, node, event } = step else { return Ok(step) };
-        let earlier = match &scope {
-            Scope::Module => self.earlier.clone(),
-            Scope::Class(_) => PyDict::new(py),
-        };
-        match live.evaluate(&code, &scope, &earlier) {
-            Ok(bindings) => {
-                if matches!(scope, Scope::Module) {
-                    for (name, value) in &bindings {
-                        self.earlier.set_item(name, value)?;
-                    }
-                }
-                Ok(Step::Bind { bindings, scope, code, event })
-            }
-            Err(error) if self.needs_new_statement(py, &error) => Ok(Step::Execute { code, scope, node, event }),
-            Err(error) => Err(live.python_error(&node, error)),
-        }
-    }
-
-    fn needs_new_statement(&self, py: Python<'py>, error: &PyErr) -> bool {
-        if !error.is_instance_of::<pyo3::exceptions::PyNameError>(py) {
-            return false;
-        }
-        let name = error.value(py).getattr("name").ok().and_then(|n| n.extract::<String>().ok());
-        match name {
-            Some(name) => self.run_names.contains(&name),
-            // Python < 3.10 does not say which name: trust the statements.
-            None => !self.run_names.is_empty(),
-        }
-    }
-}
-
-/// The path prefix of code compiled in a scope, relative to the module.
-fn scope_prefix(live: &LiveModule<'_>, scope: &Scope<'_>, event: &Event) -> String {
-    match scope {
-        Scope::Module => String::new(),
-        Scope::Class(_) => live.relative(parent_path(&event.path)).to_string(),
-    }
-}
-
-fn ignore_key_error(py: Python<'_>) -> impl FnOnce(PyErr) -> PyResult<()> + '_ {
-    move |error| if error.is_instance_of::<pyo3::exceptions::PyKeyError>(py) { Ok(()) } else { Err(error) }
-}
-
-fn ignore_attribute_error(py: Python<'_>) -> impl FnOnce(PyErr) -> PyResult<()> + '_ {
-    move |error| if error.is_instance_of::<pyo3::exceptions::PyAttributeError>(py) { Ok(()) } else { Err(error) }
-}
-
 /// The dotted path of the scope holding `path`.
-fn parent_path(path: &str) -> &str {
+pub(crate) fn parent_path(path: &str) -> &str {
     path.rsplit_once('.').map_or("", |(parent, _)| parent)
 }
 
-/// Records the code objects a compiled snippet defines, under `prefix`.
-fn learn_compiled(code: &Bound<'_, PyAny>, scope: &Scope<'_>, prefix: &str) -> PyResult<()> {
-    let container = match scope {
-        Scope::Module => code.clone(),
-        Scope::Class(_) => wrapper_body(code)?,
-    };
+/// Records the code objects a compiled snippet defines, under its scope's path.
+fn learn_compiled(code: &Bound<'_, PyAny>, scope: &Scope<'_>) -> PyResult<()> {
+    let container = crate::compile::body_code(code, scope.class_names().len())?;
+    let prefix = scope.prefix();
     for constant in container.getattr("co_consts")?.try_iter()? {
         let constant = constant?;
         if is_code(&constant)? {
@@ -435,149 +550,4 @@ fn learn_compiled(code: &Bound<'_, PyAny>, scope: &Scope<'_>, prefix: &str) -> P
         }
     }
     Ok(())
-}
-
-fn prepare_execute<'py>(live: &LiveModule<'py>, parent: &str, node: &Node, kind: EventKind) -> Result<Step<'py>> {
-    let py = live.namespace.py();
-    let scope = live.scope(parent, node)?;
-    let in_class = matches!(scope, Scope::Class(_));
-    let source = padded_source(node, Part::Whole, in_class);
-    let code = compile(py, &source, &live.filename, live.flags).map_err(|e| live.python_error(node, e))?;
-    Ok(Step::Execute { code, scope, node: node.clone(), event: live.event(kind, node) })
-}
-
-/// Compiles and evaluates the new definition without its decorators, and lines up
-/// the swaps of its code and of the closures nested in it.
-fn prepare_update<'py>(live: &LiveModule<'py>, old: &Node, new: &Node, swaps: &mut Vec<Swap<'py>>) -> Result<()> {
-    let py = live.namespace.py();
-    let relative = live.relative(old.path());
-    let old_code = match registry().find(py, &live.filename, relative, old.first_line()) {
-        Some(code) => code,
-        None => {
-            registry().learn_namespace(&live.namespace, &live.filename)?;
-            if registry().find(py, &live.filename, relative, old.first_line()).is_none() {
-                // Hidden from the namespace (say, kept only by a wrapper object):
-                // look at every function alive, once.
-                registry().learn_from_heap(py, &live.filename)?;
-            }
-            registry().find(py, &live.filename, relative, old.first_line()).ok_or_else(|| Error::Missing {
-                filename: live.filename.clone(),
-                line: new.first_line(),
-                path: new.path().to_string(),
-                what: "its code".to_string(),
-            })?
-        }
-    };
-    let scope = live.scope(parent_path(new.path()), new)?;
-    let in_class = matches!(scope, Scope::Class(_));
-    let source = padded_source(new, Part::WithoutDecorators, in_class);
-    let code = compile(py, &source, &live.filename, live.flags).map_err(|e| live.python_error(new, e))?;
-    let exec = py.import("builtins")?.getattr("exec")?;
-    let scratch = match &scope {
-        Scope::Module => {
-            let scratch = PyDict::new(py);
-            exec.call1((&code, &live.namespace, &scratch)).map_err(|e| live.python_error(new, e))?;
-            scratch
-        }
-        Scope::Class(class) => {
-            // Defaults and annotations see the class's names, as in its body.
-            let scratch = class_namespace(class)?;
-            exec.call1((wrapper_body(&code)?, &live.namespace, &scratch)).map_err(|e| live.python_error(new, e))?;
-            scratch
-        }
-    };
-    let evaluated = scratch.get_item(new.name())?.ok_or_else(|| {
-        live.python_error(new, pyo3::exceptions::PyRuntimeError::new_err("the definition did not bind its name"))
-    })?;
-    let mut new_code = evaluated.getattr("__code__")?;
-    if in_class {
-        let qualname = match old_code.getattr("co_qualname") {
-            Ok(name) => Some(name.extract::<String>()?),
-            Err(_) => None,
-        };
-        if let Some(qualname) = qualname {
-            let real_prefix = qualname.strip_suffix(new.name()).unwrap_or_default().trim_end_matches('.').to_string();
-            new_code = requalify(&new_code, &real_prefix)?;
-        }
-    }
-    check_freevars(&old_code, &new_code, new.path())?;
-    nested_pairs(&old_code, &new_code, swaps)?;
-    swaps.push(Swap { old: old_code, new: Some(new_code), evaluated: Some(evaluated) });
-    Ok(())
-}
-
-/// Gives code compiled inside the wrapper class the qualified names it has in the
-/// real class (Python 3.11+ keeps them in the code object).
-fn requalify<'py>(code: &Bound<'py, PyAny>, real_prefix: &str) -> PyResult<Bound<'py, PyAny>> {
-    let qualname: String = code.getattr("co_qualname")?.extract()?;
-    let qualname = match qualname.strip_prefix(WRAPPER) {
-        Some(rest) => format!("{real_prefix}{rest}"),
-        None => qualname,
-    };
-    rebuilt(code, &|nested| requalify(nested, real_prefix), "co_qualname", qualname)
-}
-
-/// A code object (and the code nested in it) moved by `delta` lines.
-fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
-    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
-    rebuilt(code, &|nested| shifted(nested, delta), "co_firstlineno", (first_line + delta).max(1))
-}
-
-/// `code.replace(...)` with `field` set to `value` and each nested code object
-/// passed through `nested`.
-fn rebuilt<'py, V: IntoPyObject<'py>>(
-    code: &Bound<'py, PyAny>,
-    nested: &dyn Fn(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
-    field: &str,
-    value: V,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = code.py();
-    let mut constants = Vec::new();
-    for constant in code.getattr("co_consts")?.try_iter()? {
-        let constant = constant?;
-        constants.push(if is_code(&constant)? { nested(&constant)? } else { constant });
-    }
-    let changes = PyDict::new(py);
-    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
-    changes.set_item(field, value)?;
-    code.call_method("replace", (), Some(&changes))
-}
-
-/// Lines up the swaps that move a function's (or a line's) code; false when no
-/// live code was found for it.
-fn prepare_shift<'py>(live: &LiveModule<'py>, node: &Node, delta: i64, swaps: &mut Vec<Swap<'py>>) -> Result<bool> {
-    let mut codes = shifted_codes(live, node, delta);
-    if codes.is_empty() {
-        // Nothing known yet about this code: learn what the module holds.
-        registry().learn_namespace(&live.namespace, &live.filename)?;
-        codes = shifted_codes(live, node, delta);
-    }
-    for (_, old_code) in &codes {
-        let new_code = shifted(old_code, delta)?;
-        nested_pairs(old_code, &new_code, swaps)?;
-        swaps.push(Swap { old: old_code.clone(), new: Some(new_code), evaluated: None });
-    }
-    Ok(!codes.is_empty())
-}
-
-/// The live code objects of a moved node (its outermost ones, for a line).
-fn shifted_codes<'py>(live: &LiveModule<'py>, node: &Node, delta: i64) -> Vec<(String, Bound<'py, PyAny>)> {
-    let py = live.namespace.py();
-    let old_first = (node.first_line() as i64 - delta).max(1) as u32;
-    match node.kind() {
-        Kind::Line => {
-            let position = node.position().shifted(-delta);
-            let mut outermost: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
-            for (path, code) in registry().in_lines(py, &live.filename, position.start.line..=position.end.line) {
-                if !outermost.iter().any(|(outer, _)| path.starts_with(&format!("{outer}."))) {
-                    outermost.push((path, code));
-                }
-            }
-            outermost
-        }
-        _ => {
-            let relative = live.relative(node.path()).to_string();
-            registry().find(py, &live.filename, &relative, old_first).map(|code| (relative, code)).into_iter().collect()
-        }
-    }
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyModule, PyTuple, PyType};
 
 /// One live code object.
 #[derive(Debug)]
@@ -103,11 +103,27 @@ impl CodeRegistry {
         path: &str,
         first_line: u32,
     ) -> Option<Bound<'py, PyAny>> {
+        self.find_at(py, filename, path, first_line, false)
+    }
+
+    /// [`CodeRegistry::find`], or with `exact` only the code object at that first
+    /// line (where several definitions share a path, another one's would be wrong).
+    pub fn find_at<'py>(
+        &self,
+        py: Python<'py>,
+        filename: &Path,
+        path: &str,
+        first_line: u32,
+        exact: bool,
+    ) -> Option<Bound<'py, PyAny>> {
         let files = self.files();
         let entries = files.get(filename)?.by_path.get(path)?;
         let mut at_path = entries.iter();
         if let Some(exact) = at_path.clone().find(|e| e.first_line == first_line) {
             return Some(exact.code.bind(py).clone());
+        }
+        if exact {
+            return None;
         }
         match (at_path.next(), at_path.next()) {
             (Some(only), None) => Some(only.code.bind(py).clone()),
@@ -244,7 +260,9 @@ impl CodeRegistry {
 
     /// Records the code of each function under its qualified name. The code's own
     /// name is exact; before 3.11 only the function's (which a decorator may have
-    /// copied) is there.
+    /// copied) is there. A function running a renamed copy of another's code
+    /// (`f.__code__.replace(co_name="g")`) is not recorded: its qualified name
+    /// still says `f`, and the edits of `f` are not its.
     fn add_functions(&self, functions: Vec<Bound<'_, PyAny>>) -> PyResult<()> {
         for function in functions {
             let code = function.getattr("__code__")?;
@@ -252,6 +270,10 @@ impl CodeRegistry {
                 Ok(name) => name.extract()?,
                 Err(_) => function.getattr("__qualname__")?.extract()?,
             };
+            let name: String = code.getattr("co_name")?.extract()?;
+            if qualname.rsplit('.').next() != Some(name.as_str()) {
+                continue;
+            }
             self.add_code(&code, &qualname.replace(".<locals>", ""))?;
         }
         Ok(())
@@ -260,10 +282,11 @@ impl CodeRegistry {
     /// Learns the code of everything alive in a module's namespace that was defined
     /// in `filename`.
     pub fn learn_namespace(&self, namespace: &Bound<'_, PyDict>, filename: &Path) -> PyResult<()> {
+        let kinds = Kinds::new(namespace.py())?;
         let mut seen = HashSet::new();
         let mut functions = Vec::new();
         for value in namespace.values() {
-            collect_functions(&value, filename, 0, &mut seen, &mut functions)?;
+            collect_functions(&kinds, &value, filename, 0, &mut seen, &mut functions)?;
         }
         self.add_functions(functions)
     }
@@ -303,35 +326,104 @@ fn collect_code_tree(code: &Bound<'_, PyAny>, path: &str, out: &mut Vec<CodeEntr
 
 const MAX_UNWRAP_DEPTH: usize = 8;
 
-/// What an object may hide a function behind: decorators' wrappers, methods,
-/// properties, partials, closures.
-fn inner_objects<'py>(object: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let mut inner = Vec::new();
-    for attribute in ["__wrapped__", "__func__", "fget", "fset", "fdel", "func"] {
-        if let Ok(value) = object.getattr(attribute) {
-            if !value.is_none() {
-                inner.push(value);
-            }
-        }
+/// The types a scan looks into, each read through its own C-level attributes
+/// so that no user code runs (a lazy module's `__getattr__` may import, or
+/// raise).
+struct Kinds<'py> {
+    function: Bound<'py, PyAny>,
+    method: Bound<'py, PyAny>,
+    classmethod: Bound<'py, PyAny>,
+    staticmethod: Bound<'py, PyAny>,
+    property: Bound<'py, PyAny>,
+    partial: Bound<'py, PyAny>,
+    getattr_static: Bound<'py, PyAny>,
+    modules: Bound<'py, PyAny>,
+}
+
+impl<'py> Kinds<'py> {
+    fn new(py: Python<'py>) -> PyResult<Self> {
+        let builtins = py.import("builtins")?;
+        let types = py.import("types")?;
+        Ok(Kinds {
+            function: types.getattr("FunctionType")?,
+            method: types.getattr("MethodType")?,
+            classmethod: builtins.getattr("classmethod")?,
+            staticmethod: builtins.getattr("staticmethod")?,
+            property: builtins.getattr("property")?,
+            partial: py.import("functools")?.getattr("partial")?,
+            getattr_static: py.import("inspect")?.getattr("getattr_static")?,
+            modules: py.import("sys")?.getattr("modules")?,
+        })
     }
-    if let Ok(closure) = object.getattr("__closure__") {
-        if let Ok(cells) = closure.cast::<PyTuple>() {
-            for cell in cells.iter() {
-                if let Ok(contents) = cell.getattr("cell_contents") {
-                    inner.push(contents);
+
+    fn is_function(&self, object: &Bound<'py, PyAny>) -> bool {
+        object.get_type().is(&self.function)
+    }
+
+    /// Reads `attribute` of `object` through the descriptor of `base`, a builtin
+    /// type `object` is an instance of: a subclass's override does not run.
+    fn read(base: &Bound<'py, PyAny>, attribute: &str, object: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
+        let descriptor = base.getattr(attribute).ok()?;
+        descriptor.call_method1("__get__", (object, base)).ok().filter(|v| !v.is_none())
+    }
+
+    /// What `object` may hide a function behind: a decorator's wrapper, a
+    /// method, a property, a partial, a closure.
+    fn inner_objects(&self, object: &Bound<'py, PyAny>) -> Vec<Bound<'py, PyAny>> {
+        let mut inner = Vec::new();
+        let kind = object.get_type();
+        if object.cast::<PyModule>().is_ok() {
+            return inner;
+        }
+        if self.is_function(object) {
+            if let Ok(dict) = object.getattr("__dict__").and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from)) {
+                inner.extend(dict.get_item("__wrapped__").ok().flatten());
+            }
+            if let Ok(cells) = object.getattr("__closure__").and_then(|c| c.cast_into::<PyTuple>().map_err(PyErr::from))
+            {
+                // An empty cell raises: it holds nothing.
+                inner.extend(cells.iter().filter_map(|cell| cell.getattr("cell_contents").ok()));
+            }
+            return inner;
+        }
+        let is = |base: &Bound<'py, PyAny>| kind.is(base) || kind.is_subclass(base).unwrap_or(false);
+        if kind.is(&self.method) {
+            inner.extend(Self::read(&self.method, "__func__", object));
+        } else if is(&self.classmethod) {
+            inner.extend(Self::read(&self.classmethod, "__func__", object));
+        } else if is(&self.staticmethod) {
+            inner.extend(Self::read(&self.staticmethod, "__func__", object));
+        } else if is(&self.property) {
+            for accessor in ["fget", "fset", "fdel"] {
+                inner.extend(Self::read(&self.property, accessor, object));
+            }
+        } else if is(&self.partial) {
+            inner.extend(Self::read(&self.partial, "func", object));
+        } else if object.is_callable() || kind.getattr("__get__").is_ok() {
+            // A wrapper object (lru_cache, a user's decorator class, a
+            // descriptor): only what its own namespace says, read statically.
+            for attribute in ["__wrapped__", "__func__", "func"] {
+                if let Ok(value) = self.getattr_static.call1((object, attribute, object.py().None())) {
+                    if !value.is_none() && (self.is_function(&value) || value.is_callable()) {
+                        inner.push(value);
+                    }
                 }
             }
         }
+        inner
     }
-    Ok(inner)
+
+    /// The file of the module a class says it was defined in, read from the
+    /// namespaces of the class and the module.
+    fn class_file(&self, namespace: &Bound<'py, PyDict>) -> Option<String> {
+        let module = namespace.get_item("__module__").ok()??;
+        let module = self.modules.get_item(module).ok()?.cast_into::<PyModule>().ok()?;
+        module.dict().get_item("__file__").ok()??.extract().ok()
+    }
 }
 
 fn already_seen(object: &Bound<'_, PyAny>, seen: &mut HashSet<usize>) -> bool {
     !seen.insert(object.as_ptr() as usize)
-}
-
-fn is_function(object: &Bound<'_, PyAny>) -> PyResult<bool> {
-    Ok(object.hasattr("__code__")? && object.getattr("__code__").and_then(|c| is_code(&c)).unwrap_or(false))
 }
 
 fn defined_in(code: &Bound<'_, PyAny>, filename: &Path) -> PyResult<bool> {
@@ -340,6 +432,7 @@ fn defined_in(code: &Bound<'_, PyAny>, filename: &Path) -> PyResult<bool> {
 
 /// Functions reachable from `object` whose code was compiled from `filename`.
 fn collect_functions<'py>(
+    kinds: &Kinds<'py>,
     object: &Bound<'py, PyAny>,
     filename: &Path,
     depth: usize,
@@ -351,26 +444,20 @@ fn collect_functions<'py>(
     }
     if let Ok(class) = object.cast::<PyType>() {
         // A class defined in this file: its methods and nested classes.
-        let Ok(namespace) = class.getattr("__dict__") else { return Ok(()) };
-        let module_file = class
-            .getattr("__module__")
-            .ok()
-            .and_then(|m| object.py().import("sys").ok()?.getattr("modules").ok()?.get_item(m).ok())
-            .and_then(|m| m.getattr("__file__").ok())
-            .and_then(|f| f.extract::<String>().ok());
-        if module_file.as_deref().map(Path::new) != Some(filename) {
+        let Ok(namespace) = crate::scope::class_dict(class) else { return Ok(()) };
+        if kinds.class_file(&namespace).as_deref().map(Path::new) != Some(filename) {
             return Ok(());
         }
-        for value in namespace.call_method0("values")?.try_iter()? {
-            collect_functions(&value?, filename, depth + 1, seen, out)?;
+        for value in namespace.values() {
+            collect_functions(kinds, &value, filename, depth + 1, seen, out)?;
         }
         return Ok(());
     }
-    if is_function(object)? && defined_in(&object.getattr("__code__")?, filename)? {
+    if kinds.is_function(object) && defined_in(&object.getattr("__code__")?, filename)? {
         out.push(object.clone());
     }
-    for inner in inner_objects(object)? {
-        collect_functions(&inner, filename, depth + 1, seen, out)?;
+    for inner in kinds.inner_objects(object) {
+        collect_functions(kinds, &inner, filename, depth + 1, seen, out)?;
     }
     Ok(())
 }

@@ -1,0 +1,69 @@
+//! Moving the line numbers of code that did not change but moved in the file, so
+//! that tracebacks and `inspect.getsource` point at the right lines.
+
+use jurigged_deftree::{Kind, Node};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::conform::{nested_pairs, Swap};
+use crate::error::Result;
+use crate::registry::{is_code, registry};
+use crate::scope::LiveModule;
+
+/// A code object (and the code nested in it) moved by `delta` lines.
+fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
+    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+    let py = code.py();
+    let mut constants = Vec::new();
+    for constant in code.getattr("co_consts")?.try_iter()? {
+        let constant = constant?;
+        constants.push(if is_code(&constant)? { shifted(&constant, delta)? } else { constant });
+    }
+    let changes = PyDict::new(py);
+    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
+    changes.set_item("co_firstlineno", (first_line + delta).max(1))?;
+    code.call_method("replace", (), Some(&changes))
+}
+
+/// Lines up the swaps that move a function's (or a line's) code.
+pub(crate) fn prepare_shift<'py>(
+    live: &LiveModule<'py>,
+    node: &Node,
+    delta: i64,
+    swaps: &mut Vec<Swap<'py>>,
+) -> Result<()> {
+    let mut codes = shifted_codes(live, node, delta);
+    if codes.is_empty() {
+        // Nothing known yet about this code: learn what the module holds.
+        registry().learn_namespace(&live.namespace, &live.filename)?;
+        codes = shifted_codes(live, node, delta);
+    }
+    for (_, old_code) in &codes {
+        let new_code = shifted(old_code, delta)?;
+        nested_pairs(old_code, &new_code, swaps)?;
+        swaps.push(Swap { old: old_code.clone(), new: Some(new_code), evaluated: None });
+    }
+    Ok(())
+}
+
+/// The live code objects of a moved node (its outermost ones, for a line).
+fn shifted_codes<'py>(live: &LiveModule<'py>, node: &Node, delta: i64) -> Vec<(String, Bound<'py, PyAny>)> {
+    let py = live.namespace.py();
+    let old_first = (node.first_line() as i64 - delta).max(1) as u32;
+    match node.kind() {
+        Kind::Line => {
+            let position = node.position().shifted(-delta);
+            let mut outermost: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
+            for (path, code) in registry().in_lines(py, &live.filename, position.start.line..=position.end.line) {
+                if !outermost.iter().any(|(outer, _)| path.starts_with(&format!("{outer}."))) {
+                    outermost.push((path, code));
+                }
+            }
+            outermost
+        }
+        _ => {
+            let relative = live.relative(node.path()).to_string();
+            registry().find(py, &live.filename, &relative, old_first).map(|code| (relative, code)).into_iter().collect()
+        }
+    }
+}
