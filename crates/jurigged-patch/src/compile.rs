@@ -11,6 +11,7 @@ use std::path::Path;
 
 use jurigged_deftree::{DefTree, Kind, Node};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 
 /// Which part of a node to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +30,51 @@ pub(crate) enum Part {
 /// returns the class to decorate.
 pub(crate) const FRESH_CLASS: &str = "__jurigged_fresh_class__";
 
-/// Source text that compiles `node` at its real lines, inside `classes` (the names
-/// of the classes around it, outermost first; empty at module level).
-pub(crate) fn padded_source(node: &Node, part: Part, classes: &[&str]) -> String {
+/// Compiles `node` (the given part of it) inside `classes` (the names of the
+/// classes around it, outermost first; empty at module level), with the code
+/// objects at the node's real lines.
+pub(crate) fn compile_node<'py>(
+    py: Python<'py>,
+    node: &Node,
+    part: Part,
+    classes: &[&str],
+    filename: &Path,
+    flags: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let snippet = snippet(node, part, classes);
+    let code = compile(py, &snippet.source, filename, flags)
+        .map_err(|error| error_in_place(py, error, snippet.line_offset))?;
+    if snippet.line_offset == 0 {
+        return Ok(code);
+    }
+    shifted(&code, snippet.line_offset as i64)
+}
+
+/// A syntax error found by CPython's compiler, with its line numbers moved to
+/// the file's.
+fn error_in_place(py: Python<'_>, error: PyErr, offset: u32) -> PyErr {
+    if offset > 0 && error.is_instance_of::<pyo3::exceptions::PySyntaxError>(py) {
+        let value = error.value(py);
+        for attribute in ["lineno", "end_lineno"] {
+            if let Ok(line) = value.getattr(attribute).and_then(|l| l.extract::<u32>()) {
+                let _ = value.setattr(attribute, line + offset);
+            }
+        }
+    }
+    error
+}
+
+/// Source text for a node, and how many lines it must be moved down by to stand
+/// at its real lines.
+pub(crate) struct Snippet {
+    pub(crate) source: String,
+    pub(crate) line_offset: u32,
+}
+
+/// The text that compiles `node` inside `classes`. Line numbers are made right
+/// by moving the compiled code (padding the text with blank lines instead makes
+/// a save that adds N functions compile O(N²) lines).
+pub(crate) fn snippet(node: &Node, part: Part, classes: &[&str]) -> Snippet {
     let code = node.code_text();
     let header_indent = code.len() - code.trim_start_matches([' ', '\t', '\x0c']).len();
     let first_code_column = node.decorator_location().unwrap_or(node.position().start).column as usize;
@@ -57,27 +100,42 @@ pub(crate) fn padded_source(node: &Node, part: Part, classes: &[&str]) -> String
         }
     }
     let depth = classes.len();
-    let mut out = String::with_capacity(text.len() + first_line as usize + 32 * (depth + 1));
+    let mut source = String::with_capacity(text.len() + 32 * (depth + 1));
     // The class headers take the lines above; near the top of the file there is
     // no room, and line numbers are off (a class body cannot start there anyway).
-    out.push_str(&"\n".repeat((first_line as usize).saturating_sub(1 + depth)));
+    let line_offset = (first_line as usize).saturating_sub(1 + depth) as u32;
     for (level, name) in classes.iter().enumerate() {
         // Level k is indented by k spaces: less than the code, which is indented
         // by at least one character per enclosing class, whatever the tab size.
-        out.push_str(&" ".repeat(level));
-        out.push_str("class ");
-        out.push_str(name);
-        out.push_str(":\n");
+        source.push_str(&" ".repeat(level));
+        source.push_str("class ");
+        source.push_str(name);
+        source.push_str(":\n");
     }
     let indent = text.len() - text.trim_start_matches([' ', '\t', '\x0c']).len();
     if depth > 0 && indent < depth {
-        out.push_str(&" ".repeat(depth - indent));
+        source.push_str(&" ".repeat(depth - indent));
     }
-    out.push_str(&text);
-    if !out.ends_with('\n') {
-        out.push('\n');
+    source.push_str(&text);
+    if !source.ends_with('\n') {
+        source.push('\n');
     }
-    out
+    Snippet { source, line_offset }
+}
+
+/// A code object (and the code nested in it) moved by `delta` lines.
+pub(crate) fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
+    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+    let py = code.py();
+    let mut constants = Vec::new();
+    for constant in code.getattr("co_consts")?.try_iter()? {
+        let constant = constant?;
+        constants.push(if crate::registry::is_code(&constant)? { shifted(&constant, delta)? } else { constant });
+    }
+    let changes = PyDict::new(py);
+    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
+    changes.set_item("co_firstlineno", (first_line + delta).max(1))?;
+    code.call_method("replace", (), Some(&changes))
 }
 
 /// `text` without its first `count` lines (any of `\n`, `\r\n`, `\r` ends one).
@@ -97,7 +155,7 @@ fn skip_lines(text: &str, count: usize) -> &str {
 }
 
 /// `compile(source, filename, "exec", flags, dont_inherit=True)`.
-pub(crate) fn compile<'py>(py: Python<'py>, source: &str, filename: &Path, flags: i64) -> PyResult<Bound<'py, PyAny>> {
+fn compile<'py>(py: Python<'py>, source: &str, filename: &Path, flags: i64) -> PyResult<Bound<'py, PyAny>> {
     py.import("builtins")?.getattr("compile")?.call1((source, filename.to_string_lossy(), "exec", flags, true))
 }
 
@@ -130,8 +188,8 @@ pub(crate) fn future_flags(py: Python<'_>, tree: &DefTree) -> PyResult<i64> {
     Ok(flags)
 }
 
-/// The code of the innermost class body in a module code object compiled from a
-/// source made by [`padded_source`] with `depth` classes around it (the module
+/// The code of the innermost class body in a module code object compiled by
+/// [`compile_node`] with `depth` classes around it (the module
 /// code itself for depth 0).
 pub(crate) fn body_code<'py>(module_code: &Bound<'py, PyAny>, depth: usize) -> PyResult<Bound<'py, PyAny>> {
     let mut code = module_code.clone();
@@ -181,10 +239,12 @@ mod tests {
             .parse("class A:\n    x = 1\n\n    @staticmethod\n    def f():\n        return 1\n")
             .unwrap();
         let f = tree.find("m.A.f").next().unwrap();
-        let whole = padded_source(f, Part::Whole, &["A"]);
-        assert_eq!(whole, "\n\nclass A:\n    @staticmethod\n    def f():\n        return 1\n");
-        let bare = padded_source(f, Part::WithoutDecorators, &["A"]);
-        assert_eq!(bare, "\n\n\nclass A:\n    def f():\n        return 1\n");
+        let whole = snippet(f, Part::Whole, &["A"]);
+        assert_eq!(whole.source, "class A:\n    @staticmethod\n    def f():\n        return 1\n");
+        assert_eq!(whole.line_offset, 2);
+        let bare = snippet(f, Part::WithoutDecorators, &["A"]);
+        assert_eq!(bare.source, "class A:\n    def f():\n        return 1\n");
+        assert_eq!(bare.line_offset, 3);
     }
 
     #[test]
@@ -192,16 +252,15 @@ mod tests {
         let source = "class A:\n    class B:\n        def f(self):\n            return 1\n";
         let tree = jurigged_deftree::Parser::new().module("m").parse(source).unwrap();
         let f = tree.find("m.A.B.f").next().unwrap();
-        assert_eq!(
-            padded_source(f, Part::Whole, &["A", "B"]),
-            "class A:\n class B:\n        def f(self):\n            return 1\n"
-        );
+        let nested = snippet(f, Part::Whole, &["A", "B"]);
+        assert_eq!(nested.source, "class A:\n class B:\n        def f(self):\n            return 1\n");
+        assert_eq!(nested.line_offset, 0);
     }
 
     #[test]
     fn one_line_class_bodies_keep_their_column() {
         let tree = jurigged_deftree::Parser::new().module("m").parse("\nclass A: x = 1\n").unwrap();
         let line = &tree.find("m.A").next().unwrap().children()[0];
-        assert_eq!(padded_source(line, Part::Whole, &["A"]), "class A:\n         x = 1\n");
+        assert_eq!(snippet(line, Part::Whole, &["A"]).source, "class A:\n         x = 1\n");
     }
 }

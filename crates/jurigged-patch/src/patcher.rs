@@ -17,14 +17,14 @@ use jurigged_diff::{Edit, EditScript};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-use crate::compile::{compile, last_code_constant, padded_source, Part};
+use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, commit_swaps, find_users, nested_pairs, record_swaps, Swap};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::redecorate::ClassRedecoration;
 use crate::registry::{is_code, registry};
 pub use crate::scope::LiveModule;
-use crate::scope::{defined_later, last_of_its_name, Scope, Staged};
+use crate::scope::{defined_later, shadowed_definitions, Scope, Staged};
 use crate::shift::prepare_shift;
 
 /// One operation ready to commit.
@@ -78,6 +78,7 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
         swaps: Vec::new(),
         steps: Vec::new(),
         changed_classes: Vec::new(),
+        shadowed: shadowed_definitions(new_tree),
     };
     for edit in script.edits() {
         prepared.add(edit)?;
@@ -96,6 +97,8 @@ struct Prepared<'a, 'py> {
     steps: Vec<Step<'py>>,
     /// Paths of the classes (relative to the module) whose bodies the save changes.
     changed_classes: Vec<String>,
+    /// Definitions a later one of the same name replaces (by start offset).
+    shadowed: std::collections::HashSet<usize>,
 }
 
 impl<'py> Prepared<'_, 'py> {
@@ -147,13 +150,13 @@ impl<'py> Prepared<'_, 'py> {
         let live = self.live;
         let py = live.namespace.py();
         let scope = live.scope(parent, node)?;
-        let source = padded_source(node, Part::Whole, &scope.class_names());
-        let code = compile(py, &source, &live.filename, self.staged.flags).map_err(|e| live.python_error(node, e))?;
+        let code = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, self.staged.flags)
+            .map_err(|e| live.python_error(node, e))?;
         let hidden = self.hidden(&scope, node);
         let event = event(live, kind, node);
         match self.staged.run(live, &code, &scope, &hidden) {
             Ok(mut bindings) => {
-                if node.kind().is_definition() && !last_of_its_name(self.new_tree, parent, node) {
+                if node.kind().is_definition() && self.shadowed.contains(&node.span().start) {
                     // A later definition of the name (the implementation after its
                     // overload stubs, a setter after its getter) keeps it.
                     let stored = scope.stored_name(node.name());
@@ -200,8 +203,8 @@ impl<'py> Prepared<'_, 'py> {
         let scope = live.scope(parent_path(new.path()), new)?;
         let classes = scope.class_names();
         let flags = self.staged.flags;
-        let bare_source = padded_source(new, Part::WithoutDecorators, &classes);
-        let bare = compile(py, &bare_source, &live.filename, flags).map_err(|e| live.python_error(new, e))?;
+        let bare = compile_node(py, new, Part::WithoutDecorators, &classes, &live.filename, flags)
+            .map_err(|e| live.python_error(new, e))?;
         let hidden = self.hidden(&scope, new);
         let evaluated = self
             .staged
@@ -218,7 +221,7 @@ impl<'py> Prepared<'_, 'py> {
             })?;
         // With decorators, the code starts at the first decorator, as CPython's.
         let new_code = if new.decorator_location().is_some() {
-            let whole = compile(py, &padded_source(new, Part::Whole, &classes), &live.filename, flags)
+            let whole = compile_node(py, new, Part::Whole, &classes, &live.filename, flags)
                 .map_err(|e| live.python_error(new, e))?;
             let body = crate::compile::body_code(&whole, classes.len())?;
             last_code_constant(&body, Some(new.name()))?.ok_or_else(|| {

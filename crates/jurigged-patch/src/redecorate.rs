@@ -12,7 +12,7 @@ use jurigged_deftree::Node;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
-use crate::compile::{compile, padded_source, Part, FRESH_CLASS};
+use crate::compile::{compile_node, Part, FRESH_CLASS};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::patcher::bind_class_cells;
@@ -51,8 +51,8 @@ impl<'py> ClassRedecoration<'py> {
         };
         let classes = scope.class_names();
         let fail = |error: PyErr| live.python_error(node, error);
-        let bare = compile(py, &padded_source(node, Part::WithoutDecorators, &classes), &live.filename, staged.flags)
-            .map_err(fail)?;
+        let bare =
+            compile_node(py, node, Part::WithoutDecorators, &classes, &live.filename, staged.flags).map_err(fail)?;
         let fresh = staged
             .evaluate(live, &bare, scope, &[], None)
             .map_err(fail)?
@@ -63,8 +63,7 @@ impl<'py> ClassRedecoration<'py> {
         let before = class_dict(&fresh)?;
 
         let decorators =
-            compile(py, &padded_source(node, Part::DecoratorsOnly, &classes), &live.filename, staged.flags)
-                .map_err(fail)?;
+            compile_node(py, node, Part::DecoratorsOnly, &classes, &live.filename, staged.flags).map_err(fail)?;
         let extra = PyDict::new(py);
         let returns_fresh = py
             .eval(c"lambda fresh: lambda *args, **kwargs: fresh", None, None)

@@ -171,7 +171,7 @@ impl<'py> Staged<'py> {
         self.module.contains(name).unwrap_or(false)
     }
 
-    /// Runs `code` (compiled by `padded_source` for `scope`) against the live scope
+    /// Runs `code` (compiled by `compile_node` for `scope`) against the live scope
     /// as the save has changed it so far; returns what it bound, in order, and
     /// stages it for the next steps. `hidden` are class attributes that the class
     /// body defines only further down, which a fresh run would not see yet.
@@ -259,16 +259,23 @@ fn bound_name(node: &Node) -> Option<String> {
     (assigns && !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then(|| name.to_string())
 }
 
-/// Whether `node` is the last definition of its name in its block of `new_tree`
-/// (a property's setter after its getter, an implementation after its
-/// `@overload` stubs): only the last one's result stays bound to the name.
-pub(crate) fn last_of_its_name(new_tree: &DefTree, parent: &str, node: &Node) -> bool {
-    let block = if parent == new_tree.module_name() || parent.is_empty() {
-        Some(new_tree.root())
-    } else {
-        new_tree.find(parent).find(|c| c.kind() == Kind::Class)
-    };
-    let Some(block) = block else { return true };
-    let last = block.children().iter().rfind(|c| c.kind().is_definition() && c.name() == node.name());
-    last.is_none_or(|last| last.span().start == node.span().start)
+/// The definitions of `tree` that a later definition of the same name in the
+/// same block replaces (overload stubs before their implementation, a getter
+/// before its setter), by the offset where each starts: running one of them
+/// must not leave the name bound to it.
+pub(crate) fn shadowed_definitions(tree: &DefTree) -> std::collections::HashSet<usize> {
+    let mut shadowed = std::collections::HashSet::new();
+    let mut blocks = vec![tree.root()];
+    while let Some(block) = blocks.pop() {
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for child in block.children().iter().filter(|c| c.kind().is_definition()) {
+            if let Some(previous) = last.insert(child.name(), child.span().start) {
+                shadowed.insert(previous);
+            }
+            if child.kind() == Kind::Class {
+                blocks.push(child);
+            }
+        }
+    }
+    shadowed
 }

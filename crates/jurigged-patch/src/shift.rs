@@ -3,27 +3,12 @@
 
 use jurigged_deftree::{Kind, Node};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
 
+use crate::compile::shifted;
 use crate::conform::{nested_pairs, Swap};
 use crate::error::Result;
-use crate::registry::{is_code, registry};
+use crate::registry::registry;
 use crate::scope::LiveModule;
-
-/// A code object (and the code nested in it) moved by `delta` lines.
-fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
-    let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
-    let py = code.py();
-    let mut constants = Vec::new();
-    for constant in code.getattr("co_consts")?.try_iter()? {
-        let constant = constant?;
-        constants.push(if is_code(&constant)? { shifted(&constant, delta)? } else { constant });
-    }
-    let changes = PyDict::new(py);
-    changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
-    changes.set_item("co_firstlineno", (first_line + delta).max(1))?;
-    code.call_method("replace", (), Some(&changes))
-}
 
 /// Lines up the swaps that move a function's (or a line's) code.
 pub(crate) fn prepare_shift<'py>(
