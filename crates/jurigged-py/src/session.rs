@@ -691,6 +691,12 @@ impl SessionCore {
     }
 }
 
+/// The watcher thread runs the Python code of saves (new statements, decorators,
+/// defaults): it gets more stack than a main thread's usual 8 MiB, so that code
+/// that recurses deeply there works as it would in the program. Only the pages
+/// used are committed.
+const WATCHER_STACK_BYTES: usize = 64 << 20;
+
 /// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
 /// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
 /// application.
@@ -707,6 +713,7 @@ impl PyWatcher {
         let core = Arc::clone(&self.core);
         let handle = std::thread::Builder::new()
             .name("jurigged watcher".into())
+            .stack_size(WATCHER_STACK_BYTES)
             .spawn(move || core.run(changes))
             .map_err(|e| PyOSError::new_err(format!("cannot start the watcher thread: {e}")))?;
         *lock(&self.core.thread) = Some(handle);

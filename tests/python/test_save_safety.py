@@ -1,0 +1,252 @@
+"""A save is all or nothing: other threads never see half of one, a save that
+fails leaves no trace, and a save's own code runs as it would in the program."""
+
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from cli_support import Process, Workspace, child_env, entry_point, loop_program, state_is
+
+DEADLINE = 30.0
+
+
+def hammer(function, stop, seen, errors):
+    """Calls `function` until `stop` is set, recording results and exceptions."""
+    while not stop.is_set():
+        try:
+            seen.add(function())
+        except BaseException as error:  # noqa: BLE001 - any failure is the finding
+            errors.append(repr(error))
+
+
+def test_a_thread_never_sees_a_changed_function_before_the_helper_the_same_save_adds(ws):
+    mod, cf = ws.module("def f():\n    return 'old'\n")
+    stop, seen, errors = threading.Event(), set(), []
+    caller = threading.Thread(target=hammer, args=(lambda: mod.f(), stop, seen, errors))
+    caller.start()
+    previous = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(1e-6)
+        helpers = ""
+        for i in range(100):
+            # Each save adds a helper and makes f call it; none is ever deleted
+            # (a frame already running f may still look up the ones it knew).
+            helpers += f"def helper_{i}():\n    return {i}\n\n"
+            ws.edit(cf, f"{helpers}def f():\n    return helper_{i}()\n")
+    finally:
+        sys.setswitchinterval(previous)
+        stop.set()
+        caller.join(DEADLINE)
+    assert errors == []
+    assert seen <= {"old", *range(100)}
+
+
+def test_new_code_is_not_visible_before_the_import_it_needs_has_run(ws):
+    ws.write(
+        "slow_dependency_for_save.py",
+        """
+        import time
+
+        time.sleep(0.3)
+        VALUE = "imported"
+        """,
+    )
+    ws.modules.append("slow_dependency_for_save")
+    mod, cf = ws.module(
+        """
+        def f():
+            return "before"
+        """
+    )
+    stop, seen, errors = threading.Event(), set(), []
+    caller = threading.Thread(target=hammer, args=(lambda: mod.f(), stop, seen, errors))
+    caller.start()
+    try:
+        ws.edit(
+            cf,
+            """
+            import slow_dependency_for_save
+
+            def f():
+                return slow_dependency_for_save.VALUE
+            """,
+        )
+        deadline = time.monotonic() + DEADLINE
+        while "imported" not in seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        caller.join(DEADLINE)
+    assert errors == []
+    assert seen == {"before", "imported"}
+
+
+def test_a_rejected_save_leaves_no_trace_and_the_next_good_save_applies(ws):
+    mod, cf = ws.module(
+        """
+        def value(n=1):
+            return n
+        """
+    )
+    original = mod.value
+    with pytest.raises(NameError):
+        ws.edit(
+            cf,
+            """
+            def value(n=LIMIT):
+                return n
+            """,
+        )
+    assert original() == 1
+    events = ws.edit(
+        cf,
+        """
+        def value(n=2):
+            return n * 10
+        """,
+    )
+    assert events == [f"Update {mod.__name__}.value @L2"]
+    assert original() == 20 and mod.value is original
+
+
+@pytest.mark.parametrize(
+    "statement, exception",
+    [
+        ("1 / 0", ZeroDivisionError),
+        ("undefined_name", NameError),
+        ("import sys; sys.exit(3)", SystemExit),
+        ("raise KeyboardInterrupt", KeyboardInterrupt),
+    ],
+)
+def test_a_statement_that_raises_undoes_the_whole_save(ws, statement, exception):
+    source = """
+        COUNT = {count}
+
+        def f():
+            return {value}
+
+        def gone():
+            return "still here"
+
+        class C:
+            def m(self):
+                return {value}
+        {extra}
+        """
+    mod, cf = ws.module(source.format(count=1, value=1, extra=""))
+    f, m, gone = mod.f, mod.C.m, mod.gone
+    changed = source.format(count=2, value=2, extra=statement).replace(
+        'def gone():\n    return "still here"\n', ""
+    )
+    with pytest.raises(exception):
+        ws.edit(cf, changed)
+    assert (mod.COUNT, f(), mod.C().m(), mod.gone()) == (1, 1, 1, "still here")
+    assert mod.f is f and mod.C.m is m and mod.gone is gone
+    assert "sys.exit" not in cf.text and "raise KeyboardInterrupt" not in cf.text
+    ws.edit(cf, source.format(count=3, value=3, extra=""))
+    assert (mod.COUNT, f(), mod.C().m()) == (3, 3, 3)
+
+
+def test_a_class_body_or_decorator_that_raises_undoes_the_whole_save(ws):
+    source = textwrap.dedent(
+        """
+        def f():
+            return {value}
+
+        def fail(function):
+            raise RuntimeError("decorator failed")
+        """
+    ) + "{extra}"
+    mod, cf = ws.module(source.format(value=1, extra=""))
+    f = mod.f
+    for extra in ["@fail\ndef g():\n    pass\n", "class Broken:\n    x = 1 / 0\n"]:
+        with pytest.raises((RuntimeError, ZeroDivisionError)):
+            ws.edit(cf, source.format(value=2, extra=extra))
+        assert f() == 1 and not hasattr(mod, "g") and not hasattr(mod, "Broken")
+    ws.edit(cf, source.format(value=3, extra=""))
+    assert f() == 3
+
+
+def test_a_save_adding_thirty_thousand_functions_applies_in_linear_time(ws):
+    mod, cf = ws.module("def keep():\n    return 0\n")
+    functions = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(30_000))
+    started = time.monotonic()
+    events = cf.update("def keep():\n    return 0\n\n" + functions)
+    elapsed = time.monotonic() - started
+    assert len(events) == 30_000
+    assert mod.f29999(1) == 30_000
+    # Quadratic work (what it was) takes minutes here; linear takes seconds.
+    assert elapsed < 60, elapsed
+
+
+# -- end to end: the watcher thread runs a save's code ---------------------------
+
+
+@pytest.fixture(params=["python", "binary"])
+def entry(request):
+    return request.param, entry_point(request.param)
+
+
+def test_a_save_whose_statement_recurses_deeply_runs_like_the_main_thread(tmp_path, entry):
+    kind, command = entry
+    workspace = Workspace(tmp_path)
+    workspace.write(
+        "deep.py",
+        """
+        import sys
+
+        sys.setrecursionlimit(20_000)
+
+        def depth(n):
+            return 0 if n == 0 else 1 + depth(n - 1)
+
+        def f():
+            return depth(5_000)
+        """,
+    )
+    workspace.write("main.py", loop_program("deep"))
+    process = Process(command + ["-d", "0.01", "main.py"], cwd=workspace.root, env=child_env(kind=kind))
+    try:
+        process.wait_for(state_is(deep=5000), timeout=DEADLINE)
+        workspace.save(
+            "deep.py",
+            """
+            import sys
+
+            sys.setrecursionlimit(20_000)
+
+            def depth(n):
+                return 0 if n == 0 else 1 + depth(n - 1)
+
+            RESULT = depth(5_000)
+
+            def f():
+                return RESULT + 1
+            """,
+        )
+        process.wait_for(state_is(deep=5001), timeout=DEADLINE)
+        assert process.alive()
+    finally:
+        process.kill()
+
+
+def test_a_save_that_exits_from_a_statement_is_refused_and_the_program_runs_on(tmp_path, entry):
+    kind, command = entry
+    workspace = Workspace(tmp_path)
+    workspace.write("work.py", "def f():\n    return 1\n")
+    workspace.write("main.py", loop_program("work"))
+    process = Process(command + ["-d", "0.01", "main.py"], cwd=workspace.root, env=child_env(kind=kind))
+    try:
+        process.wait_for(state_is(work=1), timeout=DEADLINE)
+        workspace.save("work.py", "import sys\nsys.exit(4)\n\ndef f():\n    return 2\n")
+        process.wait_for("SystemExit", timeout=DEADLINE)
+        workspace.save("work.py", "def f():\n    return 3\n")
+        process.wait_for(state_is(work=3), timeout=DEADLINE)
+        assert process.alive()
+        assert "state work=2" not in process.stdout
+    finally:
+        process.kill()
+
