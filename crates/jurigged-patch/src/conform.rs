@@ -15,10 +15,36 @@ pub(crate) struct Swap<'py> {
     pub(crate) old: Bound<'py, PyAny>,
     /// None when the function was deleted: `__conform__` objects are told so.
     pub(crate) new: Option<Bound<'py, PyAny>>,
-    /// For the function that changed (not its nested closures): the function
-    /// object evaluated from the new source, whose defaults, keyword defaults,
-    /// docstring and annotations replace the old ones.
-    pub(crate) evaluated: Option<Bound<'py, PyAny>>,
+    /// For the function that changed (not its nested closures): what the new
+    /// definition gives besides code.
+    pub(crate) attributes: Option<FunctionAttributes<'py>>,
+}
+
+/// The defaults, keyword defaults, annotations and docstring of a function,
+/// read before the commit so that setting them there cannot fail half-way.
+pub(crate) struct FunctionAttributes<'py> {
+    defaults: Bound<'py, PyAny>,
+    kwdefaults: Bound<'py, PyAny>,
+    /// `__annotate__` where Python evaluates annotations lazily (3.14+: copying
+    /// it never evaluates them), else `__annotations__`.
+    annotations: (&'static str, Bound<'py, PyAny>),
+    doc: Bound<'py, PyAny>,
+}
+
+impl<'py> FunctionAttributes<'py> {
+    /// Reads them from `function`, a function object.
+    pub(crate) fn of(function: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let annotations = match function.getattr("__annotate__") {
+            Ok(annotate) => ("__annotate__", annotate),
+            Err(_) => ("__annotations__", function.getattr("__annotations__")?),
+        };
+        Ok(FunctionAttributes {
+            defaults: function.getattr("__defaults__")?,
+            kwdefaults: function.getattr("__kwdefaults__")?,
+            annotations,
+            doc: function.getattr("__doc__")?,
+        })
+    }
 }
 
 /// Functions and `__conform__` objects that use the old code of some swaps.
@@ -77,7 +103,7 @@ pub(crate) fn nested_pairs<'py>(
         let new_code = candidates.remove(0);
         if freevars(&old_code)? == freevars(&new_code)? {
             nested_pairs(&old_code, &new_code, out)?;
-            out.push(Swap { old: old_code, new: Some(new_code), evaluated: None });
+            out.push(Swap { old: old_code, new: Some(new_code), attributes: None });
         }
     }
     Ok(())
@@ -138,7 +164,7 @@ pub(crate) fn commit_swaps<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> Vec<
     for (function, index) in &users.functions {
         let swap = &swaps[*index];
         if let Some(new) = &swap.new {
-            if let Err(error) = swap_function(function, new, swap.evaluated.as_ref()) {
+            if let Err(error) = swap_function(function, new, swap.attributes.as_ref()) {
                 errors.push(error);
             }
         }
@@ -178,17 +204,15 @@ pub(crate) fn tell_conformers<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> V
 fn swap_function(
     function: &Bound<'_, PyAny>,
     new: &Bound<'_, PyAny>,
-    evaluated: Option<&Bound<'_, PyAny>>,
+    attributes: Option<&FunctionAttributes<'_>>,
 ) -> PyResult<()> {
     function.setattr("__code__", new)?;
-    if let Some(evaluated) = evaluated {
-        for attribute in ["__defaults__", "__kwdefaults__", "__annotations__"] {
-            function.setattr(attribute, evaluated.getattr(attribute)?)?;
-        }
-        let doc = evaluated.getattr("__doc__")?;
-        if !function.getattr("__doc__")?.eq(&doc)? {
-            function.setattr("__doc__", doc)?;
-        }
+    if let Some(attributes) = attributes {
+        function.setattr("__defaults__", &attributes.defaults)?;
+        function.setattr("__kwdefaults__", &attributes.kwdefaults)?;
+        let (name, value) = &attributes.annotations;
+        function.setattr(*name, value)?;
+        function.setattr("__doc__", &attributes.doc)?;
     }
     Ok(())
 }
@@ -201,11 +225,14 @@ pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> Result<()> 
         target.call_method1("__conform__", (new,))?;
         return Ok(());
     }
-    let (new_code, evaluated) =
-        if is_code(new)? { (new.clone(), None) } else { (new.getattr("__code__")?, Some(new.clone())) };
+    let (new_code, attributes) = if is_code(new)? {
+        (new.clone(), None)
+    } else {
+        (new.getattr("__code__")?, Some(FunctionAttributes::of(new)?))
+    };
     let old_code = target.getattr("__code__")?;
     let path: String = target.getattr("__qualname__")?.extract()?;
     check_freevars(&old_code, &new_code, &path)?;
-    swap_function(target, &new_code, evaluated.as_ref())?;
+    swap_function(target, &new_code, attributes.as_ref())?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::compile::{compile_node, last_code_constant, Part};
-use crate::conform::{check_freevars, commit_swaps, find_users, nested_pairs, record_swaps, Swap};
+use crate::conform::{check_freevars, commit_swaps, find_users, nested_pairs, record_swaps, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::redecorate::ClassRedecoration;
@@ -26,6 +26,10 @@ use crate::registry::{is_code, registry};
 pub use crate::scope::LiveModule;
 use crate::scope::{defined_later, shadowed_definitions, Scope, Staged};
 use crate::shift::prepare_shift;
+
+/// How long preparing a save holds the GIL before letting the program's other
+/// threads run.
+const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// One operation ready to commit.
 enum Step<'py> {
@@ -80,8 +84,15 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
         changed_classes: Vec::new(),
         shadowed: shadowed_definitions(new_tree),
     };
+    let mut held_since = std::time::Instant::now();
     for edit in script.edits() {
         prepared.add(edit)?;
+        if held_since.elapsed() >= YIELD_EVERY {
+            // Nothing live has changed yet: the program's threads may run while
+            // a long save is prepared.
+            py.detach(std::thread::yield_now);
+            held_since = std::time::Instant::now();
+        }
     }
     let redecorations = prepared.class_redecorations()?;
     let Prepared { swaps, steps, .. } = prepared;
@@ -232,7 +243,8 @@ impl<'py> Prepared<'_, 'py> {
         };
         check_freevars(&old_code, &new_code, new.path())?;
         nested_pairs(&old_code, &new_code, &mut self.swaps)?;
-        self.swaps.push(Swap { old: old_code, new: Some(new_code), evaluated: Some(evaluated) });
+        let attributes = Some(FunctionAttributes::of(&evaluated)?);
+        self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes });
         Ok(())
     }
 
@@ -245,7 +257,7 @@ impl<'py> Prepared<'_, 'py> {
         if node.kind() == Kind::Function {
             // Objects holding the code (`__conform__`) are told it is gone.
             if let Ok(code) = find_code(live, live.relative(node.path()), node.first_line(), false, node) {
-                self.swaps.push(Swap { old: code, new: None, evaluated: None });
+                self.swaps.push(Swap { old: code, new: None, attributes: None });
             }
         }
         let scope = live.scope(parent, node)?;

@@ -1,0 +1,4 @@
+import os
+
+TEMPLATE = "def not_code(): pass"
+key = lambda x: x

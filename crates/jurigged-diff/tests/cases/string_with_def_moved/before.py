@@ -1,0 +1,2 @@
+TEMPLATE = "def not_code(): pass"
+key = lambda x: x
