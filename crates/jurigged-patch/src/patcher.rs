@@ -187,12 +187,13 @@ impl<'py> Prepared<'_, 'py> {
         if !error.is_instance_of::<pyo3::exceptions::PyNameError>(py) {
             return false;
         }
-        let name = error.value(py).getattr("name").ok().and_then(|n| n.extract::<String>().ok());
-        match name {
-            Some(name) => self.staged.binds_module_name(&name),
-            // Python < 3.10 does not say which name.
-            None => true,
-        }
+        let value = error.value(py);
+        let name = value.getattr("name").ok().and_then(|n| n.extract::<String>().ok()).or_else(|| {
+            // Python < 3.10 only says it in the message: "name 'x' is not defined".
+            let message = value.str().ok()?.to_string();
+            message.split('\'').nth(1).map(str::to_string)
+        });
+        name.is_some_and(|name| self.staged.binds_module_name(&name))
     }
 
     fn hidden(&self, scope: &Scope<'py>, node: &Node) -> Vec<String> {
