@@ -352,6 +352,17 @@ fn commit<'py>(
     let mut events = Vec::with_capacity(steps.len());
     let mut after: Vec<Step<'py>> = Vec::new();
 
+    // Python 3.13+ warns when a function's code changes kind (`def` to `async
+    // def`): the warning machinery would run Python code inside the stretch.
+    let quiet = if swaps_change_kind(swaps)? {
+        let guard = py.import("warnings")?.call_method0("catch_warnings")?;
+        guard.call_method0("__enter__")?;
+        let deprecation = py.import("builtins")?.getattr("DeprecationWarning")?;
+        py.import("warnings")?.call_method1("simplefilter", ("ignore", deprecation))?;
+        Some(guard)
+    } else {
+        None
+    };
     let gc = py.import("gc")?;
     let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
     gc.call_method0("disable")?;
@@ -398,6 +409,9 @@ fn commit<'py>(
     if was_enabled {
         gc.call_method0("enable")?;
     }
+    if let Some(guard) = quiet {
+        guard.call_method1("__exit__", (py.None(), py.None(), py.None()))?;
+    }
     drop(replaced);
     record_swaps(swaps, users)?;
 
@@ -439,6 +453,23 @@ fn commit<'py>(
         }
     }
     Ok(events)
+}
+
+/// Whether a swap gives a function code of another kind (plain, generator,
+/// coroutine, async generator).
+fn swaps_change_kind(swaps: &[Swap<'_>]) -> PyResult<bool> {
+    // CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+    const KIND_FLAGS: u32 = 0x20 | 0x80 | 0x100 | 0x200;
+    let kind =
+        |code: &Bound<'_, PyAny>| -> PyResult<u32> { Ok(code.getattr("co_flags")?.extract::<u32>()? & KIND_FLAGS) };
+    for swap in swaps {
+        if let Some(new) = &swap.new {
+            if kind(&swap.old)? != kind(new)? {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 fn error_event(event: &Event, error: Error) -> Event {
