@@ -44,3 +44,45 @@ impl<'a> Visitor<'a> for Finder {
         }
     }
 }
+
+/// The names that import statements bind in the scope of `statements` (those in
+/// `if`/`try`/`with` blocks included, not those inside definitions).
+pub(crate) fn imported_names(statements: &[Stmt]) -> Vec<String> {
+    let mut finder = Imports { names: Vec::new() };
+    for statement in statements {
+        finder.visit_stmt(statement);
+    }
+    finder.names
+}
+
+struct Imports {
+    names: Vec<String>,
+}
+
+impl<'a> Visitor<'a> for Imports {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let bound = match &alias.asname {
+                        Some(asname) => asname.as_str(),
+                        None => alias.name.as_str().split('.').next().unwrap_or_default(),
+                    };
+                    self.names.push(bound.to_string());
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                    if bound != "*" {
+                        self.names.push(bound.to_string());
+                    }
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, _: &'a Expr) {}
+}

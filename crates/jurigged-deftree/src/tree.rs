@@ -67,6 +67,8 @@ pub struct Node {
     /// a line with a `lambda`, a comprehension, a nested `def`...), as the parser
     /// saw it.
     pub(crate) holds_code: bool,
+    /// Names the import statements of a line bind (in its own scope).
+    pub(crate) imports: Arc<[String]>,
     pub(crate) vars: Option<Arc<VarFacts>>,
     /// Byte offset of the node (its leading part) in the tree that holds it.
     pub(crate) offset: usize,
@@ -357,6 +359,7 @@ impl Node {
             decorator: self.decorator,
             code_key: self.code_key.clone(),
             holds_code: self.holds_code,
+            imports: self.imports.clone(),
             vars: self.vars.clone(),
             offset: self.offset,
             header_line: self.header_line,
@@ -418,6 +421,14 @@ impl DefTree {
     /// Every node below the root, parents before their children, in source order.
     pub fn walk(&self) -> Walk<'_> {
         Walk { stack: self.root.children.iter().rev().collect() }
+    }
+
+    /// The names that the module's own import statements bind (`import a.b`
+    /// binds `a`), wherever they stand at module level. CPython's compiler
+    /// compiles a method call on such a name differently (as an attribute
+    /// load), so code compiled apart from the file must know them.
+    pub fn imported_names(&self) -> impl Iterator<Item = &str> {
+        self.root.children.iter().flat_map(|child| child.imports.iter().map(String::as_str))
     }
 
     /// Every class and function, parents first, in source order.

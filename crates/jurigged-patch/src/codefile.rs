@@ -137,7 +137,7 @@ impl CodeFile {
         let events = match self.namespace(py) {
             Some(namespace) if !script.is_empty() => {
                 let live = LiveModule::new(namespace, &self.module_name, &self.filename)?;
-                patch(&live, script, &new)?
+                patch(&live, script, &self.tree, &new)?
             }
             _ => Vec::new(),
         };

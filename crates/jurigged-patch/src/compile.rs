@@ -39,10 +39,16 @@ pub(crate) fn compile_node<'py>(
     part: Part,
     classes: &[&str],
     filename: &Path,
-    flags: i64,
+    context: &Context,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let snippet = snippet(node, part, classes);
-    let code = compile(py, &snippet.source, filename, flags)
+    let mut snippet = snippet(node, part, classes);
+    // A future import must stay the first statement of what is compiled.
+    let is_future_import = node.header_text().trim_start().starts_with("from __future__");
+    if snippet.line_offset > 0 && !context.prelude.is_empty() && !is_future_import {
+        snippet.source.insert_str(0, &context.prelude);
+        snippet.line_offset -= 1;
+    }
+    let code = compile(py, &snippet.source, filename, context.flags)
         .map_err(|error| error_in_place(py, error, snippet.line_offset))?;
     if snippet.line_offset == 0 {
         return Ok(code);
@@ -157,6 +163,27 @@ fn skip_lines(text: &str, count: usize) -> &str {
 /// `compile(source, filename, "exec", flags, dont_inherit=True)`.
 fn compile<'py>(py: Python<'py>, source: &str, filename: &Path, flags: i64) -> PyResult<Bound<'py, PyAny>> {
     py.import("builtins")?.getattr("compile")?.call1((source, filename.to_string_lossy(), "exec", flags, true))
+}
+
+/// What every compile of one version of a file shares with a compile of the
+/// whole file.
+pub(crate) struct Context {
+    /// The flags of the file's `from __future__` imports.
+    pub(crate) flags: i64,
+    /// A line that never runs (`if 0: import a, b`) naming the module's imported
+    /// names: the compiler treats a method call on an imported name as an
+    /// attribute load, and only knows the imports the source it compiles has.
+    prelude: String,
+}
+
+impl Context {
+    pub(crate) fn of(py: Python<'_>, tree: &DefTree) -> PyResult<Context> {
+        let mut names: Vec<&str> = tree.imported_names().collect();
+        names.sort_unstable();
+        names.dedup();
+        let prelude = if names.is_empty() { String::new() } else { format!("if 0: import {}\n", names.join(", ")) };
+        Ok(Context { flags: future_flags(py, tree)?, prelude })
+    }
 }
 
 /// The compiler flags of the `from __future__` imports at the top of `tree`: what

@@ -32,6 +32,16 @@ pub(crate) struct FunctionAttributes<'py> {
 }
 
 impl<'py> FunctionAttributes<'py> {
+    /// The attributes `functools.wraps` copies onto a wrapper, with their new
+    /// values (annotations only where they are a plain dict).
+    pub(crate) fn copied_by_wraps(&self) -> Vec<(&'static str, &Bound<'py, PyAny>)> {
+        let mut copied = vec![("__doc__", &self.doc)];
+        if self.annotations.0 == "__annotations__" {
+            copied.push(("__annotations__", &self.annotations.1));
+        }
+        copied
+    }
+
     /// Reads them from `function`, a function object.
     pub(crate) fn of(function: &Bound<'py, PyAny>) -> PyResult<Self> {
         let annotations = match function.getattr("__annotate__") {

@@ -24,8 +24,11 @@ use crate::event::{Event, EventKind};
 use crate::redecorate::ClassRedecoration;
 use crate::registry::{is_code, registry};
 pub use crate::scope::LiveModule;
-use crate::scope::{defined_later, shadowed_definitions, Scope, Staged};
+use crate::scope::{defined_later, Definitions, Scope, Staged};
 use crate::shift::prepare_shift;
+
+/// How deep a chain of decorators' wrappers is followed.
+const MAX_WRAPPERS: usize = 8;
 
 /// How long preparing a save holds the GIL before letting the program's other
 /// threads run.
@@ -47,7 +50,7 @@ enum Step<'py> {
     Execute {
         code: Bound<'py, PyAny>,
         scope: Scope<'py>,
-        node: Node,
+        node: Box<Node>,
         event: Event,
     },
     Delete {
@@ -71,9 +74,14 @@ fn event(live: &LiveModule<'_>, kind: EventKind, node: &Node) -> Event {
     Event { kind, path: node.path().to_string(), filename: live.filename.clone(), line, code, error: None }
 }
 
-/// Applies `script` (computed from the module's current tree to `new_tree`) to the
-/// live module; returns one event per operation.
-pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTree) -> Result<Vec<Event>> {
+/// Applies `script` (computed from `old_tree`, the module's current tree, to
+/// `new_tree`) to the live module; returns one event per operation.
+pub fn patch<'py>(
+    live: &LiveModule<'py>,
+    script: &EditScript,
+    old_tree: &DefTree,
+    new_tree: &DefTree,
+) -> Result<Vec<Event>> {
     let py = live.namespace.py();
     let mut prepared = Prepared {
         live,
@@ -82,7 +90,12 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
         swaps: Vec::new(),
         steps: Vec::new(),
         changed_classes: Vec::new(),
-        shadowed: shadowed_definitions(new_tree),
+        definitions: Definitions::of(new_tree),
+        rerun: Vec::new(),
+        changed: std::collections::HashSet::new(),
+        rebound: std::collections::HashSet::new(),
+        metadata: Vec::new(),
+        heap_learned: false,
     };
     let mut held_since = std::time::Instant::now();
     for edit in script.edits() {
@@ -94,10 +107,19 @@ pub fn patch<'py>(live: &LiveModule<'py>, script: &EditScript, new_tree: &DefTre
             held_since = std::time::Instant::now();
         }
     }
+    prepared.rerun_remaining()?;
+    if crate::compile::future_flags(py, old_tree)? != prepared.staged.context.flags {
+        // A `from __future__` import came or went: every function compiles
+        // differently, as in a fresh import.
+        prepared.recompile_unchanged(old_tree, |_, _| true)?;
+    } else if !prepared.rebound.is_empty() {
+        prepared.recompile_unchanged(old_tree, Prepared::reads_rebound_name)?;
+    }
     let redecorations = prepared.class_redecorations()?;
-    let Prepared { swaps, steps, .. } = prepared;
+    let Prepared { mut swaps, steps, metadata, .. } = prepared;
+    keep_last_swap_of_each_code(&mut swaps);
     let users = find_users(py, &swaps)?;
-    commit(live, steps, &swaps, &users, redecorations)
+    commit(live, steps, &swaps, &users, metadata, redecorations)
 }
 
 struct Prepared<'a, 'py> {
@@ -108,13 +130,26 @@ struct Prepared<'a, 'py> {
     steps: Vec<Step<'py>>,
     /// Paths of the classes (relative to the module) whose bodies the save changes.
     changed_classes: Vec<String>,
-    /// Definitions a later one of the same name replaces (by start offset).
-    shadowed: std::collections::HashSet<usize>,
+    definitions: Definitions,
+    /// Names (by block) one of whose several definitions the save removed.
+    rerun: Vec<(String, String)>,
+    /// Definitions the script changes or adds, by where they start.
+    changed: std::collections::HashSet<usize>,
+    /// Names that changed statements bind, by block path.
+    rebound: std::collections::HashSet<(String, String)>,
+    /// What decorators' wrappers copied from a changed function (`__doc__`,
+    /// `__annotations__` by `functools.wraps`), with the new values.
+    metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
+    /// Whether this save learned the functions of the heap already.
+    heap_learned: bool,
 }
 
 impl<'py> Prepared<'_, 'py> {
     fn add(&mut self, edit: &Edit) -> Result<()> {
         let live = self.live;
+        if let Edit::Update { new, .. } | Edit::Redecorate { new, .. } | Edit::Add { node: new, .. } = edit {
+            self.changed.insert(new.span().start);
+        }
         if let Some(class) = changed_class(live, edit) {
             if !self.changed_classes.contains(&class) {
                 self.changed_classes.push(class);
@@ -131,16 +166,27 @@ impl<'py> Prepared<'_, 'py> {
                 Err(other) => return Err(other),
             },
             Edit::Redecorate { parent, old, new } => {
-                // The old undecorated function runs the new code (when it can);
-                // the name gets the newly decorated object.
-                match self.update(old, new) {
+                // The name gets the newly decorated object, and the old undecorated
+                // function runs the very code object the new one runs (when it
+                // can), so that later saves reach both.
+                let step = self.run(parent, new, EventKind::Update)?;
+                let code = match &step {
+                    Step::Bind { code, scope, .. } | Step::Execute { code, scope, .. } => {
+                        let body = crate::compile::body_code(code, scope.class_names().len())?;
+                        last_code_constant(&body, Some(new.name()))?
+                    }
+                    _ => None,
+                };
+                match self.update_to(old, new, code) {
                     Ok(()) | Err(Error::Conform { .. } | Error::Missing { .. }) => {}
                     Err(other) => return Err(other),
                 }
-                let step = self.run(parent, new, EventKind::Update)?;
                 self.steps.push(step);
             }
-            Edit::Shift { node, delta } => prepare_shift(live, node, *delta, &mut self.swaps)?,
+            Edit::Shift { node, delta } => {
+                let exact = self.definitions.is_shared(node.path());
+                prepare_shift(live, node, *delta, exact, &mut self.heap_learned, &mut self.swaps)?
+            }
             Edit::Add { parent, node } => {
                 let step = self.run(parent, node, EventKind::Add)?;
                 self.steps.push(step);
@@ -161,21 +207,25 @@ impl<'py> Prepared<'_, 'py> {
         let live = self.live;
         let py = live.namespace.py();
         let scope = live.scope(parent, node)?;
-        let code = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, self.staged.flags)
+        let code = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, &self.staged.context)
             .map_err(|e| live.python_error(node, e))?;
         let hidden = self.hidden(&scope, node);
         let event = event(live, kind, node);
         match self.staged.run(live, &code, &scope, &hidden) {
             Ok(mut bindings) => {
-                if node.kind().is_definition() && self.shadowed.contains(&node.span().start) {
-                    // A later definition of the name (the implementation after its
-                    // overload stubs, a setter after its getter) keeps it.
-                    let stored = scope.stored_name(node.name());
-                    bindings.retain(|(name, _)| *name != stored);
+                // A later definition of a name (the implementation after its
+                // overload stubs, a setter after its getter, a `__doc__` property
+                // after a docstring) keeps it.
+                let offset = node.span().start;
+                bindings.retain(|(name, _)| !self.definitions.defined_after(parent, name, offset));
+                if node.kind() == Kind::Line {
+                    self.rebound.extend(bindings.iter().map(|(name, _)| (parent.to_string(), name.clone())));
                 }
                 Ok(Step::Bind { bindings, scope, code, event })
             }
-            Err(error) if self.needs_commit(py, &error) => Ok(Step::Execute { code, scope, node: node.clone(), event }),
+            Err(error) if self.needs_commit(py, &error) => {
+                Ok(Step::Execute { code, scope, node: Box::new(node.clone()), event })
+            }
             Err(error) => Err(live.python_error(node, error)),
         }
     }
@@ -207,15 +257,21 @@ impl<'py> Prepared<'_, 'py> {
     /// fresh compile of the whole definition, with the defaults and annotations
     /// of the new definition evaluated without its decorators.
     fn update(&mut self, old: &Node, new: &Node) -> Result<()> {
+        self.update_to(old, new, None)
+    }
+
+    /// [`Prepared::update`] to `compiled`, the function's code object from a
+    /// compile made already, if given.
+    fn update_to(&mut self, old: &Node, new: &Node, compiled: Option<Bound<'py, PyAny>>) -> Result<()> {
         let live = self.live;
         let py = live.namespace.py();
         let relative = live.relative(old.path());
-        let exact = self.new_tree.find(new.path()).nth(1).is_some();
-        let old_code = find_code(live, relative, old.first_line(), exact, new)?;
+        let exact = self.definitions.is_shared(new.path());
+        let old_code = find_code(live, relative, old.first_line(), exact, &mut self.heap_learned, new)?;
         let scope = live.scope(parent_path(new.path()), new)?;
         let classes = scope.class_names();
-        let flags = self.staged.flags;
-        let bare = compile_node(py, new, Part::WithoutDecorators, &classes, &live.filename, flags)
+        let context = &self.staged.context;
+        let bare = compile_node(py, new, Part::WithoutDecorators, &classes, &live.filename, context)
             .map_err(|e| live.python_error(new, e))?;
         let hidden = self.hidden(&scope, new);
         let evaluated = self
@@ -232,8 +288,10 @@ impl<'py> Prepared<'_, 'py> {
                 )
             })?;
         // With decorators, the code starts at the first decorator, as CPython's.
-        let new_code = if new.decorator_location().is_some() {
-            let whole = compile_node(py, new, Part::Whole, &classes, &live.filename, flags)
+        let new_code = if let Some(code) = compiled {
+            code
+        } else if new.decorator_location().is_some() {
+            let whole = compile_node(py, new, Part::Whole, &classes, &live.filename, context)
                 .map_err(|e| live.python_error(new, e))?;
             let body = crate::compile::body_code(&whole, classes.len())?;
             last_code_constant(&body, Some(new.name()))?.ok_or_else(|| {
@@ -244,27 +302,149 @@ impl<'py> Prepared<'_, 'py> {
         };
         check_freevars(&old_code, &new_code, new.path())?;
         nested_pairs(&old_code, &new_code, &mut self.swaps)?;
-        let attributes = Some(FunctionAttributes::of(&evaluated)?);
-        self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes });
+        let attributes = FunctionAttributes::of(&evaluated)?;
+        self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
+        self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: Some(attributes) });
+        Ok(())
+    }
+
+    /// The wrappers between the live binding of `node`'s name and the function
+    /// running `old_code` copied its docstring and annotations when they wrapped
+    /// it (`functools.wraps`): they get the new ones, as a fresh import would.
+    fn refresh_wrappers(
+        &mut self,
+        scope: &Scope<'py>,
+        node: &Node,
+        old_code: &Bound<'py, PyAny>,
+        new: &FunctionAttributes<'py>,
+    ) -> PyResult<()> {
+        let py = old_code.py();
+        let holder = match scope {
+            Scope::Module => self.live.namespace.clone(),
+            Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+        };
+        let Some(mut object) = holder.get_item(scope.stored_name(node.name()))? else { return Ok(()) };
+        let function_type = py.import("types")?.getattr("FunctionType")?;
+        let getattr_static = py.import("inspect")?.getattr("getattr_static")?;
+        let generic_setattr = py.import("builtins")?.getattr("object")?.getattr("__setattr__")?;
+        let mut wrappers: Vec<Bound<'py, PyAny>> = Vec::new();
+        for _ in 0..MAX_WRAPPERS {
+            if object.get_type().is(&function_type) && object.getattr("__code__")?.is(old_code) {
+                for (attribute, value) in new.copied_by_wraps() {
+                    let old = object.getattr(attribute)?;
+                    for wrapper in &wrappers {
+                        // A function's own attributes are C-level; another wrapper's
+                        // are read from its namespace.
+                        let copied = if wrapper.get_type().is(&function_type) {
+                            wrapper.getattr(attribute)?
+                        } else {
+                            getattr_static.call1((wrapper, attribute, py.None()))?
+                        };
+                        let same = if attribute == "__doc__" { copied.eq(&old)? } else { copied.is(&old) };
+                        if same && !copied.is(value) {
+                            self.metadata.push((Bound::clone(wrapper), attribute, value.clone()));
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            // Only wrappers whose attributes are set without user code.
+            let plain = object.get_type().is(&function_type)
+                || object.get_type().getattr("__setattr__").is_ok_and(|s| s.is(&generic_setattr));
+            let inner = getattr_static.call1((&object, "__wrapped__", py.None()))?;
+            if !plain || inner.is_none() {
+                return Ok(());
+            }
+            wrappers.push(object);
+            object = inner;
+        }
         Ok(())
     }
 
     fn delete(&mut self, parent: &str, node: &Node) -> Result<()> {
         let live = self.live;
-        if self.new_tree.find(node.path()).next().is_some() {
-            // Still defined (one of several definitions of the name went).
+        let scope = live.scope(parent, node)?;
+        let name = scope.stored_name(node.name());
+        if self.definitions.defines(parent, &name) {
+            // One of several definitions of the name went: the others run again
+            // (a property without the setter that was removed).
+            if !self.rerun.iter().any(|(p, n)| p == parent && *n == name) {
+                self.rerun.push((parent.to_string(), name));
+            }
             return Ok(());
         }
         if node.kind() == Kind::Function {
             // Objects holding the code (`__conform__`) are told it is gone.
-            if let Ok(code) = find_code(live, live.relative(node.path()), node.first_line(), false, node) {
+            let relative = live.relative(node.path());
+            if let Ok(code) = find_code(live, relative, node.first_line(), false, &mut self.heap_learned, node) {
                 self.swaps.push(Swap { old: code, new: None, attributes: None });
             }
         }
-        let scope = live.scope(parent, node)?;
         let event = event(live, EventKind::Delete, node);
-        let name = scope.stored_name(node.name());
         self.steps.push(Step::Delete { scope, name, event });
+        Ok(())
+    }
+
+    /// Functions the save did not change whose signature reads a name a changed
+    /// statement rebinds (`def f(t=TABLE)` after `TABLE = ...` changed): a fresh
+    /// import evaluates their defaults with the new value.
+    fn reads_rebound_name(&self, function: &Node) -> bool {
+        let words: std::collections::HashSet<&str> =
+            function.header_text().split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
+        let mut block = parent_path(function.path());
+        loop {
+            if words.iter().any(|word| self.rebound.contains(&(block.to_string(), word.to_string()))) {
+                return true;
+            }
+            if block.is_empty() || block == self.new_tree.module_name() {
+                return false;
+            }
+            block = parent_path(block);
+        }
+    }
+
+    /// Gives every function that the save did not change and `select` picks the
+    /// code and defaults a compile of the new text gives it.
+    fn recompile_unchanged(&mut self, old_tree: &DefTree, select: impl Fn(&Self, &Node) -> bool) -> Result<()> {
+        let mut old_functions: std::collections::HashMap<&str, std::collections::VecDeque<&Node>> =
+            std::collections::HashMap::new();
+        for node in old_tree.definitions().filter(|n| n.kind() == Kind::Function) {
+            old_functions.entry(node.path()).or_default().push_back(node);
+        }
+        let new_tree = self.new_tree;
+        for new in new_tree.definitions().filter(|n| n.kind() == Kind::Function) {
+            let Some(old) = old_functions.get_mut(new.path()).and_then(|olds| olds.pop_front()) else { continue };
+            if self.changed.contains(&new.span().start) || !select(self, new) {
+                continue;
+            }
+            match self.update(old, new) {
+                Ok(()) => self.steps.push(Step::Swapped(event(self.live, EventKind::Update, new))),
+                Err(Error::Conform { .. } | Error::Missing { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs again, in file order, the remaining definitions of names one of whose
+    /// definitions the save removed.
+    fn rerun_remaining(&mut self) -> Result<()> {
+        let new_tree = self.new_tree;
+        for (parent, name) in std::mem::take(&mut self.rerun) {
+            let block = if parent == new_tree.module_name() {
+                Some(new_tree.root())
+            } else {
+                new_tree.find(&parent).find(|c| c.kind() == Kind::Class)
+            };
+            let Some(block) = block else { continue };
+            let scope = self.live.scope(&parent, block)?;
+            for node in block.children() {
+                if node.kind().is_definition() && scope.stored_name(node.name()) == name {
+                    let step = self.run(&parent, node, EventKind::Update)?;
+                    self.steps.push(step);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -293,6 +473,15 @@ impl<'py> Prepared<'_, 'py> {
     }
 }
 
+/// Where a save swaps the same old code twice (a function that moved and is
+/// recompiled), the later swap is the one: it was prepared from more of the save.
+fn keep_last_swap_of_each_code(swaps: &mut Vec<Swap<'_>>) {
+    let mut seen = std::collections::HashSet::new();
+    swaps.reverse();
+    swaps.retain(|swap| seen.insert(swap.old.as_ptr() as usize));
+    swaps.reverse();
+}
+
 /// The class (relative path) whose body an edit changes, if any.
 fn changed_class(live: &LiveModule<'_>, edit: &Edit) -> Option<String> {
     let scope = match edit {
@@ -313,6 +502,7 @@ fn find_code<'py>(
     relative: &str,
     first_line: u32,
     exact: bool,
+    heap_learned: &mut bool,
     node: &Node,
 ) -> Result<Bound<'py, PyAny>> {
     let py = live.namespace.py();
@@ -321,9 +511,10 @@ fn find_code<'py>(
         return Ok(code);
     }
     registry().learn_namespace(&live.namespace, &live.filename)?;
-    if find().is_none() {
+    if find().is_none() && !*heap_learned {
         // Hidden from the namespace (say, kept only by a wrapper object): look at
-        // every function alive, once.
+        // every function alive, once a save.
+        *heap_learned = true;
         registry().learn_from_heap(py, &live.filename)?;
     }
     find().ok_or_else(|| Error::Missing {
@@ -341,6 +532,7 @@ fn commit<'py>(
     steps: Vec<Step<'py>>,
     swaps: &[Swap<'py>],
     users: &crate::conform::Users<'py>,
+    metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
     redecorations: Vec<ClassRedecoration<'py>>,
 ) -> Result<Vec<Event>> {
     let py = live.namespace.py();
@@ -405,7 +597,12 @@ fn commit<'py>(
             other => after.push(other),
         }
     }
-    let swap_errors = commit_swaps(swaps, users);
+    let mut swap_errors = commit_swaps(swaps, users);
+    for (wrapper, attribute, value) in &metadata {
+        if let Err(error) = wrapper.setattr(*attribute, value) {
+            swap_errors.push(error);
+        }
+    }
     if was_enabled {
         gc.call_method0("enable")?;
     }

@@ -52,7 +52,7 @@ impl<'py> ClassRedecoration<'py> {
         let classes = scope.class_names();
         let fail = |error: PyErr| live.python_error(node, error);
         let bare =
-            compile_node(py, node, Part::WithoutDecorators, &classes, &live.filename, staged.flags).map_err(fail)?;
+            compile_node(py, node, Part::WithoutDecorators, &classes, &live.filename, &staged.context).map_err(fail)?;
         let fresh = staged
             .evaluate(live, &bare, scope, &[], None)
             .map_err(fail)?
@@ -63,7 +63,7 @@ impl<'py> ClassRedecoration<'py> {
         let before = class_dict(&fresh)?;
 
         let decorators =
-            compile_node(py, node, Part::DecoratorsOnly, &classes, &live.filename, staged.flags).map_err(fail)?;
+            compile_node(py, node, Part::DecoratorsOnly, &classes, &live.filename, &staged.context).map_err(fail)?;
         let extra = PyDict::new(py);
         let returns_fresh = py
             .eval(c"lambda fresh: lambda *args, **kwargs: fresh", None, None)

@@ -13,7 +13,7 @@ use jurigged_deftree::{DefTree, Kind, Node};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
-use crate::compile::{body_code, future_flags};
+use crate::compile::{body_code, Context};
 use crate::error::{Error, Result};
 
 /// Names a class body sets on its own that must not be copied onto the class.
@@ -150,8 +150,8 @@ pub(crate) struct Staged<'py> {
     classes: HashMap<String, Bound<'py, PyDict>>,
     chain_map: Bound<'py, PyAny>,
     exec: Bound<'py, PyAny>,
-    /// Compiler flags of the new text's future imports.
-    pub(crate) flags: i64,
+    /// What compiles of the new text share with a compile of the whole file.
+    pub(crate) context: Context,
 }
 
 impl<'py> Staged<'py> {
@@ -162,7 +162,7 @@ impl<'py> Staged<'py> {
             classes: HashMap::new(),
             chain_map: py.import("collections")?.getattr("ChainMap")?,
             exec: py.import("builtins")?.getattr("exec")?,
-            flags: future_flags(py, new_tree)?,
+            context: Context::of(py, new_tree)?,
         })
     }
 
@@ -259,23 +259,55 @@ fn bound_name(node: &Node) -> Option<String> {
     (assigns && !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then(|| name.to_string())
 }
 
-/// The definitions of `tree` that a later definition of the same name in the
-/// same block replaces (overload stubs before their implementation, a getter
-/// before its setter), by the offset where each starts: running one of them
-/// must not leave the name bound to it.
-pub(crate) fn shadowed_definitions(tree: &DefTree) -> std::collections::HashSet<usize> {
-    let mut shadowed = std::collections::HashSet::new();
-    let mut blocks = vec![tree.root()];
-    while let Some(block) = blocks.pop() {
-        let mut last: HashMap<&str, usize> = HashMap::new();
-        for child in block.children().iter().filter(|c| c.kind().is_definition()) {
-            if let Some(previous) = last.insert(child.name(), child.span().start) {
-                shadowed.insert(previous);
-            }
-            if child.kind() == Kind::Class {
-                blocks.push(child);
+/// Facts about the definitions of a save's new tree that the patcher asks for
+/// each edit, found in one walk.
+pub(crate) struct Definitions {
+    /// Where the last definition of each name of each block starts, by block
+    /// path and name.
+    last: HashMap<(String, String), usize>,
+    /// Paths that several definitions share (overload stubs and their
+    /// implementation, a property's getter and setter).
+    shared: std::collections::HashSet<String>,
+}
+
+impl Definitions {
+    pub(crate) fn of(tree: &DefTree) -> Self {
+        let mut facts = Definitions { last: HashMap::new(), shared: std::collections::HashSet::new() };
+        let mut blocks = vec![tree.root()];
+        while let Some(block) = blocks.pop() {
+            for child in block.children().iter().filter(|c| c.kind().is_definition()) {
+                let name = match block.kind() {
+                    Kind::Class => mangle(block.name(), child.name()),
+                    _ => child.name().to_string(),
+                };
+                let key = (block.path().to_string(), name);
+                if facts.last.insert(key, child.span().start).is_some() {
+                    facts.shared.insert(child.path().to_string());
+                }
+                if child.kind() == Kind::Class {
+                    blocks.push(child);
+                }
             }
         }
+        facts
     }
-    shadowed
+
+    /// Whether a definition in the block `parent` binds `stored_name` (the name
+    /// as stored, mangled in a class) after `offset`: what a statement or a
+    /// definition there binds under that name is replaced by it (overload stubs
+    /// before their implementation, a getter before its setter, a docstring
+    /// before a `__doc__` property).
+    pub(crate) fn defined_after(&self, parent: &str, stored_name: &str, offset: usize) -> bool {
+        self.last.get(&(parent.to_string(), stored_name.to_string())).is_some_and(|last| *last > offset)
+    }
+
+    /// Whether the block `parent` defines `stored_name` at all.
+    pub(crate) fn defines(&self, parent: &str, stored_name: &str) -> bool {
+        self.last.contains_key(&(parent.to_string(), stored_name.to_string()))
+    }
+
+    /// Whether several definitions have `path`: only exact lookups find theirs.
+    pub(crate) fn is_shared(&self, path: &str) -> bool {
+        self.shared.contains(path)
+    }
 }

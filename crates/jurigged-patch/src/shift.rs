@@ -11,17 +11,27 @@ use crate::registry::registry;
 use crate::scope::LiveModule;
 
 /// Lines up the swaps that move a function's (or a line's) code.
+/// `exact` when several definitions share the node's path: only the code at its
+/// old first line is its own.
 pub(crate) fn prepare_shift<'py>(
     live: &LiveModule<'py>,
     node: &Node,
     delta: i64,
+    exact: bool,
+    heap_learned: &mut bool,
     swaps: &mut Vec<Swap<'py>>,
 ) -> Result<()> {
-    let mut codes = shifted_codes(live, node, delta);
+    let mut codes = shifted_codes(live, node, delta, exact);
     if codes.is_empty() {
-        // Nothing known yet about this code: learn what the module holds.
+        // Nothing known yet about this code: learn what the module holds, then
+        // (once a save) what the heap holds.
         registry().learn_namespace(&live.namespace, &live.filename)?;
-        codes = shifted_codes(live, node, delta);
+        codes = shifted_codes(live, node, delta, exact);
+        if codes.is_empty() && node.kind() == Kind::Function && !*heap_learned {
+            *heap_learned = true;
+            registry().learn_from_heap(live.namespace.py(), &live.filename)?;
+            codes = shifted_codes(live, node, delta, exact);
+        }
     }
     for (_, old_code) in &codes {
         let new_code = shifted(old_code, delta)?;
@@ -32,7 +42,12 @@ pub(crate) fn prepare_shift<'py>(
 }
 
 /// The live code objects of a moved node (its outermost ones, for a line).
-fn shifted_codes<'py>(live: &LiveModule<'py>, node: &Node, delta: i64) -> Vec<(String, Bound<'py, PyAny>)> {
+fn shifted_codes<'py>(
+    live: &LiveModule<'py>,
+    node: &Node,
+    delta: i64,
+    exact: bool,
+) -> Vec<(String, Bound<'py, PyAny>)> {
     let py = live.namespace.py();
     let old_first = (node.first_line() as i64 - delta).max(1) as u32;
     match node.kind() {
@@ -48,7 +63,8 @@ fn shifted_codes<'py>(live: &LiveModule<'py>, node: &Node, delta: i64) -> Vec<(S
         }
         _ => {
             let relative = live.relative(node.path()).to_string();
-            registry().find(py, &live.filename, &relative, old_first).map(|code| (relative, code)).into_iter().collect()
+            let code = registry().find_at(py, &live.filename, &relative, old_first, exact);
+            code.map(|code| (relative, code)).into_iter().collect()
         }
     }
 }
