@@ -141,16 +141,28 @@ impl Recoder {
     fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
         let mut file = self.codefile.bind(py).borrow_mut();
         let text = file.text_str();
-        let span = file
-            .tree()
-            .find(&self.focus)
-            .next()
-            .map(|node| node.span())
-            .ok_or_else(|| PatchError::new_err(format!("{} is not defined in {}", self.focus, file.filename_string())))?;
+        let tree = file.tree();
+        let Some(node) = tree.find(&self.focus).next() else {
+            return Err(PatchError::new_err(format!("{} is not defined in {}", self.focus, file.filename_string())));
+        };
+        let span = node.span();
+        // The last statement of a class leaves `pass` in its place, so that the
+        // class still parses.
+        let alone_in_its_class = self
+            .focus
+            .rsplit_once('.')
+            .and_then(|(parent, _)| tree.find(parent).next())
+            .is_some_and(|parent| parent.kind() == Kind::Class && parent.children().len() == 1);
+        let replacement = if alone_in_its_class {
+            let newline = if node.header_text().ends_with("\r\n") { "\r\n" } else { "\n" };
+            format!("{}pass{newline}", indentation_of(node))
+        } else {
+            String::new()
+        };
         let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
             return Err(PatchError::new_err(format!("{} cannot be cut out of its file", self.focus)));
         };
-        let tree = file.parse_text(&format!("{before}{after}")).map_err(|e| to_py_err(py, e))?;
+        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(|e| to_py_err(py, e))?;
         file.associate_loaded_module(py);
         file.merge_tree(py, &tree, Order::New, Deletions::All)
     }
