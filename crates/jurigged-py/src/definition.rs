@@ -49,8 +49,13 @@ impl Definition {
         lineno: u32,
         text: Option<String>,
     ) -> PyResult<Py<Definition>> {
-        let base =
-            PyClassInitializer::from(Definition { kind, path: path.to_string(), filename: filename.into(), lineno, text });
+        let base = PyClassInitializer::from(Definition {
+            kind,
+            path: path.to_string(),
+            filename: filename.into(),
+            lineno,
+            text,
+        });
         let object = match kind {
             Kind::Module => Py::new(py, base.add_subclass(ModuleCode))?.into_any(),
             Kind::Class => Py::new(py, base.add_subclass(ClassDefinition))?.into_any(),

@@ -12,9 +12,9 @@ use pyo3::prelude::*;
 use crate::codefile::PyCodeFile;
 use crate::definition::Definition;
 use crate::errors::{to_py_err, OutOfSyncException, PatchError};
-use crate::operations::all_to_python;
 use crate::event::Event;
 use crate::events::EventSource;
+use crate::operations::all_to_python;
 use crate::session::{registry, resolve};
 
 /// Status of a recoder, as in the original: "live" from creation and after each

@@ -40,6 +40,10 @@ fn sessions() -> &'static Mutex<Vec<Arc<SessionCore>>> {
     SESSIONS.get_or_init(Mutex::default)
 }
 
+/// What `registry.find` and `registry.get_at` return, as the original:
+/// `(codefile, definition)`, either of them None when unknown.
+type Placed = (Option<Py<PyCodeFile>>, Option<Py<Definition>>);
+
 /// `jurigged.registry`: the files jurigged knows, each with its [`PyCodeFile`].
 #[pyclass(module = "jurigged", frozen)]
 pub struct Registry {
@@ -263,7 +267,7 @@ impl Registry {
         &self,
         py: Python<'_>,
         obj: &Bound<'_, PyAny>,
-    ) -> PyResult<(Option<Py<PyCodeFile>>, Option<Py<Definition>>)> {
+    ) -> PyResult<Placed> {
         if !is_code_like(py, obj)? {
             return Err(PyTypeError::new_err(format!(
                 "registry.find takes a module, class, function or code object, not {}",
@@ -287,7 +291,7 @@ impl Registry {
         py: Python<'_>,
         filename: PathBuf,
         lineno: u32,
-    ) -> PyResult<(Option<Py<PyCodeFile>>, Option<Py<Definition>>)> {
+    ) -> PyResult<Placed> {
         let Some(codefile) = self.lookup(py, &filename) else { return Ok((None, None)) };
         let found = {
             // Live trees keep function bodies whole; a full parse finds nested
