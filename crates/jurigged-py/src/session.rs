@@ -263,11 +263,7 @@ impl Registry {
     /// classmethod, staticmethod, wrapped function) or code object, as the
     /// original returns it: `(None, None)` when it has no tracked Python source.
     /// Raises TypeError for any other object.
-    fn find(
-        &self,
-        py: Python<'_>,
-        obj: &Bound<'_, PyAny>,
-    ) -> PyResult<Placed> {
+    fn find(&self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Placed> {
         if !is_code_like(py, obj)? {
             return Err(PyTypeError::new_err(format!(
                 "registry.find takes a module, class, function or code object, not {}",
@@ -286,12 +282,7 @@ impl Registry {
     /// `(codefile, definition)` of the innermost definition holding `lineno` in
     /// `filename`: `(codefile, None)` outside every definition, `(None, None)`
     /// for a file the registry does not track.
-    fn get_at(
-        &self,
-        py: Python<'_>,
-        filename: PathBuf,
-        lineno: u32,
-    ) -> PyResult<Placed> {
+    fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Placed> {
         let Some(codefile) = self.lookup(py, &filename) else { return Ok((None, None)) };
         let found = {
             // Live trees keep function bodies whole; a full parse finds nested
