@@ -281,6 +281,14 @@ def test_registry_find_and_get_at_return_codefile_and_definition_pairs(ws):
     assert jurigged.registry.get_at(str(ws.path / "nowhere.py"), 1) == (None, None)
 
 
+def test_registry_find_places_a_function_defined_inside_another_by_its_line(ws):
+    mod, path = imported(ws, "def outer():\n    def inner():\n        return 1\n    return inner\n", "jm_registry_inner")
+    codefile, definition = jurigged.registry.find(mod.outer())
+    assert codefile is jurigged.registry.get(str(path))
+    assert isinstance(definition, codetools.FunctionDefinition)
+    assert (definition.dotpath(), definition.lineno) == ("jm_registry_inner.outer.inner", 2)
+
+
 def test_registry_find_raises_for_objects_that_are_not_code(ws):
     mod, _ = imported(ws, SOURCE, "jm_registry_not_code")
     for not_code in [42, "f", None, mod.C(), len, print]:

@@ -275,7 +275,22 @@ impl Registry {
                 let definition = definition_of(py, &codefile, &path)?;
                 Ok((Some(codefile), definition))
             }
-            None => Ok((None, None)),
+            // A function defined inside another (no dotted path of its own) in a
+            // tracked file: placed by its first line, as the original does.
+            None => match code_of(obj)? {
+                Some(code) => {
+                    let filename = absolute(&code.getattr("co_filename")?.extract::<PathBuf>()?);
+                    let line: u32 = code.getattr("co_firstlineno")?.extract()?;
+                    if self.lookup(py, &filename).is_none() && filename.is_file() {
+                        // Tracked from now on, as for any other object found.
+                        if let Some(name) = module_name_of(py, &filename)? {
+                            self.register(py, &name, &filename, None)?;
+                        }
+                    }
+                    self.get_at(py, filename, line)
+                }
+                None => Ok((None, None)),
+            },
         }
     }
 
@@ -365,15 +380,11 @@ impl AutoRegistration {
     }
 }
 
-/// Whether `obj` is something `registry.find` can place: a module, a class, a
-/// code object, or a function (possibly wrapped, bound, class- or static-method).
-fn is_code_like(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let inspect = py.import("inspect")?;
-    if inspect.call_method1("ismodule", (obj,))?.extract::<bool>()?
-        || inspect.call_method1("isclass", (obj,))?.extract::<bool>()?
-        || jurigged_patch::registry::is_code(obj)?
-    {
-        return Ok(true);
+/// The code object of a code object or function (unwrapping methods and
+/// wrappers), if any.
+fn code_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if jurigged_patch::registry::is_code(obj)? {
+        return Ok(Some(obj.clone()));
     }
     let mut function = obj.clone();
     for attribute in ["__func__", "__wrapped__"] {
@@ -381,11 +392,19 @@ fn is_code_like(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
             function = inner;
         }
     }
-    let code = function.getattr("__code__").ok();
-    match code {
-        Some(code) => jurigged_patch::registry::is_code(&code),
-        None => Ok(false),
+    match function.getattr("__code__") {
+        Ok(code) if jurigged_patch::registry::is_code(&code)? => Ok(Some(code)),
+        _ => Ok(None),
     }
+}
+
+/// Whether `obj` is something `registry.find` can place: a module, a class, a
+/// code object, or a function (possibly wrapped, bound, class- or static-method).
+fn is_code_like(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let inspect = py.import("inspect")?;
+    Ok(inspect.call_method1("ismodule", (obj,))?.extract::<bool>()?
+        || inspect.call_method1("isclass", (obj,))?.extract::<bool>()?
+        || code_of(obj)?.is_some())
 }
 
 /// The definition at `path` in `codefile`: its module, or a class or function of
