@@ -224,6 +224,17 @@ def test_a_save_of_its_definition_puts_a_recoder_out_of_sync(ws, watching):
     assert file_state(path) == state
 
 
+def test_status_callbacks_can_use_the_codefile_whose_change_they_report(ws):
+    mod, path = imported(ws, SOURCE, "jm_recoder_callback")
+    recoder = jurigged.make_recoder(mod.f)
+    seen = []
+    recoder.on_status.register(lambda r, status: seen.append((status, "x + 5" in r.codefile.text)))
+    recoder.codefile.update(SOURCE.replace("return x + 1", "return x + 5"))
+    assert seen == [("out-of-sync", True)]
+    recoder.patch("def f(x):\n    return x + 6\n")
+    assert seen[-1] == ("live", False)
+
+
 def test_revert_puts_the_recoders_of_what_it_changed_out_of_sync(ws):
     mod, path = imported(ws, SOURCE, "jm_recoder_revert")
     patcher = jurigged.make_recoder(mod.f)

@@ -44,6 +44,13 @@ fn hand_out(py: Python<'_>, filename: &Path, events: Vec<Event>) -> PyResult<Vec
     all_to_python(py, events)
 }
 
+/// What `CodeFile.merge` is given: another CodeFile (its module's name and
+/// tree) or source text.
+enum MergedIn {
+    File { module_name: String, tree: Box<DefTree> },
+    Text(String),
+}
+
 fn namespace_of<'py>(object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     if let Ok(namespace) = object.cast::<PyDict>() {
         return Ok(namespace.clone());
@@ -224,12 +231,12 @@ impl PyCodeFile {
     /// allow_deletions: True, False, or the dotted paths that may be deleted.
     #[pyo3(signature = (other, order = "original", allow_deletions = None))]
     fn merge(
-        &mut self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         other: &Bound<'_, PyAny>,
         order: &str,
         allow_deletions: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Py<Event>>> {
+        let py = slf.py();
         let order = match order {
             "new" => Order::New,
             "original" => Order::Original,
@@ -239,40 +246,54 @@ impl PyCodeFile {
             Some(allow) => deletions(allow)?,
             None => Deletions::All,
         };
-        self.associate_loaded_module(py);
-        let other_tree = match other.cast::<PyCodeFile>() {
+        let other = match other.cast::<PyCodeFile>() {
             Ok(file) => {
                 let file = file.try_borrow()?;
-                if file.inner.module_name() == self.inner.module_name() {
-                    file.inner.tree().clone()
-                } else {
-                    // Its definitions are merged as this module's: they are
-                    // named after the module they will live in.
-                    self.inner.parse(&file.inner.text()).map_err(|e| to_py_err(py, e))?
+                MergedIn::File {
+                    module_name: file.inner.module_name().to_string(),
+                    tree: Box::new(file.inner.tree().clone()),
                 }
             }
-            Err(_) => {
-                let text: String =
-                    other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?;
-                self.inner.parse(&text).map_err(|e| to_py_err(py, e))?
-            }
+            Err(_) => MergedIn::Text(
+                other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?,
+            ),
         };
-        let events = events(py, self.inner.merge(py, &other_tree, order, deletions))?;
-        hand_out(py, self.inner.filename(), events)
+        let (events, filename) = {
+            let mut this = slf.try_borrow_mut()?;
+            this.associate_loaded_module(py);
+            let other_tree = match other {
+                MergedIn::File { module_name, tree } if module_name == this.inner.module_name() => *tree,
+                // Its definitions are merged as this module's: they are named
+                // after the module they will live in.
+                MergedIn::File { tree, .. } => this.inner.parse(&tree.reconstruct()).map_err(|e| to_py_err(py, e))?,
+                MergedIn::Text(text) => this.inner.parse(&text).map_err(|e| to_py_err(py, e))?,
+            };
+            (events(py, this.inner.merge(py, &other_tree, order, deletions))?, this.inner.filename().to_path_buf())
+        };
+        // Told once this CodeFile is free again: recoders' callbacks may use it.
+        hand_out(py, &filename, events)
     }
 
     /// Takes `text` as the new content of the file, as a save would.
-    fn update(&mut self, py: Python<'_>, text: &str) -> PyResult<Vec<Py<Event>>> {
-        self.associate_loaded_module(py);
-        let events = events(py, self.inner.update_text(py, text))?;
-        hand_out(py, self.inner.filename(), events)
+    fn update(slf: &Bound<'_, Self>, text: &str) -> PyResult<Vec<Py<Event>>> {
+        let py = slf.py();
+        let (events, filename) = {
+            let mut this = slf.try_borrow_mut()?;
+            this.associate_loaded_module(py);
+            (events(py, this.inner.update_text(py, text))?, this.inner.filename().to_path_buf())
+        };
+        hand_out(py, &filename, events)
     }
 
     /// Re-reads the file and applies what changed.
-    fn refresh(&mut self, py: Python<'_>) -> PyResult<Vec<Py<Event>>> {
-        self.associate_loaded_module(py);
-        let events = events(py, self.inner.refresh(py))?;
-        hand_out(py, self.inner.filename(), events)
+    fn refresh(slf: &Bound<'_, Self>) -> PyResult<Vec<Py<Event>>> {
+        let py = slf.py();
+        let (events, filename) = {
+            let mut this = slf.try_borrow_mut()?;
+            this.associate_loaded_module(py);
+            (events(py, this.inner.refresh(py))?, this.inner.filename().to_path_buf())
+        };
+        hand_out(py, &filename, events)
     }
 
     /// Writes the live text to the file, atomically; raises StaleException when

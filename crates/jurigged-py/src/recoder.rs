@@ -115,8 +115,8 @@ impl Recoder {
         }
     }
 
-    fn is_module_focus(&self, py: Python<'_>) -> bool {
-        self.focus == self.codefile.bind(py).borrow().module_name_str()
+    fn is_module_focus(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.focus == self.codefile.bind(py).try_borrow()?.module_name_str())
     }
 
     /// Applies `events` of this recoder's own change: it answers for what they
@@ -132,14 +132,14 @@ impl Recoder {
                 }
             }
         }
-        let filename = PathBuf::from(self.codefile.bind(py).borrow().filename_string());
+        let filename = PathBuf::from(self.codefile.bind(py).try_borrow()?.filename_string());
         registry(py)?.get().notify_recoders(py, &filename, &touched, Some(self));
         Ok(())
     }
 
     /// Deletes the focused definition (`patch("")` of a deletable recoder).
     fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
-        let mut file = self.codefile.bind(py).borrow_mut();
+        let mut file = self.codefile.bind(py).try_borrow_mut()?;
         let text = file.text_str();
         let tree = file.tree();
         let Some(node) = tree.find(&self.focus).next() else {
@@ -170,7 +170,7 @@ impl Recoder {
     /// The snippet that defines the focus with `source`, wrapped in the headers of
     /// the classes holding it and indented as in the file.
     fn wrap(&self, py: Python<'_>, source: &str) -> PyResult<String> {
-        let file = self.codefile.bind(py).borrow();
+        let file = self.codefile.bind(py).try_borrow()?;
         let tree = file.tree();
         let focus = tree.find(&self.focus).next().ok_or_else(|| {
             PatchError::new_err(format!("{} is no longer defined in {}", self.focus, file.filename_string()))
@@ -228,18 +228,18 @@ impl Recoder {
 
     fn apply_patch(&self, this: &Bound<'_, Recoder>, source: &str, module: bool) -> PyResult<Vec<Py<Event>>> {
         let py = this.py();
-        let is_module_focus = self.is_module_focus(py);
+        let is_module_focus = self.is_module_focus(py)?;
         if self.deletable && !module && !is_module_focus && source.trim().is_empty() {
             let events = self.delete_focus(py)?;
             return self.after_patch(this, source, module, events);
         }
         let mut snippet_text = if module || is_module_focus { dedent(source) } else { self.wrap(py, source)? };
         // A patch is written in the file's line endings.
-        if self.codefile.bind(py).borrow().text_str().contains("\r\n") {
+        if self.codefile.bind(py).try_borrow()?.text_str().contains("\r\n") {
             snippet_text = snippet_text.replace("\r\n", "\n").replace('\n', "\r\n");
         }
         let snippet = {
-            let file = self.codefile.bind(py).borrow();
+            let file = self.codefile.bind(py).try_borrow()?;
             file.parse_text(&snippet_text).map_err(|e| to_py_err(py, e))?
         };
         if !module && !is_module_focus {
@@ -248,7 +248,7 @@ impl Recoder {
         let deletions =
             if self.deletable && !module { Deletions::Only(vec![self.focus.clone()]) } else { Deletions::None };
         let events = {
-            let mut file = self.codefile.bind(py).borrow_mut();
+            let mut file = self.codefile.bind(py).try_borrow_mut()?;
             file.associate_loaded_module(py);
             file.merge_tree(py, &snippet, Order::Original, deletions)?
         };
@@ -272,12 +272,12 @@ impl Recoder {
 
     /// Makes tracebacks and `inspect.getsource` show the live (patched) text.
     fn show_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let file = self.codefile.bind(py).borrow();
+        let file = self.codefile.bind(py).try_borrow()?;
         virtual_file(py, &file.filename_string(), &file.text_str()).map(drop)
     }
 
     fn forget_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let filename = self.codefile.bind(py).borrow().filename_string();
+        let filename = self.codefile.bind(py).try_borrow()?.filename_string();
         py.import("linecache")?.getattr("cache")?.call_method1("pop", (filename, py.None()))?;
         Ok(())
     }
@@ -315,12 +315,12 @@ impl Recoder {
         if lock(&recoder.state).status == Status::OutOfSync {
             return Err(OutOfSyncException::new_err(format!(
                 "{} is out of sync with the patch of {}: its code was changed by something else; repatch() first",
-                recoder.codefile.bind(py).borrow().filename_string(),
+                recoder.codefile.bind(py).try_borrow()?.filename_string(),
                 recoder.focus
             )));
         }
         let text = {
-            let mut file = recoder.codefile.bind(py).borrow_mut();
+            let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
             file.commit_file(py)?;
             file.text_str()
         };
@@ -333,7 +333,7 @@ impl Recoder {
         recoder.set_status(py, Status::Saved, this);
         // What it wrote is now the file's: recoders answering for the same
         // definitions no longer match it.
-        let filename = PathBuf::from(recoder.codefile.bind(py).borrow().filename_string());
+        let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
         registry(py)?.get().notify_recoders(py, &filename, &Touched::updates(watched), Some(recoder));
         Ok(())
     }
@@ -346,12 +346,12 @@ impl Recoder {
         let recoder = this.get();
         let baseline = lock(&recoder.state).baseline.clone();
         let events = {
-            let mut file = recoder.codefile.bind(py).borrow_mut();
+            let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
             let tree = file.parse_text(&baseline).map_err(|e| to_py_err(py, e))?;
             file.merge_tree(py, &tree, Order::New, Deletions::All)?
         };
         recoder.forget_live_text(py)?;
-        let filename = PathBuf::from(recoder.codefile.bind(py).borrow().filename_string());
+        let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
         registry(py)?.get().notify_recoders(py, &filename, &Touched::by(&events), None);
         all_to_python(py, events)
     }
@@ -436,7 +436,7 @@ impl Recoder {
         focus: Option<String>,
     ) -> PyResult<Recoder> {
         let (baseline, module_name) = {
-            let file = codefile.bind(py).borrow();
+            let file = codefile.bind(py).try_borrow()?;
             (file.text_str(), file.module_name_str().to_string())
         };
         let watched: Vec<String> = focus.iter().cloned().collect();

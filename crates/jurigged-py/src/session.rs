@@ -175,7 +175,8 @@ impl Registry {
 
     /// Remembers a recoder, to tell it when its file is saved.
     pub fn add_recoder(&self, py: Python<'_>, recoder: &Py<Recoder>) {
-        let filename = PathBuf::from(recoder.get().codefile(py).bind(py).borrow().filename_string());
+        let Ok(file) = recoder.get().codefile(py).bind(py).try_borrow().map(|f| f.filename_string()) else { return };
+        let filename = PathBuf::from(file);
         lock(&self.recoders).entry(filename).or_default().push(recoder.clone_ref(py));
     }
 
@@ -302,7 +303,7 @@ impl Registry {
         let found = {
             // Live trees keep function bodies whole; a full parse finds nested
             // definitions too.
-            let file = codefile.bind(py).borrow();
+            let file = codefile.bind(py).try_borrow()?;
             let tree = jurigged_deftree::Parser::new()
                 .module(file.module_name_str())
                 .filename(&filename)
@@ -410,7 +411,7 @@ fn is_code_like(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// The definition at `path` in `codefile`: its module, or a class or function of
 /// its live tree; None when the tree has no such definition.
 fn definition_of(py: Python<'_>, codefile: &Py<PyCodeFile>, path: &str) -> PyResult<Option<Py<Definition>>> {
-    let file = codefile.bind(py).borrow();
+    let file = codefile.bind(py).try_borrow()?;
     let filename = file.filename_string();
     if path == file.module_name_str() {
         return Definition::create(py, jurigged_deftree::Kind::Module, path, &filename, 1, None).map(Some);
