@@ -145,19 +145,23 @@ def test_find_module_function_code_and_class(ws):
         (mod.make.__code__, f"{name}.make"),
     ]
     for obj, expected in cases:
-        found = jurigged.registry.find(obj)
-        assert found is not None, obj
-        codefile, dotted = found
-        assert dotted == expected, obj
+        codefile, definition = jurigged.registry.find(obj)
+        assert definition is not None, obj
+        assert definition.dotpath() == expected, obj
         assert isinstance(codefile, jurigged.CodeFile)
         assert codefile.filename == path
         assert codefile.module_name == name
     # One CodeFile per file, the one the registry hands out.
     assert jurigged.registry.get(path) is jurigged.registry.find(mod)[0]
     assert path in jurigged.registry.filenames()
-    # No Python source: None.
-    assert jurigged.registry.find(len) is None
-    assert jurigged.registry.find(42) is None
+    # Code without a Python source file: (None, None), as the original.
+    namespace = {}
+    exec("def from_a_string():\n    pass\n", namespace)
+    assert jurigged.registry.find(namespace["from_a_string"]) == (None, None)
+    # Not code at all: raises, as the original.
+    for not_code in [len, 42, "text", mod.K()]:
+        with pytest.raises(TypeError):
+            jurigged.registry.find(not_code)
 
 
 def test_get_at_and_find_round_trip(ws):
@@ -185,23 +189,24 @@ def test_get_at_and_find_round_trip(ws):
         "def inner():": f"{name}.make.inner",
     }
     for needle, expected in expectations.items():
-        found = jurigged.registry.get_at(path, line_of(text, needle))
-        assert found is not None, needle
-        assert found[0] is codefile
-        assert found[1] == expected, needle
+        found_codefile, definition = jurigged.registry.get_at(path, line_of(text, needle))
+        assert found_codefile is codefile
+        assert definition.dotpath() == expected, needle
     # From a line to an object and back.
     for needle in ["def plain(x):", "class K:", "def m(self):", "def s():", "def c(cls):", "def im(self):"]:
-        _, dotted = jurigged.registry.get_at(path, line_of(text, needle))
-        obj = resolve_path(mod, dotted)
-        assert jurigged.registry.find(obj) == (codefile, dotted)
+        _, definition = jurigged.registry.get_at(path, line_of(text, needle))
+        obj = resolve_path(mod, definition.dotpath())
+        assert jurigged.registry.find(obj) == (codefile, definition)
     # From an object to a line and back.
     for obj in [mod.plain, mod.K.m, mod.K.Inner.im, mod.make]:
-        found_codefile, dotted = jurigged.registry.find(obj)
+        found_codefile, definition = jurigged.registry.find(obj)
         line = obj.__code__.co_firstlineno
-        assert jurigged.registry.get_at(path, line) == (found_codefile, dotted)
-    # Outside every definition, or in a file the registry does not know: None.
-    assert jurigged.registry.get_at(path, line_of(text, "X = 1")) is None
-    assert jurigged.registry.get_at(str(ws.path / "unknown.py"), 1) is None
+        assert definition.lineno == line
+        assert jurigged.registry.get_at(path, line) == (found_codefile, definition)
+    # Outside every definition: (codefile, None); in a file the registry does not
+    # know: (None, None), as the original.
+    assert jurigged.registry.get_at(path, line_of(text, "X = 1")) == (codefile, None)
+    assert jurigged.registry.get_at(str(ws.path / "unknown.py"), 1) == (None, None)
 
 
 def test_prepare_get_and_filenames(ws):
@@ -252,7 +257,8 @@ def test_auto_register_tracks_a_module_imported_afterwards(ws, activity, kind):
     assert codefile is not None
     assert (codefile.filename, codefile.module_name) == (str(path), name)
     assert codefile.text == "def h():\n    return 1\n"
-    assert jurigged.registry.find(mod.h) == (codefile, f"{name}.h")
+    found_codefile, definition = jurigged.registry.find(mod.h)
+    assert found_codefile is codefile and definition.dotpath() == f"{name}.h"
     assert jurigged.registry.get(str(ignored_path)) is None
     assert ignored.h() == 1
     assert [str(e) for e in activity if e.kind == "watch" and e.filename == str(path)] == [f"Watch {path}"]
@@ -478,7 +484,7 @@ def import_watched(ws, watching, name, source):
         count = len(applied)
         path.write_text(text)
         wait_until(lambda: len(applied) > count, what=f"the watcher to apply {path.name}")
-        assert [e for e in events if e.kind == "error"] == []
+        assert [e for e in events if isinstance(e, BaseException)] == []
         return [str(e) for e in events]
 
     return mod, save

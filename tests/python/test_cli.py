@@ -117,10 +117,36 @@ def test_help_lists_the_options(run, flag):
     assert "usage" in help_text.lower()
 
 
-def test_version(run):
+def test_version_prints_the_bare_version(run):
     process = run("--version")
     assert process.wait_exit() == 0, process.describe()
-    assert process.stdout.strip() == f"jurigged {jurigged.__version__}", process.describe()
+    # As the original: the version alone, e.g. `0.1.0`.
+    assert process.lines["stdout"] == [jurigged.__version__], process.describe()
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["-vw", "."], ["-vd", "0.1"], ["-vd0.1"], ["-v", "-w", ".", "-d", "0.1"]],
+    ids=["vw", "vd", "vd-glued", "separate"],
+)
+def test_combined_short_flags_parse_like_any_command_line(run, workspace, flags):
+    workspace.write("app.py", REPORT)
+    process = run(*flags, "app.py", "-v", "x")
+    data = report(process)
+    assert process.wait_exit() == 0, process.describe()
+    # The script ran (no REPL) with its own arguments, and -v reached jurigged.
+    assert data["argv"] == ["app.py", "-v", "x"]
+    assert any(line.startswith("Watch ") for line in process.lines["stderr"]), process.describe()
+
+
+def test_module_after_combined_flags_takes_the_rest_of_the_line(run, workspace):
+    workspace.write("appmod.py", REPORT)
+    process = run("-vm", "appmod", "-i", "--x")
+    data = report(process)
+    assert process.wait_exit() == 0, process.describe()
+    # -i after the module is the module's, not jurigged's: no REPL after it.
+    assert data["argv"][1:] == ["-i", "--x"]
+    assert any(line.startswith("Watch ") for line in process.lines["stderr"]), process.describe()
 
 
 def test_console_script(workspace):

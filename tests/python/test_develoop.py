@@ -8,6 +8,7 @@ interfaces (the full-screen `rich` view, the default on a terminal, and the
 line-based `basic` one) are covered."""
 
 import re
+import time
 
 import pytest
 
@@ -16,6 +17,7 @@ from pty_support import (
     ALT_SCREEN_ON,
     Terminal,
     entry_point,
+    lflags,
     save,
     source,
 )
@@ -442,6 +444,74 @@ def test_input_inside_a_basic_loop_function(terminals, entry, prog):
     t.wait_for("continued with AGAIN")
     assert t.wait_exit() == 0
     t.assert_restored()
+
+
+def test_basic_interface_single_keys_act_without_enter_on_a_terminal(terminals, entry, prog):
+    t = start_loop(terminals, entry, prog, "basic", COMPUTE)
+    t.wait_screen("side effect 1", "[develoop] returned 42")
+    # Between runs, the terminal gives keys one by one, unechoed.
+    wait_for_lflags(t, (False, False))
+    mark = t.mark()
+    t.type("r")
+    t.wait_for("side effect 2", start=mark)
+    t.wait_for("[develoop] returned 42", start=mark)
+    t.type("a")
+    t.wait_for("[develoop] nothing is running")
+    t.type("c")
+    t.wait_for("continued with 42")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+def test_basic_interface_q_quits_at_once_on_a_terminal(terminals, entry, prog):
+    t = start_loop(terminals, entry, prog, "basic", COMPUTE)
+    t.wait_for("[develoop] returned 42")
+    t.type("q")
+    assert t.wait_exit() == 0
+    assert b"continued with" not in t.output
+    t.assert_restored()
+
+
+def test_basic_interface_leaves_stdin_to_the_function_during_a_run(terminals, entry, prog):
+    (prog / "prog.py").write_bytes(
+        source(
+            """\
+            def ask():
+                name = input("name? ")
+                print(f"hello {name}")
+                return name.upper()
+
+
+            result = ask()
+            print(f"continued with {result}")
+            """
+        )
+    )
+    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+    t.wait_for("name? ")
+    t.type("world\n")
+    t.wait_screen("hello world", "[develoop] returned 'WORLD'")
+    wait_for_lflags(t, (False, False))
+    mark = t.mark()
+    t.type("r")
+    t.wait_for("name? ", start=mark)
+    # The run reads its line itself, echoed, in the terminal's usual mode.
+    wait_for_lflags(t, (True, True))
+    t.type("again\n")
+    t.wait_for("again", start=mark)
+    t.wait_screen("hello again", "[develoop] returned 'AGAIN'")
+    t.type("c")
+    t.wait_for("continued with AGAIN")
+    assert t.wait_exit() == 0
+    t.assert_restored()
+
+
+def wait_for_lflags(terminal, expected, timeout=15.0):
+    """Waits until the terminal's (ECHO, ICANON) are `expected`."""
+    deadline = time.monotonic() + timeout
+    while lflags(terminal.after()) != expected:
+        assert time.monotonic() < deadline, f"ECHO/ICANON stayed {lflags(terminal.after())}\n{terminal.describe()}"
+        time.sleep(0.01)
 
 
 # -- naming the function: module:function, /module/qual/path ------------------------------

@@ -26,7 +26,7 @@ def test_an_emptied_file_is_not_applied_until_it_has_content(ws):
         ws.modules.append(name)
         # A save caught between truncation and writing.
         path.write_bytes(b"")
-        assert wait_until(lambda: any(e.kind == "error" and "empty" in str(e) for e in events))
+        assert wait_until(lambda: any(isinstance(e, OSError) and "empty" in str(e) for e in events))
         assert mod.f() == 1, "the last good code keeps running"
         path.write_text("def f():\n    return 2\n")
         assert wait_until(lambda: mod.f() == 2)

@@ -32,7 +32,16 @@ pub enum LoopInterface {
 
 /// Run a Python script so that it is live-editable.
 #[derive(Debug, Parser)]
-#[command(name = "jurigged", version, after_help = AFTER_HELP, disable_help_subcommand = true)]
+#[command(
+    name = "jurigged",
+    after_help = AFTER_HELP,
+    disable_help_subcommand = true,
+    disable_version_flag = true,
+    // Combined short flags (-vw src), values glued to their flag (-d0.1) and the
+    // program's own arguments are all clap's: the first word that is not one of
+    // ours, or -m MODULE, ends jurigged's options.
+    args_override_self = true
+)]
 pub struct Cli {
     /// Run an interactive session after the program ends (also after it raised)
     #[arg(short = 'i', long)]
@@ -56,9 +65,9 @@ pub struct Cli {
     #[arg(long, value_name = "POLL")]
     pub poll: Option<f64>,
 
-    /// Module or module:function to run
-    #[arg(short = 'm', value_name = "MODULE")]
-    pub module: Option<String>,
+    /// Module or module:function to run; the words after it are its arguments
+    #[arg(short = 'm', value_name = "MODULE", num_args = 1.., allow_hyphen_values = true)]
+    pub module: Vec<String>,
 
     /// Inject jurigged.loop.__ in builtins
     #[arg(long)]
@@ -80,43 +89,39 @@ pub struct Cli {
     #[arg(short = 'v', long)]
     pub verbose: bool,
 
-    /// Path to the script to run
-    #[arg(value_name = "SCRIPT")]
-    pub script: Option<PathBuf>,
+    /// Print the version
+    #[arg(long)]
+    pub version: bool,
 
-    /// Script arguments
-    #[arg(value_name = "...", allow_hyphen_values = true, trailing_var_arg = true)]
-    pub args: Vec<String>,
+    /// Path to the script to run, then the script's arguments
+    #[arg(value_name = "SCRIPT", num_args = 1.., trailing_var_arg = true)]
+    pub command: Vec<String>,
 }
 
-/// Options that take a value, to find where jurigged's own options end: the
-/// first other word, or `-m MODULE`, starts the program's command line.
-const OPTIONS_WITH_VALUE: &[&str] =
-    &["-w", "--watch", "--exclude", "-d", "--debounce", "--poll", "-l", "--loop", "--loop-interface", "-x", "--xloop"];
+/// What to run: `-m MODULE ARGS...`, `SCRIPT ARGS...` or nothing (a REPL).
+#[derive(Debug, PartialEq, Eq)]
+struct Program {
+    module: Option<String>,
+    script: Option<PathBuf>,
+    args: Vec<String>,
+}
 
-/// Splits argv (without argv[0]) into jurigged's part and the program's part, as
-/// `python` does: everything after the script name or `-m MODULE` is the program's.
-fn split_argv(argv: &[String]) -> (Vec<String>, Vec<String>) {
-    let mut index = 0;
-    while index < argv.len() {
-        let word = argv[index].as_str();
-        if word == "--" {
-            return (argv[..index + 1].to_vec(), argv[index + 1..].to_vec());
+impl Cli {
+    fn program(&self) -> Program {
+        match (self.module.split_first(), self.command.split_first()) {
+            // `-mpkg a`: clap ends the option's values at a glued value; the
+            // words after it are the module's arguments all the same.
+            (Some((module, args)), _) => Program {
+                module: Some(module.clone()),
+                script: None,
+                args: args.iter().chain(&self.command).cloned().collect(),
+            },
+            (None, Some((script, args))) => {
+                Program { module: None, script: Some(PathBuf::from(script)), args: args.to_vec() }
+            }
+            (None, None) => Program { module: None, script: None, args: Vec::new() },
         }
-        if word == "-m" {
-            let end = (index + 2).min(argv.len());
-            return (argv[..end].to_vec(), argv[end..].to_vec());
-        }
-        if word.starts_with("-m") && !word.starts_with("--") {
-            return (argv[..index + 1].to_vec(), argv[index + 1..].to_vec());
-        }
-        if !word.starts_with('-') || word == "-" {
-            return (argv[..index + 1].to_vec(), argv[index + 1..].to_vec());
-        }
-        let takes_value = OPTIONS_WITH_VALUE.contains(&word) && !word.contains('=');
-        index += if takes_value { 2 } else { 1 };
     }
-    (argv.to_vec(), Vec::new())
 }
 
 /// Directories not watched by default: other people's code.
@@ -125,9 +130,8 @@ const DEFAULT_EXCLUDES: &[&str] = &[".venv", "venv", "site-packages", "dist-pack
 /// Runs the command line; returns the exit status.
 #[pyfunction]
 pub fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
-    let (ours, program_args) = split_argv(argv.get(1..).unwrap_or_default());
     let mut words = vec!["jurigged".to_string()];
-    words.extend(ours);
+    words.extend(argv.get(1..).unwrap_or_default().iter().cloned());
     let cli = match Cli::try_parse_from(&words) {
         Ok(cli) => cli,
         Err(error) => {
@@ -143,27 +147,23 @@ pub fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
             return Ok(code);
         }
     };
-    run(py, cli, program_args)
+    if cli.version {
+        // The bare version, as the original prints it.
+        py.import("sys")?.getattr("stdout")?.call_method1("write", (format!("{}\n", env!("CARGO_PKG_VERSION")),))?;
+        return Ok(0);
+    }
+    run(py, cli)
 }
 
-/// The parsed command line, with the program's own arguments.
-fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32> {
+/// Runs the parsed command line.
+fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
     if !(cli.debounce.is_finite() && cli.debounce >= 0.0) {
         return usage_error(py, "--debounce must be a number of seconds, zero or more");
     }
     if cli.poll.is_some_and(|p| !(p.is_finite() && p > 0.0)) {
         return usage_error(py, "--poll must be a positive number of seconds");
     }
-    // With -m, the word clap took as SCRIPT is the program's first argument.
-    let mut script = cli.script.clone();
-    if cli.module.is_some() {
-        if let Some(first) = script.take() {
-            program_args.insert(0, first.display().to_string());
-        }
-        program_args.splice(0..0, cli.args.iter().cloned());
-    } else {
-        program_args.splice(0..0, cli.args.iter().cloned());
-    }
+    let Program { module, script, args: program_args } = cli.program();
 
     let jurigged = py.import("jurigged")?;
     let (patterns, excludes) = if cli.watch.is_empty() {
@@ -195,7 +195,7 @@ fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32>
         });
         crate::develoop::attach_loops(py, &cli.loop_on, &cli.xloop_on, interface)?;
     }
-    let status = match (&cli.module, &script) {
+    let status = match (&module, &script) {
         (Some(module), _) => run_module(py, module, program_args),
         (None, Some(script)) => run_script(py, &main, script, program_args),
         (None, None) => {
@@ -209,7 +209,7 @@ fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32>
         Err(error) => report_exit(py, error)?,
     };
     let mut status = status;
-    if cli.interactive && (cli.module.is_some() || script.is_some()) {
+    if cli.interactive && (module.is_some() || script.is_some()) {
         let namespace = py.import("sys")?.getattr("modules")?.get_item("__main__")?;
         interact(py, &namespace)?;
         // As `python -i`: leaving the REPL ends the program successfully.
@@ -370,13 +370,49 @@ mod tests {
         text.split_whitespace().map(String::from).collect()
     }
 
+    fn parse(text: &str) -> Cli {
+        let mut argv = vec!["jurigged".to_string()];
+        argv.extend(words(text));
+        Cli::try_parse_from(argv).expect("a valid command line")
+    }
+
     #[test]
     fn program_arguments_start_at_the_script_or_module() {
-        assert_eq!(split_argv(&words("-v app.py -v --x 1")), (words("-v app.py"), words("-v --x 1")));
-        assert_eq!(split_argv(&words("-w src -d 0.1 app.py")), (words("-w src -d 0.1 app.py"), vec![]));
-        assert_eq!(split_argv(&words("-m pkg.mod -i a")), (words("-m pkg.mod"), words("-i a")));
-        assert_eq!(split_argv(&words("-mpkg a")), (words("-mpkg"), words("a")));
-        assert_eq!(split_argv(&words("-i")), (words("-i"), vec![]));
+        let cli = parse("-v app.py -v --x 1");
+        assert!(cli.verbose);
+        assert_eq!(cli.command, words("app.py -v --x 1"));
+        let cli = parse("-w src -d 0.1 app.py");
+        assert_eq!((cli.watch, cli.debounce, cli.command), (words("src"), 0.1, words("app.py")));
+        let cli = parse("-m pkg.mod -i a");
+        assert!(!cli.interactive);
+        assert_eq!((cli.module, cli.command), (words("pkg.mod -i a"), vec![]));
+        let program = parse("-mpkg a").program();
+        assert_eq!((program.module.as_deref(), program.args), (Some("pkg"), words("a")));
+        let program = parse("app.py -m x").program();
+        assert_eq!((program.script, program.args), (Some(PathBuf::from("app.py")), words("-m x")));
+        let cli = parse("-i");
+        assert!(cli.interactive && cli.command.is_empty() && cli.module.is_empty());
+    }
+
+    #[test]
+    fn combined_short_flags_parse_like_any_command_line() {
+        let cli = parse("-vw src app.py");
+        assert!(cli.verbose);
+        assert_eq!((cli.watch, cli.command), (words("src"), words("app.py")));
+        let cli = parse("-vd 0.1 app.py");
+        assert!(cli.verbose);
+        assert_eq!((cli.debounce, cli.command), (0.1, words("app.py")));
+        let cli = parse("-iv -d0.2 -m pkg x");
+        assert!(cli.interactive && cli.verbose);
+        assert_eq!((cli.debounce, cli.module), (0.2, words("pkg x")));
+        let cli = parse("-vm pkg -v");
+        assert!(cli.verbose);
+        assert_eq!(cli.module, words("pkg -v"));
+    }
+
+    #[test]
+    fn version_is_a_flag_of_its_own() {
+        assert!(parse("--version").version);
     }
 
     #[test]

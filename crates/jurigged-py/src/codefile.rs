@@ -11,6 +11,8 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::errors::to_py_err;
 use crate::event::Event;
+use crate::operations::all_to_python;
+use crate::recoder::Touched;
 
 /// A source file, its live text and the module it feeds.
 ///
@@ -20,6 +22,9 @@ use crate::event::Event;
 #[pyclass(module = "jurigged", name = "CodeFile")]
 pub struct PyCodeFile {
     inner: CodeFile,
+    /// The module whose namespace is associated, when it is a module (the
+    /// original's `codefile.module`).
+    module: Option<Py<PyAny>>,
 }
 
 fn events(py: Python<'_>, result: jurigged_patch::Result<Vec<jurigged_patch::Event>>) -> PyResult<Vec<Event>> {
@@ -27,6 +32,23 @@ fn events(py: Python<'_>, result: jurigged_patch::Result<Vec<jurigged_patch::Eve
         Ok(events) => Ok(events.into_iter().map(|e| Event::from_rust(py, e)).collect()),
         Err(error) => Err(to_py_err(py, error)),
     }
+}
+
+/// The events of a change made through the API, for Python; the recoders of
+/// the file are told which definitions it touched.
+fn hand_out(py: Python<'_>, filename: &Path, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
+    let touched = Touched::by(&events);
+    if let Ok(registry) = crate::session::registry(py) {
+        registry.get().notify_recoders(py, filename, &touched, None);
+    }
+    all_to_python(py, events)
+}
+
+/// What `CodeFile.merge` is given: another CodeFile (its module's name and
+/// tree) or source text.
+enum MergedIn {
+    File { module_name: String, tree: Box<DefTree> },
+    Text(String),
 }
 
 fn namespace_of<'py>(object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
@@ -52,8 +74,15 @@ impl PyCodeFile {
     /// loaded from this very file.
     pub fn create(py: Python<'_>, filename: &Path, module_name: &str, source: Option<&str>) -> PyResult<Self> {
         let filename = std::path::absolute(filename).unwrap_or_else(|_| filename.to_path_buf());
+        let exists = filename.exists();
         let inner = CodeFile::new(filename, module_name, source).map_err(|e| to_py_err(py, e))?;
-        Ok(PyCodeFile::wrap(py, inner))
+        let mut file = PyCodeFile::wrap(py, inner);
+        if let (false, Some(source)) = (exists, source) {
+            // Made before its file: the file is expected to hold `source` (as in
+            // the original), so writing exactly that leaves it committable.
+            file.inner.set_disk(source.as_bytes().to_vec());
+        }
+        Ok(file)
     }
 
     /// A CodeFile whose live source is `bytes` (the file as imported).
@@ -63,7 +92,7 @@ impl PyCodeFile {
     }
 
     fn wrap(py: Python<'_>, inner: CodeFile) -> PyCodeFile {
-        let mut file = PyCodeFile { inner };
+        let mut file = PyCodeFile { inner, module: None };
         file.associate_loaded_module(py);
         file
     }
@@ -83,6 +112,7 @@ impl PyCodeFile {
             if target.is_some() && file.and_then(|f| std::fs::canonicalize(f).ok()) == target {
                 if let Ok(namespace) = namespace_of(&module) {
                     self.inner.associate(namespace.unbind());
+                    self.module = Some(module.unbind());
                     return;
                 }
             }
@@ -102,16 +132,6 @@ impl PyCodeFile {
     /// Writes the live text to the file (see `commit`).
     pub fn commit_file(&mut self, py: Python<'_>) -> PyResult<()> {
         self.inner.commit().map_err(|e| to_py_err(py, e))
-    }
-
-    /// A new version of the file replaced what recoders patched: they are out of
-    /// sync.
-    fn tell_recoders(&self, py: Python<'_>, result: &PyResult<Vec<Event>>) {
-        if result.as_ref().is_ok_and(|events| !events.is_empty()) {
-            if let Ok(registry) = crate::session::registry(py) {
-                registry.get().notify_recoders(py, self.inner.filename());
-            }
-        }
     }
 
     /// Records the bytes last read from disk.
@@ -189,9 +209,18 @@ impl PyCodeFile {
         self.inner.namespace(py)
     }
 
+    /// The module changes are applied to, or None (no module, or a dict
+    /// namespace).
+    #[getter]
+    fn module(&mut self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.associate_loaded_module(py);
+        self.module.as_ref().map(|m| m.clone_ref(py))
+    }
+
     /// Applies changes to this module (or dict namespace) from now on.
     fn associate(&mut self, target: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.associate(namespace_of(target)?.unbind());
+        self.module = (!target.is_instance_of::<PyDict>()).then(|| target.clone().unbind());
         Ok(())
     }
 
@@ -202,12 +231,12 @@ impl PyCodeFile {
     /// allow_deletions: True, False, or the dotted paths that may be deleted.
     #[pyo3(signature = (other, order = "original", allow_deletions = None))]
     fn merge(
-        &mut self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         other: &Bound<'_, PyAny>,
         order: &str,
         allow_deletions: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Vec<Event>> {
+    ) -> PyResult<Vec<Py<Event>>> {
+        let py = slf.py();
         let order = match order {
             "new" => Order::New,
             "original" => Order::Original,
@@ -217,32 +246,54 @@ impl PyCodeFile {
             Some(allow) => deletions(allow)?,
             None => Deletions::All,
         };
-        self.associate_loaded_module(py);
-        let other_tree = match other.cast::<PyCodeFile>() {
-            Ok(file) => file.try_borrow()?.inner.tree().clone(),
-            Err(_) => {
-                let text: String =
-                    other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?;
-                self.inner.parse(&text).map_err(|e| to_py_err(py, e))?
+        let other = match other.cast::<PyCodeFile>() {
+            Ok(file) => {
+                let file = file.try_borrow()?;
+                MergedIn::File {
+                    module_name: file.inner.module_name().to_string(),
+                    tree: Box::new(file.inner.tree().clone()),
+                }
             }
+            Err(_) => MergedIn::Text(
+                other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?,
+            ),
         };
-        events(py, self.inner.merge(py, &other_tree, order, deletions))
+        let (events, filename) = {
+            let mut this = slf.try_borrow_mut()?;
+            this.associate_loaded_module(py);
+            let other_tree = match other {
+                MergedIn::File { module_name, tree } if module_name == this.inner.module_name() => *tree,
+                // Its definitions are merged as this module's: they are named
+                // after the module they will live in.
+                MergedIn::File { tree, .. } => this.inner.parse(&tree.reconstruct()).map_err(|e| to_py_err(py, e))?,
+                MergedIn::Text(text) => this.inner.parse(&text).map_err(|e| to_py_err(py, e))?,
+            };
+            (events(py, this.inner.merge(py, &other_tree, order, deletions))?, this.inner.filename().to_path_buf())
+        };
+        // Told once this CodeFile is free again: recoders' callbacks may use it.
+        hand_out(py, &filename, events)
     }
 
     /// Takes `text` as the new content of the file, as a save would.
-    fn update(&mut self, py: Python<'_>, text: &str) -> PyResult<Vec<Event>> {
-        self.associate_loaded_module(py);
-        let result = events(py, self.inner.update_text(py, text));
-        self.tell_recoders(py, &result);
-        result
+    fn update(slf: &Bound<'_, Self>, text: &str) -> PyResult<Vec<Py<Event>>> {
+        let py = slf.py();
+        let (events, filename) = {
+            let mut this = slf.try_borrow_mut()?;
+            this.associate_loaded_module(py);
+            (events(py, this.inner.update_text(py, text))?, this.inner.filename().to_path_buf())
+        };
+        hand_out(py, &filename, events)
     }
 
     /// Re-reads the file and applies what changed.
-    fn refresh(&mut self, py: Python<'_>) -> PyResult<Vec<Event>> {
-        self.associate_loaded_module(py);
-        let result = events(py, self.inner.refresh(py));
-        self.tell_recoders(py, &result);
-        result
+    fn refresh(slf: &Bound<'_, Self>) -> PyResult<Vec<Py<Event>>> {
+        let py = slf.py();
+        let (events, filename) = {
+            let mut this = slf.try_borrow_mut()?;
+            this.associate_loaded_module(py);
+            (events(py, this.inner.refresh(py))?, this.inner.filename().to_path_buf())
+        };
+        hand_out(py, &filename, events)
     }
 
     /// Writes the live text to the file, atomically; raises StaleException when

@@ -16,6 +16,13 @@ pyo3::create_exception!(
     PatchError,
     "The file changed on disk since it was read: writing it would lose those edits."
 );
+pyo3::create_exception!(
+    jurigged,
+    OutOfSyncException,
+    StaleException,
+    "A recoder's definitions were changed by something else (a save, another recoder, revert()) since its patch: \
+     committing would write code it did not make."
+);
 
 /// Converts an error of the patch crate into the Python exception users expect.
 pub fn to_py_err(py: Python<'_>, error: jurigged_patch::Error) -> PyErr {

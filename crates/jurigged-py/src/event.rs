@@ -2,11 +2,15 @@
 
 use pyo3::prelude::*;
 
+use crate::definition::Definition;
 use crate::errors::{exception_value, to_py_err};
 
 /// One applied operation: `Update pkg.mod.Shape.area @L12`, `Add pkg.mod.g @L30`,
 /// `Delete pkg.mod.f @L3`, `Run pkg.mod @L42: print("hi")`, or an error.
-#[pyclass(module = "jurigged", frozen)]
+///
+/// Operations are handed out as the original's classes, which extend this one
+/// (see `operations.rs`).
+#[pyclass(module = "jurigged", frozen, subclass)]
 pub struct Event {
     /// "watch", "update", "add", "delete", "run" or "error".
     #[pyo3(get)]
@@ -37,8 +41,29 @@ impl Event {
         self.text.clone()
     }
 
-    fn __repr__(&self) -> String {
-        format!("<jurigged.Event {}>", self.text)
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        Ok(format!("<{} {}>", slf.get_type().name()?, slf.get().text))
+    }
+
+    /// The CodeFile of the file, when the registry tracks it (the original's
+    /// `operation.codefile`).
+    #[getter]
+    fn codefile(&self, py: Python<'_>) -> Option<Py<crate::codefile::PyCodeFile>> {
+        let registry = crate::session::registry(py).ok()?;
+        registry.get().lookup(py, std::path::Path::new(&self.filename))
+    }
+
+    /// What the operation concerns, as a `jurigged.codetools.Definition` (the
+    /// original's `operation.defn`); None for watch and error events.
+    #[getter]
+    fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
+        use jurigged_deftree::Kind;
+        let kind = match self.kind.as_str() {
+            "run" => Kind::Line,
+            "update" | "add" | "delete" => self.definition_kind(py),
+            _ => return Ok(None),
+        };
+        Definition::create(py, kind, &self.path, &self.filename, self.line, self.code.clone()).map(Some)
     }
 }
 
@@ -56,6 +81,23 @@ impl Event {
     /// The event's one-line form.
     pub fn __str__(&self) -> String {
         self.text.clone()
+    }
+
+    /// Dotted path of the definition (of the scope, for a statement).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the definition is a class or a function: the live tree says,
+    /// and a deleted one is taken for a function unless a class is named so.
+    fn definition_kind(&self, py: Python<'_>) -> jurigged_deftree::Kind {
+        use jurigged_deftree::Kind;
+        let found = self.codefile(py).and_then(|codefile| {
+            let file = codefile.bind(py).try_borrow().ok()?;
+            let kind = file.tree().find(&self.path).next().map(|node| node.kind());
+            kind
+        });
+        found.unwrap_or(Kind::Function)
     }
 }
 

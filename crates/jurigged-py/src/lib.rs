@@ -10,16 +10,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
 mod codefile;
+mod definition;
 mod develoop;
 mod errors;
 mod event;
 mod events;
 mod logger;
+mod operations;
 mod recoder;
 mod session;
 
 pub use codefile::PyCodeFile;
-pub use errors::{ConformException, PatchError, StaleException};
+pub use errors::{ConformException, OutOfSyncException, PatchError, StaleException};
 pub use event::Event;
 pub use events::EventSource;
 pub use session::{registry, ImportSniffer, PyWatcher, Registry};
@@ -98,6 +100,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PatchError", py.get_type::<PatchError>())?;
     m.add("ConformException", py.get_type::<ConformException>())?;
     m.add("StaleException", py.get_type::<StaleException>())?;
+    m.add("OutOfSyncException", py.get_type::<OutOfSyncException>())?;
     m.add_function(wrap_pyfunction!(conform, m)?)?;
     m.add_function(wrap_pyfunction!(heap_scans, m)?)?;
     m.add_class::<EventSource>()?;
@@ -117,7 +120,9 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(develoop::xloop, m)?)?;
     m.add_class::<develoop::LoopWrapper>()?;
     m.add_class::<session::GlobFilter>()?;
-    m.add_function(wrap_pyfunction!(logger::default_logger, m)?)?;
-    m.add_function(wrap_pyfunction!(logger::verbose_logger, m)?)?;
+    m.add_class::<session::AutoRegistration>()?;
+    logger::add_loggers(m)?;
+    operations::add_classes(m)?;
+    definition::add_classes(m)?;
     Ok(())
 }

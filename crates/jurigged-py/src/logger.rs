@@ -13,6 +13,7 @@ fn colour(kind: &str) -> &'static str {
         "add" => "\x1b[32m",
         "delete" => "\x1b[31m",
         "run" => "\x1b[34m",
+        "plain" => "",
         _ => "\x1b[1;31m",
     }
 }
@@ -36,40 +37,85 @@ fn format_exception(py: Python<'_>, error: &Bound<'_, PyAny>) -> PyResult<String
     PyString::new(py, "").call_method1("join", (lines,))?.extract()
 }
 
-/// Writes one event to stderr as a single write, so that it is never split by
-/// the program's own output.
-fn write_event(py: Python<'_>, event: &Event) -> PyResult<()> {
+/// Writes `text` (and the traceback of `error`) to stderr as a single write, so
+/// that it is never split by the program's own output.
+fn write_line(py: Python<'_>, kind: &str, text: &str, error: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let stderr = py.import("sys")?.getattr("stderr")?;
     if stderr.is_none() {
         return Ok(());
     }
-    let text = event.__str__();
     let mut out = if use_colour(py, &stderr) {
-        let (word, rest) = text.split_once(' ').unwrap_or((&text, ""));
-        format!("{}{word}\x1b[0m {rest}\n", colour(event.kind()))
+        let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
+        format!("{}{word}\x1b[0m {rest}\n", colour(kind))
     } else {
         format!("{text}\n")
     };
-    if let Some(error) = event.error() {
-        out.push_str(&format_exception(py, error.bind(py))?);
+    if let Some(error) = error {
+        out.push_str(&format_exception(py, error)?);
     }
     stderr.call_method1("write", (out,))?;
     stderr.call_method0("flush")?;
     Ok(())
 }
 
-/// Prints errors (with their traceback) and nothing else.
-#[pyfunction]
-pub fn default_logger(py: Python<'_>, event: &Bound<'_, Event>) -> PyResult<()> {
-    if event.get().kind() == "error" {
-        write_event(py, event.get())?;
-    }
-    Ok(())
+/// The loggers jurigged provides: `default_logger` prints errors (with their
+/// traceback) and nothing else; `verbose_logger` prints every event:
+/// `Watch <file>`, `Update mod.f @L3`, `Run mod @L9: x = 1`, errors.
+///
+/// They take an Event (or operation), an exception, or any other object (its
+/// `str()`), so that they can stand in for a logger written for the original.
+#[pyclass(module = "jurigged", frozen)]
+pub struct Logger {
+    verbose: bool,
 }
 
-/// Prints every event: `Watch <file>`, `Update mod.f @L3`, `Run mod @L9: x = 1`,
-/// and errors with their traceback.
-#[pyfunction]
-pub fn verbose_logger(py: Python<'_>, event: &Bound<'_, Event>) -> PyResult<()> {
-    write_event(py, event.get())
+impl Logger {
+    /// Logs an event; errors with the file they concern.
+    pub fn log_event(&self, py: Python<'_>, event: &Event) -> PyResult<()> {
+        let is_error = event.kind() == "error";
+        if !(is_error || self.verbose) {
+            return Ok(());
+        }
+        let error = event.error().map(|e| e.bind(py).clone());
+        write_line(py, event.kind(), &event.__str__(), error.as_ref())
+    }
+}
+
+#[pymethods]
+impl Logger {
+    fn __call__(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(event) = event.cast::<Event>() {
+            return self.log_event(py, event.get());
+        }
+        if event.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+            let text = format!("Error: {}", event.str()?.to_string_lossy());
+            return write_line(py, "error", &text, Some(event));
+        }
+        if self.verbose {
+            write_line(py, "plain", &event.str()?.to_string_lossy(), None)?;
+        }
+        Ok(())
+    }
+
+    fn __repr__(&self) -> &'static str {
+        if self.verbose {
+            "jurigged.verbose_logger"
+        } else {
+            "jurigged.default_logger"
+        }
+    }
+}
+
+/// A new logger that prints errors only (what `watch()` uses by default).
+pub fn errors_only(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, Logger { verbose: false })?.into_any())
+}
+
+/// `jurigged.default_logger` (errors only) and `jurigged.verbose_logger`.
+pub fn add_loggers(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add_class::<Logger>()?;
+    module.add("default_logger", Py::new(py, Logger { verbose: false })?)?;
+    module.add("verbose_logger", Py::new(py, Logger { verbose: true })?)?;
+    Ok(())
 }

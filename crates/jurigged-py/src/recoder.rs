@@ -1,21 +1,25 @@
 //! `jurigged.make_recoder` and `Recoder`: change a function, method, class or
 //! module in memory, try it, write it back to its file when it works.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use jurigged_deftree::{Kind, Node};
 use jurigged_diff::{Deletions, Order};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::codefile::PyCodeFile;
-use crate::errors::{to_py_err, PatchError, StaleException};
+use crate::definition::Definition;
+use crate::errors::{to_py_err, OutOfSyncException, PatchError};
 use crate::event::Event;
 use crate::events::EventSource;
+use crate::operations::all_to_python;
 use crate::session::{registry, resolve};
 
-/// Status of a recoder: its code is that of the file, patched in memory, or the
-/// file changed under a patch.
+/// Status of a recoder, as in the original: "live" from creation and after each
+/// patch, "saved" after a commit, "out-of-sync" once something else (a save,
+/// another recoder's patch or commit, a revert) touched its definitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Saved,
@@ -35,6 +39,9 @@ impl Status {
 
 struct State {
     status: Status,
+    /// Dotted paths of the definitions this recoder answers for: its focus and
+    /// what its patches defined. A change to one of them puts it out of sync.
+    watched: Vec<String>,
     /// The last source given to `patch` / `patch_module`, and whether it was a
     /// module patch.
     last_patch: Option<(String, bool)>,
@@ -46,6 +53,7 @@ struct State {
 /// writes it to the file.
 #[pyclass(module = "jurigged", frozen)]
 pub struct Recoder {
+    name: String,
     codefile: Py<PyCodeFile>,
     /// Full dotted path of the focus (`mod.Class.method`), or the module's name.
     focus: String,
@@ -94,18 +102,75 @@ impl Recoder {
         );
     }
 
-    /// Called by the session when the file changed on disk under a patch.
-    pub fn file_changed(this: &Bound<'_, Recoder>) {
+    /// Called when something other than this recoder changed definitions of
+    /// its file: it is out of sync if one of them is its own.
+    pub fn definitions_touched(this: &Bound<'_, Recoder>, touched: &Touched) {
         let recoder = this.get();
-        if lock(&recoder.state).status == Status::Live {
+        let concerned = {
+            let state = lock(&recoder.state);
+            state.status != Status::OutOfSync && state.watched.iter().any(|w| touched.touches(w))
+        };
+        if concerned {
             recoder.set_status(this.py(), Status::OutOfSync, this);
         }
+    }
+
+    fn is_module_focus(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.focus == self.codefile.bind(py).try_borrow()?.module_name_str())
+    }
+
+    /// Applies `events` of this recoder's own change: it answers for what they
+    /// touched, and the other recoders of the file learn of it.
+    fn own_change(&self, this: &Bound<'_, Recoder>, events: &[Event]) -> PyResult<()> {
+        let py = this.py();
+        let touched = Touched::by(events);
+        {
+            let mut state = lock(&self.state);
+            for path in touched.paths() {
+                if !state.watched.iter().any(|w| w == path) {
+                    state.watched.push(path.to_string());
+                }
+            }
+        }
+        let filename = PathBuf::from(self.codefile.bind(py).try_borrow()?.filename_string());
+        registry(py)?.get().notify_recoders(py, &filename, &touched, Some(self));
+        Ok(())
+    }
+
+    /// Deletes the focused definition (`patch("")` of a deletable recoder).
+    fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
+        let mut file = self.codefile.bind(py).try_borrow_mut()?;
+        let text = file.text_str();
+        let tree = file.tree();
+        let Some(node) = tree.find(&self.focus).next() else {
+            return Err(PatchError::new_err(format!("{} is not defined in {}", self.focus, file.filename_string())));
+        };
+        let span = node.span();
+        // The last statement of a class leaves `pass` in its place, so that the
+        // class still parses.
+        let alone_in_its_class = self
+            .focus
+            .rsplit_once('.')
+            .and_then(|(parent, _)| tree.find(parent).next())
+            .is_some_and(|parent| parent.kind() == Kind::Class && parent.children().len() == 1);
+        let replacement = if alone_in_its_class {
+            let newline = if node.header_text().ends_with("\r\n") { "\r\n" } else { "\n" };
+            format!("{}pass{newline}", indentation_of(node))
+        } else {
+            String::new()
+        };
+        let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
+            return Err(PatchError::new_err(format!("{} cannot be cut out of its file", self.focus)));
+        };
+        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(|e| to_py_err(py, e))?;
+        file.associate_loaded_module(py);
+        file.merge_tree(py, &tree, Order::New, Deletions::All)
     }
 
     /// The snippet that defines the focus with `source`, wrapped in the headers of
     /// the classes holding it and indented as in the file.
     fn wrap(&self, py: Python<'_>, source: &str) -> PyResult<String> {
-        let file = self.codefile.bind(py).borrow();
+        let file = self.codefile.bind(py).try_borrow()?;
         let tree = file.tree();
         let focus = tree.find(&self.focus).next().ok_or_else(|| {
             PatchError::new_err(format!("{} is no longer defined in {}", self.focus, file.filename_string()))
@@ -161,16 +226,20 @@ impl Recoder {
         }
     }
 
-    fn apply_patch(&self, this: &Bound<'_, Recoder>, source: &str, module: bool) -> PyResult<Vec<Event>> {
+    fn apply_patch(&self, this: &Bound<'_, Recoder>, source: &str, module: bool) -> PyResult<Vec<Py<Event>>> {
         let py = this.py();
-        let is_module_focus = self.focus == self.codefile.bind(py).borrow().module_name_str();
+        let is_module_focus = self.is_module_focus(py)?;
+        if self.deletable && !module && !is_module_focus && source.trim().is_empty() {
+            let events = self.delete_focus(py)?;
+            return self.after_patch(this, source, module, events);
+        }
         let mut snippet_text = if module || is_module_focus { dedent(source) } else { self.wrap(py, source)? };
         // A patch is written in the file's line endings.
-        if self.codefile.bind(py).borrow().text_str().contains("\r\n") {
+        if self.codefile.bind(py).try_borrow()?.text_str().contains("\r\n") {
             snippet_text = snippet_text.replace("\r\n", "\n").replace('\n', "\r\n");
         }
         let snippet = {
-            let file = self.codefile.bind(py).borrow();
+            let file = self.codefile.bind(py).try_borrow()?;
             file.parse_text(&snippet_text).map_err(|e| to_py_err(py, e))?
         };
         if !module && !is_module_focus {
@@ -179,24 +248,36 @@ impl Recoder {
         let deletions =
             if self.deletable && !module { Deletions::Only(vec![self.focus.clone()]) } else { Deletions::None };
         let events = {
-            let mut file = self.codefile.bind(py).borrow_mut();
+            let mut file = self.codefile.bind(py).try_borrow_mut()?;
             file.associate_loaded_module(py);
             file.merge_tree(py, &snippet, Order::Original, deletions)?
         };
+        self.after_patch(this, source, module, events)
+    }
+
+    fn after_patch(
+        &self,
+        this: &Bound<'_, Recoder>,
+        source: &str,
+        module: bool,
+        events: Vec<Event>,
+    ) -> PyResult<Vec<Py<Event>>> {
+        let py = this.py();
         lock(&self.state).last_patch = Some((source.to_string(), module));
         self.show_live_text(py)?;
+        self.own_change(this, &events)?;
         self.set_status(py, Status::Live, this);
-        Ok(events)
+        all_to_python(py, events)
     }
 
     /// Makes tracebacks and `inspect.getsource` show the live (patched) text.
     fn show_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let file = self.codefile.bind(py).borrow();
+        let file = self.codefile.bind(py).try_borrow()?;
         virtual_file(py, &file.filename_string(), &file.text_str()).map(drop)
     }
 
     fn forget_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let filename = self.codefile.bind(py).borrow().filename_string();
+        let filename = self.codefile.bind(py).try_borrow()?.filename_string();
         py.import("linecache")?.getattr("cache")?.call_method1("pop", (filename, py.None()))?;
         Ok(())
     }
@@ -206,18 +287,18 @@ impl Recoder {
 impl Recoder {
     /// Replaces the focused definition with `source` (just the `def` or `class`,
     /// indented or not), in memory only.
-    fn patch(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Event>> {
+    fn patch(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Py<Event>>> {
         this.get().apply_patch(this, source, false)
     }
 
     /// Merges any module-level code (helpers, imports, constants) into the module,
     /// in memory only.
-    fn patch_module(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Event>> {
+    fn patch_module(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Py<Event>>> {
         this.get().apply_patch(this, source, true)
     }
 
     /// Applies the last patch again.
-    fn repatch(this: &Bound<'_, Recoder>) -> PyResult<Vec<Event>> {
+    fn repatch(this: &Bound<'_, Recoder>) -> PyResult<Vec<Py<Event>>> {
         let last = lock(&this.get().state).last_patch.clone();
         match last {
             Some((source, module)) => this.get().apply_patch(this, &source, module),
@@ -226,45 +307,57 @@ impl Recoder {
     }
 
     /// Writes the live code to the file (atomically), keeping every other byte.
-    /// Refuses, leaving the file untouched, when the file changed under the patch.
+    /// Refuses, leaving the file untouched, when out of sync (OutOfSyncException)
+    /// or when the file changed on disk since it was read (StaleException).
     fn commit(this: &Bound<'_, Recoder>) -> PyResult<()> {
         let py = this.py();
         let recoder = this.get();
         if lock(&recoder.state).status == Status::OutOfSync {
-            return Err(StaleException::new_err(format!(
-                "{} changed on disk under the patch of {}; revert() or repatch() first",
-                recoder.codefile.bind(py).borrow().filename_string(),
+            return Err(OutOfSyncException::new_err(format!(
+                "{} is out of sync with the patch of {}: its code was changed by something else; repatch() first",
+                recoder.codefile.bind(py).try_borrow()?.filename_string(),
                 recoder.focus
             )));
         }
         let text = {
-            let mut file = recoder.codefile.bind(py).borrow_mut();
+            let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
             file.commit_file(py)?;
             file.text_str()
         };
-        lock(&recoder.state).baseline = text;
+        let watched = {
+            let mut state = lock(&recoder.state);
+            state.baseline = text;
+            state.watched.clone()
+        };
         recoder.forget_live_text(py)?;
         recoder.set_status(py, Status::Saved, this);
+        // What it wrote is now the file's: recoders answering for the same
+        // definitions no longer match it.
+        let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
+        registry(py)?.get().notify_recoders(py, &filename, &Touched::updates(watched), Some(recoder));
         Ok(())
     }
 
     /// Goes back to the file's contents as of the last commit (or creation).
-    fn revert(this: &Bound<'_, Recoder>) -> PyResult<Vec<Event>> {
+    /// As in the original, every recoder whose definitions this changes, this
+    /// one included, is then out of sync (`repatch()` applies the patch again).
+    fn revert(this: &Bound<'_, Recoder>) -> PyResult<Vec<Py<Event>>> {
         let py = this.py();
         let recoder = this.get();
         let baseline = lock(&recoder.state).baseline.clone();
         let events = {
-            let mut file = recoder.codefile.bind(py).borrow_mut();
+            let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
             let tree = file.parse_text(&baseline).map_err(|e| to_py_err(py, e))?;
             file.merge_tree(py, &tree, Order::New, Deletions::All)?
         };
         recoder.forget_live_text(py)?;
-        recoder.set_status(py, Status::Saved, this);
-        Ok(events)
+        let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
+        registry(py)?.get().notify_recoders(py, &filename, &Touched::by(&events), None);
+        all_to_python(py, events)
     }
 
-    /// "saved", "live" (patched in memory) or "out-of-sync" (the file changed
-    /// under a patch).
+    /// "live" (from creation, and after a patch), "saved" (after a commit) or
+    /// "out-of-sync" (something else changed its definitions).
     #[getter]
     fn status(&self) -> &'static str {
         lock(&self.state).status.as_str()
@@ -276,10 +369,49 @@ impl Recoder {
         self.on_status.clone_ref(py)
     }
 
-    /// The dotted path of what this recoder changes.
+    /// The dotted path of what this recoder changes (its module's name for a
+    /// module recoder).
     #[getter]
     fn focus(&self) -> String {
         self.focus.clone()
+    }
+
+    /// The recoder's name (`make_recoder` names it after its focus).
+    #[getter]
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// Whether `patch("")` deletes the focused definition.
+    #[getter]
+    fn deletable(&self) -> bool {
+        self.deletable
+    }
+
+    /// `Recoder(name, codefile, deletable=False, focus=None)`: changes `focus` (a
+    /// Definition, e.g. from `registry.find`, or a dotted path) of `codefile`, or
+    /// its whole module when `focus` is None.
+    #[new]
+    #[pyo3(signature = (name, codefile, deletable = false, focus = None))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        codefile: Py<PyCodeFile>,
+        deletable: bool,
+        focus: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<Recoder>> {
+        let focus = match focus {
+            None => None,
+            Some(focus) => match focus.cast::<Definition>() {
+                Ok(definition) => Some(definition.get().path().to_string()),
+                Err(_) => Some(focus.extract::<String>().map_err(|_| {
+                    PyTypeError::new_err("focus must be a Definition (from registry.find), a dotted path or None")
+                })?),
+            },
+        };
+        let recoder = Py::new(py, Recoder::build(py, name, codefile, deletable, focus)?)?;
+        registry(py)?.get().add_recoder(py, &recoder);
+        Ok(recoder)
     }
 
     /// The CodeFile of the file.
@@ -293,23 +425,39 @@ impl Recoder {
     }
 }
 
+impl Recoder {
+    /// A live recoder of `focus` (None: the whole module, answering for nothing
+    /// until it patches), told of the file's changes from now on.
+    fn build(
+        py: Python<'_>,
+        name: String,
+        codefile: Py<PyCodeFile>,
+        deletable: bool,
+        focus: Option<String>,
+    ) -> PyResult<Recoder> {
+        let (baseline, module_name) = {
+            let file = codefile.bind(py).try_borrow()?;
+            (file.text_str(), file.module_name_str().to_string())
+        };
+        let watched: Vec<String> = focus.iter().cloned().collect();
+        Ok(Recoder {
+            name,
+            codefile,
+            focus: focus.unwrap_or(module_name),
+            deletable,
+            state: Mutex::new(State { status: Status::Live, watched, last_patch: None, baseline }),
+            on_status: Py::new(py, EventSource::default())?,
+        })
+    }
+}
+
 /// A recoder for a function, method, class or module; None when the object has
 /// no Python source jurigged can track.
 #[pyfunction]
 #[pyo3(signature = (obj, deletable = false))]
 pub fn make_recoder(py: Python<'_>, obj: &Bound<'_, PyAny>, deletable: bool) -> PyResult<Option<Py<Recoder>>> {
     let Some((codefile, focus)) = resolve(py, obj)? else { return Ok(None) };
-    let baseline = codefile.bind(py).borrow().text_str();
-    let recoder = Py::new(
-        py,
-        Recoder {
-            codefile,
-            focus,
-            deletable,
-            state: Mutex::new(State { status: Status::Saved, last_patch: None, baseline }),
-            on_status: Py::new(py, EventSource::default())?,
-        },
-    )?;
+    let recoder = Py::new(py, Recoder::build(py, focus.clone(), codefile, deletable, Some(focus))?)?;
     registry(py)?.get().add_recoder(py, &recoder);
     Ok(Some(recoder))
 }
@@ -323,4 +471,47 @@ pub fn virtual_file(py: Python<'_>, name: &str, contents: &str) -> PyResult<Stri
     let entry = (contents.len(), py.None(), lines, name);
     py.import("linecache")?.getattr("cache")?.set_item(name, entry)?;
     Ok(name.to_string())
+}
+
+/// Which definitions a change touched, to tell the recoders answering for them.
+#[derive(Debug, Default)]
+pub struct Touched {
+    /// (dotted path, whether it was deleted).
+    paths: Vec<(String, bool)>,
+}
+
+impl Touched {
+    /// The definitions (and statement scopes) `events` changed.
+    pub fn by(events: &[Event]) -> Touched {
+        let paths = events
+            .iter()
+            .filter(|e| matches!(e.kind(), "update" | "add" | "delete" | "run"))
+            .map(|e| (e.path().to_string(), e.kind() == "delete"))
+            .collect();
+        Touched { paths }
+    }
+
+    /// `paths`, changed.
+    pub fn updates(paths: Vec<String>) -> Touched {
+        Touched { paths: paths.into_iter().map(|p| (p, false)).collect() }
+    }
+
+    /// Whether nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    fn paths(&self) -> impl Iterator<Item = &str> {
+        self.paths.iter().filter(|(_, deleted)| !deleted).map(|(p, _)| p.as_str())
+    }
+
+    /// Whether the definition at `watched` changed: it, something inside it, or
+    /// (deleted) something holding it.
+    pub fn touches(&self, watched: &str) -> bool {
+        self.paths.iter().any(|(path, deleted)| {
+            path == watched
+                || path.strip_prefix(watched).is_some_and(|rest| rest.starts_with('.'))
+                || (*deleted && watched.strip_prefix(path.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        })
+    }
 }

@@ -16,15 +16,18 @@ use std::time::Duration;
 use jurigged_deftree::DefTree;
 use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::{Change, Filter};
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::codefile::PyCodeFile;
+use crate::definition::Definition;
 use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::events::EventSource;
-use crate::recoder::Recoder;
+use crate::logger::Logger;
+use crate::operations::to_python;
+use crate::recoder::{Recoder, Touched};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -36,6 +39,10 @@ fn sessions() -> &'static Mutex<Vec<Arc<SessionCore>>> {
     static SESSIONS: OnceLock<Mutex<Vec<Arc<SessionCore>>>> = OnceLock::new();
     SESSIONS.get_or_init(Mutex::default)
 }
+
+/// What `registry.find` and `registry.get_at` return, as the original:
+/// `(codefile, definition)`, either of them None when unknown.
+type Placed = (Option<Py<PyCodeFile>>, Option<Py<Definition>>);
 
 /// `jurigged.registry`: the files jurigged knows, each with its [`PyCodeFile`].
 #[pyclass(module = "jurigged", frozen)]
@@ -151,7 +158,7 @@ impl Registry {
         }
         // Learn each module body from this file as it runs (for hidden functions).
         jurigged_patch::registry::registry().learn_under(&filename);
-        let event = Py::new(py, Event::watch(&filename))?;
+        let event = to_python(py, Event::watch(&filename))?;
         self.activity.get().emit(py, vec![event.clone_ref(py).into_any()]);
         let matching: Vec<Arc<SessionCore>> =
             lock(sessions()).iter().filter(|s| s.filter.matches(&filename)).cloned().collect();
@@ -161,22 +168,31 @@ impl Registry {
         Ok(codefile)
     }
 
-    fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
+    /// The CodeFile of `filename`, if tracked.
+    pub fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
         lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
     }
 
     /// Remembers a recoder, to tell it when its file is saved.
     pub fn add_recoder(&self, py: Python<'_>, recoder: &Py<Recoder>) {
-        let filename = PathBuf::from(recoder.get().codefile(py).bind(py).borrow().filename_string());
+        let Ok(file) = recoder.get().codefile(py).bind(py).try_borrow().map(|f| f.filename_string()) else { return };
+        let filename = PathBuf::from(file);
         lock(&self.recoders).entry(filename).or_default().push(recoder.clone_ref(py));
     }
 
-    /// Tells the recoders of `filename` that a new version of it was applied.
-    pub fn notify_recoders(&self, py: Python<'_>, filename: &Path) {
+    /// Tells the recoders of `filename` (but `source`, the recoder that made the
+    /// change, if any) which definitions a change touched.
+    pub fn notify_recoders(&self, py: Python<'_>, filename: &Path, touched: &Touched, source: Option<&Recoder>) {
+        if touched.is_empty() {
+            return;
+        }
         let recoders: Vec<Py<Recoder>> =
             lock(&self.recoders).get(filename).map(|r| r.iter().map(|r| r.clone_ref(py)).collect()).unwrap_or_default();
         for recoder in recoders {
-            Recoder::file_changed(recoder.bind(py));
+            if source.is_some_and(|s| std::ptr::eq(s, recoder.get())) {
+                continue;
+            }
+            Recoder::definitions_touched(recoder.bind(py), touched);
         }
     }
 
@@ -244,44 +260,84 @@ impl Registry {
         self.register(py, &name, &file, None).map(Some)
     }
 
-    /// (CodeFile, dotted path) of a module, class, function or code object, or None.
-    fn find(&self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<PyCodeFile>, String)>> {
-        resolve(py, obj)
+    /// `(codefile, definition)` of a module, class, function (or method,
+    /// classmethod, staticmethod, wrapped function) or code object, as the
+    /// original returns it: `(None, None)` when it has no tracked Python source.
+    /// Raises TypeError for any other object.
+    fn find(&self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Placed> {
+        if !is_code_like(py, obj)? {
+            return Err(PyTypeError::new_err(format!(
+                "registry.find takes a module, class, function or code object, not {}",
+                obj.get_type().name()?
+            )));
+        }
+        match resolve(py, obj)? {
+            Some((codefile, path)) => {
+                let definition = definition_of(py, &codefile, &path)?;
+                Ok((Some(codefile), definition))
+            }
+            // A function defined inside another (no dotted path of its own) in a
+            // tracked file: placed by its first line, as the original does.
+            None => match code_of(obj)? {
+                Some(code) => {
+                    let filename = absolute(&code.getattr("co_filename")?.extract::<PathBuf>()?);
+                    let line: u32 = code.getattr("co_firstlineno")?.extract()?;
+                    if self.lookup(py, &filename).is_none() && filename.is_file() {
+                        // Tracked from now on, as for any other object found.
+                        if let Some(name) = module_name_of(py, &filename)? {
+                            self.register(py, &name, &filename, None)?;
+                        }
+                    }
+                    self.get_at(py, filename, line)
+                }
+                None => Ok((None, None)),
+            },
+        }
     }
 
-    /// (CodeFile, dotted path) of the innermost definition holding `lineno` in
-    /// `filename`, or None.
-    fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Option<(Py<PyCodeFile>, String)>> {
-        let Some(codefile) = self.lookup(py, &filename) else { return Ok(None) };
-        let path = {
+    /// `(codefile, definition)` of the innermost definition holding `lineno` in
+    /// `filename`: `(codefile, None)` outside every definition, `(None, None)`
+    /// for a file the registry does not track.
+    fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Placed> {
+        let Some(codefile) = self.lookup(py, &filename) else { return Ok((None, None)) };
+        let found = {
             // Live trees keep function bodies whole; a full parse finds nested
             // definitions too.
-            let file = codefile.bind(py).borrow();
+            let file = codefile.bind(py).try_borrow()?;
             let tree = jurigged_deftree::Parser::new()
                 .module(file.module_name_str())
                 .filename(&filename)
                 .variable_facts(false)
                 .parse(&file.text_str())
                 .map_err(|e| to_py_err(py, e.into()))?;
-            let mut best: Option<String> = None;
+            let mut best = None;
             for node in tree.definitions() {
                 let first = node.first_line();
                 let last = node.position().end.line;
                 if (first..=last).contains(&lineno) {
-                    best = Some(node.path().to_string());
+                    best = Some((node.kind(), node.path().to_string(), first));
                 }
             }
-            best
+            best.map(|found| (found, file.filename_string()))
         };
-        Ok(path.map(|p| (codefile, p)))
+        let definition = match found {
+            Some(((kind, path, first), file)) => Some(Definition::create(py, kind, &path, &file, first, None)?),
+            None => None,
+        };
+        Ok((Some(codefile), definition))
     }
 
     /// Tracks, from now on, every module whose file `filter` accepts (a callable
-    /// taking a filename, or a glob as for watch()), and those already loaded.
-    fn auto_register(&self, py: Python<'_>, filter: &Bound<'_, PyAny>) -> PyResult<()> {
-        let filter = match filter.extract::<String>() {
-            Ok(pattern) => Py::new(py, GlobFilter::new(&pattern)?)?.into_any(),
-            Err(_) => filter.clone().unbind(),
+    /// taking a filename, or a glob as for watch(); by default `./*.py`), and
+    /// those already loaded. Returns a handle whose `uninstall()` stops it.
+    #[pyo3(signature = (filter = None))]
+    fn auto_register(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<AutoRegistration> {
+        let filter = match filter {
+            None => Py::new(py, GlobFilter::new("./*.py")?)?.into_any(),
+            Some(filter) => match filter.extract::<String>() {
+                Ok(pattern) => Py::new(py, GlobFilter::new(&pattern)?)?.into_any(),
+                Err(_) => filter.clone().unbind(),
+            },
         };
         lock(&self.auto_filters).push(filter.clone_ref(py));
         install_sniffer(py)?;
@@ -291,7 +347,7 @@ impl Registry {
                 self.register(py, &name, &file, None)?;
             }
         }
-        Ok(())
+        Ok(AutoRegistration { filter })
     }
 
     /// The filenames jurigged tracks.
@@ -300,6 +356,71 @@ impl Registry {
         names.sort();
         names
     }
+}
+
+/// What `registry.auto_register` returns: `uninstall()` stops tracking the
+/// modules its filter accepts when they are imported (those tracked stay so).
+#[pyclass(module = "jurigged", frozen)]
+pub struct AutoRegistration {
+    filter: Py<PyAny>,
+}
+
+#[pymethods]
+impl AutoRegistration {
+    /// Stops registering newly imported modules for this filter.
+    fn uninstall(&self, py: Python<'_>) -> PyResult<()> {
+        let registry = registry(py)?.get();
+        lock(&registry.auto_filters).retain(|f| !f.is(&self.filter));
+        Ok(())
+    }
+
+    /// The filter: a callable taking a filename.
+    #[getter]
+    fn filter(&self, py: Python<'_>) -> Py<PyAny> {
+        self.filter.clone_ref(py)
+    }
+}
+
+/// The code object of a code object or function (unwrapping methods and
+/// wrappers), if any.
+fn code_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if jurigged_patch::registry::is_code(obj)? {
+        return Ok(Some(obj.clone()));
+    }
+    let mut function = obj.clone();
+    for attribute in ["__func__", "__wrapped__"] {
+        while let Ok(inner) = function.getattr(attribute) {
+            function = inner;
+        }
+    }
+    match function.getattr("__code__") {
+        Ok(code) if jurigged_patch::registry::is_code(&code)? => Ok(Some(code)),
+        _ => Ok(None),
+    }
+}
+
+/// Whether `obj` is something `registry.find` can place: a module, a class, a
+/// code object, or a function (possibly wrapped, bound, class- or static-method).
+fn is_code_like(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let inspect = py.import("inspect")?;
+    Ok(inspect.call_method1("ismodule", (obj,))?.extract::<bool>()?
+        || inspect.call_method1("isclass", (obj,))?.extract::<bool>()?
+        || code_of(obj)?.is_some())
+}
+
+/// The definition at `path` in `codefile`: its module, or a class or function of
+/// its live tree; None when the tree has no such definition.
+fn definition_of(py: Python<'_>, codefile: &Py<PyCodeFile>, path: &str) -> PyResult<Option<Py<Definition>>> {
+    let file = codefile.bind(py).try_borrow()?;
+    let filename = file.filename_string();
+    if path == file.module_name_str() {
+        return Definition::create(py, jurigged_deftree::Kind::Module, path, &filename, 1, None).map(Some);
+    }
+    let Some((kind, first)) = file.tree().find(path).next().map(|node| (node.kind(), node.first_line())) else {
+        return Ok(None);
+    };
+    drop(file);
+    Definition::create(py, kind, path, &filename, first, None).map(Some)
 }
 
 /// (name, absolute file) of every loaded module with a Python source file.
@@ -489,7 +610,7 @@ impl ImportSniffer {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
                 if let Err(error) = registry(py)?.get().register(py, fullname, &origin, source) {
-                    let event = Py::new(py, Event::file_error(py, &origin, error))?;
+                    let event = to_python(py, Event::file_error(py, &origin, error))?;
                     registry(py)?.get().announce(py, &event);
                     for session in lock(sessions()).clone() {
                         session.log(py, &event);
@@ -556,7 +677,7 @@ impl SessionCore {
             Ok(false) => {}
             Err(error) => {
                 let error = PyOSError::new_err(error.to_string());
-                if let Ok(event) = Py::new(py, Event::file_error(py, filename, error)) {
+                if let Ok(event) = to_python(py, Event::file_error(py, filename, error)) {
                     self.log(py, &event);
                 }
             }
@@ -564,17 +685,28 @@ impl SessionCore {
     }
 
     /// Gives an event to the logger; a logger that raises is reported, never
-    /// propagated into the program.
+    /// propagated into the program. A user's logger gets, as from the original,
+    /// the exception itself for an error, the operation object otherwise.
     fn log(&self, py: Python<'_>, event: &Py<Event>) {
-        if let Some(logger) = &self.logger {
-            if let Err(error) = logger.call1(py, (event.clone_ref(py),)) {
-                error.print(py);
+        let Some(logger) = &self.logger else { return };
+        let logger = logger.bind(py);
+        let result = match logger.cast::<Logger>() {
+            Ok(ours) => ours.get().log_event(py, event.get()),
+            Err(_) => {
+                let argument = match event.get().error() {
+                    Some(error) => error.clone_ref(py),
+                    None => event.clone_ref(py).into_any(),
+                };
+                logger.call1((argument,)).map(drop)
             }
+        };
+        if let Err(error) = result {
+            error.print(py);
         }
     }
 
     fn emit(&self, py: Python<'_>, event: Event) {
-        match Py::new(py, event) {
+        match to_python(py, event) {
             Ok(event) => {
                 if let Ok(registry) = registry(py) {
                     registry.get().announce(py, &event);
@@ -645,10 +777,6 @@ impl SessionCore {
                     return;
                 }
             };
-            let Some(script) = script else {
-                codefile.bind(py).borrow_mut().set_disk(bytes);
-                return;
-            };
             let path_text = path.display().to_string();
             let hook_args = |py: Python<'_>| {
                 vec![
@@ -656,6 +784,8 @@ impl SessionCore {
                     codefile.clone_ref(py).into_any(),
                 ]
             };
+            // The hooks see every save, one identical to the live code included
+            // (as the original's): a program may act on the save itself.
             self.prerun.get().emit(py, hook_args(py));
             let result = {
                 let mut file = match codefile.bind(py).try_borrow_mut() {
@@ -665,23 +795,30 @@ impl SessionCore {
                         return;
                     }
                 };
-                file.associate_loaded_module(py);
-                let result = if file.text_str() == old_text {
-                    file.apply_tree(py, new, &script)
-                } else {
-                    file.merge_tree(py, &new, Order::New, Deletions::All)
+                let result = match script {
+                    None => Ok(Vec::new()),
+                    Some(script) => {
+                        file.associate_loaded_module(py);
+                        let result = if file.text_str() == old_text {
+                            file.apply_tree(py, new, &script)
+                        } else {
+                            file.merge_tree(py, &new, Order::New, Deletions::All)
+                        };
+                        remember_snapshot(path, file.module_name_str(), file.shared_tree());
+                        result
+                    }
                 };
                 file.set_disk(bytes);
-                remember_snapshot(path, file.module_name_str(), file.shared_tree());
                 result
             };
             match result {
                 Ok(events) => {
+                    let touched = Touched::by(&events);
                     for event in events {
                         self.emit(py, event);
                     }
                     if let Ok(registry) = registry(py) {
-                        registry.get().notify_recoders(py, path);
+                        registry.get().notify_recoders(py, path, &touched, None);
                     }
                 }
                 Err(error) => self.emit(py, Event::file_error(py, path, error)),
@@ -814,7 +951,7 @@ pub fn watch(
         .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let logger = match logger {
         Some(logger) => Some(logger),
-        None => Some(wrap_pyfunction!(crate::logger::default_logger, py)?.into_any().unbind()),
+        None => Some(crate::logger::errors_only(py)?),
     };
     let core = Arc::new(SessionCore {
         filter,
@@ -837,7 +974,7 @@ pub fn watch(
             match global.register(py, &name, &file, None) {
                 Ok(_) => {
                     // Already known files are watched by this new session too.
-                    let event = Py::new(py, Event::watch(&file))?;
+                    let event = to_python(py, Event::watch(&file))?;
                     core.watch_file(py, &file, &event);
                 }
                 Err(error) => core.emit(py, Event::file_error(py, &file, error)),

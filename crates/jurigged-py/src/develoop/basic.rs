@@ -1,5 +1,6 @@
-//! The basic interface: plain lines on stdout, commands typed as lines. It never
-//! reads stdin while the function runs, so `input()` and `breakpoint()` work in it.
+//! The basic interface: plain lines on stdout; between runs, commands are single
+//! keys on a terminal (as the original's), lines otherwise. It never reads stdin
+//! while the function runs, so `input()` and `breakpoint()` work in it.
 
 use std::time::Duration;
 
@@ -62,22 +63,96 @@ impl View for Basic {
 
     fn wait(&mut self, py: Python<'_>, commands: &Commands) -> Command {
         say(py, "[develoop] r: re-run, c: continue, q: quit (Ctrl-C aborts a run; saving a watched file re-runs)");
-        loop {
+        // Keys act at once on a terminal; the terminal is as it was during runs.
+        let keys = KeyMode::enter(py);
+        let command = loop {
             if let Ok(command) = commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv() {
-                return command;
+                break command;
             }
-            match read_command(py) {
-                Ok(Some(command)) => return command,
+            let read = match &keys {
+                Some(keys) => read_key(py, keys.fd),
+                None => read_command(py),
+            };
+            match read {
+                Ok(Some(command)) => break command,
                 Ok(None) => {}
                 // No way to ask (stdin closed or unusable): go on with the program.
-                Err(_) => return Command::Continue,
+                Err(_) => break Command::Continue,
             }
+        };
+        if let Some(keys) = keys {
+            keys.leave(py);
         }
+        command
     }
 
     fn note(&mut self, py: Python<'_>, text: &str) {
         say(py, &format!("[develoop] {text}"));
     }
+}
+
+/// The terminal on stdin in cbreak mode (keys arrive one by one, unechoed;
+/// Ctrl-C still interrupts), with what to restore.
+struct KeyMode {
+    fd: i32,
+    saved: Py<PyAny>,
+}
+
+impl KeyMode {
+    /// Cbreak mode when stdin is a terminal; None otherwise (or if it cannot be
+    /// set), for line commands.
+    fn enter(py: Python<'_>) -> Option<KeyMode> {
+        let attempt = || -> PyResult<Option<KeyMode>> {
+            let stdin = py.import("sys")?.getattr("stdin")?;
+            if stdin.is_none() || !stdin.call_method0("isatty")?.extract::<bool>()? {
+                return Ok(None);
+            }
+            let fd: i32 = stdin.call_method0("fileno")?.extract()?;
+            let termios = py.import("termios")?;
+            let saved = termios.call_method1("tcgetattr", (fd,))?;
+            // TCSANOW, not tty's default TCSAFLUSH: a key typed while the run
+            // ended must not be thrown away.
+            py.import("tty")?.call_method1("setcbreak", (fd, termios.getattr("TCSANOW")?))?;
+            Ok(Some(KeyMode { fd, saved: saved.unbind() }))
+        };
+        attempt().ok().flatten()
+    }
+
+    /// Puts the terminal back as it was.
+    fn leave(self, py: Python<'_>) {
+        let restore = || -> PyResult<()> {
+            let termios = py.import("termios")?;
+            termios.call_method1("tcsetattr", (self.fd, termios.getattr("TCSADRAIN")?, self.saved.bind(py)))?;
+            Ok(())
+        };
+        if let Err(error) = restore() {
+            error.print(py);
+        }
+    }
+}
+
+/// Waits briefly for keys on the terminal `fd`; returns the command of the
+/// first that names one. The rest of what was typed with it (an Enter after
+/// the key, as line commands had) is consumed with it.
+fn read_key(py: Python<'_>, fd: i32) -> PyResult<Option<Command>> {
+    let ready = py.import("select")?.call_method1("select", (vec![fd], Vec::<i32>::new(), Vec::<i32>::new(), 0.05))?;
+    if ready.get_item(0)?.len()? == 0 {
+        py.check_signals()?;
+        return Ok(None);
+    }
+    let bytes: Vec<u8> = py.import("os")?.call_method1("read", (fd, 64))?.extract()?;
+    if bytes.is_empty() {
+        return Err(pyo3::exceptions::PyEOFError::new_err("stdin is closed"));
+    }
+    // An escape sequence (an arrow key) is not a command, whatever its letters.
+    if bytes.first() == Some(&0x1b) {
+        return Ok(None);
+    }
+    let command = bytes.iter().find_map(|&b| Command::from_key(char::from(b)));
+    if command.is_none() && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+        say(py, "[develoop] unknown key; r, c or q");
+    }
+    Ok(command)
 }
 
 /// Waits briefly for a line on stdin; returns the command it names, if any.

@@ -1,0 +1,64 @@
+//! The original's operation classes: `UpdateOperation`, `AddOperation` and
+//! `DeleteOperation` (`jurigged.codetools`), `WatchOperation` (`jurigged.live`).
+//!
+//! Each extends [`Event`], so an event is at once what the original handed to
+//! loggers (`isinstance(event, AddOperation)`, `event.defn`, `event.codefile`,
+//! `str(event)` the log line) and what this package documents (`event.kind`,
+//! `event.path`, ...). A statement that ran is an `AddOperation`, as in the
+//! original.
+
+use pyo3::prelude::*;
+
+use crate::event::Event;
+
+/// An operation on a definition of a CodeFile.
+#[pyclass(module = "jurigged.codetools", extends = Event, frozen, subclass)]
+pub struct CodeFileOperation;
+
+/// A function got new code in place, or a definition changed.
+#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen)]
+pub struct UpdateOperation;
+
+/// A definition was added (or re-executed), or a statement ran.
+#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen)]
+pub struct AddOperation;
+
+/// A definition was deleted.
+#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen)]
+pub struct DeleteOperation;
+
+/// A file is now watched.
+#[pyclass(module = "jurigged.live", extends = Event, frozen)]
+pub struct WatchOperation;
+
+/// The Python object for `event`: an instance of the operation class of its
+/// kind, or a plain Event (errors).
+pub fn to_python(py: Python<'_>, event: Event) -> PyResult<Py<Event>> {
+    let object = match event.kind() {
+        "update" => Py::new(py, operation(event).add_subclass(UpdateOperation))?.into_any(),
+        "add" | "run" => Py::new(py, operation(event).add_subclass(AddOperation))?.into_any(),
+        "delete" => Py::new(py, operation(event).add_subclass(DeleteOperation))?.into_any(),
+        "watch" => Py::new(py, PyClassInitializer::from(event).add_subclass(WatchOperation))?.into_any(),
+        _ => Py::new(py, event)?.into_any(),
+    };
+    Ok(object.cast_bound::<Event>(py)?.clone().unbind())
+}
+
+fn operation(event: Event) -> PyClassInitializer<CodeFileOperation> {
+    PyClassInitializer::from(event).add_subclass(CodeFileOperation)
+}
+
+/// Every event of a list, as Python objects.
+pub fn all_to_python(py: Python<'_>, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
+    events.into_iter().map(|event| to_python(py, event)).collect()
+}
+
+/// Registers the operation classes on the native module.
+pub fn add_classes(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<CodeFileOperation>()?;
+    module.add_class::<UpdateOperation>()?;
+    module.add_class::<AddOperation>()?;
+    module.add_class::<DeleteOperation>()?;
+    module.add_class::<WatchOperation>()?;
+    Ok(())
+}
