@@ -503,7 +503,10 @@ impl ImportSniffer {
                 if let Err(error) = registered {
                     let event = Py::new(py, Event::file_error(py, &origin, error))?;
                     registry(py)?.get().announce(py, &event);
-                    for session in lock(sessions()).clone() {
+                    // Cloned first: the loggers run Python (which may import) with
+                    // no lock held.
+                    let running = lock(sessions()).clone();
+                    for session in running {
                         session.log(py, &event);
                     }
                 }
