@@ -111,6 +111,13 @@ fn deepest_sources_within_the_limits_parse_whatever_the_callers_stack() {
             format!("x = {}1\n", "lambda: ".repeat(n / 2)),
             format!("x = {}1\n", "1 if 1 else ".repeat(n / 2)),
             format!("x = {}1\n", "1+".repeat(n)),
+            // Mixed chains: each operator at the limit, alternating.
+            format!("x = {}1\n", "not -".repeat(n / 2)),
+            format!("async def f():\n    x = {}1\n", "await -".repeat(n / 2)),
+            format!("def f():\n    x = {}1\n", "yield not ".repeat(n / 2)),
+            format!("x = {}1\n", "- lambda: ".repeat(n / 3)),
+            format!("x = {}1\n", "a if - b else ".repeat(n / 3)),
+            format!("x = {}1\n", "*- ".repeat(n / 2)),
             in_blocks(format!("x = {}1\n", "-".repeat(n - 200))),
             format!("x = {}1{}\n", "(-".repeat(MAX_BRACKETS as usize), ")".repeat(MAX_BRACKETS as usize)),
         ];
