@@ -110,6 +110,10 @@ impl Parser {
             column,
             message,
         };
+        if u32::try_from(text.len()).is_err() {
+            // The parser counts offsets in 32 bits (and asserts it).
+            return Err(Error::Parser { filename, message: "the file is larger than 4 GiB".into() });
+        }
         if let Some(offset) = text.find('\0') {
             // CPython refuses the whole file, whatever the byte is in.
             let at = LineIndex::new(text).location(offset);
