@@ -16,9 +16,11 @@ use ruff_python_ast::Stmt;
 use ruff_text_size::Ranged;
 
 use crate::decode::{declared_encoding, decode_source, SourceEncoding};
+use crate::depth;
 use crate::error::{Error, Result};
 use crate::lines::LineIndex;
 use crate::segment::Segment;
+use crate::stack;
 use crate::tree::{DefTree, Kind, Node, RelativeLocation};
 use crate::vars::{self, VarFacts};
 
@@ -101,6 +103,30 @@ impl Parser {
     }
 
     fn parse_with_encoding(&self, text: &str, encoding: SourceEncoding) -> Result<DefTree> {
+        let filename = self.filename_or_default();
+        let refuse = |line: u32, column: u32, message: String| Error::Syntax {
+            filename: filename.clone(),
+            line,
+            column,
+            message,
+        };
+        if u32::try_from(text.len()).is_err() {
+            // The parser counts offsets in 32 bits (and asserts it).
+            return Err(Error::Parser { filename, message: "the file is larger than 4 GiB".into() });
+        }
+        if let Some(offset) = text.find('\0') {
+            // CPython refuses the whole file, whatever the byte is in.
+            let at = LineIndex::new(text).location(offset);
+            return Err(refuse(at.line, at.column, "source code string cannot contain null bytes".into()));
+        }
+        let nesting = depth::measure(text).map_err(|too_deep| refuse(too_deep.line, 0, too_deep.message))?;
+        stack::run_with_stack(stack::needed(nesting), || self.build(text, encoding))
+            .unwrap_or_else(|failure| Err(Error::Parser { filename: filename.clone(), message: failure }))
+    }
+
+    /// Parses and builds the tree: recursive all the way, so only called with a
+    /// stack that fits the source's measured nesting.
+    fn build(&self, text: &str, encoding: SourceEncoding) -> Result<DefTree> {
         let filename = self.filename_or_default();
         let lines = LineIndex::new(text);
         let parsed = ruff_python_parser::parse_module(text).map_err(|e| syntax_error(&filename, &lines, &e))?;

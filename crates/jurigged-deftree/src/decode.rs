@@ -95,11 +95,12 @@ pub fn decode_source(bytes: &[u8], filename: &Path) -> Result<(String, SourceEnc
         "latin-1" => body.iter().map(|&b| b as char).collect(),
         "ascii" => match body.iter().position(|b| !b.is_ascii()) {
             Some(offset) => return Err(decode_error(offset)),
-            None => String::from_utf8(body.to_vec()).expect("ascii is utf-8"),
+            None => String::from_utf8(body.to_vec()).unwrap_or_default(),
         },
         other => {
-            let encoding = encoding_rs::Encoding::for_label(other.as_bytes())
-                .expect("normalise_encoding only returns known labels");
+            let Some(encoding) = encoding_rs::Encoding::for_label(other.as_bytes()) else {
+                return Err(Error::UnknownEncoding { filename: filename.to_path_buf(), line: 1, encoding: name });
+            };
             let (text, had_errors) = encoding.decode_without_bom_handling(body);
             if had_errors {
                 let offset = text.find('\u{fffd}').unwrap_or(0);

@@ -38,6 +38,15 @@ pub enum Error {
         /// What the parser says is wrong.
         message: String,
     },
+    /// The parser could not run on this source (no thread for it, or it failed
+    /// inside); the program is unaffected.
+    #[error("{}: cannot parse: {message}", .filename.display())]
+    Parser {
+        /// The file, as given to the parser.
+        filename: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.

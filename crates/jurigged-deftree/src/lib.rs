@@ -24,15 +24,18 @@
 
 mod build;
 mod decode;
+mod depth;
 mod error;
 mod holders;
 mod lines;
 mod segment;
+mod stack;
 mod tree;
 mod vars;
 
 pub use build::Parser;
 pub use decode::{declared_encoding, decode_source, SourceEncoding};
+pub use depth::{MAX_BRACKETS, MAX_EXPRESSION_DEPTH, MAX_INDENTATION};
 pub use error::{Error, Result};
 pub use lines::{Location, Position};
 pub use tree::{DefTree, Kind, Node, Walk};

@@ -40,7 +40,7 @@ pub fn to_py_err(py: Python<'_>, error: jurigged_patch::Error) -> PyErr {
         Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
             let text = std::fs::read_to_string(&filename)
                 .ok()
-                .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize).map(str::to_string));
+                .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize).map(|l| shown_line(l, column)));
             PySyntaxError::new_err((detail, (filename.display().to_string(), line, column + 1, text)))
         }
         Error::Parse(other) => {
@@ -49,6 +49,20 @@ pub fn to_py_err(py: Python<'_>, error: jurigged_patch::Error) -> PyErr {
         }
         other => PatchError::new_err(other.to_string()),
     }
+}
+
+/// The line quoted under a syntax error, cut after the error's column when it is
+/// long: a save of one 10 MB line must not print 10 MB.
+fn shown_line(line: &str, column: u32) -> String {
+    let keep = (column as usize).saturating_add(80).max(200);
+    if line.len() <= keep {
+        return line.to_string();
+    }
+    let mut end = keep;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} ... ({} more bytes)", &line[..end], line.len() - end)
 }
 
 /// The exception of `error` with its traceback attached, as Python code sees an
@@ -60,4 +74,18 @@ pub fn exception_value(py: Python<'_>, error: PyErr) -> Bound<'_, pyo3::exceptio
         let _ = value.setattr("__traceback__", traceback);
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_line;
+
+    #[test]
+    fn a_long_line_under_a_syntax_error_is_cut_after_the_column() {
+        assert_eq!(shown_line("x = (", 4), "x = (");
+        let long = format!("x = {}", "é(".repeat(10_000));
+        let shown = shown_line(&long, 0);
+        assert!(shown.len() < 300 && shown.starts_with("x = é(") && shown.ends_with("more bytes)"), "{shown}");
+        assert!(shown_line(&long, 5_000).len() > 5_000);
+    }
 }

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod boundary;
 mod cli;
 mod codefile;
 mod definition;

@@ -66,17 +66,27 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Removes the common indentation of the non-blank lines (textwrap.dedent).
+/// Removes the common indentation of the non-blank lines (textwrap.dedent): the
+/// longest run of spaces and tabs that starts all of them. Lines of other
+/// whitespace (U+00A0...) keep it, for the parser to judge as CPython would.
 fn dedent(text: &str) -> String {
-    let indent = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
-        .min()
-        .unwrap_or(0);
+    let leading = |line: &str| -> usize { line.len() - line.trim_start_matches([' ', '\t']).len() };
+    let mut margin: Option<&str> = None;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let own = &line[..leading(line)];
+        margin = Some(match margin {
+            None => own,
+            // Spaces and tabs are one byte each: any common length is a char boundary.
+            Some(common) => {
+                let shared = common.bytes().zip(own.bytes()).take_while(|(a, b)| a == b).count();
+                &common[..shared]
+            }
+        });
+    }
+    let margin = margin.unwrap_or("");
     let mut out: String = text
         .lines()
-        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+        .map(|l| l.strip_prefix(margin).unwrap_or_else(|| l.trim_start_matches([' ', '\t'])))
         .collect::<Vec<_>>()
         .join("\n");
     out.push('\n');
@@ -288,13 +298,13 @@ impl Recoder {
     /// Replaces the focused definition with `source` (just the `def` or `class`,
     /// indented or not), in memory only.
     fn patch(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Py<Event>>> {
-        this.get().apply_patch(this, source, false)
+        crate::boundary::guard_py(|| this.get().apply_patch(this, source, false))
     }
 
     /// Merges any module-level code (helpers, imports, constants) into the module,
     /// in memory only.
     fn patch_module(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Py<Event>>> {
-        this.get().apply_patch(this, source, true)
+        crate::boundary::guard_py(|| this.get().apply_patch(this, source, true))
     }
 
     /// Applies the last patch again.

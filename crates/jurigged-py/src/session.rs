@@ -18,7 +18,7 @@ use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::{Change, Filter};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::codefile::PyCodeFile;
 use crate::definition::Definition;
@@ -82,10 +82,20 @@ static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `f` with the GIL from a watcher thread, unless the interpreter is exiting.
 fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
+    /// Leaves the count even when `f` panics, so that exit never waits for it.
+    struct Inside;
+    impl Drop for Inside {
+        fn drop(&mut self) {
+            IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
     IN_PYTHON.fetch_add(1, Ordering::SeqCst);
-    let result = if EXITING.load(Ordering::SeqCst) { None } else { Python::try_attach(f) };
-    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
-    result
+    let _inside = Inside;
+    if EXITING.load(Ordering::SeqCst) {
+        None
+    } else {
+        Python::try_attach(f)
+    }
 }
 
 /// `atexit` hook: stops watcher threads from entering Python and lets those inside
@@ -609,10 +619,15 @@ impl ImportSniffer {
             if wanted {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
-                if let Err(error) = registry(py)?.get().register(py, fullname, &origin, source) {
+                let registered =
+                    crate::boundary::guard_py(|| registry(py)?.get().register(py, fullname, &origin, source));
+                if let Err(error) = registered {
                     let event = to_python(py, Event::file_error(py, &origin, error))?;
                     registry(py)?.get().announce(py, &event);
-                    for session in lock(sessions()).clone() {
+                    // Cloned first: the loggers run Python (which may import) with
+                    // no lock held.
+                    let running = lock(sessions()).clone();
+                    for session in running {
                         session.log(py, &event);
                     }
                 }
@@ -726,13 +741,22 @@ impl SessionCore {
                         if self.stopped.load(Ordering::Acquire) {
                             return;
                         }
-                        self.apply_save(&path);
+                        self.apply_save_guarded(&path);
                     }
                 }
                 Change::Error(message) => {
                     with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message))));
                 }
             }
+        }
+    }
+
+    /// Applies a save; a panic on the way (a bug of ours, whatever the file
+    /// holds) is reported as an error of that file and the watcher goes on.
+    fn apply_save_guarded(&self, path: &Path) {
+        if let Err(failure) = crate::boundary::guard(|| self.apply_save(path)) {
+            let message = format!("{}: internal error while applying this save: {failure}", path.display());
+            with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
         }
     }
 
@@ -779,10 +803,7 @@ impl SessionCore {
             };
             let path_text = path.display().to_string();
             let hook_args = |py: Python<'_>| {
-                vec![
-                    path_text.clone().into_pyobject(py).expect("a str").into_any().unbind(),
-                    codefile.clone_ref(py).into_any(),
-                ]
+                vec![PyString::new(py, &path_text).into_any().unbind(), codefile.clone_ref(py).into_any()]
             };
             // The hooks see every save, one identical to the live code included
             // (as the original's): a program may act on the save itself.

@@ -60,10 +60,10 @@ impl WatcherBuilder {
         let (sender, receiver) = channel();
         let files: Files = Arc::default();
         let backend = match self.poll {
-            Some(interval) => Backend::Poll(Poller::start(interval, Arc::clone(&files), sender)),
+            Some(interval) => Backend::Poll(Poller::start(interval, Arc::clone(&files), sender)?),
             None => Backend::Native(Native::start(self.debounce, Arc::clone(&files), sender)?),
         };
-        Ok((Watcher { backend, files }, receiver))
+        Ok((Watcher { backend: Some(backend), files }, receiver))
     }
 }
 
@@ -110,9 +110,22 @@ struct Native {
     watcher: Arc<Mutex<notify::RecommendedWatcher>>,
     thread: JoinHandle<()>,
     /// Files whose directories are to be watched, to the arming thread.
-    arming: Sender<(PathBuf, Option<u64>)>,
+    arming: Sender<ArmRequest>,
     armer: JoinHandle<()>,
 }
+
+/// What the arming thread is asked to do.
+enum ArmRequest {
+    /// Watch the directory of a newly registered file (with its fingerprint then).
+    File(PathBuf, Option<u64>),
+    /// A watched directory was moved or deleted: its watch is gone or follows it
+    /// elsewhere. Watch the path again as soon as a directory is there.
+    Rearm(PathBuf),
+    Stop,
+}
+
+/// How often a watched directory that disappeared is looked for.
+const REAPPEAR_POLL: Duration = Duration::from_millis(100);
 
 /// How long after a file is registered its directory starts being watched.
 /// Watching costs the process ~5-15 ms of kernel work when it exits (inotify
@@ -130,11 +143,12 @@ impl Native {
         .map_err(|e| Error::Start(e.to_string()))?;
         let watcher = Arc::new(Mutex::new(watcher));
         let errors = sender.clone();
+        let (arming, requests) = channel();
+        let rearming = arming.clone();
         let thread = std::thread::Builder::new()
             .name("jurigged debouncer".into())
-            .spawn(move || debounce_loop(debounce, &raw, &files, &sender))
+            .spawn(move || debounce_loop(debounce, &raw, &files, &sender, &rearming))
             .map_err(|e| Error::Start(e.to_string()))?;
-        let (arming, requests) = channel();
         let armed_watcher = Arc::clone(&watcher);
         let armer = std::thread::Builder::new()
             .name("jurigged armer".into())
@@ -144,8 +158,9 @@ impl Native {
     }
 
     fn stop(self) {
-        // The arming thread ends when its channel closes; then dropping the last
-        // watcher closes the raw channel, which ends the debouncer.
+        // The arming thread ends on Stop (the debouncer holds a sender too); then
+        // dropping the last watcher closes the raw channel, which ends the debouncer.
+        let _ = self.arming.send(ArmRequest::Stop);
         drop(self.arming);
         let _ = self.armer.join();
         drop(self.watcher);
@@ -167,50 +182,101 @@ fn fingerprint(path: &Path) -> Option<u64> {
 }
 
 /// Watches the directories of registered files, a little after they arrive, and
-/// passes on as events the changes made before the watch was in place.
+/// passes on as events the changes made before the watch was in place. A watched
+/// directory that was moved or deleted is watched again when it is back, and its
+/// files are reported as possibly changed.
 fn arm_loop(
-    requests: &Receiver<(PathBuf, Option<u64>)>,
+    requests: &Receiver<ArmRequest>,
     watcher: &Mutex<notify::RecommendedWatcher>,
     events: &Sender<notify::Result<notify::Event>>,
     errors: &Sender<Change>,
 ) {
     let mut armed: HashSet<PathBuf> = HashSet::new();
-    while let Ok(first) = requests.recv() {
-        let deadline = Instant::now() + ARM_DELAY;
-        let mut batch = vec![first];
-        loop {
-            match requests.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(request) => batch.push(request),
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => return,
+    // Registered files by directory, to report when a directory comes back.
+    let mut files_in: HashMap<PathBuf, HashSet<PathBuf>> = HashMap::new();
+    // Directories that went away, looked for every REAPPEAR_POLL.
+    let mut missing: HashSet<PathBuf> = HashSet::new();
+    loop {
+        let first = if missing.is_empty() {
+            requests.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            requests.recv_timeout(REAPPEAR_POLL)
+        };
+        let mut batch = Vec::new();
+        match first {
+            Ok(ArmRequest::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Ok(ArmRequest::Rearm(dir)) => {
+                // The old watch may follow the directory to where it was moved.
+                let _ = lock(watcher).unwatch(&dir);
+                armed.remove(&dir);
+                missing.insert(dir);
             }
+            Ok(ArmRequest::File(file, before)) => {
+                batch.push((file, before));
+                let deadline = Instant::now() + ARM_DELAY;
+                loop {
+                    match requests.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(ArmRequest::File(file, before)) => batch.push((file, before)),
+                        Ok(ArmRequest::Rearm(dir)) => {
+                            let _ = lock(watcher).unwatch(&dir);
+                            armed.remove(&dir);
+                            missing.insert(dir);
+                        }
+                        Ok(ArmRequest::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                        Err(RecvTimeoutError::Timeout) => break,
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
         }
         let mut fresh = HashSet::new();
         for (file, _) in &batch {
             let dir = directory_of(file);
-            if armed.contains(&dir) || fresh.contains(&dir) {
+            files_in.entry(dir.clone()).or_default().insert(file.clone());
+            if armed.contains(&dir) || fresh.contains(&dir) || missing.contains(&dir) {
                 continue;
             }
-            match lock(watcher).watch(&dir, RecursiveMode::NonRecursive) {
-                Ok(()) => {
-                    fresh.insert(dir);
-                }
-                Err(error) => {
-                    let message = Error::Watch { path: dir, message: error.to_string() }.to_string();
-                    let _ = errors.send(Change::Error(message));
-                }
+            if arm(watcher, &dir, errors) {
+                fresh.insert(dir);
             }
         }
         for (file, before) in batch {
             if fresh.contains(&directory_of(&file)) && fingerprint(&file) != before {
-                // `Other`: a change whose writing is over (its close happened
-                // before the watch existed, so none will come).
-                let event = notify::Event::new(EventKind::Other).add_path(file);
-                let _ = events.send(Ok(event));
+                passed_on(events, file);
             }
         }
         armed.extend(fresh);
+        let back: Vec<PathBuf> = missing.iter().filter(|dir| dir.is_dir()).cloned().collect();
+        for dir in back {
+            missing.remove(&dir);
+            if arm(watcher, &dir, errors) {
+                // Whatever happened while it was away: the receiver compares each
+                // file with what it last applied.
+                for file in files_in.get(&dir).into_iter().flatten() {
+                    passed_on(events, file.clone());
+                }
+                armed.insert(dir);
+            }
+        }
     }
+}
+
+/// Watches `dir`; a failure is reported on `errors`.
+fn arm(watcher: &Mutex<notify::RecommendedWatcher>, dir: &Path, errors: &Sender<Change>) -> bool {
+    match lock(watcher).watch(dir, RecursiveMode::NonRecursive) {
+        Ok(()) => true,
+        Err(error) => {
+            let message = Error::Watch { path: dir.to_path_buf(), message: error.to_string() }.to_string();
+            let _ = errors.send(Change::Error(message));
+            false
+        }
+    }
+}
+
+/// Reports `file` as changed by a write that is over. `Other`: its close happened
+/// before the watch existed, so none will come.
+fn passed_on(events: &Sender<notify::Result<notify::Event>>, file: PathBuf) {
+    let _ = events.send(Ok(notify::Event::new(EventKind::Other).add_path(file)));
 }
 
 /// The longest a file written in place is waited for to be closed: a writer that
@@ -242,6 +308,11 @@ impl Pending {
     }
 }
 
+/// Whether an event can mean that its path is no longer what was watched there.
+fn moves_or_removes(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Create(_))
+}
+
 /// Whether an event leaves a file open for writing (so that what is on disk may
 /// be half written), or says the writing is done.
 fn leaves_open(kind: &EventKind) -> bool {
@@ -257,6 +328,7 @@ fn debounce_loop(
     raw: &Receiver<notify::Result<notify::Event>>,
     files: &Files,
     sender: &Sender<Change>,
+    arming: &Sender<ArmRequest>,
 ) {
     let mut pending: Vec<Pending> = Vec::new();
     loop {
@@ -269,6 +341,11 @@ fn debounce_loop(
                 let now = Instant::now();
                 let writing = leaves_open(&event.kind);
                 let registered = lock(files);
+                if moves_or_removes(&event.kind) {
+                    for dir in event.paths.iter().filter(|p| registered.iter().any(|f| f.parent() == Some(p))) {
+                        let _ = arming.send(ArmRequest::Rearm(dir.clone()));
+                    }
+                }
                 for path in registered_paths(event.paths.iter(), &registered) {
                     match pending.iter_mut().find(|p| p.path == path) {
                         Some(entry) => {
@@ -304,7 +381,8 @@ fn debounce_loop(
 /// would miss) and reports changes to those files on the receiver that
 /// [`WatcherBuilder::build`] returns.
 pub struct Watcher {
-    backend: Backend,
+    /// None once stopped.
+    backend: Option<Backend>,
     files: Files,
 }
 
@@ -321,13 +399,13 @@ impl Watcher {
         if !lock(&self.files).insert(path.clone()) {
             return Ok(false);
         }
-        if let Backend::Poll(poller) = &self.backend {
+        if let Some(Backend::Poll(poller)) = &self.backend {
             poller.remember(&path);
         }
-        if let Backend::Native(native) = &self.backend {
+        if let Some(Backend::Native(native)) = &self.backend {
             // Its directory is watched shortly, off this thread (see ARM_DELAY);
             // a failure to watch arrives as a Change::Error.
-            let _ = native.arming.send((path.clone(), fingerprint(&path)));
+            let _ = native.arming.send(ArmRequest::File(path.clone(), fingerprint(&path)));
         }
         Ok(true)
     }
@@ -345,40 +423,73 @@ impl Watcher {
         files
     }
 
-    /// Stops watching and waits for the backend's thread to end.
-    pub fn stop(self) {
-        match self.backend {
-            Backend::Native(native) => native.stop(),
-            Backend::Poll(poller) => poller.stop(),
+    /// Stops watching and waits for the backend's threads to end (dropping the
+    /// watcher does the same).
+    pub fn stop(mut self) {
+        self.stop_backend();
+    }
+
+    fn stop_backend(&mut self) {
+        match self.backend.take() {
+            Some(Backend::Native(native)) => native.stop(),
+            Some(Backend::Poll(poller)) => poller.stop(),
+            None => {}
         }
     }
 }
 
-/// What polling compares: cheap metadata first, then the contents.
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop_backend();
+    }
+}
+
+/// What polling remembers of a file: its metadata, and a digest of its contents
+/// (never the contents: a watched tree can be large).
 #[derive(Clone, PartialEq, Eq)]
 struct Snapshot {
     len: u64,
     modified: Option<SystemTime>,
-    contents: Vec<u8>,
+    digest: u64,
 }
 
-fn snapshot(path: &Path) -> Option<Snapshot> {
+/// How long after its last modification a file's contents are still compared on
+/// every poll, even when size and mtime say nothing changed: mtimes are as coarse
+/// as 1-2 s on some file systems, and a save of the same size within that window
+/// would go unseen. Older files are only read when their metadata changes.
+const COARSE_MTIME: Duration = Duration::from_secs(3);
+
+/// The file's snapshot now, reading it only when `before` cannot vouch for it.
+fn snapshot(path: &Path, before: Option<&Snapshot>) -> Option<Snapshot> {
     let metadata = std::fs::metadata(path).ok()?;
-    let contents = std::fs::read(path).ok()?;
-    Some(Snapshot { len: metadata.len(), modified: metadata.modified().ok(), contents })
+    let (len, modified) = (metadata.len(), metadata.modified().ok());
+    if let (Some(before), Some(at)) = (before, modified) {
+        let settled = SystemTime::now().duration_since(at).is_ok_and(|age| age >= COARSE_MTIME);
+        if settled && before.len == len && before.modified == modified {
+            return Some(before.clone());
+        }
+    }
+    let digest = fingerprint(path)?;
+    Some(Snapshot { len, modified, digest })
 }
 
-/// A thread that reads the registered files every interval and reports those
-/// whose contents changed (or that appeared or disappeared). Comparing contents
-/// catches saves within the same second, which mtime-based polling misses.
+/// A thread that looks at the registered files every interval and reports those
+/// whose contents changed (or that appeared or disappeared). Comparing digests of
+/// the contents catches saves within the same second, which mtime-based polling
+/// misses, and ignores a `touch`.
 struct Poller {
     stop: Arc<AtomicBool>,
     known: Arc<Mutex<HashMap<PathBuf, Option<Snapshot>>>>,
     thread: JoinHandle<()>,
 }
 
+/// Whether two snapshots differ in what the file holds.
+fn contents_differ(before: Option<&Snapshot>, now: Option<&Snapshot>) -> bool {
+    before.map(|s| s.digest) != now.map(|s| s.digest)
+}
+
 impl Poller {
-    fn start(interval: Duration, files: Files, sender: Sender<Change>) -> Poller {
+    fn start(interval: Duration, files: Files, sender: Sender<Change>) -> Result<Poller> {
         let stop = Arc::new(AtomicBool::new(false));
         let known: Arc<Mutex<HashMap<PathBuf, Option<Snapshot>>>> = Arc::default();
         let (stop_flag, known_files) = (Arc::clone(&stop), Arc::clone(&known));
@@ -390,12 +501,20 @@ impl Poller {
                     let paths: Vec<PathBuf> = lock(&files).iter().cloned().collect();
                     let mut changed = Vec::new();
                     for path in paths {
-                        let now = snapshot(&path);
+                        let before = lock(&known_files).get(&path).cloned();
+                        let now = snapshot(&path, before.as_ref().and_then(Option::as_ref));
                         let mut known = lock(&known_files);
-                        let before = known.entry(path.clone()).or_insert_with(|| now.clone());
-                        if *before != now {
-                            *before = now;
-                            changed.push(path);
+                        match before {
+                            // Registered meanwhile: remember() set its baseline.
+                            None => {
+                                known.entry(path).or_insert(now);
+                            }
+                            Some(before) => {
+                                if contents_differ(before.as_ref(), now.as_ref()) {
+                                    changed.push(path.clone());
+                                }
+                                known.insert(path, now);
+                            }
                         }
                     }
                     changed.sort();
@@ -404,12 +523,12 @@ impl Poller {
                     }
                 }
             })
-            .expect("spawning the poller thread");
-        Poller { stop, known, thread }
+            .map_err(|e| Error::Start(e.to_string()))?;
+        Ok(Poller { stop, known, thread })
     }
 
     fn remember(&self, path: &Path) {
-        lock(&self.known).insert(path.to_path_buf(), snapshot(path));
+        lock(&self.known).insert(path.to_path_buf(), snapshot(path, None));
     }
 
     fn stop(self) {

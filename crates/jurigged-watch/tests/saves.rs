@@ -224,3 +224,90 @@ fn a_slow_in_place_write_is_reported_once_the_writer_closed_it() {
     wait_for(&w, &[&app]);
     assert_eq!(std::fs::read_to_string(&app).unwrap(), "x = 2\n");
 }
+
+/// Waits until the watcher's threads are gone: they hold the only senders.
+fn assert_disconnects(changes: &Receiver<Change>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the watcher's threads still run after it was dropped");
+        match changes.recv_timeout(left) {
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+#[test]
+fn a_watcher_dropped_without_stop_ends_its_threads() {
+    let dir = Dir::new("drop");
+    let app = dir.file("app.py");
+    std::fs::write(&app, "x = 1\n").unwrap();
+    for poll in [Some(Duration::from_millis(1)), None] {
+        let (watcher, changes) = watcher(poll);
+        watcher.add_file(&app).unwrap();
+        drop(watcher);
+        assert_disconnects(&changes);
+    }
+}
+
+/// Saves `file` three times, waiting for a report of each: at most one report
+/// can come from the watch being put back, so the others come from the saves.
+fn saves_are_seen(w: &Watched, file: &Path) {
+    for n in 0..3 {
+        std::fs::write(file, format!("x = {n}\n")).unwrap();
+        wait_for(w, &[file]);
+    }
+}
+
+#[test]
+fn a_package_directory_renamed_away_and_back_is_watched_again() {
+    let dir = Dir::new("rename-dir");
+    let main = dir.file("main.py");
+    let package = dir.file("pkg");
+    let module = package.join("mod.py");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(&main, "import pkg.mod\n").unwrap();
+    std::fs::write(&module, "x = 1\n").unwrap();
+    let w = watcher(None);
+    // The parent is watched too (for main.py): its rename events drop the
+    // package's watch.
+    w.0.add_file(&main).unwrap();
+    w.0.add_file(&module).unwrap();
+    saves_are_seen(&w, &module);
+    let away = dir.file("pkg_away");
+    std::fs::rename(&package, &away).unwrap();
+    std::fs::rename(&away, &package).unwrap();
+    saves_are_seen(&w, &module);
+}
+
+#[test]
+fn a_watched_directory_deleted_and_recreated_is_watched_again() {
+    let dir = Dir::new("recreate-dir");
+    let package = dir.file("pkg");
+    let module = package.join("mod.py");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(&module, "x = 1\n").unwrap();
+    let w = watcher(None);
+    w.0.add_file(&module).unwrap();
+    saves_are_seen(&w, &module);
+    std::fs::remove_dir_all(&package).unwrap();
+    wait_for(&w, &[&module]);
+    std::fs::create_dir_all(&package).unwrap();
+    saves_are_seen(&w, &module);
+}
+
+#[test]
+fn polling_ignores_a_touch_that_changes_nothing() {
+    let dir = Dir::new("poll-touch");
+    let app = dir.file("app.py");
+    std::fs::write(&app, "x = 1\n").unwrap();
+    let w = watcher(Some(Duration::from_millis(10)));
+    w.0.add_file(&app).unwrap();
+    let file = std::fs::File::options().write(true).open(&app).unwrap();
+    file.set_modified(std::time::SystemTime::now() + Duration::from_secs(5)).unwrap();
+    drop(file);
+    assert_quiet(&w);
+    std::fs::write(&app, "x = 2\n").unwrap();
+    wait_for(&w, &[&app]);
+}
