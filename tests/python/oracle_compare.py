@@ -1,0 +1,316 @@
+"""A live module patched by jurigged against a fresh compile and import of the same
+text: the comparison both oracles use (tests/python/test_oracle_edits.py and
+`cargo xtask replay`).
+
+Two views are compared:
+- every function reachable from the module's bindings (module functions, methods,
+  classmethods, staticmethods, property accessors, what decorators wrap, closures held
+  in cells), matched by the path that reaches it, against the fresh import's;
+- references taken before any save, matched by where their code sits in the text
+  (its "code key", e.g. `C.method` or `make.inner`), against the fresh compile's code
+  at that key.
+
+Nothing here calls a user object's `__getattr__`: bindings are read from `__dict__`s.
+"""
+
+import ast
+import dis
+import functools
+import sys
+import types
+from dataclasses import dataclass
+
+# Code attributes compared as they are, in the order a reader wants them reported.
+_PLAIN_FIELDS = [
+    "co_name",
+    "co_qualname",
+    "co_argcount",
+    "co_posonlyargcount",
+    "co_kwonlyargcount",
+    "co_flags",
+    "co_firstlineno",
+    "co_code",
+    "co_names",
+    "co_varnames",
+    "co_freevars",
+    "co_cellvars",
+    "co_nlocals",
+    "co_stacksize",
+    "co_exceptiontable",
+    "co_filename",
+]
+CODE_FIELDS = [f for f in _PLAIN_FIELDS if hasattr(compile("0", "x", "eval"), f)]
+# The line table: co_linetable from 3.10 on (with columns from 3.11), co_lnotab before.
+LINE_TABLE = "co_linetable" if sys.version_info >= (3, 10) else "co_lnotab"
+
+
+@dataclass
+class Difference:
+    """One way a live object differs from the fresh one: `kind` groups differences
+    across cases (e.g. "co_firstlineno", "missing function"), `where` says which
+    function, `detail` what each side has."""
+
+    kind: str
+    where: str
+    detail: str
+
+    def __str__(self):
+        return f"{self.kind} at {self.where}: {self.detail}"
+
+
+def _short(value, limit=160):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _lines(code):
+    """The line numbers a code object's instructions start, for a readable report of a
+    line table difference."""
+    return sorted({line for _, line in dis.findlinestarts(code) if line is not None})
+
+
+def const_key(value):
+    """A comparable description of a constant that is not a code object: type and
+    value (so 0, 0.0, False and -0.0 stay apart)."""
+    if isinstance(value, tuple):
+        return ("tuple", tuple(const_key(v) for v in value))
+    if isinstance(value, frozenset):
+        return ("frozenset", tuple(sorted(repr(const_key(v)) for v in value)))
+    return (type(value).__name__, repr(value))
+
+
+def compare_code(live, fresh, where, prefix=""):
+    """Every difference between two code objects, nested code in co_consts compared
+    the same way (its `where` extended with the nested code's name)."""
+    found = []
+    for field in CODE_FIELDS:
+        a, b = getattr(live, field), getattr(fresh, field)
+        if a != b:
+            found.append(Difference(prefix + field, where, f"live {_short(a)} fresh {_short(b)}"))
+    if getattr(live, LINE_TABLE) != getattr(fresh, LINE_TABLE):
+        detail = f"live lines {_lines(live)} fresh lines {_lines(fresh)}"
+        if _lines(live) == _lines(fresh):
+            detail += " (same lines: columns or ranges differ)"
+        found.append(Difference(prefix + "line table", where, detail))
+    live_consts, fresh_consts = live.co_consts, fresh.co_consts
+    if len(live_consts) != len(fresh_consts):
+        found.append(
+            Difference(prefix + "co_consts", where, f"live {_short(live_consts)} fresh {_short(fresh_consts)}")
+        )
+        return found
+    for a, b in zip(live_consts, fresh_consts):
+        if isinstance(a, types.CodeType) and isinstance(b, types.CodeType):
+            found.extend(compare_code(a, b, f"{where}/{b.co_name}", prefix))
+        elif isinstance(a, types.CodeType) or isinstance(b, types.CodeType) or const_key(a) != const_key(b):
+            found.append(Difference(prefix + "co_consts", where, f"live {_short(a)} fresh {_short(b)}"))
+    return found
+
+
+def describe(value):
+    """A comparable description of a default or an annotation: literal values by
+    type and repr, classes and functions by module and qualified name, other objects
+    by type."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return (type(value).__name__, repr(value))
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(describe(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((repr(k), describe(v)) for k, v in value.items())))
+    if isinstance(value, type):
+        return ("class", value.__module__, value.__qualname__)
+    if isinstance(value, types.FunctionType):
+        return ("function", value.__module__, value.__qualname__)
+    return ("object", type(value).__module__, type(value).__qualname__)
+
+
+def _function_fields(function):
+    return {
+        "__name__": function.__name__,
+        "__qualname__": function.__qualname__,
+        "__doc__": function.__doc__,
+        "__defaults__": describe(function.__defaults__),
+        "__kwdefaults__": describe(function.__kwdefaults__),
+        "__annotations__": describe(function.__annotations__),
+    }
+
+
+def compare_function(live, fresh, where, prefix="", code=True):
+    """Differences in code, defaults, annotations, names and docstring."""
+    found = compare_code(live.__code__, fresh.__code__, where, prefix) if code else []
+    fresh_fields = _function_fields(fresh)
+    for field, value in _function_fields(live).items():
+        if value != fresh_fields[field]:
+            found.append(Difference(prefix + field, where, f"live {_short(value)} fresh {_short(fresh_fields[field])}"))
+    return found
+
+
+def _own_dict(value):
+    """`value.__dict__` without running user code (no `__getattr__`), or {}."""
+    try:
+        found = object.__getattribute__(value, "__dict__")
+    except Exception:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def reachable_functions(namespace):
+    """{path: function} for every function defined in `namespace` (its globals are
+    that namespace) reachable from the namespace's bindings: through classes of the
+    module, classmethod/staticmethod/property, `__wrapped__`, partials, and the cells
+    of closures. Paths read like `C.p.fget` or `f.__wrapped__` or `f.<cell fn>`."""
+    module_name = namespace.get("__name__")
+    found = {}
+    seen = set()
+
+    def visit(path, value, depth):
+        if depth > 8 or isinstance(value, types.ModuleType):
+            return
+        if isinstance(value, types.FunctionType):
+            if value.__globals__ is not namespace:
+                return
+            found[path] = value
+            if id(value) in seen:
+                return
+            seen.add(id(value))
+            wrapped = value.__dict__.get("__wrapped__")
+            if wrapped is not None:
+                visit(f"{path}.__wrapped__", wrapped, depth + 1)
+            for name, cell in zip(value.__code__.co_freevars, value.__closure__ or ()):
+                try:
+                    content = cell.cell_contents
+                except ValueError:
+                    continue
+                if isinstance(content, types.FunctionType) and content is not wrapped:
+                    visit(f"{path}.<cell {name}>", content, depth + 1)
+            return
+        if id(value) in seen:
+            return
+        if isinstance(value, (classmethod, staticmethod)):
+            seen.add(id(value))
+            visit(f"{path}.__func__", value.__func__, depth + 1)
+        elif isinstance(value, property):
+            seen.add(id(value))
+            for accessor in ("fget", "fset", "fdel"):
+                visit(f"{path}.{accessor}", getattr(value, accessor), depth + 1)
+        elif isinstance(value, functools.partial):
+            seen.add(id(value))
+            visit(f"{path}.func", value.func, depth + 1)
+        elif isinstance(value, type):
+            if value.__module__ != module_name:
+                return
+            seen.add(id(value))
+            for name, item in sorted(value.__dict__.items()):
+                visit(f"{path}.{name}", item, depth + 1)
+        else:
+            wrapped = _own_dict(value).get("__wrapped__")
+            if wrapped is not None:
+                seen.add(id(value))
+                visit(f"{path}.__wrapped__", wrapped, depth + 1)
+
+    for name, value in sorted(namespace.items()):
+        visit(name, value, 0)
+    return found
+
+
+def code_keys(module_code):
+    """{key: code} for every code object nested in a module's code: the key is the
+    chain of names from the module (`C.m`, `make.inner`), with `#n` for the n-th
+    (from 0) of several same-named siblings (a property's getter and setter, lambdas)."""
+    found = {}
+
+    def walk(code, key):
+        counts = {}
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                n = counts.get(const.co_name, 0)
+                counts[const.co_name] = n + 1
+                name = const.co_name if n == 0 else f"{const.co_name}#{n}"
+                child = f"{key}.{name}" if key else name
+                found[child] = const
+                walk(const, child)
+
+    walk(module_code, "")
+    return found
+
+
+def fresh_import(text, filename, module_name, package=None):
+    """Compiles and runs `text` as a new module named `module_name` (not entered in
+    sys.modules, so the live one stays where it is); returns (namespace, module code)."""
+    code = compile(text, filename, "exec", dont_inherit=True)
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    if package is not None:
+        module.__package__ = package
+    namespace = module.__dict__
+    exec(code, namespace)
+    return namespace, code
+
+
+def assigned_names(text):
+    """Names a module text binds at top level by assignment, not by def or class."""
+    names = set()
+    for node in ast.parse(text).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def compare_namespaces(live_namespace, fresh_namespace, assigned_before=()):
+    """(functions compared, differences) between every function reachable from each.
+    A function the live module still holds under a name that the previous text bound
+    by assignment is not reported: removing a statement does not unbind its names."""
+    live = reachable_functions(live_namespace)
+    fresh = reachable_functions(fresh_namespace)
+    found = []
+    for path in sorted(set(live) | set(fresh)):
+        if path not in live:
+            found.append(Difference("missing function", path, "the fresh import has it, the live module does not"))
+        elif path not in fresh:
+            if path.split(".")[0] in assigned_before and path.split(".")[0] not in fresh_namespace:
+                continue
+            found.append(Difference("stale function", path, "the live module has it, the fresh import does not"))
+        else:
+            found.extend(compare_function(live[path], fresh[path], path))
+    return len(set(live) & set(fresh)), found
+
+
+class References:
+    """Functions taken from a live module before any save, each with its code key
+    in the text it was taken from."""
+
+    def __init__(self, namespace, module_code):
+        keys_by_code = {}
+        for key, code in code_keys(module_code).items():
+            keys_by_code.setdefault(code, key)
+        self.entries = []
+        for path, function in reachable_functions(namespace).items():
+            key = keys_by_code.get(function.__code__)
+            if key is not None:
+                self.entries.append((key, path, function))
+        # A wrapper made by functools.wraps carries the name, docstring and
+        # annotations of what it wrapped when it was made: only a def's own function
+        # has those of its def to compare.
+        self.own = {id(f) for _, _, f in self.entries if f.__name__ == f.__code__.co_name}
+
+    def compare(self, fresh_namespace, module_code, alive):
+        """(references compared, differences) against the fresh compile; `alive`
+        is the set of keys that every text since the references were taken has (a
+        key that went away and came back is a new definition: nothing to expect)."""
+        fresh_codes = code_keys(module_code)
+        fresh_functions = {}
+        for function in set(reachable_functions(fresh_namespace).values()):
+            fresh_functions.setdefault(function.__code__, []).append(function)
+        found = []
+        compared = 0
+        for key, path, function in self.entries:
+            if key not in alive or key not in fresh_codes:
+                continue
+            compared += 1
+            where = f"{key} (taken as {path})"
+            found.extend(compare_code(function.__code__, fresh_codes[key], where, "old reference "))
+            # Defaults and annotations belong to one function object: compared when
+            # the fresh import has exactly one function for this def.
+            fresh_function = fresh_functions.get(fresh_codes[key], [])
+            if id(function) in self.own and len(fresh_function) == 1:
+                found.extend(compare_function(function, fresh_function[0], where, "old reference ", code=False))
+        return compared, found

@@ -1,0 +1,308 @@
+"""The edit-sequence oracle: random sequences of saves applied to a live module must
+leave it as a fresh import of each saved text would be.
+
+After every save, every function reachable from the module and every reference
+taken before the first save (functions, bound methods, partials) must have the code
+a fresh compile of the text gives (bytecode, constants with nested code compared the
+same way, names, first line, line table, ...) and calls must return what they return
+on a fresh import.
+
+Environment:
+  ORACLE_SEQUENCES  how many sequences (default 60), ORACLE_SAVES saves in each
+                    (default 6), ORACLE_SEED the first seed (default 0; sequence i
+                    uses seed+i)
+  ORACLE_EDITS      comma-separated edit kinds to generate (default: all of
+                    oracle_gen.EDIT_KINDS), to look at one kind of failure at a time
+"""
+
+import functools
+import inspect
+import os
+import random
+from collections import defaultdict
+
+import oracle_compare
+import oracle_gen
+import oracle_shrink
+from oracle_compare import Difference
+
+SEQUENCES = int(os.environ.get("ORACLE_SEQUENCES", "60"))
+SAVES = int(os.environ.get("ORACLE_SAVES", "6"))
+FIRST_SEED = int(os.environ.get("ORACLE_SEED", "0"))
+
+
+def selected_kinds():
+    chosen = os.environ.get("ORACLE_EDITS", "").strip()
+    if not chosen:
+        return list(oracle_gen.EDIT_KINDS)
+    kinds = [k.strip() for k in chosen.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in oracle_gen.EDIT_KINDS]
+    assert not unknown, f"unknown edit kinds {unknown}; known: {oracle_gen.EDIT_KINDS}"
+    return kinds
+
+
+def outcome(call):
+    """What a call returns or raises, comparable across modules; coroutines (the
+    generated async functions never await) are run to their end."""
+    try:
+        result = call()
+        if inspect.iscoroutine(result):
+            try:
+                result.send(None)
+            except StopIteration as stop:
+                result = stop.value
+            else:
+                result.close()
+                return ("suspended",)
+        return ("returns", oracle_compare.describe(result))
+    except Exception as error:
+        return ("raises", type(error).__name__, str(error))
+
+
+def _through_bindings(namespace, owner, function, binding, salt):
+    """A call of a def as a user of the module makes it: `f(...)`, `C().m(...)`,
+    `C.cm(...)`, `C().p`, `bound(3)` for a closure binding."""
+    if function is None:
+        return lambda: namespace[binding](3 + 100 * salt)
+    args, kwargs = function.call_args(salt)
+    if owner is None:
+        return lambda: namespace[function.name](*args, **kwargs)
+    cls = namespace[owner]
+    if function.kind == "property":
+        return lambda: getattr(cls(), function.name)
+    if function.kind in ("classmethod", "staticmethod"):
+        return lambda: getattr(cls, function.name)(*args, **kwargs)
+    return lambda: getattr(cls(), function.name)(*args, **kwargs)
+
+
+def _direct(raw, namespace, owner, function, salt):
+    """A call of the def's own function object (not through its decorators), with the
+    receiver its kind needs taken from `namespace`."""
+    args, kwargs = function.call_args(salt)
+    if owner is None or function.kind == "staticmethod":
+        return lambda: raw(*args, **kwargs)
+    if function.kind == "classmethod":
+        return lambda: raw(namespace[owner], *args, **kwargs)
+    return lambda: raw(namespace[owner](), *args, **kwargs)
+
+
+class OldCallables:
+    """Callables kept from before the first save: each def's own function, a partial
+    of each module function and a bound method of each plain method of an instance
+    made then."""
+
+    def __init__(self, module, model, references):
+        by_key = {key: function for key, _, function in references.entries}
+        self.entries = []
+        namespace = vars(module)
+        for key, owner, function in model.calls():
+            if function is None or key not in by_key:
+                continue
+            raw = by_key[key]
+            self.entries.append((key, "function", raw))
+            if owner is None:
+                self.entries.append((key, "partial", functools.partial(raw)))
+            elif function.kind == "method" and not function.decorators:
+                self.entries.append((key, "bound method", getattr(namespace[owner](), function.name)))
+
+    def compare(self, live_namespace, fresh_namespace, fresh_code, model, alive, salt):
+        fresh_by_code = {}
+        for f in oracle_compare.reachable_functions(fresh_namespace).values():
+            fresh_by_code.setdefault(f.__code__, f)
+        fresh_codes = oracle_compare.code_keys(fresh_code)
+        specs = {key: (owner, function) for key, owner, function in model.calls() if function is not None}
+        found = []
+        compared = 0
+        for key, how, kept in self.entries:
+            if key not in alive or key not in specs or fresh_codes.get(key) not in fresh_by_code:
+                continue
+            owner, function = specs[key]
+            fresh = outcome(_direct(fresh_by_code[fresh_codes[key]], fresh_namespace, owner, function, salt))
+            if how == "function":
+                live = outcome(_direct(kept, live_namespace, owner, function, salt))
+            else:
+                args, kwargs = function.call_args(salt)
+                live = outcome(lambda: kept(*args, **kwargs))
+            compared += 1
+            if live != fresh:
+                found.append(Difference(f"old reference call ({how})", key, f"live {live} fresh {fresh}"))
+        return compared, found
+
+
+
+def compare_calls(live_namespace, fresh_namespace, model, salt):
+    """Every generated call through the module's bindings, live against fresh."""
+    found = []
+    calls = model.calls()
+    for key, owner, function in calls:
+        binding = key if function is None else None
+        live = outcome(_through_bindings(live_namespace, owner, function, binding, salt))
+        fresh = outcome(_through_bindings(fresh_namespace, owner, function, binding, salt))
+        if live != fresh:
+            found.append(Difference("call result", key, f"live {live} fresh {fresh}"))
+    return len(calls), found
+
+
+def compare_values(live_namespace, fresh_namespace):
+    """Module-level values that are plain data (statements' results)."""
+    found = []
+    for name, value in fresh_namespace.items():
+        if name.startswith("__") or not isinstance(value, (int, str, float, tuple)):
+            continue
+        if name not in live_namespace:
+            found.append(Difference("missing binding", name, f"fresh {value!r}"))
+        elif oracle_compare.describe(live_namespace[name]) != oracle_compare.describe(value):
+            found.append(Difference("binding value", name, f"live {live_namespace[name]!r} fresh {value!r}"))
+    return found
+
+
+class Failure:
+    def __init__(self, seed, save, edits, before, after, differences):
+        self.seed, self.save, self.edits = seed, save, edits
+        self.before, self.after, self.differences = before, after, differences
+
+    def describe(self, kind):
+        shown = [d for d in self.differences if d.kind == kind][:6]
+        return "\n".join(
+            [
+                f"seed {self.seed}, save {self.save} (ORACLE_SEED={self.seed} ORACLE_SEQUENCES=1)",
+                "edits: " + "; ".join(self.edits),
+                *(f"  {d}" for d in shown),
+                "--- before ---",
+                self.before.rstrip(),
+                "--- after ---",
+                self.after.rstrip(),
+            ]
+        )
+
+
+class Tally:
+    def __init__(self):
+        self.saves = self.functions = self.references = self.calls = 0
+        self.failures = []
+
+
+def compare_save(module, references, alive, assigned, after, path):
+    """Code and values of the live module, after `after` was saved over `before`,
+    against a fresh import of `after`: (fresh namespace, fresh code, {what: count
+    compared}, differences). `alive` (the code keys every text so far has) is
+    narrowed to `after`'s; `assigned` holds the names any text so far bound by
+    assignment (removing a statement does not unbind them)."""
+    fresh_namespace, fresh_code = oracle_compare.fresh_import(after, path, module.__name__)
+    alive &= set(oracle_compare.code_keys(fresh_code))
+    functions, differences = oracle_compare.compare_namespaces(vars(module), fresh_namespace, assigned)
+    old, found = references.compare(fresh_namespace, fresh_code, alive)
+    differences += found + compare_values(vars(module), fresh_namespace)
+    return fresh_namespace, fresh_code, {"functions": functions, "references": old}, differences
+
+
+def single_save(ws, before, after):
+    """The differences one save of `after` over a module imported from `before`
+    leaves (calls aside: they need the generator's model); None if a text does not
+    run."""
+    try:
+        module, codefile = ws.module(before)
+    except Exception:
+        return None
+    first_code = compile(before, codefile.filename, "exec", dont_inherit=True)
+    references = oracle_compare.References(vars(module), first_code)
+    alive = set(oracle_compare.code_keys(first_code))
+    try:
+        ws.edit(codefile, after)
+    except Exception as error:
+        return [Difference(f"save rejected ({type(error).__name__})", module.__name__, str(error))]
+    try:
+        assigned = oracle_compare.assigned_names(before)
+        return compare_save(module, references, alive, assigned, after, codefile.filename)[3]
+    except Exception:
+        return None
+
+
+def run_sequence(ws, seed, kinds, tally):
+    """Applies SAVES random saves to a fresh module; stops at the first save that
+    differs from a fresh import (the module is not what later saves expect then)."""
+    rng = random.Random(seed)
+    model = oracle_gen.initial_module(rng)
+    text = model.render()
+    module, codefile = ws.module(text)
+    name, path = module.__name__, codefile.filename
+    first_code = compile(text, path, "exec", dont_inherit=True)
+    references = oracle_compare.References(vars(module), first_code)
+    callables = OldCallables(module, model, references)
+    alive = set(oracle_compare.code_keys(first_code))
+    assigned = oracle_compare.assigned_names(text)
+    for save in range(1, SAVES + 1):
+        changed, edits = oracle_gen.edit(rng, model, kinds)
+        after = changed.render()
+        before, model = text, changed
+        text = after
+        tally.saves += 1
+        try:
+            ws.edit(codefile, after)
+        except Exception as error:
+            kind = f"save rejected ({type(error).__name__})"
+            tally.failures.append(Failure(seed, save, edits, before, after, [Difference(kind, name, str(error))]))
+            return
+        assigned |= oracle_compare.assigned_names(after)
+        fresh_namespace, fresh_code, counts, differences = compare_save(module, references, alive, assigned, after, path)
+        tally.functions += counts["functions"]
+        tally.references += counts["references"]
+        compared, found = callables.compare(vars(module), fresh_namespace, fresh_code, model, alive, save)
+        tally.references += compared
+        differences += found
+        compared, found = compare_calls(vars(module), fresh_namespace, model, save)
+        tally.calls += compared
+        differences += found
+        if differences:
+            tally.failures.append(Failure(seed, save, edits, before, after, differences))
+            return
+
+
+def shrunk(ws, failure, kind):
+    """The failure's save shrunk to a smaller pair of texts that still shows `kind`
+    when saved once over a fresh module, as text for the report; None when one save
+    alone does not show it (it needed the sequence's history, or it is a call)."""
+
+    def still_fails(before, after):
+        found = single_save(ws, before, after)
+        return found is not None and any(d.kind == kind for d in found)
+
+    if not still_fails(failure.before, failure.after):
+        return None
+    before, after = oracle_shrink.shrink(failure.before, failure.after, still_fails)
+    shown = [d for d in single_save(ws, before, after) if d.kind == kind][:3]
+    return "\n".join(
+        ["shrunk to one save:", *(f"  {d}" for d in shown), "--- before ---", before.rstrip(), "--- after ---", after.rstrip()]
+    )
+
+
+def report(ws, tally):
+    """Failures grouped by kind of difference, each with its smallest example, shrunk
+    when one save alone shows it."""
+    by_kind = defaultdict(list)
+    for failure in tally.failures:
+        for kind in sorted({d.kind for d in failure.differences}):
+            by_kind[kind].append(failure)
+    lines = [
+        f"{len(tally.failures)} of {SEQUENCES} sequences went wrong "
+        f"({tally.saves} saves, {tally.functions} functions, {tally.references} old references, "
+        f"{tally.calls} calls compared)",
+        "kinds: " + ", ".join(f"{kind} ({len(fs)})" for kind, fs in sorted(by_kind.items())),
+    ]
+    for kind, failures in sorted(by_kind.items()):
+        smallest = min(failures, key=lambda f: len(f.before) + len(f.after))
+        lines += ["", f"=== {kind}: {len(failures)} sequences; smallest:", smallest.describe(kind)]
+        lines.append(shrunk(ws, smallest, kind) or "(one save alone does not show it: see the sequence)")
+    return "\n".join(lines)
+
+
+def test_random_edit_sequences_patch_the_live_module_like_a_fresh_import(ws):
+    kinds = selected_kinds()
+    tally = Tally()
+    for i in range(SEQUENCES):
+        run_sequence(ws, FIRST_SEED + i, kinds, tally)
+    print(
+        f"oracle: {SEQUENCES} sequences, {tally.saves} saves, {tally.functions} functions, "
+        f"{tally.references} old references, {tally.calls} calls compared"
+    )
+    assert not tally.failures, report(ws, tally)
