@@ -100,12 +100,19 @@ class Func:
             lines.append(f"{pad}    self._{self.name} = value")
         return lines
 
+    def cached(self):
+        return any("lru_cache" in d for d in self.decorators)
+
     def call_args(self, salt=0):
         """Arguments for a call: every parameter without a default, positional ones
         by position, keyword-only ones by name. Calls after each save use a new
-        `salt`, so that a cache (lru_cache) never answers from an earlier save."""
-        args = [3 + i + 100 * salt for i, p in enumerate(self.params) if not p.kwonly and p.default is None]
-        kwargs = {p.name: 5 + i + 100 * salt for i, p in enumerate(self.params) if p.kwonly and p.default is None}
+        `salt`, so that a cache (lru_cache) never answers from an earlier save; a
+        cached function gets every parameter for that reason."""
+        every = self.cached()
+        args = [3 + i + 100 * salt for i, p in enumerate(self.params) if not p.kwonly and (every or p.default is None)]
+        kwargs = {
+            p.name: 5 + i + 100 * salt for i, p in enumerate(self.params) if p.kwonly and (every or p.default is None)
+        }
         return args, kwargs
 
 

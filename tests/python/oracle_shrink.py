@@ -3,6 +3,7 @@ fails the same way: definitions and statements, top-level or in a class body, ar
 removed from both texts at once while the failure stays."""
 
 import ast
+import re
 import time
 
 
@@ -67,4 +68,13 @@ def shrink(before, after, still_fails, budget=3.0):
                 before, after = smaller
                 progress = True
                 break
+    # Blank lines left by the removals, kept only where the failure needs them (a
+    # shift of line numbers may be what fails).
+    tighter = _collapse_blank_lines(before), _collapse_blank_lines(after)
+    if tighter != (before, after) and still_fails(*tighter):
+        before, after = tighter
     return before, after
+
+
+def _collapse_blank_lines(text):
+    return re.sub(r"\n{3,}", "\n\n", text).lstrip("\n")

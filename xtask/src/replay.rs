@@ -80,7 +80,16 @@ fn download(venv_python: &Path, cache: &Path, dist: &str, version: &str) -> Resu
     }
     let requirement = format!("{dist}=={version}");
     let status = Command::new(venv_python)
-        .args(["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps", "--only-binary", ":all:"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+        ])
         .arg(&requirement)
         .arg("-d")
         .arg(cache)
