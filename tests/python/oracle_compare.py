@@ -155,18 +155,20 @@ def _own_dict(value):
 
 def reachable_functions(namespace):
     """{path: function} for every function defined in `namespace` (its globals are
-    that namespace) reachable from the namespace's bindings: through classes of the
-    module, classmethod/staticmethod/property, `__wrapped__`, partials, and the cells
+    that namespace, or it is a member of a class of the module) reachable from the
+    namespace's bindings: through classes of the module, classmethod/staticmethod/property, `__wrapped__`, partials, and the cells
     of closures. Paths read like `C.p.fget` or `f.__wrapped__` or `f.<cell fn>`."""
     module_name = namespace.get("__name__")
     found = {}
     seen = set()
 
-    def visit(path, value, depth):
+    def visit(path, value, depth, in_class=False):
         if depth > 8 or isinstance(value, types.ModuleType):
             return
         if isinstance(value, types.FunctionType):
-            if value.__globals__ is not namespace:
+            # A class's own members count whatever their globals: dataclasses makes
+            # __init__ with the globals of the module sys.modules has by that name.
+            if value.__globals__ is not namespace and not in_class:
                 return
             found[path] = value
             if id(value) in seen:
@@ -174,38 +176,38 @@ def reachable_functions(namespace):
             seen.add(id(value))
             wrapped = value.__dict__.get("__wrapped__")
             if wrapped is not None:
-                visit(f"{path}.__wrapped__", wrapped, depth + 1)
+                visit(f"{path}.__wrapped__", wrapped, depth + 1, in_class)
             for name, cell in zip(value.__code__.co_freevars, value.__closure__ or ()):
                 try:
                     content = cell.cell_contents
                 except ValueError:
                     continue
                 if isinstance(content, types.FunctionType) and content is not wrapped:
-                    visit(f"{path}.<cell {name}>", content, depth + 1)
+                    visit(f"{path}.<cell {name}>", content, depth + 1, in_class)
             return
         if id(value) in seen:
             return
         if isinstance(value, (classmethod, staticmethod)):
             seen.add(id(value))
-            visit(f"{path}.__func__", value.__func__, depth + 1)
+            visit(f"{path}.__func__", value.__func__, depth + 1, in_class)
         elif isinstance(value, property):
             seen.add(id(value))
             for accessor in ("fget", "fset", "fdel"):
-                visit(f"{path}.{accessor}", getattr(value, accessor), depth + 1)
+                visit(f"{path}.{accessor}", getattr(value, accessor), depth + 1, in_class)
         elif isinstance(value, functools.partial):
             seen.add(id(value))
-            visit(f"{path}.func", value.func, depth + 1)
+            visit(f"{path}.func", value.func, depth + 1, in_class)
         elif isinstance(value, type):
             if value.__module__ != module_name:
                 return
             seen.add(id(value))
             for name, item in sorted(value.__dict__.items()):
-                visit(f"{path}.{name}", item, depth + 1)
+                visit(f"{path}.{name}", item, depth + 1, in_class=True)
         else:
             wrapped = _own_dict(value).get("__wrapped__")
             if wrapped is not None:
                 seen.add(id(value))
-                visit(f"{path}.__wrapped__", wrapped, depth + 1)
+                visit(f"{path}.__wrapped__", wrapped, depth + 1, in_class)
 
     for name, value in sorted(namespace.items()):
         visit(name, value, 0)
@@ -291,6 +293,7 @@ class References:
         # annotations of what it wrapped when it was made: only a def's own function
         # has those of its def to compare.
         self.own = {id(f) for _, _, f in self.entries if f.__name__ == f.__code__.co_name}
+        self.first_keys = set(code_keys(module_code))
 
     def compare(self, fresh_namespace, module_code, alive):
         """(references compared, differences) against the fresh compile; `alive`
@@ -303,7 +306,7 @@ class References:
         found = []
         compared = 0
         for key, path, function in self.entries:
-            if key not in alive or key not in fresh_codes:
+            if key not in alive or key not in fresh_codes or not _same_siblings(key, self.first_keys, fresh_codes):
                 continue
             compared += 1
             where = f"{key} (taken as {path})"
@@ -314,3 +317,27 @@ class References:
             if id(function) in self.own and len(fresh_function) == 1:
                 found.extend(compare_function(function, fresh_function[0], where, "old reference ", code=False))
         return compared, found
+
+
+def _siblings(keys, prefix, base):
+    head = f"{prefix}." if prefix else ""
+    found = set()
+    for key in keys:
+        rest = key[len(head) :] if key.startswith(head) else None
+        if rest is not None and "." not in rest and rest.split("#")[0] == base:
+            found.add(rest)
+    return found
+
+
+def _same_siblings(key, first_keys, current_keys):
+    """Whether `key` names the same definition in both texts as far as keys can
+    tell: where it goes through one of several same-named siblings (lambdas, a
+    property's accessors), their number must not have changed, or `#1` could now be
+    another one."""
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        prefix, base = ".".join(parts[:i]), part.split("#")[0]
+        first = _siblings(first_keys, prefix, base)
+        if len(first) > 1 and first != _siblings(current_keys, prefix, base):
+            return False
+    return True

@@ -64,6 +64,8 @@ class Func:
     returns: Optional[str] = None
     doc: Optional[str] = None
     setter: bool = False
+    # Reads the class's private `__secret` (mangled to `_C__secret` by CPython).
+    private: bool = False
 
     def receiver(self):
         return {"method": "self", "property": "self", "classmethod": "cls"}.get(self.kind)
@@ -92,6 +94,8 @@ class Func:
             lines.append(f"{pad}    acc = acc + {p.name} * {i + 2}")
         for c in self.consts[1:]:
             lines.append(f"{pad}    acc = acc + {c}")
+        if self.private and self.receiver():
+            lines.append(f"{pad}    acc = acc + {self.receiver()}.__secret")
         lines.append(f"{pad}    return acc + {self.scale()}")
         if self.kind == "property" and self.setter:
             lines.append("")
@@ -121,9 +125,15 @@ class Klass:
     name: str
     scale: int
     methods: List[Func] = field(default_factory=list)
+    secret: int = 1
+    # Decorated with @dataclasses.dataclass, with a field `size` defaulting to this.
+    size: Optional[int] = None
 
     def render(self, indent=0):
-        lines = [f"class {self.name}:", f"    SCALE = {self.scale}"]
+        lines = ["@dataclasses.dataclass"] if self.size is not None else []
+        lines += [f"class {self.name}:", f"    SCALE = {self.scale}", f"    __secret = {self.secret}"]
+        if self.size is not None:
+            lines.append(f"    size: int = {self.size}")
         for m in self.methods:
             lines.append("")
             lines.extend(m.render(4))
@@ -148,6 +158,17 @@ class Factory:
             "",
             f"{self.binding} = {self.name}({self.arg})",
         ]
+
+
+@dataclass
+class Lambda:
+    """A module binding to a lambda."""
+
+    name: str
+    const: int
+
+    def render(self, indent=0):
+        return [f"{self.name} = lambda v: v * K1 + {self.const}"]
 
 
 @dataclass
@@ -177,6 +198,7 @@ class Module:
     tag: int = 1
     factor: int = 2
     plus: int = 1
+    future_annotations: bool = False
     items: list = field(default_factory=list)
     counter: int = 0
 
@@ -186,7 +208,10 @@ class Module:
 
     def render(self):
         lines = [f"# header {i}" for i in range(self.top_comments)]
+        if self.future_annotations:
+            lines.append("from __future__ import annotations")
         lines += [
+            "import dataclasses",
             "import functools",
             "",
             "K_TYPE = int",
@@ -241,6 +266,10 @@ class Module:
         for item in self.items:
             if isinstance(item, Factory):
                 found.append((item.binding, None, None))
+            elif isinstance(item, Lambda):
+                found.append((item.name, None, None))
+            elif isinstance(item, Klass) and item.size is not None:
+                found.append((f"{item.name}.size", item.name, None))
         return found
 
 
@@ -279,13 +308,16 @@ def new_function(rng, module, kind="function"):
             f.is_async = True
     else:
         f.setter = rng.random() < 0.5
+    f.private = kind in ("method", "classmethod", "property") and rng.random() < 0.3
     if rng.random() < 0.2:
         f.doc = f"Doc {rng.randint(0, 99)}."
     return f
 
 
 def new_class(rng, module):
-    k = Klass(module.fresh_name("C"), rng.randint(1, 9))
+    k = Klass(module.fresh_name("C"), rng.randint(1, 9), secret=rng.randint(1, 9))
+    if rng.random() < 0.25:
+        k.size = rng.randint(0, 9)
     for _ in range(rng.randint(1, 4)):
         k.methods.append(new_function(rng, module, rng.choice(["method", "method", "classmethod", "staticmethod", "property"])))
     return k
@@ -294,6 +326,10 @@ def new_class(rng, module):
 def new_factory(rng, module):
     n = module.fresh_name("make")
     return Factory(n, f"bound_{n}", rng.randint(0, 9), rng.randint(1, 5))
+
+
+def new_lambda(rng, module):
+    return Lambda(module.fresh_name("L"), rng.randint(0, 9))
 
 
 def initial_module(rng):
@@ -306,6 +342,9 @@ def initial_module(rng):
         module.items.append(new_factory(rng, module))
     if rng.random() < 0.4:
         module.items.append(Statement(module.fresh_name("X"), rng.randint(0, 9)))
+    if rng.random() < 0.4:
+        module.items.append(new_lambda(rng, module))
+    module.future_annotations = rng.random() < 0.15
     rng.shuffle(module.items)
     return module
 
@@ -327,8 +366,11 @@ def edit_body(rng, module):
     owner, f = _pick_function(rng, module)
     if f is None:
         return None
-    choice = rng.randrange(4)
-    if choice == 0 or len(f.consts) == 1 and choice == 2:
+    choice = rng.randrange(5)
+    if choice == 4 and f.receiver():
+        f.private = not f.private
+        return f"body of {_label(owner, f)}: {'now reads' if f.private else 'no longer reads'} the private __secret"
+    if choice in (0, 4) or len(f.consts) == 1 and choice == 2:
         old, f.consts[0] = f.consts[0], f.consts[0] + rng.randint(1, 9)
         return f"body of {_label(owner, f)}: first constant {old} -> {f.consts[0]}"
     if choice == 1:
@@ -401,19 +443,19 @@ def edit_decorator(rng, module):
 
 
 def edit_add(rng, module):
-    choice = rng.randrange(4)
+    choice = rng.randrange(5)
     if choice == 3 and module.classes():
         k = rng.choice(module.classes())
         m = new_function(rng, module, rng.choice(["method", "classmethod", "staticmethod", "property"]))
         k.methods.insert(rng.randint(0, len(k.methods)), m)
         return f"method {k.name}.{m.name} ({m.kind}) added"
-    item = {0: new_function, 1: new_class, 2: new_factory}.get(choice, new_function)(rng, module)
+    item = {0: new_function, 1: new_class, 2: new_factory, 4: new_lambda}.get(choice, new_function)(rng, module)
     module.items.insert(rng.randint(0, len(module.items)), item)
     return f"{type(item).__name__.lower()} {item.name} added"
 
 
 def edit_remove(rng, module):
-    removable = [i for i in module.items if isinstance(i, (Func, Klass, Factory))]
+    removable = [i for i in module.items if isinstance(i, (Func, Klass, Factory, Lambda))]
     if rng.random() < 0.3 and module.classes():
         k = rng.choice(module.classes())
         if len(k.methods) > 1:
@@ -450,6 +492,9 @@ def edit_rename(rng, module):
 
 
 def edit_statement(rng, module):
+    if rng.random() < 0.1:
+        module.future_annotations = not module.future_annotations
+        return f"from __future__ import annotations {'added' if module.future_annotations else 'removed'}"
     choice = rng.randrange(4)
     statements = [i for i in module.items if isinstance(i, Statement)]
     if choice == 0:
@@ -475,7 +520,16 @@ def edit_class(rng, module):
     if not module.classes():
         return None
     k = rng.choice(module.classes())
-    choice = rng.randrange(3)
+    choice = rng.randrange(6)
+    if choice == 3:
+        old, k.secret = k.secret, k.secret + 1
+        return f"class statement {k.name}.__secret = {old} -> {k.secret}"
+    if choice == 4 and k.size is not None:
+        old, k.size = k.size, k.size + rng.randint(1, 5)
+        return f"dataclass field default {k.name}.size = {old} -> {k.size}"
+    if choice == 5:
+        k.size = None if k.size is not None else rng.randint(0, 9)
+        return f"class decorator @dataclasses.dataclass {'added to' if k.size is not None else 'removed from'} {k.name}"
     if choice == 0:
         old, k.scale = k.scale, k.scale + rng.randint(1, 5)
         return f"class statement {k.name}.SCALE = {old} -> {k.scale}"
@@ -491,7 +545,12 @@ def edit_class(rng, module):
 
 def edit_closure(rng, module):
     factories = [i for i in module.items if isinstance(i, Factory)]
-    choice = rng.randrange(5)
+    lambdas = [i for i in module.items if isinstance(i, Lambda)]
+    choice = rng.randrange(6)
+    if choice == 5 and lambdas:
+        f = rng.choice(lambdas)
+        old, f.const = f.const, f.const + rng.randint(1, 5)
+        return f"lambda body of {f.name}: {old} -> {f.const}"
     if choice == 0 and factories:
         f = rng.choice(factories)
         old, f.const = f.const, f.const + rng.randint(1, 5)

@@ -66,7 +66,10 @@ def outcome(call):
 
 def _through_bindings(namespace, owner, function, binding, salt):
     """A call of a def as a user of the module makes it: `f(...)`, `C().m(...)`,
-    `C.cm(...)`, `C().p`, `bound(3)` for a closure binding."""
+    `C.cm(...)`, `C().p`, `bound(3)` for a closure or lambda binding, `C().size`
+    for a dataclass field."""
+    if function is None and owner is not None:
+        return lambda: namespace[owner]().size
     if function is None:
         return lambda: namespace[binding](3 + 100 * salt)
     args, kwargs = function.call_args(salt)
@@ -210,9 +213,8 @@ def single_save(ws, before, after):
     leaves (calls aside: they need the generator's model); None if a text does not
     run."""
     try:
-        for text in (before, after):
-            oracle_compare.fresh_import(text, "<single save>", "oracle_single_save")
         module, codefile = ws.module(before)
+        oracle_compare.fresh_import(after, codefile.filename, module.__name__)
     except Exception:
         return None
     first_code = compile(before, codefile.filename, "exec", dont_inherit=True)
