@@ -168,15 +168,19 @@ def reachable_functions(namespace):
         if isinstance(value, types.FunctionType):
             # A class's own members count whatever their globals: dataclasses makes
             # __init__ with the globals of the module sys.modules has by that name.
-            if value.__globals__ is not namespace and not in_class:
-                return
-            found[path] = value
+            own = value.__globals__ is namespace or in_class
+            if own:
+                found[path] = value
             if id(value) in seen:
                 return
             seen.add(id(value))
+            # A wrapper from elsewhere (functools.singledispatch, contextlib) may
+            # wrap one of ours.
             wrapped = value.__dict__.get("__wrapped__")
             if wrapped is not None:
                 visit(f"{path}.__wrapped__", wrapped, depth + 1, in_class)
+            if not own:
+                return
             for name, cell in zip(value.__code__.co_freevars, value.__closure__ or ()):
                 try:
                     content = cell.cell_contents
@@ -332,12 +336,12 @@ def _siblings(keys, prefix, base):
 def _same_siblings(key, first_keys, current_keys):
     """Whether `key` names the same definition in both texts as far as keys can
     tell: where it goes through one of several same-named siblings (lambdas, a
-    property's accessors), their number must not have changed, or `#1` could now be
-    another one."""
+    property's accessors, overload stubs), their number must not have changed, or
+    `#1` could now be another one."""
     parts = key.split(".")
     for i, part in enumerate(parts):
         prefix, base = ".".join(parts[:i]), part.split("#")[0]
-        first = _siblings(first_keys, prefix, base)
-        if len(first) > 1 and first != _siblings(current_keys, prefix, base):
+        first, current = _siblings(first_keys, prefix, base), _siblings(current_keys, prefix, base)
+        if max(len(first), len(current)) > 1 and first != current:
             return False
     return True

@@ -66,6 +66,8 @@ class Func:
     setter: bool = False
     # Reads the class's private `__secret` (mangled to `_C__secret` by CPython).
     private: bool = False
+    # Annotations of @typing.overload stubs written before the def (functions only).
+    overloads: List[str] = field(default_factory=list)
 
     def receiver(self):
         return {"method": "self", "property": "self", "classmethod": "cls"}.get(self.kind)
@@ -76,6 +78,8 @@ class Func:
     def render(self, indent):
         pad = " " * indent
         lines = []
+        for annotation in self.overloads:
+            lines += [f"{pad}@typing.overload", f"{pad}def {self.name}(*args: {annotation}) -> {annotation}: ...", ""]
         if self.kind == "property":
             lines.append(f"{pad}@property")
         elif self.kind in ("classmethod", "staticmethod"):
@@ -161,6 +165,22 @@ class Factory:
 
 
 @dataclass
+class Dispatch:
+    """A functools.singledispatch function with implementations registered by
+    annotation, each a def named `_`."""
+
+    name: str
+    const: int
+    implementations: List[list] = field(default_factory=list)  # [type name, constant]
+
+    def render(self, indent=0):
+        lines = ["@functools.singledispatch", f"def {self.name}(x):", f"    return ('base', {self.const})"]
+        for kind, const in self.implementations:
+            lines += ["", "", f"@{self.name}.register", f"def _(x: {kind}):", f"    return ('{kind}', x, {const})"]
+        return lines
+
+
+@dataclass
 class Lambda:
     """A module binding to a lambda."""
 
@@ -213,6 +233,7 @@ class Module:
         lines += [
             "import dataclasses",
             "import functools",
+            "import typing",
             "",
             "K_TYPE = int",
             f"K0 = {self.k0}",
@@ -266,7 +287,7 @@ class Module:
         for item in self.items:
             if isinstance(item, Factory):
                 found.append((item.binding, None, None))
-            elif isinstance(item, Lambda):
+            elif isinstance(item, (Lambda, Dispatch)):
                 found.append((item.name, None, None))
             elif isinstance(item, Klass) and item.size is not None:
                 found.append((f"{item.name}.size", item.name, None))
@@ -304,6 +325,8 @@ def new_function(rng, module, kind="function"):
         f.returns = rng.choice(RETURNS)
         if kind in ("function", "method") and rng.random() < 0.3:
             f.decorators = [rng.choice(DECORATORS)]
+        elif kind == "function" and rng.random() < 0.15:
+            f.overloads = rng.sample(["int", "str", "float"], rng.randint(1, 2))
         elif kind in ("function", "method") and rng.random() < 0.1:
             f.is_async = True
     else:
@@ -328,6 +351,13 @@ def new_factory(rng, module):
     return Factory(n, f"bound_{n}", rng.randint(0, 9), rng.randint(1, 5))
 
 
+def new_dispatch(rng, module):
+    d = Dispatch(module.fresh_name("g"), rng.randint(0, 9))
+    for kind in rng.sample(["int", "str", "float"], rng.randint(0, 2)):
+        d.implementations.append([kind, rng.randint(0, 9)])
+    return d
+
+
 def new_lambda(rng, module):
     return Lambda(module.fresh_name("L"), rng.randint(0, 9))
 
@@ -344,6 +374,8 @@ def initial_module(rng):
         module.items.append(Statement(module.fresh_name("X"), rng.randint(0, 9)))
     if rng.random() < 0.4:
         module.items.append(new_lambda(rng, module))
+    if rng.random() < 0.3:
+        module.items.append(new_dispatch(rng, module))
     module.future_annotations = rng.random() < 0.15
     rng.shuffle(module.items)
     return module
@@ -388,7 +420,18 @@ def edit_signature(rng, module):
     if f is None:
         return None
     label = _label(owner, f)
-    choice = rng.randrange(7)
+    choice = rng.randrange(8)
+    if choice == 7 and f.kind == "function" and not f.decorators and not f.is_async:
+        if f.overloads and rng.random() < 0.6:
+            i = rng.randrange(len(f.overloads))
+            old = f.overloads[i]
+            f.overloads[i] = rng.choice([a for a in ("int", "str", "float", "bytes") if a != old])
+            return f"overload stub {i} of {label}: annotation {old} -> {f.overloads[i]}"
+        if f.overloads and rng.random() < 0.5:
+            f.overloads.pop()
+            return f"last overload stub of {label} removed"
+        f.overloads.append(rng.choice(["int", "str", "float"]))
+        return f"overload stub ({f.overloads[-1]}) added before {label}"
     if choice == 0:
         p = _new_params(rng, module, 1)[0]
         f.params = _ordered(f.params + [p])
@@ -443,19 +486,27 @@ def edit_decorator(rng, module):
 
 
 def edit_add(rng, module):
-    choice = rng.randrange(5)
+    choice = rng.randrange(7)
+    dispatches = [i for i in module.items if isinstance(i, Dispatch)]
+    if choice == 6 and dispatches:
+        d = rng.choice(dispatches)
+        missing = [k for k in ("int", "str", "float") if k not in [i[0] for i in d.implementations]]
+        if missing:
+            d.implementations.append([rng.choice(missing), rng.randint(0, 9)])
+            return f"implementation for {d.implementations[-1][0]} registered on {d.name}"
     if choice == 3 and module.classes():
         k = rng.choice(module.classes())
         m = new_function(rng, module, rng.choice(["method", "classmethod", "staticmethod", "property"]))
         k.methods.insert(rng.randint(0, len(k.methods)), m)
         return f"method {k.name}.{m.name} ({m.kind}) added"
-    item = {0: new_function, 1: new_class, 2: new_factory, 4: new_lambda}.get(choice, new_function)(rng, module)
+    makers = {0: new_function, 1: new_class, 2: new_factory, 4: new_lambda, 5: new_dispatch}
+    item = makers.get(choice, new_function)(rng, module)
     module.items.insert(rng.randint(0, len(module.items)), item)
     return f"{type(item).__name__.lower()} {item.name} added"
 
 
 def edit_remove(rng, module):
-    removable = [i for i in module.items if isinstance(i, (Func, Klass, Factory, Lambda))]
+    removable = [i for i in module.items if isinstance(i, (Func, Klass, Factory, Lambda, Dispatch))]
     if rng.random() < 0.3 and module.classes():
         k = rng.choice(module.classes())
         if len(k.methods) > 1:
@@ -546,7 +597,13 @@ def edit_class(rng, module):
 def edit_closure(rng, module):
     factories = [i for i in module.items if isinstance(i, Factory)]
     lambdas = [i for i in module.items if isinstance(i, Lambda)]
-    choice = rng.randrange(6)
+    dispatched = [i for i in module.items if isinstance(i, Dispatch) and i.implementations]
+    choice = rng.randrange(7)
+    if choice == 6 and dispatched:
+        d = rng.choice(dispatched)
+        implementation = rng.choice(d.implementations)
+        old, implementation[1] = implementation[1], implementation[1] + 1
+        return f"body of {d.name}'s {implementation[0]} implementation: {old} -> {implementation[1]}"
     if choice == 5 and lambdas:
         f = rng.choice(lambdas)
         old, f.const = f.const, f.const + rng.randint(1, 5)

@@ -13,6 +13,7 @@ Environment:
                     uses seed+i)
   ORACLE_EDITS      comma-separated edit kinds to generate (default: all of
                     oracle_gen.EDIT_KINDS), to look at one kind of failure at a time
+  ORACLE_SHRINK_SECONDS  time the failure report may spend shrinking (default 20)
 """
 
 import functools
@@ -33,7 +34,7 @@ SEQUENCES = int(os.environ.get("ORACLE_SEQUENCES", "60"))
 SAVES = int(os.environ.get("ORACLE_SAVES", "6"))
 FIRST_SEED = int(os.environ.get("ORACLE_SEED", "0"))
 # Time the report may spend shrinking failures to smaller examples, in all.
-SHRINK_SECONDS = 20
+SHRINK_SECONDS = float(os.environ.get("ORACLE_SHRINK_SECONDS", "20"))
 
 
 def selected_kinds():
