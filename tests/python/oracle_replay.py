@@ -11,9 +11,9 @@ is compared with a fresh compile and import of B's text (oracle_compare.py: ever
 reachable function and every old reference; code, defaults, annotations, names).
 
 B's module runs against A's other modules both when patched and when imported
-fresh, so the two are compared in the same surroundings; a module whose B text does
-not run there (it needs a sibling's new name) or whose A text does not import is
-skipped, and counted as such. Prints a summary; exits 1 if any module differs.
+fresh, so the two are compared in the same surroundings; when B's text does not run
+there (it needs a sibling's new name), the module is replayed among B's other
+modules instead; a module that runs in neither is skipped, and counted as such. Prints a summary; exits 1 if any module differs.
 """
 
 import json
@@ -61,14 +61,13 @@ def replay_pair(cache, dist, version_a, version_b, results):
     changed = sorted(p for p in sources_a if p in sources_b and sources_a[p] != sources_b[p])
     print(f"{dist} {version_a} -> {version_b}: {len(changed)} changed modules", flush=True)
     for relative in changed:
-        with tempfile.TemporaryDirectory(prefix="jurigged-replay-") as tree:
-            for path, text in sources_a.items():
-                target = Path(tree, path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-            after = Path(tree, "after.txt")
-            after.write_text(sources_b[relative], encoding="utf-8")
-            result = run_one(tree, module_name(relative), relative, str(after))
+        result = replay_module(sources_a, sources_a[relative], sources_b[relative], relative)
+        if result.get("skipped", "").startswith("release B does not run"):
+            # B's text needs B's other modules: A's text may well run among them.
+            first = result["skipped"]
+            result = replay_module(sources_b, sources_a[relative], sources_b[relative], relative)
+            if "skipped" in result:
+                result["skipped"] = f"{first}; among B's modules: {result['skipped']}"
         result["case"] = f"{dist} {version_a}->{version_b} {module_name(relative)}"
         results.append(result)
         status = result.get("skipped") or (f"{len(result['differences'])} differences" if result["differences"] else "ok")
@@ -77,6 +76,19 @@ def replay_pair(cache, dist, version_a, version_b, results):
             f"{result.get('references', 0)} references: {status}",
             flush=True,
         )
+
+
+def replay_module(surroundings, before, after, relative):
+    """Replays one module in a package laid out from `surroundings` (one release's
+    modules), the module itself starting from `before`."""
+    with tempfile.TemporaryDirectory(prefix="jurigged-replay-") as tree:
+        for path, text in dict(surroundings, **{relative: before}).items():
+            target = Path(tree, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        after_file = Path(tree, "after.txt")
+        after_file.write_text(after, encoding="utf-8")
+        return run_one(tree, module_name(relative), relative, str(after_file))
 
 
 def run_one(tree, name, relative, after):
