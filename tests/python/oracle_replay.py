@@ -28,6 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # A module whose replay takes longer than this is reported as hung.
 MODULE_TIMEOUT = 120
+# ORACLE_REPLAY_VERBOSE=1 prints every difference of every module.
+VERBOSE = os.environ.get("ORACLE_REPLAY_VERBOSE") == "1"
 
 
 def wheel_for(cache, dist, version):
@@ -76,6 +78,9 @@ def replay_pair(cache, dist, version_a, version_b, results):
             f"{result.get('references', 0)} references: {status}",
             flush=True,
         )
+        if VERBOSE:
+            for d in result.get("differences", []):
+                print(f"    {d['kind']} at {d['where']}: {d['detail'][:300]}")
 
 
 def replay_module(surroundings, before, after, relative):
