@@ -240,15 +240,24 @@ def code_keys(module_code):
 
 
 def fresh_import(text, filename, module_name, package=None):
-    """Compiles and runs `text` as a new module named `module_name` (not entered in
-    sys.modules, so the live one stays where it is); returns (namespace, module code)."""
+    """Compiles and runs `text` as a new module named `module_name` (not put in place
+    of a live module of that name in sys.modules); returns (namespace, module code)."""
     code = compile(text, filename, "exec", dont_inherit=True)
     module = types.ModuleType(module_name)
     module.__file__ = filename
     if package is not None:
         module.__package__ = package
     namespace = module.__dict__
-    exec(code, namespace)
+    # Code that looks its module up by name (dataclasses resolving string
+    # annotations) finds the live module when there is one, or this one meanwhile.
+    absent = module_name not in sys.modules
+    if absent:
+        sys.modules[module_name] = module
+    try:
+        exec(code, namespace)
+    finally:
+        if absent:
+            sys.modules.pop(module_name, None)
     return namespace, code
 
 
@@ -310,7 +319,7 @@ class References:
         found = []
         compared = 0
         for key, path, function in self.entries:
-            if key not in alive or key not in fresh_codes or not _same_siblings(key, self.first_keys, fresh_codes):
+            if key not in alive or key not in fresh_codes or not same_siblings(key, self.first_keys, fresh_codes):
                 continue
             compared += 1
             where = f"{key} (taken as {path})"
@@ -333,7 +342,7 @@ def _siblings(keys, prefix, base):
     return found
 
 
-def _same_siblings(key, first_keys, current_keys):
+def same_siblings(key, first_keys, current_keys):
     """Whether `key` names the same definition in both texts as far as keys can
     tell: where it goes through one of several same-named siblings (lambdas, a
     property's accessors, overload stubs), their number must not have changed, or

@@ -101,6 +101,7 @@ class OldCallables:
     made then."""
 
     def __init__(self, module, model, references):
+        self.first_keys = references.first_keys
         by_key = {key: function for key, _, function in references.entries}
         self.entries = []
         namespace = vars(module)
@@ -124,6 +125,8 @@ class OldCallables:
         compared = 0
         for key, how, kept in self.entries:
             if key not in alive or key not in specs or fresh_codes.get(key) not in fresh_by_code:
+                continue
+            if not oracle_compare.same_siblings(key, self.first_keys, fresh_codes):
                 continue
             owner, function = specs[key]
             fresh = outcome(_direct(fresh_by_code[fresh_codes[key]], fresh_namespace, owner, function, salt))
@@ -324,3 +327,30 @@ def test_random_edit_sequences_patch_the_live_module_like_a_fresh_import(ws):
     )
     if tally.failures:
         pytest.fail(report(ws, tally), pytrace=False)
+
+
+def test_the_comparison_sees_no_difference_between_two_imports_of_one_text(tmp_path):
+    for seed in range(20):
+        model = oracle_gen.initial_module(random.Random(seed))
+        text = model.render()
+        path = str(tmp_path / f"twice_{seed}.py")
+        first, first_code = oracle_compare.fresh_import(text, path, f"twice_{seed}")
+        second, second_code = oracle_compare.fresh_import(text, path, f"twice_{seed}")
+        compared, differences = oracle_compare.compare_namespaces(first, second)
+        references = oracle_compare.References(first, first_code)
+        old, found = references.compare(second, second_code, set(oracle_compare.code_keys(first_code)))
+        calls, by_call = compare_calls(first, second, model, salt=0)
+        assert (differences, found, by_call) == ([], [], []), text
+        assert compared > 5 and old > 5 and calls > 3
+
+
+def test_the_comparison_reports_code_left_at_its_old_line():
+    before = "import functools\n\n\ndef f(x):\n    return functools.reduce(max, x)\n"
+    after = "# a comment\n" + before
+    live, live_code = oracle_compare.fresh_import(before, "m.py", "m")
+    fresh, fresh_code = oracle_compare.fresh_import(after, "m.py", "m")
+    _, differences = oracle_compare.compare_namespaces(live, fresh)
+    assert {d.kind for d in differences} == {"co_firstlineno"}
+    references = oracle_compare.References(live, live_code)
+    _, found = references.compare(fresh, fresh_code, {"f"})
+    assert {d.kind for d in found} == {"old reference co_firstlineno"}
