@@ -354,3 +354,53 @@ def same_siblings(key, first_keys, current_keys):
         if max(len(first), len(current)) > 1 and first != current:
             return False
     return True
+
+
+def compare_values(live_namespace, fresh_namespace):
+    """Module-level values that are plain data (statements' results)."""
+    found = []
+    for name, value in fresh_namespace.items():
+        if name.startswith("__") or not isinstance(value, (int, str, float, tuple)):
+            continue
+        if name not in live_namespace:
+            found.append(Difference("missing binding", name, f"fresh {value!r}"))
+        elif describe(live_namespace[name]) != describe(value):
+            found.append(Difference("binding value", name, f"live {live_namespace[name]!r} fresh {value!r}"))
+    return found
+
+
+def compare_save(module, references, alive, assigned, after, path):
+    """Code and values of the live module, after `after` was saved over `before`,
+    against a fresh import of `after`: (fresh namespace, fresh code, {what: count
+    compared}, differences). `alive` (the code keys every text so far has) is
+    narrowed to `after`'s; `assigned` holds the names any text so far bound by
+    assignment (removing a statement does not unbind them)."""
+    fresh_namespace, fresh_code = fresh_import(after, path, module.__name__)
+    alive &= set(code_keys(fresh_code))
+    functions, differences = compare_namespaces(vars(module), fresh_namespace, assigned)
+    old, found = references.compare(fresh_namespace, fresh_code, alive)
+    differences += found + compare_values(vars(module), fresh_namespace)
+    return fresh_namespace, fresh_code, {"functions": functions, "references": old}, differences
+
+
+def single_save(ws, before, after):
+    """The differences one save of `after` over a module imported from `before`
+    leaves (calls aside: they need the generator's model); None if a text does not
+    run."""
+    try:
+        module, codefile = ws.module(before)
+        fresh_import(after, codefile.filename, module.__name__)
+    except Exception:
+        return None
+    first_code = compile(before, codefile.filename, "exec", dont_inherit=True)
+    references = References(vars(module), first_code)
+    alive = set(code_keys(first_code))
+    try:
+        ws.edit(codefile, after)
+    except Exception as error:
+        return [Difference(f"save rejected ({type(error).__name__})", module.__name__, str(error))]
+    try:
+        assigned = assigned_names(before)
+        return compare_save(module, references, alive, assigned, after, codefile.filename)[3]
+    except Exception:
+        return None

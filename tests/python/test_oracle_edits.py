@@ -159,19 +159,6 @@ def compare_calls(live_namespace, fresh_namespace, model, salt):
     return len(calls), found
 
 
-def compare_values(live_namespace, fresh_namespace):
-    """Module-level values that are plain data (statements' results)."""
-    found = []
-    for name, value in fresh_namespace.items():
-        if name.startswith("__") or not isinstance(value, (int, str, float, tuple)):
-            continue
-        if name not in live_namespace:
-            found.append(Difference("missing binding", name, f"fresh {value!r}"))
-        elif oracle_compare.describe(live_namespace[name]) != oracle_compare.describe(value):
-            found.append(Difference("binding value", name, f"live {live_namespace[name]!r} fresh {value!r}"))
-    return found
-
-
 class Failure:
     def __init__(self, seed, save, edits, before, after, differences):
         self.seed, self.save, self.edits = seed, save, edits
@@ -196,43 +183,6 @@ class Tally:
     def __init__(self):
         self.saves = self.functions = self.references = self.calls = 0
         self.failures = []
-
-
-def compare_save(module, references, alive, assigned, after, path):
-    """Code and values of the live module, after `after` was saved over `before`,
-    against a fresh import of `after`: (fresh namespace, fresh code, {what: count
-    compared}, differences). `alive` (the code keys every text so far has) is
-    narrowed to `after`'s; `assigned` holds the names any text so far bound by
-    assignment (removing a statement does not unbind them)."""
-    fresh_namespace, fresh_code = oracle_compare.fresh_import(after, path, module.__name__)
-    alive &= set(oracle_compare.code_keys(fresh_code))
-    functions, differences = oracle_compare.compare_namespaces(vars(module), fresh_namespace, assigned)
-    old, found = references.compare(fresh_namespace, fresh_code, alive)
-    differences += found + compare_values(vars(module), fresh_namespace)
-    return fresh_namespace, fresh_code, {"functions": functions, "references": old}, differences
-
-
-def single_save(ws, before, after):
-    """The differences one save of `after` over a module imported from `before`
-    leaves (calls aside: they need the generator's model); None if a text does not
-    run."""
-    try:
-        module, codefile = ws.module(before)
-        oracle_compare.fresh_import(after, codefile.filename, module.__name__)
-    except Exception:
-        return None
-    first_code = compile(before, codefile.filename, "exec", dont_inherit=True)
-    references = oracle_compare.References(vars(module), first_code)
-    alive = set(oracle_compare.code_keys(first_code))
-    try:
-        ws.edit(codefile, after)
-    except Exception as error:
-        return [Difference(f"save rejected ({type(error).__name__})", module.__name__, str(error))]
-    try:
-        assigned = oracle_compare.assigned_names(before)
-        return compare_save(module, references, alive, assigned, after, codefile.filename)[3]
-    except Exception:
-        return None
 
 
 def run_sequence(ws, seed, kinds, tally):
@@ -261,7 +211,9 @@ def run_sequence(ws, seed, kinds, tally):
             tally.failures.append(Failure(seed, save, edits, before, after, [Difference(kind, name, str(error))]))
             return
         assigned |= oracle_compare.assigned_names(after)
-        fresh_namespace, fresh_code, counts, differences = compare_save(module, references, alive, assigned, after, path)
+        fresh_namespace, fresh_code, counts, differences = oracle_compare.compare_save(
+            module, references, alive, assigned, after, path
+        )
         tally.functions += counts["functions"]
         tally.references += counts["references"]
         compared, found = callables.compare(vars(module), fresh_namespace, fresh_code, model, alive, save)
@@ -281,13 +233,13 @@ def shrunk(ws, failure, kind, budget):
     alone does not show it (it needed the sequence's history, or it is a call)."""
 
     def still_fails(before, after):
-        found = single_save(ws, before, after)
+        found = oracle_compare.single_save(ws, before, after)
         return found is not None and any(d.kind == kind for d in found)
 
     if not still_fails(failure.before, failure.after):
         return None
     before, after = oracle_shrink.shrink(failure.before, failure.after, still_fails, budget)
-    shown = [d for d in single_save(ws, before, after) if d.kind == kind][:3]
+    shown = [d for d in oracle_compare.single_save(ws, before, after) if d.kind == kind][:3]
     return "\n".join(
         ["shrunk to one save:", *(f"  {d}" for d in shown), "--- before ---", before.rstrip(), "--- after ---", after.rstrip()]
     )
