@@ -386,21 +386,37 @@ def compare_save(module, references, alive, assigned, after, path):
 def single_save(ws, before, after):
     """The differences one save of `after` over a module imported from `before`
     leaves (calls aside: they need the generator's model); None if a text does not
+    run. `ws` is the tests' Workspace (conftest.py)."""
+    return save_sequence(ws, [before, after])
+
+
+def save_sequence(ws, texts):
+    """The differences that saving texts[1:] one after the other over a module
+    imported from texts[0] leaves after the last save; None if a text does not
     run."""
     try:
-        module, codefile = ws.module(before)
-        fresh_import(after, codefile.filename, module.__name__)
+        module, codefile = ws.module(texts[0])
+        for text in texts[1:]:
+            fresh_import(text, codefile.filename, module.__name__)
     except Exception:
         return None
-    first_code = compile(before, codefile.filename, "exec", dont_inherit=True)
+    first_code = compile(texts[0], codefile.filename, "exec", dont_inherit=True)
     references = References(vars(module), first_code)
     alive = set(code_keys(first_code))
+    assigned = assigned_names(texts[0])
+    for text in texts[1:-1]:
+        try:
+            ws.edit(codefile, text)
+        except Exception as error:
+            return [Difference(f"save rejected ({type(error).__name__})", module.__name__, str(error))]
+        alive &= set(code_keys(compile(text, codefile.filename, "exec", dont_inherit=True)))
+        assigned |= assigned_names(text)
     try:
-        ws.edit(codefile, after)
+        ws.edit(codefile, texts[-1])
     except Exception as error:
         return [Difference(f"save rejected ({type(error).__name__})", module.__name__, str(error))]
     try:
-        assigned = assigned_names(before)
-        return compare_save(module, references, alive, assigned, after, codefile.filename)[3]
+        assigned |= assigned_names(texts[-1])
+        return compare_save(module, references, alive, assigned, texts[-1], codefile.filename)[3]
     except Exception:
         return None

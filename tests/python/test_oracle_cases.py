@@ -1,8 +1,8 @@
 """Small saves the two oracles found patched unlike a fresh import, each shrunk to
-what a fix must get right: saved once over a freshly imported module, then every
+what a fix must get right: saved over a freshly imported module, then every
 reachable function and every reference taken before the save must match a fresh
-import of the new text (oracle_compare.single_save: code, defaults, annotations,
-names, docstrings)."""
+import of the last text (oracle_compare.save_sequence: code, defaults,
+annotations, names, docstrings)."""
 
 import pytest
 
@@ -101,10 +101,32 @@ CASES = {
     ),
 }
 
+_PROPERTY = (
+    "class C:\n    @property\n    def p(self):\n        return 1\n\n"
+    "    @p.setter\n    def p(self, value):\n        self._p = value\n"
+)
+_F = "def f():\n    return 1\n"
+
+# name: (first text, then each text saved in turn), for what needs a history.
+SEQUENCES = {
+    "a_setter_follows_two_shifts_of_its_class": (
+        _PROPERTY + "\n\n" + _F,
+        _F + "\n\n" + _PROPERTY,
+        _F + "\n\n# one\n# two\n" + _PROPERTY,
+    ),
+}
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_one_save_patches_like_a_fresh_import(ws, name):
     before, after = CASES[name]
     differences = oracle_compare.single_save(ws, before, after)
     assert differences is not None, "both texts of a case must run"
+    assert differences == [], "\n".join(str(d) for d in differences)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCES))
+def test_saves_in_turn_patch_like_a_fresh_import_of_the_last(ws, name):
+    differences = oracle_compare.save_sequence(ws, list(SEQUENCES[name]))
+    assert differences is not None, "every text of a case must run"
     assert differences == [], "\n".join(str(d) for d in differences)
