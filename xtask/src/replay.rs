@@ -28,6 +28,9 @@ const RELEASES: &[(&str, &[&str])] = &[
     ("tomli", &["2.0.1", "2.0.2", "2.1.0"]),
     ("attrs", &["23.1.0", "23.2.0"]),
     ("pyparsing", &["3.1.1", "3.1.2"]),
+    ("packaging", &["23.2", "24.0"]),
+    ("click", &["8.1.6", "8.1.7"]),
+    ("pluggy", &["1.4.0", "1.5.0"]),
 ];
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
