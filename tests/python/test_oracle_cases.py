@@ -71,6 +71,12 @@ CASES = {
         "import typing\n\n\n@typing.overload\ndef f(*args: int) -> int: ...\n\n\ndef f(a):\n    return a\n",
         "import typing\n\n\n@typing.overload\ndef f(*args: str) -> str: ...\n\n\ndef f(a):\n    return a\n",
     ),
+    "a_changed_overload_stub_in_a_class_leaves_the_method_bound": (
+        "import typing\n\n\nclass C:\n    @typing.overload\n    def m(self, x: int) -> int: ...\n\n"
+        "    def m(self, x):\n        return x\n",
+        "import typing\n\n\nclass C:\n    @typing.overload\n    def m(self, x: str) -> str: ...\n\n"
+        "    def m(self, x):\n        return x\n",
+    ),
     "a_body_edit_below_an_overload_stub_moved_down_reaches_the_implementation": (
         "import typing\n\n@typing.overload\ndef f(*args: int) -> int: ...\n\ndef f(a):\n    return 19\n",
         "import typing\n\n\n\n@typing.overload\ndef f(*args: int) -> int: ...\n\ndef f(a):\n    return 25\n",
