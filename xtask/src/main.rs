@@ -5,6 +5,7 @@ mod demo;
 mod fuzz;
 mod json;
 mod python;
+mod replay;
 mod roundtrip;
 mod test;
 mod util;
@@ -20,6 +21,8 @@ commands:
   pytest [--all] [ARGS]    build and install the wheel, run pytest on tests/python
                            (--all: under every test interpreter)
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
+  replay                   consecutive PyPI releases of pure-Python packages saved over
+                           a live program must patch it like a fresh import
   fuzz TARGET [--secs N]   run one fuzz target (deftree_roundtrip, diff_apply)
   bench [--quick]          jurigged-rs against jurigged 0.6.1, side by side, with the
                            speed targets (bench --help for what is measured)
@@ -39,6 +42,7 @@ fn main() {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
         "pytest" => python::pytest(rest),
+        "replay" => replay::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

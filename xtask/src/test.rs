@@ -3,17 +3,19 @@
 use std::process::Command;
 
 use crate::python;
+use crate::replay;
 use crate::util::{self, Failure};
 
 const HELP: &str = "usage: cargo xtask test [--quick]
 
 Runs, in order: cargo fmt --check, clippy (warnings denied), the layering check
 (the pure-Rust crates do not depend on pyo3), cargo test --workspace, pytest
-on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), the
-round trip over the standard library of every CPython 3.9+ that pyenv has (or
-python3's), and a short run of each fuzz target.
+on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), the replay
+of real releases (cargo xtask replay), the round trip over the standard library
+of every CPython 3.9+ that pyenv has (or python3's), and a short run of each fuzz
+target.
 
-  --quick   stop after pytest";
+  --quick   stop after the replay";
 
 /// Crates that must build and run with no Python (DESIGN.md, invariants).
 const PURE_RUST_CRATES: &[&str] = &["jurigged-watch", "jurigged-deftree", "jurigged-diff"];
@@ -36,6 +38,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     check_layering()?;
     util::run("cargo", &["test", "--workspace"])?;
     python::test_all()?;
+    let (main_python, main_venv) = &python::interpreters()[0];
+    replay::replay_installed(&python::ensure_venv(main_python, main_venv)?)?;
     if quick {
         return Ok(());
     }
