@@ -266,3 +266,21 @@ def test_a_save_that_exits_from_a_statement_is_refused_and_the_program_runs_on(t
     finally:
         process.kill()
 
+
+
+def test_a_save_rejected_after_evaluating_a_changed_function_does_not_poison_it(tmp_path, entry):
+    kind, command = entry
+    workspace = Workspace(tmp_path)
+    workspace.write("work.py", "def f():\n    return 1\n")
+    workspace.write("main.py", loop_program("work"))
+    process = Process(command + ["-d", "0.01", "main.py"], cwd=workspace.root, env=child_env(kind=kind))
+    try:
+        process.wait_for(state_is(work=1), timeout=DEADLINE)
+        # f's new version is compiled and evaluated before the statement fails.
+        workspace.save("work.py", "def f():\n    return 2\n\nBROKEN = 1 / 0\n")
+        process.wait_for("ZeroDivisionError", timeout=DEADLINE)
+        workspace.save("work.py", "def f():\n    return 3\n")
+        process.wait_for(state_is(work=3), timeout=DEADLINE)
+        assert "state work=2" not in process.stdout
+    finally:
+        process.kill()

@@ -83,6 +83,9 @@ pub fn patch<'py>(
     new_tree: &DefTree,
 ) -> Result<Vec<Event>> {
     let py = live.namespace.py();
+    // What the save runs is not the module's own code: the registry learns it
+    // from the compiled snippets at commit, not from the audit hook.
+    let _patching = crate::registry::PatchingGuard::enter(&live.filename);
     let mut prepared = Prepared {
         live,
         new_tree,

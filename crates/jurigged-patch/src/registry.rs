@@ -473,12 +473,40 @@ fn audit_hook(event: &str, args: &Bound<'_, PyAny>) {
     }
 }
 
+thread_local! {
+    /// The file this thread applies a save to, while it does: the code it runs
+    /// from that file is the patcher's own (snippets compiled with the file's
+    /// name), which the audit hook must not take for the module's code.
+    static PATCHING: std::cell::RefCell<Option<PathBuf>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Marks the current thread as applying a save to a file until dropped.
+pub(crate) struct PatchingGuard {
+    was: Option<PathBuf>,
+}
+
+impl PatchingGuard {
+    pub(crate) fn enter(filename: &Path) -> PatchingGuard {
+        PatchingGuard { was: PATCHING.with(|p| p.replace(Some(filename.to_path_buf()))) }
+    }
+}
+
+impl Drop for PatchingGuard {
+    fn drop(&mut self) {
+        let was = self.was.take();
+        PATCHING.with(|p| *p.borrow_mut() = was);
+    }
+}
+
 fn learn_executed(args: &Bound<'_, PyAny>) -> PyResult<()> {
     let Ok(code) = args.get_item(0) else { return Ok(()) };
     if !is_code(&code)? {
         return Ok(());
     }
     let filename: String = code.getattr("co_filename")?.extract()?;
+    if PATCHING.with(|p| p.borrow().as_deref() == Some(Path::new(&filename))) {
+        return Ok(());
+    }
     let registry = registry();
     if registry.should_learn(Path::new(&filename)) {
         registry.add_module_code(&code)?;
