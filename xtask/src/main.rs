@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod fuzz;
+mod install;
 mod json;
 mod python;
 mod roundtrip;
@@ -19,6 +20,8 @@ commands:
                            round trip, fuzz smoke runs
   pytest [--all] [ARGS]    build and install the wheel, run pytest on tests/python
                            (--all: under every test interpreter)
+  install-check            `cargo install --path crates/jurigged-cli` (the README's
+                           line) into a scratch root; the binary ends programs as python
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   fuzz TARGET [--secs N]   run one fuzz target (deftree_roundtrip, diff_apply)
   bench [--quick]          jurigged-rs against jurigged 0.6.1, side by side, with the
@@ -39,6 +42,7 @@ fn main() {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
         "pytest" => python::pytest(rest),
+        "install-check" => install::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

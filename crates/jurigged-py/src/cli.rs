@@ -209,6 +209,7 @@ fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32>
         Err(error) => report_exit(py, error)?,
     };
     let mut status = status;
+    crate::develoop::detach_loops(py)?;
     if cli.interactive && (cli.module.is_some() || script.is_some()) {
         let namespace = py.import("sys")?.getattr("modules")?.get_item("__main__")?;
         interact(py, &namespace)?;
