@@ -174,6 +174,7 @@ def test_exit_does_not_wait_for_a_save_whose_statement_blocks(run, workspace):
     workspace.write(
         "app.py",
         """\
+import os
 import time
 
 import mod

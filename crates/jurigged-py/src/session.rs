@@ -115,10 +115,12 @@ fn before_exit(py: Python<'_>) {
 }
 
 /// `os.register_at_fork(after_in_child=...)`: the watcher threads were not
-/// copied into the child, so none of them is inside Python there.
+/// copied into the child, so none of them is inside Python or a lock there.
 #[pyfunction]
 fn after_fork_in_child() {
     IN_PYTHON.store(0, Ordering::SeqCst);
+    SNAPSHOT_READERS.store(0, Ordering::SeqCst);
+    FORKING.store(false, Ordering::SeqCst);
 }
 
 fn install_exit_hook(py: Python<'_>) -> PyResult<()> {
@@ -127,6 +129,8 @@ fn install_exit_hook(py: Python<'_>) -> PyResult<()> {
         py.import("atexit")?.call_method1("register", (wrap_pyfunction!(before_exit, py)?,))?;
         if let Ok(register_at_fork) = py.import("os")?.getattr("register_at_fork") {
             let options = PyDict::new(py);
+            options.set_item("before", wrap_pyfunction!(before_fork, py)?)?;
+            options.set_item("after_in_parent", wrap_pyfunction!(after_fork_in_parent, py)?)?;
             options.set_item("after_in_child", wrap_pyfunction!(after_fork_in_child, py)?)?;
             register_at_fork.call((), Some(&options))?;
         }
@@ -148,8 +152,44 @@ fn remember_snapshot(path: &Path, module_name: &str, tree: Arc<DefTree>) {
     lock(snapshots()).insert(path.to_path_buf(), (module_name.to_string(), tree));
 }
 
+/// Reads a snapshot without the GIL. A fork (which happens with the GIL held)
+/// waits for readers to leave, and readers wait for the fork to be over, so that
+/// a child never inherits the lock held by a thread it does not have.
 fn snapshot(path: &Path) -> Option<(String, Arc<DefTree>)> {
-    lock(snapshots()).get(path).cloned()
+    loop {
+        SNAPSHOT_READERS.fetch_add(1, Ordering::SeqCst);
+        if !FORKING.load(Ordering::SeqCst) {
+            break;
+        }
+        SNAPSHOT_READERS.fetch_sub(1, Ordering::SeqCst);
+        while FORKING.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+    let found = lock(snapshots()).get(path).cloned();
+    SNAPSHOT_READERS.fetch_sub(1, Ordering::SeqCst);
+    found
+}
+
+/// Set by `os.fork()`'s before hook until its after hooks.
+static FORKING: AtomicBool = AtomicBool::new(false);
+/// Threads reading a snapshot without the GIL right now.
+static SNAPSHOT_READERS: AtomicUsize = AtomicUsize::new(0);
+
+/// `os.register_at_fork(before=...)`: no snapshot reader is inside the lock
+/// when the process forks (a reader holds it for a lookup, never longer).
+#[pyfunction]
+fn before_fork() {
+    FORKING.store(true, Ordering::SeqCst);
+    while SNAPSHOT_READERS.load(Ordering::SeqCst) > 0 {
+        std::thread::yield_now();
+    }
+}
+
+/// `os.register_at_fork(after_in_parent=...)`.
+#[pyfunction]
+fn after_fork_in_parent() {
+    FORKING.store(false, Ordering::SeqCst);
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -678,11 +718,9 @@ impl SessionCore {
                 return;
             }
         };
-        // The live tree as last applied. If the file was changed meanwhile
-        // through the API, the application below notices. Snapshots are only
-        // touched with the GIL held, so that no thread holds their lock when the
-        // program forks (fork happens with the GIL held).
-        let Some((module_name, old)) = with_python(|_| snapshot(path)).flatten() else { return };
+        // The live tree as last applied: reading it needs no GIL. If the file
+        // was changed meanwhile through the API, the application below notices.
+        let Some((module_name, old)) = snapshot(path) else { return };
         let old_text = old.reconstruct();
         if bytes.is_empty() && !old_text.trim().is_empty() {
             // Most often a save caught between truncating the file and writing it:
