@@ -17,6 +17,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Started as a background job (`cmd &` in a script), pytest ignores SIGINT, and
+# so would every program it starts: python keeps an ignored SIGINT ignored, and
+# the Ctrl-C tests would wait in vain. Children get the default back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 #: How long any single wait may take before the test fails. Generous: a wait
 #: ends as soon as its condition holds, and a loaded machine can be slow.
 TIMEOUT = 30.0

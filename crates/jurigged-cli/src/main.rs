@@ -56,11 +56,15 @@ fn run(py: Python<'_>) -> PyResult<i32> {
 }
 
 /// What `python` sets up and an embedded interpreter does not: Ctrl-C raises
-/// KeyboardInterrupt, and writing to a closed pipe or past the file size limit
-/// raises an OSError instead of killing the process.
+/// KeyboardInterrupt (unless the process was started with SIGINT ignored, as a
+/// background job is), and writing to a closed pipe or past the file size
+/// limit raises an OSError instead of killing the process.
 fn install_signal_handlers(py: Python<'_>) -> PyResult<()> {
     let signal = py.import("signal")?;
-    signal.call_method1("signal", (signal.getattr("SIGINT")?, signal.getattr("default_int_handler")?))?;
+    let sigint = signal.getattr("SIGINT")?;
+    if signal.call_method1("getsignal", (&sigint,))?.eq(signal.getattr("SIG_DFL")?)? {
+        signal.call_method1("signal", (sigint, signal.getattr("default_int_handler")?))?;
+    }
     for name in ["SIGPIPE", "SIGXFSZ"] {
         if let Ok(number) = signal.getattr(name) {
             signal.call_method1("signal", (number, signal.getattr("SIG_IGN")?))?;

@@ -85,6 +85,15 @@ fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
 /// for it either: the interpreter exits and the process ends with it).
 const EXIT_GRACE: Duration = Duration::from_millis(200);
 
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Called by a watcher thread, detached, before it returns to Python for good:
 /// counts it in Python (the caller leaves the count once back), or, once the
 /// interpreter is exiting, never returns (on Python 3.13 and before, a thread
@@ -825,8 +834,10 @@ impl PyWatcher {
                     let core = Arc::clone(&core);
                     let finished = Arc::clone(&finished);
                     args.py().detach(move || {
+                        // Set however run() ends (even by a panic): join() never waits for nothing.
+                        let finished = SetOnDrop(finished);
                         core.run(changes);
-                        finished.store(true, Ordering::SeqCst);
+                        drop(finished);
                         leave_unless_exiting();
                     });
                     IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
