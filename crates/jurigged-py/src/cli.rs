@@ -217,6 +217,7 @@ fn run(py: Python<'_>, cli: Cli, mut program_args: Vec<String>) -> PyResult<i32>
         status = 0;
     }
     watcher.call_method0("stop")?;
+    crate::session::note_exit_status(status);
     Ok(status)
 }
 

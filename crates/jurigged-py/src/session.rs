@@ -110,17 +110,46 @@ fn leave_unless_exiting() {
     }
 }
 
+/// The exit status of the program the command line ran, once it has ended.
+static EXIT_STATUS: OnceLock<i32> = OnceLock::new();
+
+/// Tells the exit hook the status the command line is about to exit with.
+pub fn note_exit_status(status: i32) {
+    let _ = EXIT_STATUS.set(status);
+}
+
 /// `atexit` hook: stops watcher threads from entering Python and lets those inside
 /// finish, briefly, before the interpreter shuts down.
+///
+/// One still inside after that is blocked in a save's code (a statement that
+/// sleeps or waits). If it went on during the interpreter's finalization, CPython
+/// 3.13 and before would end its thread by force, which aborts the process
+/// through the thread's Rust frames. When the status is known (the command
+/// line's program has ended), the process ends now with it, output flushed, as
+/// the binary always does; programs that call watch() themselves keep the risk
+/// (a save's statement that ends during finalization, a few milliseconds).
 #[pyfunction]
 fn before_exit(py: Python<'_>) {
     EXITING.store(true, Ordering::SeqCst);
-    py.detach(|| {
+    let settled = py.detach(|| {
         let deadline = std::time::Instant::now() + EXIT_GRACE;
         while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
+        IN_PYTHON.load(Ordering::SeqCst) == 0
     });
+    if let (false, Some(status)) = (settled, EXIT_STATUS.get()) {
+        if let Ok(sys) = py.import("sys") {
+            for name in ["stdout", "stderr"] {
+                if let Ok(stream) = sys.getattr(name) {
+                    let _ = stream.call_method0("flush");
+                }
+            }
+        }
+        if let Err(error) = py.import("os").and_then(|os| os.call_method1("_exit", (*status,))) {
+            error.print(py);
+        }
+    }
 }
 
 /// `os.register_at_fork(after_in_child=...)`: the watcher threads were not
