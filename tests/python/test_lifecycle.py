@@ -6,6 +6,8 @@ hang.
 
 Each test runs real processes on real files in a temporary directory."""
 
+import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -103,6 +105,21 @@ def test_binary_uses_the_virtualenv_its_pyvenv_cfg_names(workspace):
     assert result.stderr == "", result
 
 
+def test_binary_installed_in_a_virtualenv_uses_it(workspace):
+    """As a venv's python: the environment is the one above the binary's
+    directory, active or not."""
+    major, minor = binary_python_version()
+    venv = fake_venv(workspace.elsewhere / "env", f"{major}.{minor}")
+    (venv / "bin").mkdir()
+    installed = venv / "bin" / "jurigged"
+    shutil.copy2(entry_point("binary")[0], installed)
+    workspace.write("app.py", "import venvonly\nprint('imported from', venvonly.WHERE)\n")
+    env = child_env({"VIRTUAL_ENV": None})
+    result = subprocess.run([str(installed), "app.py"], cwd=workspace.root, env=env, capture_output=True, timeout=60, text=True)
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == "imported from the venv", result
+
+
 def test_binary_refuses_a_virtualenv_of_another_python(workspace):
     venv = fake_venv(workspace.elsewhere / "env", "3.1")
     result = run_binary(workspace, venv)
@@ -150,6 +167,43 @@ print("joined", flush=True)
     process.wait_for("interrupted", stream="stdout")
     process.wait_for("joined", stream="stdout")
     assert process.wait_exit() == 0, process.describe()
+
+
+def test_an_ignored_sigint_stays_ignored_as_under_python(entry, entry_kind, workspace):
+    """Started with SIGINT ignored (a background job), python keeps ignoring it;
+    so must jurigged."""
+    workspace.write(
+        "app.py",
+        """\
+import os
+import time
+
+print("ready", flush=True)
+deadline = time.monotonic() + 60
+while not os.path.exists("go") and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("not interrupted", flush=True)
+""",
+    )
+    process = subprocess.Popen(
+        [*entry, "app.py"],
+        cwd=workspace.root,
+        env=child_env(kind=entry_kind),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGINT)
+        (workspace.root / "go").touch()
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, err
+    assert out.strip() == "not interrupted", err
 
 
 @pytest.mark.parametrize("target", ["mod:nosuch", "nosuch"])
