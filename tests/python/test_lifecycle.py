@@ -339,18 +339,24 @@ def test_forked_children_never_deadlock_while_files_change(run, workspace):
                 importlib.invalidate_caches()
                 pid = os.fork()
                 if pid == 0:
-                    importlib.import_module(f"child{{index}}")
+                    imported = importlib.import_module(f"child{{index}}").VALUE == 1
                     if index % 10 == 0:
-                        sys.exit(0)
-                    os._exit(0)
+                        sys.exit(0 if imported else 5)
+                    os._exit(0 if imported else 5)
                 deadline = time.monotonic() + 10
-                while os.waitpid(pid, os.WNOHANG) == (0, 0):
+                while True:
+                    ended, status = os.waitpid(pid, os.WNOHANG)
+                    if ended:
+                        break
                     if time.monotonic() > deadline:
                         print("child", index, "hangs", flush=True)
                         os.kill(pid, 9)
                         os.waitpid(pid, 0)
                         sys.exit(3)
                     time.sleep(0.001)
+                if status != 0:
+                    print("child", index, "ended with status", status, flush=True)
+                    sys.exit(4)
             stop.set()
             print("all children ended", flush=True)
             """
