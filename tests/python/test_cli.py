@@ -663,7 +663,14 @@ def test_burst_of_saves_ends_on_the_last_version(run, workspace, style):
     workspace.save("other.py", function_module(2))
     process.wait_for(state_is(other=2), stream="stdout")
     assert states(process)[-1] == "state mod=21 other=2", process.describe()
-    assert "Error" not in process.stderr, process.describe()
+    # A read that lands between an in-place save's truncation and its write
+    # (a matter of load) is reported and skipped; anything else is an error.
+    errors = [
+        line
+        for line in process.lines["stderr"]
+        if line.startswith("Error ") and "a save in progress?" not in line
+    ]
+    assert errors == [], process.describe()
 
 
 @pytest.mark.parametrize("style", ["inplace", "atomic", "elsewhere"])
