@@ -115,7 +115,9 @@ def test_binary_installed_in_a_virtualenv_uses_it(workspace):
     shutil.copy2(entry_point("binary")[0], installed)
     workspace.write("app.py", "import venvonly\nprint('imported from', venvonly.WHERE)\n")
     env = child_env({"VIRTUAL_ENV": None})
-    result = subprocess.run([str(installed), "app.py"], cwd=workspace.root, env=env, capture_output=True, timeout=60, text=True)
+    result = subprocess.run(
+        [str(installed), "app.py"], cwd=workspace.root, env=env, capture_output=True, timeout=60, text=True
+    )
     assert result.returncode == 0, result
     assert result.stdout.strip() == "imported from the venv", result
 
