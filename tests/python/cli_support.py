@@ -17,8 +17,28 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: How long any single wait may take before the test fails.
-TIMEOUT = 10.0
+# Started as a background job (`cmd &` in a script), pytest ignores SIGINT, and
+# so would every program it starts: python keeps an ignored SIGINT ignored, and
+# the Ctrl-C tests would wait in vain. Children get the default back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+#: How long any single wait may take before the test fails. Generous: a wait
+#: ends as soon as its condition holds, and a loaded machine can be slow.
+TIMEOUT = 30.0
+
+
+def wait_until(predicate, timeout=TIMEOUT, what=None):
+    """Polls `predicate` until it returns something true, which it returns;
+    fails after `timeout` seconds. The one way tests wait for a condition."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(0.01)
 
 
 def binary_path():
@@ -246,7 +266,7 @@ def _matcher(pattern):
 # -- the program under test ---------------------------------------------------
 
 
-def loop_program(*modules, late=None, lifetime=60):
+def loop_program(*modules, late=None, lifetime=600):
     """A main script that imports `modules` and prints `state a=1 b=2` (the
     value of each module's f()) whenever it changes. With `late`, that module is
     imported with importlib after `late[1]` seconds (retried until it exists)

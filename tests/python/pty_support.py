@@ -17,9 +17,6 @@ import threading
 import time
 
 
-#: How long any single wait may take before the test fails.
-TIMEOUT = 10.0
-
 ROWS, COLUMNS = 24, 100
 
 #: Entering and leaving the alternate screen (the full-screen view).
@@ -30,7 +27,7 @@ CLEAR_SCREEN = b"\x1b[2J"
 
 
 # The two entry points, as the CLI tests find them.
-from cli_support import binary_path, entry_point  # noqa: E402,F401
+from cli_support import TIMEOUT, binary_path, entry_point, wait_until  # noqa: E402,F401
 
 
 def terminal_env(extra=None):
@@ -66,6 +63,8 @@ class Terminal:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._eof = False
+        #: select() rounds of the reader that found nothing to read.
+        self._empty_rounds = 0
         #: Where the next wait starts looking (an index in the output).
         self.cursor = 0
         self.popen = subprocess.Popen(
@@ -91,6 +90,7 @@ class Terminal:
             except (OSError, ValueError):
                 break
             if not ready:
+                self._empty_rounds += 1
                 continue
             try:
                 data = os.read(self.master, 65536)
@@ -136,7 +136,7 @@ class Terminal:
                 return end
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {pattern!r} on the terminal within {timeout} s\n{self.describe()}")
-            if self.popen.poll() is not None and self._reader_done(0.3) and len(self.output) == len(data):
+            if self.popen.poll() is not None and self._reader_done() and len(self.output) == len(data):
                 raise AssertionError(f"the process ended without showing {pattern!r}\n{self.describe()}")
             time.sleep(0.02)
 
@@ -159,15 +159,20 @@ class Terminal:
                 offset += len(chunk) + len(CLEAR_SCREEN)
             if time.monotonic() > deadline:
                 raise AssertionError(f"no screen with all of {wanted!r} within {timeout} s\n{self.describe()}")
-            if self.popen.poll() is not None and self._reader_done(0.3) and len(self.output) == len(data):
+            if self.popen.poll() is not None and self._reader_done() and len(self.output) == len(data):
                 raise AssertionError(f"the process ended without showing all of {wanted!r}\n{self.describe()}")
             time.sleep(0.02)
 
-    def _reader_done(self, grace):
-        """After the child ended: waits a little for the rest of its output."""
-        before = len(self.output)
-        time.sleep(grace)
-        return len(self.output) == before
+    def _reader_done(self):
+        """After the child ended: waits until the reader has collected all of
+        its output (a whole select() round of the reader began after this call
+        and found nothing left), however loaded the machine."""
+        start = self._empty_rounds
+        wait_until(
+            lambda: self._eof or self._empty_rounds >= start + 2 or not self._reader.is_alive(),
+            what="the rest of the terminal output",
+        )
+        return True
 
     def wait_quiet(self, seconds):
         """Lets the child run for `seconds` (its output keeps being collected)."""
@@ -189,7 +194,7 @@ class Terminal:
             status = self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"the process did not end within {timeout} s\n{self.describe()}") from None
-        self._reader_done(0.2)
+        self._reader_done()
         return status
 
     def alive(self):

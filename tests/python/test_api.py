@@ -12,7 +12,6 @@ import inspect
 import linecache
 import re
 import textwrap
-import time
 import traceback
 import types
 from pathlib import Path
@@ -20,16 +19,10 @@ from pathlib import Path
 import pytest
 
 import jurigged
+from cli_support import wait_until
 from jurigged import _jurigged, db
 
 
-def wait_until(predicate, timeout=15.0, what="the condition"):
-    """Polls `predicate` until it is true; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 @pytest.fixture

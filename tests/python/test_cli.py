@@ -5,6 +5,7 @@ Every test starts real processes in a temporary directory (their cwd), saves
 files the way editors do and waits, with deadlines, for what the program and
 jurigged print."""
 
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 import jurigged
 from cli_support import (
+    TIMEOUT,
     OpenStdin,
     Process,
     Workspace,
@@ -366,12 +368,31 @@ def test_repl_without_script(run):
 
 
 def test_repl_is_live(run, workspace):
+    repl_picks_up_an_edit(run, workspace)
+
+
+def test_repl_picks_up_an_edit_under_load(run, workspace):
+    """Once failed on a loaded machine: every wait is for a condition, with a
+    deadline that load does not reach. Here every core is kept busy meanwhile."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+        for _ in range(min(len(os.sched_getaffinity(0)), 4))
+    ]
+    try:
+        repl_picks_up_an_edit(run, workspace)
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+def repl_picks_up_an_edit(run, workspace):
     workspace.write("mod.py", function_module(1))
     process = run(*FAST, stdin=OpenStdin("import time, mod\nprint('f', mod.f())\n"))
     process.wait_for("f 1", stream="stdout")
     workspace.save("mod.py", function_module(2))
     # The REPL waits (bounded) for the change, then prints it.
-    process.send("deadline = time.monotonic() + 8\n")
+    process.send(f"deadline = time.monotonic() + {TIMEOUT}\n")
     process.send("while mod.f() == 1 and time.monotonic() < deadline: time.sleep(0.01)\n\n")
     process.send("print('f', mod.f())\n", close=True)
     line = process.wait_for(re.compile(r"^f \d"), stream="stdout")
@@ -515,7 +536,7 @@ def test_poll_mode(run, workspace, style):
     process = start_loop(run, workspace, "mod", args=["--poll", "0.05"])
     for value in (2, 3):
         workspace.save("mod.py", function_module(value), style=style)
-        process.wait_for(state_is(mod=value), stream="stdout", timeout=10)
+        process.wait_for(state_is(mod=value), stream="stdout")
 
 
 # -- what is watched ----------------------------------------------------------------
@@ -660,17 +681,22 @@ def test_latin1_module_from_the_start(run, workspace):
 @pytest.mark.parametrize("style", ["inplace", "atomic"])
 def test_burst_of_saves_ends_on_the_last_version(run, workspace, style):
     process = start_loop(run, workspace, "mod", "other")
-    started = time.monotonic()
     for value in range(2, 22):
         workspace.save("mod.py", function_module(value), style=style)
         time.sleep(0.02)
-    assert time.monotonic() - started < 1.0
     process.wait_for(state_is(mod=21), stream="stdout")
     # A later save elsewhere: anything still queued for mod.py came before it.
     workspace.save("other.py", function_module(2))
     process.wait_for(state_is(other=2), stream="stdout")
     assert states(process)[-1] == "state mod=21 other=2", process.describe()
-    assert "Error" not in process.stderr, process.describe()
+    # A read that lands between an in-place save's truncation and its write
+    # (a matter of load) is reported and skipped; anything else is an error.
+    errors = [
+        line
+        for line in process.lines["stderr"]
+        if line.startswith("Error ") and "a save in progress?" not in line
+    ]
+    assert errors == [], process.describe()
 
 
 @pytest.mark.parametrize("style", ["inplace", "atomic", "elsewhere"])
@@ -763,7 +789,6 @@ def test_default_watches_the_current_directory_only(run, workspace):
 
 
 def _stderr_on_a_terminal(entry, entry_kind, workspace, env):
-    import os
     import pty
     import select
 
@@ -775,7 +800,7 @@ def _stderr_on_a_terminal(entry, entry_kind, workspace, env):
     )
     os.close(slave)
     output = b""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + TIMEOUT
     try:
         while time.monotonic() < deadline:
             ready, _, _ = select.select([master], [], [], 0.05)

@@ -8,11 +8,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 import traceback
 
 import pytest
 
+from cli_support import wait_until
 from conftest import assert_unchanged, snapshot
 
 import jurigged
@@ -21,13 +21,6 @@ import jurigged
 # -- helpers --------------------------------------------------------------------
 
 
-def wait_until(predicate, timeout=15.0, what="the condition"):
-    """Polls `predicate` until it is true; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 def fresh_python(directory, code, tmp_path):

@@ -1,18 +1,11 @@
 """The live session in-process: jurigged.watch() applying real saves."""
 
 import importlib
-import time
 
 import jurigged
+from cli_support import wait_until
 
 
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_an_emptied_file_is_not_applied_until_it_has_content(ws):

@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod fuzz;
+mod install;
 mod json;
 mod python;
 mod replay;
@@ -20,6 +21,8 @@ commands:
                            round trip, fuzz smoke runs
   pytest [--all] [ARGS]    build and install the wheel, run pytest on tests/python
                            (--all: under every test interpreter)
+  install-check            `cargo install --path crates/jurigged-cli` (the README's
+                           line) into a scratch root; the binary ends programs as python
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   replay                   consecutive PyPI releases of pure-Python packages saved over
                            a live program must patch it like a fresh import
@@ -43,6 +46,7 @@ fn main() {
         "demo" => demo::run(rest),
         "pytest" => python::pytest(rest),
         "replay" => replay::run(rest),
+        "install-check" => install::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -11,9 +11,9 @@ const HELP: &str = "usage: cargo xtask test [--quick]
 Runs, in order: cargo fmt --check, clippy (warnings denied), the layering check
 (the pure-Rust crates do not depend on pyo3), cargo test --workspace, pytest
 on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), the replay
-of real releases (cargo xtask replay), the round trip over the standard library
-of every CPython 3.9+ that pyenv has (or python3's), and a short run of each fuzz
-target.
+of real releases (cargo xtask replay), the README's `cargo install` line
+(install-check), the round trip over the standard library of every CPython 3.9+
+that pyenv has (or python3's), and a short run of each fuzz target.
 
   --quick   stop after the replay";
 
@@ -43,6 +43,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     if quick {
         return Ok(());
     }
+    crate::install::run(&[])?;
     for stdlib in stdlib_dirs()? {
         util::run("cargo", &["run", "--quiet", "--release", "-p", "xtask", "--", "roundtrip", &stdlib])?;
     }

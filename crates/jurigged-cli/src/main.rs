@@ -1,14 +1,23 @@
 //! `jurigged`, standalone: an embedded Python interpreter that runs the same
 //! command line as `python -m jurigged`, with the `jurigged` package built in.
 //!
-//! The interpreter is the one this binary was built against; when a virtual
-//! environment is active (`VIRTUAL_ENV`) and of the same Python version, its
-//! packages are importable, as they would be under its own `python`.
+//! The interpreter is the one this binary was built against. A virtual
+//! environment is used as its own `python` would: the one this binary sits in
+//! (`pyvenv.cfg` next to its directory), else the active one (`VIRTUAL_ENV`),
+//! when its `pyvenv.cfg` names the same Python version.
+//!
+//! The program ends as under `python`: non-daemon threads are joined, `atexit`
+//! handlers run, the standard streams are flushed, and the exit status is the
+//! program's.
 
-use std::path::PathBuf;
+mod venv;
 
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
+
+// The native module comes from jurigged-py, whose `#[pymodule]` already defines
+// `PyInit__jurigged`: defining a second one here made release links fail.
+use jurigged_py::jurigged_native;
 
 /// The pure-Python part of the package, shipped inside the binary: submodules
 /// first, then the package itself, which imports them.
@@ -20,36 +29,24 @@ const PACKAGE_MODULES: &[(&str, &str)] = &[
 
 fn main() {
     pyo3::append_to_inittab!(jurigged_native);
-    let status = Python::attach(|py| match run(py) {
-        Ok(status) => status,
-        Err(error) => {
-            error.print(py);
-            1
-        }
-    });
-    // Flush Python's streams before leaving without unwinding the interpreter.
-    Python::attach(|py| {
-        for stream in ["stdout", "stderr"] {
-            if let Ok(stream) = py.import("sys").and_then(|sys| sys.getattr(stream)) {
-                let _ = stream.call_method0("flush");
+    let status = Python::attach(|py| {
+        let status = match run(py) {
+            Ok(status) => status,
+            Err(error) => {
+                error.print(py);
+                1
             }
-        }
+        };
+        shut_down(py, status)
     });
+    // The interpreter is not finalized (its objects are still referenced from
+    // Rust statics); shut_down did what finalization does that a program sees.
     std::process::exit(status);
 }
 
-#[pymodule]
-#[pyo3(name = "_jurigged")]
-fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    jurigged_py::jurigged_native(m)
-}
-
 fn run(py: Python<'_>) -> PyResult<i32> {
-    // An embedded interpreter starts without Python's SIGINT handler: install it
-    // so that Ctrl-C raises KeyboardInterrupt in the program, as under python.
-    let signal = py.import("signal")?;
-    signal.call_method1("signal", (signal.getattr("SIGINT")?, signal.getattr("default_int_handler")?))?;
-    use_virtualenv(py)?;
+    install_signal_handlers(py)?;
+    venv::use_virtualenv(py)?;
     install_package(py)?;
     let argv: Vec<String> = std::env::args().collect();
     let sys = py.import("sys")?;
@@ -58,32 +55,58 @@ fn run(py: Python<'_>) -> PyResult<i32> {
     main.call1((argv,))?.extract()
 }
 
-/// Makes the active virtual environment's packages importable.
-fn use_virtualenv(py: Python<'_>) -> PyResult<()> {
-    let Some(venv) = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from) else { return Ok(()) };
-    let sys = py.import("sys")?;
-    let (major, minor): (u32, u32) = sys
-        .getattr("version_info")?
-        .get_item(0)?
-        .extract::<u32>()
-        .and_then(|a| Ok((a, sys.getattr("version_info")?.get_item(1)?.extract()?)))?;
-    let site_packages = venv.join(format!("lib/python{major}.{minor}/site-packages"));
-    if !site_packages.is_dir() {
-        let message = format!(
-            "jurigged: the virtual environment {} has no packages for Python {major}.{minor} (this jurigged embeds Python {major}.{minor}); its packages are not importable\n",
-            venv.display()
-        );
-        sys.getattr("stderr")?.call_method1("write", (message,))?;
-        return Ok(());
+/// What `python` sets up and an embedded interpreter does not: Ctrl-C raises
+/// KeyboardInterrupt (unless the process was started with SIGINT ignored, as a
+/// background job is), and writing to a closed pipe or past the file size
+/// limit raises an OSError instead of killing the process.
+fn install_signal_handlers(py: Python<'_>) -> PyResult<()> {
+    let signal = py.import("signal")?;
+    let sigint = signal.getattr("SIGINT")?;
+    if signal.call_method1("getsignal", (&sigint,))?.eq(signal.getattr("SIG_DFL")?)? {
+        signal.call_method1("signal", (sigint, signal.getattr("default_int_handler")?))?;
     }
-    py.import("site")?.call_method1("addsitedir", (site_packages.display().to_string(),))?;
-    sys.setattr("prefix", venv.display().to_string())?;
-    sys.setattr("exec_prefix", venv.display().to_string())?;
-    let python = venv.join("bin/python");
-    if python.exists() {
-        sys.setattr("executable", python.display().to_string())?;
+    for name in ["SIGPIPE", "SIGXFSZ"] {
+        if let Ok(number) = signal.getattr(name) {
+            signal.call_method1("signal", (number, signal.getattr("SIG_IGN")?))?;
+        }
     }
     Ok(())
+}
+
+/// The program-visible part of `Py_FinalizeEx`, in its order: wait for the
+/// non-daemon threads, run the `atexit` handlers, flush stdout and stderr.
+/// Returns the exit status (120 when stdout cannot be flushed, as python).
+fn shut_down(py: Python<'_>, status: i32) -> i32 {
+    let report = |error: PyErr| error.print(py);
+    // As python: only a program that imported threading can have threads to join.
+    if let Ok(Some(threading)) =
+        py.import("sys").and_then(|sys| sys.getattr("modules")?.get_item("threading").map(Some))
+    {
+        if let Err(error) = threading.call_method0("_shutdown") {
+            report(error);
+        }
+    }
+    if let Err(error) = py.import("atexit").and_then(|atexit| atexit.call_method0("_run_exitfuncs")) {
+        report(error);
+    }
+    let mut status = status;
+    for name in ["stdout", "stderr"] {
+        let flushed = py.import("sys").and_then(|sys| sys.getattr(name)).and_then(|stream| {
+            if stream.is_none() {
+                return Ok(());
+            }
+            stream.call_method0("flush").map(drop)
+        });
+        if let Err(error) = flushed {
+            if name == "stdout" {
+                report(error);
+                if status == 0 {
+                    status = 120;
+                }
+            }
+        }
+    }
+    status
 }
 
 /// Registers the `jurigged` package: the native module as `jurigged._jurigged`

@@ -209,6 +209,7 @@ fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
         Err(error) => report_exit(py, error)?,
     };
     let mut status = status;
+    crate::develoop::detach_loops(py)?;
     if cli.interactive && (module.is_some() || script.is_some()) {
         let namespace = py.import("sys")?.getattr("modules")?.get_item("__main__")?;
         interact(py, &namespace)?;
@@ -216,6 +217,7 @@ fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
         status = 0;
     }
     watcher.call_method0("stop")?;
+    crate::session::note_exit_status(status);
     Ok(status)
 }
 

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use jurigged_deftree::DefTree;
@@ -18,7 +17,7 @@ use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::{Change, Filter};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyCFunction, PyDict, PyList, PyString, PyTuple};
 
 use crate::codefile::PyCodeFile;
 use crate::definition::Definition;
@@ -98,23 +97,98 @@ fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
     }
 }
 
+/// How long exit waits for a save being applied: enough for an ordinary save to
+/// finish, far less than a save whose statement blocks (python would not wait
+/// for it either: the interpreter exits and the process ends with it).
+const EXIT_GRACE: Duration = Duration::from_millis(200);
+
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Called by a watcher thread, detached, before it returns to Python for good:
+/// counts it in Python (the caller leaves the count once back), or, once the
+/// interpreter is exiting, never returns (on Python 3.13 and before, a thread
+/// that takes the GIL during finalization is ended by force, which aborts the
+/// process when Rust frames are on its stack). Its daemon thread ends with the
+/// process.
+fn leave_unless_exiting() {
+    IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    if EXITING.load(Ordering::SeqCst) {
+        IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// The exit status of the program the command line ran, once it has ended.
+static EXIT_STATUS: OnceLock<i32> = OnceLock::new();
+
+/// Tells the exit hook the status the command line is about to exit with.
+pub fn note_exit_status(status: i32) {
+    let _ = EXIT_STATUS.set(status);
+}
+
 /// `atexit` hook: stops watcher threads from entering Python and lets those inside
-/// finish, before the interpreter shuts down.
+/// finish, briefly, before the interpreter shuts down.
+///
+/// One still inside after that is blocked in a save's code (a statement that
+/// sleeps or waits). If it went on during the interpreter's finalization, CPython
+/// 3.13 and before would end its thread by force, which aborts the process
+/// through the thread's Rust frames. When the status is known (the command
+/// line's program has ended), the process ends now with it, output flushed, as
+/// the binary always does; programs that call watch() themselves keep the risk
+/// (a save's statement that ends during finalization, a few milliseconds).
 #[pyfunction]
 fn before_exit(py: Python<'_>) {
     EXITING.store(true, Ordering::SeqCst);
-    py.detach(|| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let settled = py.detach(|| {
+        let deadline = std::time::Instant::now() + EXIT_GRACE;
         while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
+        IN_PYTHON.load(Ordering::SeqCst) == 0
     });
+    if let (false, Some(status)) = (settled, EXIT_STATUS.get()) {
+        if let Ok(sys) = py.import("sys") {
+            for name in ["stdout", "stderr"] {
+                if let Ok(stream) = sys.getattr(name) {
+                    let _ = stream.call_method0("flush");
+                }
+            }
+        }
+        if let Err(error) = py.import("os").and_then(|os| os.call_method1("_exit", (*status,))) {
+            error.print(py);
+        }
+    }
+}
+
+/// `os.register_at_fork(after_in_child=...)`: the watcher threads were not
+/// copied into the child, so none of them is inside Python or a lock there.
+#[pyfunction]
+fn after_fork_in_child() {
+    IN_PYTHON.store(0, Ordering::SeqCst);
+    SNAPSHOT_READERS.store(0, Ordering::SeqCst);
+    FORKING.store(false, Ordering::SeqCst);
 }
 
 fn install_exit_hook(py: Python<'_>) -> PyResult<()> {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     if INSTALLED.get().is_none() {
         py.import("atexit")?.call_method1("register", (wrap_pyfunction!(before_exit, py)?,))?;
+        if let Ok(register_at_fork) = py.import("os")?.getattr("register_at_fork") {
+            let options = PyDict::new(py);
+            options.set_item("before", wrap_pyfunction!(before_fork, py)?)?;
+            options.set_item("after_in_parent", wrap_pyfunction!(after_fork_in_parent, py)?)?;
+            options.set_item("after_in_child", wrap_pyfunction!(after_fork_in_child, py)?)?;
+            register_at_fork.call((), Some(&options))?;
+        }
         let _ = INSTALLED.set(());
     }
     Ok(())
@@ -133,8 +207,44 @@ fn remember_snapshot(path: &Path, module_name: &str, tree: Arc<DefTree>) {
     lock(snapshots()).insert(path.to_path_buf(), (module_name.to_string(), tree));
 }
 
+/// Reads a snapshot without the GIL. A fork (which happens with the GIL held)
+/// waits for readers to leave, and readers wait for the fork to be over, so that
+/// a child never inherits the lock held by a thread it does not have.
 fn snapshot(path: &Path) -> Option<(String, Arc<DefTree>)> {
-    lock(snapshots()).get(path).cloned()
+    loop {
+        SNAPSHOT_READERS.fetch_add(1, Ordering::SeqCst);
+        if !FORKING.load(Ordering::SeqCst) {
+            break;
+        }
+        SNAPSHOT_READERS.fetch_sub(1, Ordering::SeqCst);
+        while FORKING.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+    let found = lock(snapshots()).get(path).cloned();
+    SNAPSHOT_READERS.fetch_sub(1, Ordering::SeqCst);
+    found
+}
+
+/// Set by `os.fork()`'s before hook until its after hooks.
+static FORKING: AtomicBool = AtomicBool::new(false);
+/// Threads reading a snapshot without the GIL right now.
+static SNAPSHOT_READERS: AtomicUsize = AtomicUsize::new(0);
+
+/// `os.register_at_fork(before=...)`: no snapshot reader is inside the lock
+/// when the process forks (a reader holds it for a lookup, never longer).
+#[pyfunction]
+fn before_fork() {
+    FORKING.store(true, Ordering::SeqCst);
+    while SNAPSHOT_READERS.load(Ordering::SeqCst) > 0 {
+        std::thread::yield_now();
+    }
+}
+
+/// `os.register_at_fork(after_in_parent=...)`.
+#[pyfunction]
+fn after_fork_in_parent() {
+    FORKING.store(false, Ordering::SeqCst);
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -668,6 +778,9 @@ fn install_sniffer(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
+/// How long join() waits between checks for Ctrl-C.
+const JOIN_SLICE: Duration = Duration::from_millis(50);
+
 /// A running watch: its filter, its watcher, its logger and hooks.
 pub struct SessionCore {
     filter: Filter,
@@ -676,13 +789,38 @@ pub struct SessionCore {
     logger: Option<Py<PyAny>>,
     prerun: Py<EventSource>,
     postrun: Py<EventSource>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set once the watcher thread has applied its last save (None: not started).
+    finished: Mutex<Option<Arc<AtomicBool>>>,
     /// Set by stop(): saves still in flight are not applied.
     stopped: AtomicBool,
+    /// The process that started it: a forked child inherits the session but not
+    /// its threads, and must not touch locks they may have held at fork time.
+    pid: u32,
+}
+
+impl Drop for SessionCore {
+    fn drop(&mut self) {
+        if self.inherited() {
+            // Stopping it would wait for threads that do not exist in this process.
+            if let Some(watcher) = lock(&self.watcher).take() {
+                std::mem::forget(watcher);
+            }
+        }
+    }
 }
 
 impl SessionCore {
+    /// Whether this is a forked child's copy of a session of its parent.
+    fn inherited(&self) -> bool {
+        std::process::id() != self.pid
+    }
+
     fn watch_file(&self, py: Python<'_>, filename: &Path, event: &Py<Event>) {
+        if self.inherited() {
+            // Nothing watches in a forked child, and the watcher's file set may
+            // have been locked by one of the parent's threads at fork time.
+            return;
+        }
         let added = match lock(&self.watcher).as_ref() {
             Some(watcher) => watcher.add_file(filename),
             None => return,
@@ -849,12 +987,6 @@ impl SessionCore {
     }
 }
 
-/// The watcher thread runs the Python code of saves (new statements, decorators,
-/// defaults): it gets more stack than a main thread's usual 8 MiB, so that code
-/// that recurses deeply there works as it would in the program. Only the pages
-/// used are committed.
-const WATCHER_STACK_BYTES: usize = 64 << 20;
-
 /// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
 /// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
 /// application.
@@ -866,15 +998,46 @@ pub struct PyWatcher {
 #[pymethods]
 impl PyWatcher {
     /// Starts applying saves (watch() does it unless autostart=False).
-    fn start(&self) -> PyResult<()> {
+    ///
+    /// Saves are applied on a daemon thread started by `threading`, as the
+    /// original's watchdog threads were. A Python thread keeps its thread state:
+    /// a Rust thread entering Python creates and deletes one each time, taking
+    /// the interpreter's runtime lock without the GIL, and a fork at that moment
+    /// leaves the child stuck in CPython's own after-fork code (3.11). It also
+    /// gets the stack size of Python threads, not Rust's 2 MiB.
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
         let Some(changes) = lock(&self.core.changes).take() else { return Ok(()) };
-        let core = Arc::clone(&self.core);
-        let handle = std::thread::Builder::new()
-            .name("jurigged watcher".into())
-            .stack_size(WATCHER_STACK_BYTES)
-            .spawn(move || core.run(changes))
-            .map_err(|e| PyOSError::new_err(format!("cannot start the watcher thread: {e}")))?;
-        *lock(&self.core.thread) = Some(handle);
+        let finished = Arc::new(AtomicBool::new(false));
+        let body = {
+            let core = Arc::clone(&self.core);
+            let finished = Arc::clone(&finished);
+            let changes = Mutex::new(Some(changes));
+            PyCFunction::new_closure(
+                py,
+                None,
+                None,
+                move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+                    let Some(changes) = lock(&changes).take() else { return };
+                    let core = Arc::clone(&core);
+                    let finished = Arc::clone(&finished);
+                    args.py().detach(move || {
+                        // Set however run() ends (even by a panic): join() never waits for nothing.
+                        let finished = SetOnDrop(finished);
+                        core.run(changes);
+                        drop(finished);
+                        leave_unless_exiting();
+                    });
+                    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+                },
+            )?
+        };
+        let options = PyDict::new(py);
+        options.set_item("target", body)?;
+        options.set_item("name", "jurigged watcher")?;
+        options.set_item("daemon", true)?;
+        let thread = py.import("threading")?.getattr("Thread")?.call((), Some(&options))?;
+        thread.call_method0("start")?;
+        *lock(&self.core.finished) = Some(finished);
         Ok(())
     }
 
@@ -883,29 +1046,46 @@ impl PyWatcher {
     fn stop(&self) {
         lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
         self.core.stopped.store(true, Ordering::Release);
+        if self.core.inherited() {
+            return;
+        }
         if let Some(watcher) = lock(&self.core.watcher).take() {
             // Removing inotify watches takes ~15 ms: not on the program's time.
             let _ = std::thread::Builder::new().name("jurigged stop".into()).spawn(move || watcher.stop());
         }
     }
 
-    /// Waits for the watcher thread to end (after stop()).
+    /// Waits for the watcher thread to end (after stop()), at most `timeout`
+    /// seconds. Ctrl-C interrupts the wait (KeyboardInterrupt), as it does
+    /// `threading.Thread.join`.
     #[pyo3(signature = (timeout = None))]
-    fn join(&self, py: Python<'_>, timeout: Option<f64>) {
-        let handle = lock(&self.core.thread).take();
-        if let Some(handle) = handle {
-            py.detach(|| {
-                if let Some(limit) = timeout {
-                    let deadline = std::time::Instant::now() + Duration::from_secs_f64(limit.max(0.0));
-                    while !handle.is_finished() && std::time::Instant::now() < deadline {
-                        std::thread::sleep(Duration::from_millis(5));
-                    }
-                    if !handle.is_finished() {
-                        return;
-                    }
+    fn join(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        if self.core.inherited() {
+            return Ok(());
+        }
+        let Some(finished) = lock(&self.core.finished).clone() else { return Ok(()) };
+        // A timeout too large for a Duration (or infinite) is no timeout.
+        let deadline = timeout
+            .and_then(|t| Duration::try_from_secs_f64(t.max(0.0)).ok())
+            .and_then(|t| std::time::Instant::now().checked_add(t));
+        loop {
+            // Detached in short slices: signals are only handled with the GIL.
+            let slice_end = (std::time::Instant::now() + JOIN_SLICE)
+                .min(deadline.unwrap_or(std::time::Instant::now() + JOIN_SLICE));
+            let done = py.detach(|| {
+                while !finished.load(Ordering::SeqCst) && std::time::Instant::now() < slice_end {
+                    std::thread::sleep(Duration::from_millis(2));
                 }
-                let _ = handle.join();
+                finished.load(Ordering::SeqCst)
             });
+            if done {
+                return Ok(());
+            }
+            let timed_out = deadline.is_some_and(|d| std::time::Instant::now() >= d);
+            let interrupted = if timed_out { Ok(()) } else { py.check_signals() };
+            if timed_out || interrupted.is_err() {
+                return interrupted;
+            }
         }
     }
 
@@ -923,6 +1103,9 @@ impl PyWatcher {
 
     /// The files this watcher watches.
     fn files(&self) -> Vec<String> {
+        if self.core.inherited() {
+            return Vec::new();
+        }
         let files = lock(&self.core.watcher).as_ref().map(|w| w.files()).unwrap_or_default();
         files.iter().map(|p| p.display().to_string()).collect()
     }
@@ -981,8 +1164,9 @@ pub fn watch(
         logger: logger.filter(|l| !l.is_none(py)),
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
-        thread: Mutex::new(None),
+        finished: Mutex::new(None),
         stopped: AtomicBool::new(false),
+        pid: std::process::id(),
     });
     lock(sessions()).push(Arc::clone(&core));
     install_exit_hook(py)?;
@@ -1004,7 +1188,7 @@ pub fn watch(
     }
     let watcher = PyWatcher { core };
     if autostart {
-        watcher.start()?;
+        watcher.start(py)?;
     }
     Ok(watcher)
 }

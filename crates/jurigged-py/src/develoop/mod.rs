@@ -24,7 +24,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::session::registry;
 
-pub use wrap::{attach_loops, develoop_function, xloop, LoopWrapper};
+pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 
 /// What the user (or a save) asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -177,8 +177,42 @@ fn attach_in(py: Python<'_>, module: &str, namespace: &Bound<'_, PyDict>) -> PyR
     Ok(!pending.is_empty())
 }
 
-/// The trace function: in module bodies only, wraps pending functions as soon as
-/// they exist (before each line, and when the body ends).
+/// Whether a function of `module` is still to be wrapped.
+fn pending_in(module: &str) -> bool {
+    pending().lock().unwrap_or_else(|p| p.into_inner()).iter().any(|p| p.module == module)
+}
+
+/// Forgets the targets still pending (those of `module`, or all), and says so:
+/// their module ran its body without defining them.
+fn give_up(py: Python<'_>, module: Option<&str>) {
+    let dropped: Vec<Pending> = {
+        let mut list = pending().lock().unwrap_or_else(|p| p.into_inner());
+        let (dropped, kept) =
+            std::mem::take(&mut *list).into_iter().partition(|p| module.is_none_or(|m| p.module == m));
+        *list = kept;
+        dropped
+    };
+    for target in dropped {
+        let option = if target.only_on_error { "--xloop" } else { "--loop" };
+        let name = target.path.join(".");
+        let message = if target.module == "__main__" {
+            format!("jurigged: {option} {name}: the program did not define {name}; no loop on it\n")
+        } else {
+            format!(
+                "jurigged: {option} {}:{name}: {} did not define {name}; no loop on it\n",
+                target.module, target.module
+            )
+        };
+        if let Err(error) = py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", (message,))) {
+            error.print(py);
+        }
+    }
+}
+
+/// The trace function: in the bodies of modules with functions to wrap only,
+/// wraps them as soon as they exist (before each line, and when the body ends).
+/// A body that ends without defining one gives up on it, and the trace function
+/// is removed once nothing is pending: tracing costs the program every call.
 #[pyfunction]
 fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let _ = arg;
@@ -189,13 +223,36 @@ fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Boun
     let namespace = frame.getattr("f_globals")?;
     let namespace = namespace.cast::<PyDict>()?;
     let module: String = namespace.get_item("__name__")?.map(|n| n.extract()).transpose()?.unwrap_or_default();
-    let still_pending = attach_in(py, &module, namespace)?;
+    if event == "call" && !pending_in(&module) {
+        // Not one of the modules waited for: its lines are not traced.
+        return Ok(py.None());
+    }
+    let mut still_pending = attach_in(py, &module, namespace)?;
+    if event == "return" && pending_in(&module) {
+        give_up(py, Some(&module));
+        still_pending = !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+    }
     if !still_pending {
         py.import("sys")?.call_method1("settrace", (py.None(),))?;
         return Ok(py.None());
     }
-    let _ = event;
     Ok(wrap_pyfunction!(loop_tracer, py)?.into_any().unbind())
+}
+
+/// Once the program's main code has finished (before `-i`'s REPL): gives up on
+/// the targets never defined and removes the trace function.
+pub fn detach_loops(py: Python<'_>) -> PyResult<()> {
+    if pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        return Ok(());
+    }
+    give_up(py, None);
+    let sys = py.import("sys")?;
+    let ours =
+        sys.call_method0("gettrace")?.getattr("__name__").ok().is_some_and(|n| n.eq("loop_tracer").unwrap_or(false));
+    if ours {
+        sys.call_method1("settrace", (py.None(),))?;
+    }
+    Ok(())
 }
 
 /// `--loop` / `--xloop`: wraps each named function as soon as its module defines
