@@ -22,6 +22,7 @@ pub(crate) struct Swap<'py> {
 
 /// The defaults, keyword defaults, annotations and docstring of a function,
 /// read before the commit so that setting them there cannot fail half-way.
+#[derive(Clone)]
 pub(crate) struct FunctionAttributes<'py> {
     defaults: Bound<'py, PyAny>,
     kwdefaults: Bound<'py, PyAny>,

@@ -224,6 +224,7 @@ impl<'py> Prepared<'_, 'py> {
                 if node.kind() == Kind::Line {
                     self.rebound.extend(bindings.iter().map(|(name, _)| (parent.to_string(), name.clone())));
                 }
+                self.conform_replaced(&scope, &bindings)?;
                 Ok(Step::Bind { bindings, scope, code, event })
             }
             Err(error) if self.needs_commit(py, &error) => {
@@ -231,6 +232,76 @@ impl<'py> Prepared<'_, 'py> {
             }
             Err(error) => Err(live.python_error(node, error)),
         }
+    }
+
+    /// References to what a step's bindings replace follow the change, as for
+    /// a changed function: the methods of a class made again (its header
+    /// changed) give their new code to the old class's methods, and a lambda
+    /// bound again to the same name gives its code to the old lambda.
+    fn conform_replaced(&mut self, scope: &Scope<'py>, bindings: &[(String, Bound<'py, PyAny>)]) -> Result<()> {
+        let live = self.live;
+        let holder = match scope {
+            Scope::Module => live.namespace.clone(),
+            Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+        };
+        let py = live.namespace.py();
+        let function_type = py.import("types")?.getattr("FunctionType")?;
+        let from_here = |function: &Bound<'py, PyAny>| -> PyResult<bool> {
+            Ok(function.get_type().is(&function_type)
+                && std::path::Path::new(&function.getattr("__code__")?.getattr("co_filename")?.extract::<String>()?)
+                    == live.filename)
+        };
+        for (name, value) in bindings {
+            let Some(current) = holder.get_item(name)? else { continue };
+            if current.is(value) {
+                continue;
+            }
+            let is_lambda = |f: &Bound<'py, PyAny>| -> PyResult<bool> {
+                Ok(from_here(f)? && f.getattr("__code__")?.getattr("co_name")?.extract::<String>()? == "<lambda>")
+            };
+            let replaced: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = if is_lambda(value)? && is_lambda(&current)? {
+                vec![(current.getattr("__code__")?, value.clone())]
+            } else if value.cast::<PyType>().is_ok() && current.cast::<PyType>().is_ok() {
+                if !self.heap_learned {
+                    registry().learn_namespace(&live.namespace, &live.filename)?;
+                }
+                // By path: the k-th definition at a path (a getter, then its
+                // setter) gets the k-th old one's; a single one gets all.
+                let mut by_path: std::collections::BTreeMap<String, Vec<Bound<'py, PyAny>>> = Default::default();
+                for function in crate::registry::functions_of_class(value, &live.filename)? {
+                    if let Some(path) = crate::registry::qualified_path(&function)? {
+                        by_path.entry(path).or_default().push(function);
+                    }
+                }
+                let mut pairs = Vec::new();
+                for (path, mut functions) in by_path {
+                    let first_line = |code: &Bound<'py, PyAny>| -> u32 {
+                        code.getattr("co_firstlineno").and_then(|l| l.extract()).unwrap_or(0)
+                    };
+                    functions.sort_by_key(|f| f.getattr("__code__").map(|c| first_line(&c)).unwrap_or(0));
+                    let mut olds = registry().at_path(&functions[0].getattr("__code__")?, &path)?;
+                    olds.sort_by_key(|c| first_line(c));
+                    if functions.len() == 1 {
+                        pairs.extend(olds.into_iter().map(|old| (old, functions[0].clone())));
+                    } else if functions.len() == olds.len() {
+                        pairs.extend(olds.into_iter().zip(functions));
+                    }
+                }
+                pairs
+            } else {
+                Vec::new()
+            };
+            for (old, function) in replaced {
+                let new = function.getattr("__code__")?;
+                if old.is(&new) || check_freevars(&old, &new, name).is_err() {
+                    continue;
+                }
+                nested_pairs(&old, &new, &mut self.swaps)?;
+                let attributes = Some(FunctionAttributes::of(&function)?);
+                self.swaps.push(Swap { old, new: Some(new), attributes });
+            }
+        }
+        Ok(())
     }
 
     /// Whether an error of a step is a name this save binds that a nested scope
@@ -270,7 +341,7 @@ impl<'py> Prepared<'_, 'py> {
         let py = live.namespace.py();
         let relative = live.relative(old.path());
         let exact = self.definitions.is_shared(new.path());
-        let old_code = find_code(live, relative, old.first_line(), exact, &mut self.heap_learned, new)?;
+        let old_codes = find_codes(live, relative, old.first_line(), exact, &mut self.heap_learned, new)?;
         let scope = live.scope(parent_path(new.path()), new)?;
         let classes = scope.class_names();
         let context = &self.staged.context;
@@ -303,11 +374,16 @@ impl<'py> Prepared<'_, 'py> {
         } else {
             evaluated.getattr("__code__")?
         };
-        check_freevars(&old_code, &new_code, new.path())?;
-        nested_pairs(&old_code, &new_code, &mut self.swaps)?;
+        for old_code in &old_codes {
+            check_freevars(old_code, &new_code, new.path())?;
+        }
         let attributes = FunctionAttributes::of(&evaluated)?;
-        self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
-        self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: Some(attributes) });
+        for old_code in old_codes {
+            nested_pairs(&old_code, &new_code, &mut self.swaps)?;
+            self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
+            let attributes = Some(attributes.clone());
+            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes });
+        }
         Ok(())
     }
 
@@ -379,7 +455,8 @@ impl<'py> Prepared<'_, 'py> {
         if node.kind() == Kind::Function {
             // Objects holding the code (`__conform__`) are told it is gone.
             let relative = live.relative(node.path());
-            if let Ok(code) = find_code(live, relative, node.first_line(), false, &mut self.heap_learned, node) {
+            let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
+            for code in found.unwrap_or_default() {
                 self.swaps.push(Swap { old: code, new: None, attributes: None });
             }
         }
@@ -496,36 +573,41 @@ fn changed_class(live: &LiveModule<'_>, edit: &Edit) -> Option<String> {
     (!relative.is_empty()).then(|| relative.to_string())
 }
 
-/// The live code of the definition at `relative` (first line `first_line`),
-/// learning the module's functions, then the heap's, when it is not known yet.
-/// `exact` when several definitions share the path: only the code at that first
-/// line will do.
-fn find_code<'py>(
+/// The live code objects of the definition at `relative` (first line
+/// `first_line`: every version there), learning the module's functions, then
+/// the heap's, when none is known yet. `exact` when several definitions share
+/// the path: only code at that first line will do.
+fn find_codes<'py>(
     live: &LiveModule<'py>,
     relative: &str,
     first_line: u32,
     exact: bool,
     heap_learned: &mut bool,
     node: &Node,
-) -> Result<Bound<'py, PyAny>> {
+) -> Result<Vec<Bound<'py, PyAny>>> {
     let py = live.namespace.py();
-    let find = || registry().find_at(py, &live.filename, relative, first_line, exact);
-    if let Some(code) = find() {
-        return Ok(code);
+    let find = || registry().find_all_at(py, &live.filename, relative, first_line, exact);
+    let mut found = find();
+    if found.is_empty() {
+        registry().learn_namespace(&live.namespace, &live.filename)?;
+        found = find();
     }
-    registry().learn_namespace(&live.namespace, &live.filename)?;
-    if find().is_none() && !*heap_learned {
+    if found.is_empty() && !*heap_learned {
         // Hidden from the namespace (say, kept only by a wrapper object): look at
         // every function alive, once a save.
         *heap_learned = true;
         registry().learn_from_heap(py, &live.filename)?;
+        found = find();
     }
-    find().ok_or_else(|| Error::Missing {
-        filename: live.filename.clone(),
-        line: node.first_line(),
-        path: node.path().to_string(),
-        what: "its code".to_string(),
-    })
+    if found.is_empty() {
+        return Err(Error::Missing {
+            filename: live.filename.clone(),
+            line: node.first_line(),
+            path: node.path().to_string(),
+            what: "its code".to_string(),
+        });
+    }
+    Ok(found)
 }
 
 /// Commits prepared steps: bindings, deletions and code swaps in one stretch,

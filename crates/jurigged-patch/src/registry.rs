@@ -35,12 +35,14 @@ struct FileCodes {
 }
 
 impl FileCodes {
+    /// Records a code object. Several may stand at one path and first line (the
+    /// versions a function had, still run by references kept from before the
+    /// registry knew of them): a change there is given to each of them.
     fn insert(&mut self, entry: CodeEntry) {
         let at_path = self.by_path.entry(entry.path.clone()).or_default();
-        for old in at_path.iter().filter(|e| e.first_line == entry.first_line) {
-            self.by_code.remove(&(old.code.as_ptr() as usize));
+        if at_path.iter().any(|e| e.code.as_ptr() == entry.code.as_ptr()) {
+            return;
         }
-        at_path.retain(|e| e.first_line != entry.first_line);
         self.by_code.insert(entry.code.as_ptr() as usize, entry.path.clone());
         at_path.push(entry);
     }
@@ -119,7 +121,7 @@ impl CodeRegistry {
         let files = self.files();
         let entries = files.get(filename)?.by_path.get(path)?;
         let mut at_path = entries.iter();
-        if let Some(exact) = at_path.clone().find(|e| e.first_line == first_line) {
+        if let Some(exact) = at_path.clone().rfind(|e| e.first_line == first_line) {
             return Some(exact.code.bind(py).clone());
         }
         if exact {
@@ -141,6 +143,32 @@ impl CodeRegistry {
                 }
             }
         }
+    }
+
+    /// Every code object at `path` whose first line is `first_line`, newest
+    /// first; failing that, unless `exact`, the one [`CodeRegistry::find_at`]
+    /// finds.
+    pub fn find_all_at<'py>(
+        &self,
+        py: Python<'py>,
+        filename: &Path,
+        path: &str,
+        first_line: u32,
+        exact: bool,
+    ) -> Vec<Bound<'py, PyAny>> {
+        let found: Vec<Bound<'py, PyAny>> = {
+            let files = self.files();
+            let entries = files.get(filename).and_then(|codes| codes.by_path.get(path));
+            entries
+                .map(|entries| {
+                    entries.iter().rev().filter(|e| e.first_line == first_line).map(|e| e.code.bind(py).clone()).collect()
+                })
+                .unwrap_or_default()
+        };
+        if !found.is_empty() {
+            return found;
+        }
+        self.find_at(py, filename, path, first_line, exact).into_iter().collect()
     }
 
     /// The code objects recorded at `path` in the file of `like`.
@@ -218,11 +246,13 @@ impl CodeRegistry {
         let Some(codes) = files.get_mut(&filename) else { return Ok(()) };
         let Some(path) = codes.by_code.remove(&(old.as_ptr() as usize)) else { return Ok(()) };
         if let Some(entries) = codes.by_path.get_mut(&path) {
-            entries.retain(|e| e.first_line != first_line || e.code.bind(old.py()).is(old));
             for entry in entries.iter_mut().filter(|e| e.code.bind(old.py()).is(old)) {
                 entry.code = new.clone().unbind();
                 entry.first_line = first_line;
             }
+            // Several old versions given the same new code are one entry now.
+            let mut seen = HashSet::new();
+            entries.retain(|e| seen.insert(e.code.as_ptr() as usize));
         }
         codes.by_code.insert(new.as_ptr() as usize, path);
         Ok(())
@@ -258,23 +288,12 @@ impl CodeRegistry {
         self.add_functions(found)
     }
 
-    /// Records the code of each function under its qualified name. The code's own
-    /// name is exact; before 3.11 only the function's (which a decorator may have
-    /// copied) is there. A function running a renamed copy of another's code
-    /// (`f.__code__.replace(co_name="g")`) is not recorded: its qualified name
-    /// still says `f`, and the edits of `f` are not its.
+    /// Records the code of each function under its [`qualified_path`].
     fn add_functions(&self, functions: Vec<Bound<'_, PyAny>>) -> PyResult<()> {
         for function in functions {
-            let code = function.getattr("__code__")?;
-            let qualname: String = match code.getattr("co_qualname") {
-                Ok(name) => name.extract()?,
-                Err(_) => function.getattr("__qualname__")?.extract()?,
-            };
-            let name: String = code.getattr("co_name")?.extract()?;
-            if qualname.rsplit('.').next() != Some(name.as_str()) {
-                continue;
+            if let Some(path) = qualified_path(&function)? {
+                self.add_code(&function.getattr("__code__")?, &path)?;
             }
-            self.add_code(&code, &qualname.replace(".<locals>", ""))?;
         }
         Ok(())
     }
@@ -290,6 +309,34 @@ impl CodeRegistry {
         }
         self.add_functions(functions)
     }
+}
+
+/// The path a function's code is recorded at: its qualified name without
+/// `<locals>`. The code's own qualified name is exact; before 3.11 only the
+/// function's (which a decorator may have copied) is there. None for a function
+/// running a renamed copy of another's code (`f.__code__.replace(co_name="g")`):
+/// its qualified name still says `f`, and the edits of `f` are not its.
+pub(crate) fn qualified_path(function: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let code = function.getattr("__code__")?;
+    let qualname: String = match code.getattr("co_qualname") {
+        Ok(name) => name.extract()?,
+        Err(_) => function.getattr("__qualname__")?.extract()?,
+    };
+    let name: String = code.getattr("co_name")?.extract()?;
+    if qualname.rsplit('.').next() != Some(name.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(qualname.replace(".<locals>", "")))
+}
+
+/// The functions compiled from `filename` that `class` (a class) holds:
+/// methods, class and static methods, property accessors, nested classes'.
+pub(crate) fn functions_of_class<'py>(class: &Bound<'py, PyAny>, filename: &Path) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let kinds = Kinds::new(class.py())?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    collect_functions(&kinds, class, filename, 0, &mut seen, &mut out)?;
+    Ok(out)
 }
 
 /// Whether `object` is a code object.

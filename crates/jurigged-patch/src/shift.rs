@@ -63,8 +63,8 @@ fn shifted_codes<'py>(
         }
         _ => {
             let relative = live.relative(node.path()).to_string();
-            let code = registry().find_at(py, &live.filename, &relative, old_first, exact);
-            code.map(|code| (relative, code)).into_iter().collect()
+            let codes = registry().find_all_at(py, &live.filename, &relative, old_first, exact);
+            codes.into_iter().map(|code| (relative.clone(), code)).collect()
         }
     }
 }
