@@ -115,6 +115,14 @@ pub fn patch<'py>(
         // A `from __future__` import came or went: every function compiles
         // differently, as in a fresh import.
         prepared.recompile_unchanged(old_tree, |_, _| true)?;
+        prepared.recompile_unchanged_lines(old_tree)?;
+        // Class decorators see annotations of another form.
+        for node in new_tree.definitions().filter(|n| n.kind() == Kind::Class && n.decorator_location().is_some()) {
+            let relative = live.relative(node.path()).to_string();
+            if !prepared.changed_classes.contains(&relative) {
+                prepared.changed_classes.push(relative);
+            }
+        }
     } else if !prepared.rebound.is_empty() {
         prepared.recompile_unchanged(old_tree, Prepared::reads_rebound_name)?;
     }
@@ -150,7 +158,11 @@ struct Prepared<'a, 'py> {
 impl<'py> Prepared<'_, 'py> {
     fn add(&mut self, edit: &Edit) -> Result<()> {
         let live = self.live;
-        if let Edit::Update { new, .. } | Edit::Redecorate { new, .. } | Edit::Add { node: new, .. } = edit {
+        if let Edit::Update { new, .. }
+        | Edit::Redecorate { new, .. }
+        | Edit::Add { node: new, .. }
+        | Edit::Run { node: new, .. } = edit
+        {
             self.changed.insert(new.span().start);
         }
         if let Some(class) = changed_class(live, edit) {
@@ -506,6 +518,58 @@ impl<'py> Prepared<'_, 'py> {
         Ok(())
     }
 
+    /// Gives the code objects of the unchanged lines that hold some (a lambda, a
+    /// comprehension) the code a compile of the new text gives them: the k-th
+    /// one of a name in the line to the k-th.
+    fn recompile_unchanged_lines(&mut self, old_tree: &DefTree) -> Result<()> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let mut old_lines: std::collections::HashMap<String, std::collections::VecDeque<&Node>> = Default::default();
+        for node in code_lines(old_tree) {
+            old_lines.entry(format!("{}\n{}", node.path(), node.header_text().trim())).or_default().push_back(node);
+        }
+        for new in code_lines(self.new_tree) {
+            let key = format!("{}\n{}", new.path(), new.header_text().trim());
+            let Some(old) = old_lines.get_mut(&key).and_then(|olds| olds.pop_front()) else { continue };
+            if self.changed.contains(&new.span().start) {
+                continue;
+            }
+            let scope = live.scope(new.path(), new)?;
+            let classes = scope.class_names();
+            let code = compile_node(py, new, Part::Whole, &classes, &live.filename, &self.staged.context)
+                .map_err(|e| live.python_error(new, e))?;
+            let body = crate::compile::body_code(&code, classes.len())?;
+            let position = old.position();
+            let olds = registry().in_lines(py, &live.filename, position.start.line..=position.end.line);
+            let mut news: Vec<Bound<'py, PyAny>> = Vec::new();
+            for constant in body.getattr("co_consts")?.try_iter()? {
+                let constant = constant?;
+                if is_code(&constant)? {
+                    news.push(constant);
+                }
+            }
+            let prefix = scope.prefix();
+            for (path, old_code) in olds {
+                let name = path.strip_prefix(prefix).map(|rest| rest.trim_start_matches('.')).unwrap_or(&path);
+                if name.contains('.') {
+                    continue; // nested: paired with its parent
+                }
+                let Some(at) = news
+                    .iter()
+                    .position(|c| c.getattr("co_name").and_then(|n| n.extract::<String>()).is_ok_and(|n| n == name))
+                else {
+                    continue;
+                };
+                let new_code = news.remove(at);
+                if check_freevars(&old_code, &new_code, new.path()).is_ok() {
+                    nested_pairs(&old_code, &new_code, &mut self.swaps)?;
+                    self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: None });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs again, in file order, the remaining definitions of names one of whose
     /// definitions the save removed.
     fn rerun_remaining(&mut self) -> Result<()> {
@@ -560,6 +624,16 @@ fn keep_last_swap_of_each_code(swaps: &mut Vec<Swap<'_>>) {
     swaps.reverse();
     swaps.retain(|swap| seen.insert(swap.old.as_ptr() as usize));
     swaps.reverse();
+}
+
+/// The module- and class-level lines of `tree` that hold code objects (not the
+/// bodies of functions, which lean trees keep as one line each).
+fn code_lines(tree: &DefTree) -> Vec<&Node> {
+    let functions: std::collections::HashSet<&str> =
+        tree.definitions().filter(|n| n.kind() == Kind::Function).map(Node::path).collect();
+    tree.walk()
+        .filter(|node| node.kind() == Kind::Line && node.defines_code() && !functions.contains(node.path()))
+        .collect()
 }
 
 /// The class (relative path) whose body an edit changes, if any.

@@ -161,7 +161,12 @@ impl CodeRegistry {
             let entries = files.get(filename).and_then(|codes| codes.by_path.get(path));
             entries
                 .map(|entries| {
-                    entries.iter().rev().filter(|e| e.first_line == first_line).map(|e| e.code.bind(py).clone()).collect()
+                    entries
+                        .iter()
+                        .rev()
+                        .filter(|e| e.first_line == first_line)
+                        .map(|e| e.code.bind(py).clone())
+                        .collect()
                 })
                 .unwrap_or_default()
         };
