@@ -202,7 +202,13 @@ def reachable_functions(namespace):
             seen.add(id(value))
             visit(f"{path}.func", value.func, depth + 1, in_class)
         elif isinstance(value, type):
-            if value.__module__ != module_name:
+            # A package may present a class as its own (`Error.__module__ =
+            # "pkg"`): a class whose methods run in this namespace is this module's.
+            defined_here = value.__module__ == module_name or any(
+                isinstance(item, types.FunctionType) and item.__globals__ is namespace
+                for item in value.__dict__.values()
+            )
+            if not defined_here:
                 return
             seen.add(id(value))
             for name, item in sorted(value.__dict__.items()):

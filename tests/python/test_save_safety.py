@@ -284,3 +284,32 @@ def test_a_save_rejected_after_evaluating_a_changed_function_does_not_poison_it(
         assert "state work=2" not in process.stdout
     finally:
         process.kill()
+
+
+def test_an_auto_register_filter_that_imports_does_not_deadlock_the_import(tmp_path):
+    (tmp_path / "first_mod.py").write_text("VALUE = 1\n")
+    (tmp_path / "imported_by_filter.py").write_text("VALUE = 2\n")
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent(
+            """
+            import jurigged
+
+            def accept(filename):
+                import imported_by_filter  # the filter imports: the sniffer sees it
+                return filename.endswith("first_mod.py")
+
+            handle = jurigged.registry.auto_register(accept)
+            import first_mod
+            print("imported", first_mod.VALUE, flush=True)
+            handle.uninstall()
+            """
+        )
+    )
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert done.returncode == 0, done.stderr
+    assert "imported 1" in done.stdout
+

@@ -724,8 +724,10 @@ impl ImportSniffer {
         let origin = spec.getattr("origin").ok().and_then(|o| o.extract::<PathBuf>().ok());
         if let Some(origin) = origin.filter(|o| o.extension().is_some_and(|e| e == "py")) {
             let origin = absolute(&origin);
-            let wanted = lock(sessions()).iter().any(|s| s.filter.matches(&origin))
-                || registry(py)?.get().auto_accepts(py, &origin);
+            // The sessions lock is let go before the auto_register filters run:
+            // they are Python code, and one that imports comes back here.
+            let watched = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
+            let wanted = watched || registry(py)?.get().auto_accepts(py, &origin);
             if wanted {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();

@@ -128,19 +128,22 @@ fn parse_target(spec: &str) -> (String, Vec<String>) {
 }
 
 /// Wraps what is pending in the module whose namespace is `namespace`; returns
-/// whether anything is still pending.
+/// whether anything is still pending. The pending list is only read and
+/// updated under its lock: finding and wrapping the functions runs Python code
+/// (attribute lookups, `functools.update_wrapper`), with no lock held.
 fn attach_in(py: Python<'_>, module: &str, namespace: &Bound<'_, PyDict>) -> PyResult<bool> {
-    let mut pending = pending().lock().unwrap_or_else(|p| p.into_inner());
+    let targets: Vec<(Vec<String>, bool)> = pending()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|target| target.module == module)
+        .map(|target| (target.path.clone(), target.only_on_error))
+        .collect();
     let interface = interface_choice().lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let mut index = 0;
-    while index < pending.len() {
-        let target = &pending[index];
-        if target.module != module {
-            index += 1;
-            continue;
-        }
-        let Some((last, parents)) = target.path.split_last() else {
-            pending.remove(index);
+    let mut done: Vec<Vec<String>> = Vec::new();
+    for (path, only_on_error) in targets {
+        let Some((last, parents)) = path.split_last() else {
+            done.push(path);
             continue;
         };
         let mut owner: Option<Bound<'_, PyAny>> = None;
@@ -163,17 +166,16 @@ fn attach_in(py: Python<'_>, module: &str, namespace: &Bound<'_, PyDict>) -> PyR
             (None, true) => namespace.get_item(last)?,
             (Some(object), true) => object.getattr(last.as_str()).ok(),
         };
-        let Some(function) = function.filter(|f| !f.is_instance_of::<LoopWrapper>()) else {
-            index += 1;
-            continue;
-        };
-        let wrapped = wrap(py, &function, interface.clone(), target.only_on_error)?;
+        let Some(function) = function.filter(|f| !f.is_instance_of::<LoopWrapper>()) else { continue };
+        let wrapped = wrap(py, &function, interface.clone(), only_on_error)?;
         match &owner {
             None => namespace.set_item(last, wrapped)?,
             Some(object) => object.setattr(last.as_str(), wrapped)?,
         }
-        pending.remove(index);
+        done.push(path);
     }
+    let mut pending = pending().lock().unwrap_or_else(|p| p.into_inner());
+    pending.retain(|target| !(target.module == module && done.contains(&target.path)));
     Ok(!pending.is_empty())
 }
 
