@@ -313,3 +313,43 @@ def test_an_auto_register_filter_that_imports_does_not_deadlock_the_import(tmp_p
     assert done.returncode == 0, done.stderr
     assert "imported 1" in done.stdout
 
+
+
+def test_a_logger_that_starts_a_thread_that_imports_does_not_deadlock(tmp_path):
+    (tmp_path / "work.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "extra_for_logger.py").write_text("X = 1\n")
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent(
+            """
+            import threading, time, jurigged
+
+            seen, threads = [], []
+
+            def logger(event):
+                def load():
+                    import extra_for_logger
+                    seen.append(extra_for_logger.X)
+                thread = threading.Thread(target=load)
+                thread.start()
+                threads.append(thread)
+
+            watcher = jurigged.watch("work.py", logger=logger, debounce=0.01)
+            import work
+            open("work.py", "w").write("def f():\\n    return 2\\n")
+            deadline = time.monotonic() + 20
+            while work.f() != 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            for thread in list(threads):
+                thread.join(20)
+            print("value", work.f(), "logged", bool(seen), flush=True)
+            watcher.stop()
+            """
+        )
+    )
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert done.returncode == 0, done.stderr
+    assert "value 2 logged True" in done.stdout
