@@ -113,7 +113,7 @@ class Process:
     """A running jurigged process whose stdout and stderr lines are collected
     by reader threads. `wait_for` consumes lines in order, per stream."""
 
-    def __init__(self, argv, cwd, env=None, stdin=None):
+    def __init__(self, argv, cwd, env=None, stdin=None, preexec_fn=None):
         self.argv = [str(a) for a in argv]
         self.popen = subprocess.Popen(
             self.argv,
@@ -122,6 +122,7 @@ class Process:
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=preexec_fn,
         )
         self.lines = {"stdout": [], "stderr": []}
         self.cursor = {"stdout": 0, "stderr": 0}
