@@ -39,6 +39,68 @@ def unexpected_errors(process):
     ]
 
 
+# -- parser stress (deep nesting and NUL bytes: test_hardening.py; undeclared latin-1
+# and binary garbage: test_cli.py) -----------------------------------------------------
+
+TEN_MB = 10 << 20
+
+#: Saves python accepts, each with the value of f() they give.
+ACCEPTED_SAVES = {
+    "bom": (b"\xef\xbb\xbf" + function_module(2).encode(), 2),
+    "crlf": (function_module(3).replace("\n", "\r\n").encode(), 3),
+    "form-feeds": (b"\x0c\ndef f():\n\x0c    return 4\n\x0c\n", 4),
+    "tabs": (b"def f():\n\tif True:\n\t\treturn 5\n", 5),
+    "10MB-line": (b"S = '" + b"a" * TEN_MB + b"'\n" + function_module("x").encode().replace(b"'x'", b"len(S)"), TEN_MB),
+    "50MB-file": (
+        b'"""' + b"a line of a very long docstring\n" * (50 * TEN_MB // 10 // 32) + b'"""\n' + function_module(6).encode(),
+        6,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(ACCEPTED_SAVES))
+def test_unusual_but_valid_source_is_applied(run, workspace, kind):
+    process = start_loop(run, workspace, "mod")
+    source, value = ACCEPTED_SAVES[kind]
+    workspace.save("mod.py", source)
+    process.wait_for(state_is(mod=value), stream="stdout", timeout=60)
+    assert unexpected_errors(process) == [], process.describe()
+    assert_a_good_save_applies(process, workspace)
+
+
+#: Saves python refuses, each with a word of its error.
+REFUSED_SAVES = {
+    "unknown-coding": (b"# -*- coding: klingon -*-\n" + function_module(2).encode(), "klingon"),
+    "invalid-utf8": (function_module(2).encode() + b"# caf\xc3\x28 \xff\xfe\n", "utf-8"),
+    "mixed-tabs-and-spaces": (b"def f():\n\tif True:\n        return 2\n", "TabError"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REFUSED_SAVES))
+def test_source_python_refuses_is_refused_and_the_program_runs_on(run, workspace, kind):
+    process = start_loop(run, workspace, "mod")
+    source, word = REFUSED_SAVES[kind]
+    path = workspace.save("mod.py", source)
+    process.wait_for(lambda line: error_line(path)(line), stream="stderr")
+    process.wait_for(word, stream="stderr")
+    assert process.alive(), process.describe()
+    assert states(process) == ["state mod=1"], process.describe()
+    assert_a_good_save_applies(process, workspace)
+
+
+def test_a_module_saved_as_only_comments(run, workspace):
+    workspace.write("notes.py", "def note():\n    return 1\n")
+    workspace.write("mod.py", function_module(1))
+    workspace.write("main.py", "import notes\n" + loop_program("mod"))
+    process = run(*FAST, "-v", "main.py")
+    process.wait_for(state_is(mod=1), stream="stdout")
+    process.wait_for(f"Watch {workspace.path('notes.py')}", stream="stderr")
+    workspace.save("notes.py", "# nothing\n# but comments\n")
+    process.wait_for("Delete notes.note", stream="stderr")
+    assert_a_good_save_applies(process, workspace)
+    assert unexpected_errors(process) == [], process.describe()
+
+
 # -- save storms ----------------------------------------------------------------------
 
 
