@@ -154,6 +154,121 @@ def test_a_file_renamed_away_and_back_is_still_live(run, workspace):
     assert_a_good_save_applies(process, workspace, value=3, style="atomic")
 
 
+# -- concurrency (in one process, without the command line: test_save_safety.py) --------
+
+
+def concurrent_module(version):
+    return textwrap.dedent(
+        f"""\
+        import asyncio
+
+        def f():
+            return {version}
+
+        def gen():
+            yield "started"
+            yield "gen-{version}"
+
+        def on_stack(event):
+            print("on stack", flush=True)
+            event.wait()
+            return "stack-{version}"
+
+        async def tick():
+            await asyncio.sleep(0)
+            return {version}
+        """
+    )
+
+
+CONCURRENT_PROGRAM = """\
+import asyncio
+import os
+import threading
+import time
+
+import mod
+
+stop = threading.Event()
+errors = []
+
+def check(results, result):
+    # Every call returns the old or the new value, never an older one again.
+    if not isinstance(result, int) or (results and result < results[-1]):
+        errors.append(repr(result))
+    results.append(result)
+
+def hammer():
+    results = []
+    while not stop.is_set():
+        try:
+            check(results, mod.f())
+        except BaseException as error:
+            errors.append(repr(error))
+
+async def ticking():
+    results = []
+    while not stop.is_set():
+        try:
+            check(results, await mod.tick())
+        except BaseException as error:
+            errors.append(repr(error))
+
+suspended = mod.gen()
+next(suspended)
+release, on_stack = threading.Event(), []
+threads = [threading.Thread(target=lambda: on_stack.append(mod.on_stack(release)))]
+threads += [threading.Thread(target=hammer) for _ in range(3)]
+threads.append(threading.Thread(target=asyncio.run, args=(ticking(),)))
+for thread in threads:
+    thread.start()
+print("started", flush=True)
+last = None
+reported = False
+while True:
+    value = mod.f()
+    if value != last:
+        print("state", f"mod={value!r}", flush=True)
+        last = value
+    if not reported and os.path.exists("finish"):
+        release.set()
+        stop.set()
+        for thread in threads:
+            thread.join()
+        print("suspended", next(suspended), flush=True)
+        print("fresh", list(mod.gen())[1], flush=True)
+        print("on stack", on_stack[0], flush=True)
+        print("errors", errors[:5], flush=True)
+        reported = True
+    time.sleep(0.005)
+"""
+
+SAVES_UNDER_LOAD = 30
+
+
+def test_threads_a_generator_a_frame_and_an_asyncio_loop_across_saves(run, workspace):
+    workspace.write("mod.py", concurrent_module(1))
+    workspace.write("main.py", CONCURRENT_PROGRAM)
+    process = run(*FAST, "main.py")
+    process.wait_for("on stack", stream="stdout")
+    process.wait_for(state_is(mod=1), stream="stdout")
+    last = SAVES_UNDER_LOAD + 1
+    for version in range(2, last + 1):
+        workspace.save("mod.py", concurrent_module(version), style="atomic" if version % 2 else "inplace")
+        process.wait_for(state_is(mod=version), stream="stdout")
+    workspace.path("finish").touch()
+    # The suspended generator and the waiting frame finish on the code they
+    # started with; a new generator runs the new code.
+    process.wait_for("suspended gen-1", stream="stdout")
+    process.wait_for(f"fresh gen-{last}", stream="stdout")
+    process.wait_for("on stack stack-1", stream="stdout")
+    process.wait_for("errors []", stream="stdout")
+    assert unexpected_errors(process) == [], process.describe()
+    workspace.save("mod.py", concurrent_module(100), style="atomic")
+    process.wait_for(state_is(mod=100), stream="stdout")
+    assert process.alive(), process.describe()
+
+
 # -- file system ------------------------------------------------------------------------
 
 
