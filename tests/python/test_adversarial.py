@@ -50,9 +50,10 @@ ACCEPTED_SAVES = {
     "crlf": (function_module(3).replace("\n", "\r\n").encode(), 3),
     "form-feeds": (b"\x0c\ndef f():\n\x0c    return 4\n\x0c\n", 4),
     "tabs": (b"def f():\n\tif True:\n\t\treturn 5\n", 5),
-    "10MB-line": (b"S = '" + b"a" * TEN_MB + b"'\n" + function_module("x").encode().replace(b"'x'", b"len(S)"), TEN_MB),
+    "10MB-line": (b"S = '" + b"a" * TEN_MB + b"'\n\ndef f():\n    return len(S)\n", TEN_MB),
+    # 50 MB of 32-byte lines in a docstring.
     "50MB-file": (
-        b'"""' + b"a line of a very long docstring\n" * (50 * TEN_MB // 10 // 32) + b'"""\n' + function_module(6).encode(),
+        b'"""' + b"a line of a very long docstring\n" * (5 * TEN_MB // 32) + b'"""\n' + function_module(6).encode(),
         6,
     ),
 }
