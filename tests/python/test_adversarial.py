@@ -270,6 +270,27 @@ def test_threads_a_generator_a_frame_and_an_asyncio_loop_across_saves(run, works
     assert process.alive(), process.describe()
 
 
+# -- errors in a save (in one process, without the command line: test_save_safety.py) ---
+
+RAISING_SAVES = {
+    "statement": ("RAISED = 1 / 0\n", "ZeroDivisionError"),
+    "class-body": ("class C:\n    missing = {}['key']\n", "KeyError"),
+    "decorator": ("def deco(fn):\n    raise ValueError('no')\n\n@deco\ndef g():\n    pass\n", "ValueError"),
+}
+
+
+@pytest.mark.parametrize("kind", list(RAISING_SAVES))
+def test_a_save_that_raises_applies_nothing_and_the_next_good_save_applies(run, workspace, kind):
+    process = start_loop(run, workspace, "mod")
+    addition, exception = RAISING_SAVES[kind]
+    path = workspace.save("mod.py", function_module(2, "\n" + addition))
+    process.wait_for(error_line(path), stream="stderr")
+    process.wait_for(exception, stream="stderr")
+    assert process.alive(), process.describe()
+    assert_a_good_save_applies(process, workspace, value=3)
+    assert "state mod=2" not in process.stdout, process.describe()
+
+
 # -- file system ------------------------------------------------------------------------
 
 
