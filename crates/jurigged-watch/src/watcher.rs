@@ -236,6 +236,12 @@ fn arm_loop(
             if armed.contains(&dir) || fresh.contains(&dir) || missing.contains(&dir) {
                 continue;
             }
+            if !dir.is_dir() {
+                // Not there (yet, or any more: a package deleted right after its
+                // import): no error, it is watched as soon as it appears.
+                missing.insert(dir);
+                continue;
+            }
             if arm(watcher, &dir, errors) {
                 fresh.insert(dir);
             }

@@ -282,6 +282,23 @@ fn a_package_directory_renamed_away_and_back_is_watched_again() {
 }
 
 #[test]
+fn a_file_whose_directory_is_missing_when_registered_is_watched_once_it_appears() {
+    // As a package deleted right after its import, before its directory is
+    // watched (ARM_DELAY): not an error, it is watched when it is back.
+    let dir = Dir::new("missing-dir");
+    let package = dir.file("pkg");
+    let module = package.join("mod.py");
+    let w = watcher(None);
+    w.0.add_file(&module).unwrap();
+    // Long enough for the watch to be tried; a missing directory is no error.
+    assert_quiet(&w);
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(&module, "x = 1\n").unwrap();
+    wait_for(&w, &[&module]);
+    saves_are_seen(&w, &module);
+}
+
+#[test]
 fn a_watched_directory_deleted_and_recreated_is_watched_again() {
     let dir = Dir::new("recreate-dir");
     let package = dir.file("pkg");
