@@ -105,27 +105,11 @@ impl CodeRegistry {
         path: &str,
         first_line: u32,
     ) -> Option<Bound<'py, PyAny>> {
-        self.find_at(py, filename, path, first_line, false)
-    }
-
-    /// [`CodeRegistry::find`], or with `exact` only the code object at that first
-    /// line (where several definitions share a path, another one's would be wrong).
-    pub fn find_at<'py>(
-        &self,
-        py: Python<'py>,
-        filename: &Path,
-        path: &str,
-        first_line: u32,
-        exact: bool,
-    ) -> Option<Bound<'py, PyAny>> {
         let files = self.files();
         let entries = files.get(filename)?.by_path.get(path)?;
         let mut at_path = entries.iter();
         if let Some(exact) = at_path.clone().rfind(|e| e.first_line == first_line) {
             return Some(exact.code.bind(py).clone());
-        }
-        if exact {
-            return None;
         }
         match (at_path.next(), at_path.next()) {
             (Some(only), None) => Some(only.code.bind(py).clone()),
@@ -146,8 +130,8 @@ impl CodeRegistry {
     }
 
     /// Every code object at `path` whose first line is `first_line`, newest
-    /// first; failing that, unless `exact`, the one [`CodeRegistry::find_at`]
-    /// finds.
+    /// first; failing that, unless `exact` (several definitions share the path:
+    /// another one's code would be wrong), the one [`CodeRegistry::find`] finds.
     pub fn find_all_at<'py>(
         &self,
         py: Python<'py>,
@@ -173,7 +157,10 @@ impl CodeRegistry {
         if !found.is_empty() {
             return found;
         }
-        self.find_at(py, filename, path, first_line, exact).into_iter().collect()
+        if exact {
+            return Vec::new();
+        }
+        self.find(py, filename, path, first_line).into_iter().collect()
     }
 
     /// The code objects recorded at `path` in the file of `like`.
