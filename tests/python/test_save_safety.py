@@ -1,6 +1,7 @@
 """A save is all or nothing: other threads never see half of one, a save that
 fails leaves no trace, and a save's own code runs as it would in the program."""
 
+import os
 import sys
 import textwrap
 import threading
@@ -345,3 +346,28 @@ def test_a_logger_that_starts_a_thread_that_imports_does_not_deadlock(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "value 2 logged True" in done.stdout
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_a_fifo_where_a_watched_file_was_blocks_no_save(tmp_path, entry, poll):
+    kind, command = entry
+    workspace = Workspace(tmp_path)
+    workspace.write("mod.py", "def f():\n    return 1\n")
+    workspace.write("other.py", "def f():\n    return 1\n")
+    workspace.write("main.py", loop_program("mod", "other"))
+    options = ["-d", "0.01"] + (["--poll", "0.05"] if poll else [])
+    process = Process(command + options + ["main.py"], cwd=workspace.root, env=child_env(kind=kind))
+    try:
+        process.wait_for(state_is(mod=1, other=1), timeout=DEADLINE)
+        fifo = workspace.path(".mod.fifo")
+        os.mkfifo(fifo)
+        os.replace(fifo, workspace.path("mod.py"))
+        workspace.save("other.py", "def f():\n    return 2\n")
+        process.wait_for(state_is(mod=1, other=2), timeout=DEADLINE)
+        # The FIFO replaced by a file again: its saves apply too.
+        os.remove(workspace.path("mod.py"))
+        workspace.write("mod.py", "def f():\n    return 3\n")
+        process.wait_for(state_is(mod=3, other=2), timeout=DEADLINE)
+        assert process.alive()
+    finally:
+        process.kill()

@@ -60,13 +60,16 @@ impl CodeFile {
     }
 
     fn open(filename: PathBuf, module_name: &str, source: Option<Source<'_>>) -> Result<CodeFile> {
-        let on_disk = std::fs::read(&filename).ok();
+        let on_disk = read_source(&filename).ok();
         let parser = live_parser(module_name, &filename);
         let tree = match (source, on_disk.as_deref()) {
             (Some(Source::Text(text)), _) => parser.parse(text)?,
             (Some(Source::Bytes(bytes)), _) | (None, Some(bytes)) => parser.parse_bytes(bytes)?,
             (None, None) => {
-                let error = std::fs::read(&filename).expect_err("the file was just unreadable");
+                let error = match read_source(&filename) {
+                    Err(error) => error,
+                    Ok(_) => std::io::Error::other("the file could not be read"),
+                };
                 return Err(Error::Io { filename, error });
             }
         };
@@ -163,7 +166,7 @@ impl CodeFile {
     /// Re-reads the file and applies what changed.
     pub fn refresh(&mut self, py: Python<'_>) -> Result<Vec<Event>> {
         let bytes =
-            std::fs::read(&self.filename).map_err(|error| Error::Io { filename: self.filename.clone(), error })?;
+            read_source(&self.filename).map_err(|error| Error::Io { filename: self.filename.clone(), error })?;
         let new = live_parser(&self.module_name, &self.filename).parse_bytes(&bytes)?;
         let events = if new.reconstruct() == self.text() {
             Vec::new()
@@ -177,7 +180,7 @@ impl CodeFile {
 
     /// Whether the file on disk changed since it was last read or written.
     pub fn stale(&self) -> bool {
-        std::fs::read(&self.filename).ok().as_deref().map(Fingerprint::of) != self.disk
+        read_source(&self.filename).ok().as_deref().map(Fingerprint::of) != self.disk
     }
 
     /// Writes the live text to the file, atomically, keeping its permissions.
@@ -197,6 +200,19 @@ impl CodeFile {
         self.disk = Some(Fingerprint::of(&bytes));
         Ok(())
     }
+}
+
+/// The bytes of a source file. Anything but a regular file is refused without
+/// opening it: reading a FIFO put where a module was would block until
+/// something writes to it.
+pub fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a directory): not read",
+        ));
+    }
+    std::fs::read(path)
 }
 
 /// The parser for versions of a live file: patching never reads variable facts

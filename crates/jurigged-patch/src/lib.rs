@@ -23,7 +23,7 @@ mod scope;
 mod shift;
 mod users;
 
-pub use codefile::{live_parser, CodeFile};
+pub use codefile::{live_parser, read_source, CodeFile};
 pub use conform::conform;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};

@@ -902,7 +902,7 @@ impl SessionCore {
 
     /// Reads, parses and diffs a saved file without the GIL, then applies it.
     fn apply_save(&self, path: &Path) {
-        let bytes = match std::fs::read(path) {
+        let bytes = match jurigged_patch::read_source(path) {
             Ok(bytes) => bytes,
             Err(error) => {
                 let message = if error.kind() == std::io::ErrorKind::NotFound {

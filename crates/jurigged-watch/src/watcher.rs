@@ -172,9 +172,14 @@ fn directory_of(file: &Path) -> PathBuf {
     file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
 }
 
-/// A digest of a file's bytes (None when it cannot be read).
+/// A digest of a file's bytes (None when it cannot be read, or is not a regular
+/// file: reading a FIFO would block this thread, and every file's saves, until
+/// something writes to it).
 fn fingerprint(path: &Path) -> Option<u64> {
     use std::hash::{Hash, Hasher};
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let bytes = std::fs::read(path).ok()?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
