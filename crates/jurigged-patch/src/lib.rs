@@ -12,11 +12,13 @@
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod codefile;
+mod commit;
 mod compile;
 mod conform;
 mod error;
 mod event;
 mod patcher;
+mod prepare;
 mod redecorate;
 pub mod registry;
 mod scope;

@@ -12,10 +12,10 @@ use jurigged_deftree::Node;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
+use crate::commit::bind_class_cells;
 use crate::compile::{compile_node, Part, FRESH_CLASS};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::patcher::bind_class_cells;
 use crate::scope::{class_dict, LiveModule, Scope, Staged};
 
 /// What re-applying a class's decorators changes on the live class.

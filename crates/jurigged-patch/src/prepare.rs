@@ -1,0 +1,630 @@
+//! Preparing a save: every statement and definition runs in file order against
+//! the live scopes as the save changes them (see `Staged`), the code swaps
+//! are lined up and checked. Nothing live changes here.
+
+use jurigged_deftree::{DefTree, Kind, Node};
+use jurigged_diff::{Edit, EditScript};
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+use crate::compile::{compile_node, last_code_constant, Part};
+use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::patcher::{event, parent_path, Step};
+use crate::redecorate::ClassRedecoration;
+use crate::registry::{is_code, registry};
+use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
+use crate::shift::prepare_shift;
+
+/// How deep a chain of decorators' wrappers is followed.
+const MAX_WRAPPERS: usize = 8;
+
+/// What a prepared save commits.
+pub(crate) struct Prepared<'py> {
+    pub(crate) swaps: Vec<Swap<'py>>,
+    pub(crate) steps: Vec<Step<'py>>,
+    /// What decorators' wrappers copied from a changed function, with the new
+    /// values.
+    pub(crate) metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
+    pub(crate) redecorations: Vec<ClassRedecoration<'py>>,
+}
+
+/// Prepares `script` (from `old_tree` to `new_tree`) for the live module.
+pub(crate) fn prepare<'py>(
+    live: &LiveModule<'py>,
+    script: &EditScript,
+    old_tree: &DefTree,
+    new_tree: &DefTree,
+) -> Result<Prepared<'py>> {
+    let py = live.namespace.py();
+    let mut prepared = Preparation {
+        live,
+        new_tree,
+        staged: Staged::new(py, new_tree)?,
+        swaps: Vec::new(),
+        steps: Vec::new(),
+        changed_classes: Vec::new(),
+        definitions: Definitions::of(new_tree),
+        rerun: Vec::new(),
+        changed: std::collections::HashSet::new(),
+        rebound: std::collections::HashSet::new(),
+        metadata: Vec::new(),
+        heap_learned: false,
+    };
+    let mut held_since = std::time::Instant::now();
+    for edit in script.edits() {
+        prepared.add(edit)?;
+        if held_since.elapsed() >= YIELD_EVERY {
+            // Nothing live has changed yet: the program's threads may run while
+            // a long save is prepared.
+            py.detach(std::thread::yield_now);
+            held_since = std::time::Instant::now();
+        }
+    }
+    prepared.rerun_remaining()?;
+    if crate::compile::future_flags(py, old_tree)? != prepared.staged.context.flags {
+        // A `from __future__` import came or went: every function compiles
+        // differently, as in a fresh import.
+        prepared.recompile_unchanged(old_tree, |_, _| true)?;
+        prepared.recompile_unchanged_lines(old_tree)?;
+        // Class decorators see annotations of another form.
+        for node in new_tree.definitions().filter(|n| n.kind() == Kind::Class && n.decorator_location().is_some()) {
+            let relative = live.relative(node.path()).to_string();
+            if !prepared.changed_classes.contains(&relative) {
+                prepared.changed_classes.push(relative);
+            }
+        }
+    } else if !prepared.rebound.is_empty() {
+        prepared.recompile_unchanged(old_tree, Preparation::reads_rebound_name)?;
+    }
+    let redecorations = prepared.class_redecorations()?;
+    let Preparation { swaps, steps, metadata, .. } = prepared;
+    Ok(Prepared { swaps, steps, metadata, redecorations })
+}
+
+/// How long preparing a save holds the GIL before letting the program's other
+/// threads run.
+const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
+
+struct Preparation<'a, 'py> {
+    live: &'a LiveModule<'py>,
+    new_tree: &'a DefTree,
+    staged: Staged<'py>,
+    swaps: Vec<Swap<'py>>,
+    steps: Vec<Step<'py>>,
+    /// Paths of the classes (relative to the module) whose bodies the save changes.
+    changed_classes: Vec<String>,
+    definitions: Definitions,
+    /// Names (by block) one of whose several definitions the save removed.
+    rerun: Vec<(String, String)>,
+    /// Definitions the script changes or adds, by where they start.
+    changed: std::collections::HashSet<usize>,
+    /// Names that changed statements bind, by block path.
+    rebound: std::collections::HashSet<(String, String)>,
+    /// What decorators' wrappers copied from a changed function (`__doc__`,
+    /// `__annotations__` by `functools.wraps`), with the new values.
+    metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
+    /// Whether this save learned the functions of the heap already.
+    heap_learned: bool,
+}
+
+impl<'py> Preparation<'_, 'py> {
+    fn add(&mut self, edit: &Edit) -> Result<()> {
+        let live = self.live;
+        if let Edit::Update { new, .. }
+        | Edit::Redecorate { new, .. }
+        | Edit::Add { node: new, .. }
+        | Edit::Run { node: new, .. } = edit
+        {
+            self.changed.insert(new.span().start);
+        }
+        if let Some(class) = changed_class(live, edit) {
+            if !self.changed_classes.contains(&class) {
+                self.changed_classes.push(class);
+            }
+        }
+        match edit {
+            Edit::Update { old, new } => match self.update(old, new) {
+                Ok(()) => self.steps.push(Step::Swapped(event(live, EventKind::Update, new))),
+                // Not updatable in place (or never executed): run it again.
+                Err(Error::Conform { .. } | Error::Missing { .. }) => {
+                    let step = self.run(parent_path(new.path()), new, EventKind::Add)?;
+                    self.steps.push(step);
+                }
+                Err(other) => return Err(other),
+            },
+            Edit::Redecorate { parent, old, new } => {
+                // The name gets the newly decorated object, and the old undecorated
+                // function runs the very code object the new one runs (when it
+                // can), so that later saves reach both.
+                let step = self.run(parent, new, EventKind::Update)?;
+                let code = match &step {
+                    Step::Bind { code, scope, .. } | Step::Execute { code, scope, .. } => {
+                        let body = crate::compile::body_code(code, scope.class_names().len())?;
+                        last_code_constant(&body, Some(new.name()))?
+                    }
+                    _ => None,
+                };
+                match self.update_to(old, new, code) {
+                    Ok(()) | Err(Error::Conform { .. } | Error::Missing { .. }) => {}
+                    Err(other) => return Err(other),
+                }
+                self.steps.push(step);
+            }
+            Edit::Shift { node, delta } => {
+                let exact = self.definitions.is_shared(node.path());
+                prepare_shift(live, node, *delta, exact, &mut self.heap_learned, &mut self.swaps)?
+            }
+            Edit::Add { parent, node } => {
+                let step = self.run(parent, node, EventKind::Add)?;
+                self.steps.push(step);
+            }
+            Edit::Run { parent, node } => {
+                let step = self.run(parent, node, EventKind::Run)?;
+                self.steps.push(step);
+            }
+            Edit::Delete { parent, node } => self.delete(parent, node)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Compiles and runs a statement or a whole definition in its scope; what it
+    /// binds is committed later.
+    fn run(&mut self, parent: &str, node: &Node, kind: EventKind) -> Result<Step<'py>> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let scope = live.scope(parent, node)?;
+        let code = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, &self.staged.context)
+            .map_err(|e| live.python_error(node, e))?;
+        let hidden = self.hidden(&scope, node);
+        let event = event(live, kind, node);
+        match self.staged.run(live, &code, &scope, &hidden) {
+            Ok(mut bindings) => {
+                // A later definition of a name (the implementation after its
+                // overload stubs, a setter after its getter, a `__doc__` property
+                // after a docstring) keeps it.
+                let offset = node.span().start;
+                bindings.retain(|(name, _)| !self.definitions.defined_after(parent, name, offset));
+                if node.kind() == Kind::Line {
+                    self.rebound.extend(bindings.iter().map(|(name, _)| (parent.to_string(), name.clone())));
+                }
+                self.conform_replaced(&scope, &bindings)?;
+                Ok(Step::Bind { bindings, scope, code, event })
+            }
+            Err(error) if self.needs_commit(py, &error) => {
+                Ok(Step::Execute { code, scope, node: Box::new(node.clone()), event })
+            }
+            Err(error) => Err(live.python_error(node, error)),
+        }
+    }
+
+    /// References to what a step's bindings replace follow the change, as for
+    /// a changed function: the methods of a class made again (its header
+    /// changed) give their new code to the old class's methods, and a lambda
+    /// bound again to the same name gives its code to the old lambda.
+    fn conform_replaced(&mut self, scope: &Scope<'py>, bindings: &[(String, Bound<'py, PyAny>)]) -> Result<()> {
+        let live = self.live;
+        let holder = match scope {
+            Scope::Module => live.namespace.clone(),
+            Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+        };
+        let py = live.namespace.py();
+        let function_type = py.import("types")?.getattr("FunctionType")?;
+        let from_here = |function: &Bound<'py, PyAny>| -> PyResult<bool> {
+            Ok(function.get_type().is(&function_type)
+                && std::path::Path::new(&function.getattr("__code__")?.getattr("co_filename")?.extract::<String>()?)
+                    == live.filename)
+        };
+        for (name, value) in bindings {
+            let Some(current) = holder.get_item(name)? else { continue };
+            if current.is(value) {
+                continue;
+            }
+            let is_lambda = |f: &Bound<'py, PyAny>| -> PyResult<bool> {
+                Ok(from_here(f)? && f.getattr("__code__")?.getattr("co_name")?.extract::<String>()? == "<lambda>")
+            };
+            let replaced: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = if is_lambda(value)? && is_lambda(&current)? {
+                vec![(current.getattr("__code__")?, value.clone())]
+            } else if value.cast::<PyType>().is_ok() && current.cast::<PyType>().is_ok() {
+                if !self.heap_learned {
+                    registry().learn_namespace(&live.namespace, &live.filename)?;
+                }
+                // By path: the k-th definition at a path (a getter, then its
+                // setter) gets the k-th old one's; a single one gets all.
+                let mut by_path: std::collections::BTreeMap<String, Vec<Bound<'py, PyAny>>> = Default::default();
+                for function in crate::registry::functions_of_class(value, &live.filename)? {
+                    if let Some(path) = crate::registry::qualified_path(&function)? {
+                        by_path.entry(path).or_default().push(function);
+                    }
+                }
+                let mut pairs = Vec::new();
+                for (path, mut functions) in by_path {
+                    let first_line = |code: &Bound<'py, PyAny>| -> u32 {
+                        code.getattr("co_firstlineno").and_then(|l| l.extract()).unwrap_or(0)
+                    };
+                    functions.sort_by_key(|f| f.getattr("__code__").map(|c| first_line(&c)).unwrap_or(0));
+                    let mut olds = registry().at_path(&functions[0].getattr("__code__")?, &path)?;
+                    olds.sort_by_key(|c| first_line(c));
+                    if functions.len() == 1 {
+                        pairs.extend(olds.into_iter().map(|old| (old, functions[0].clone())));
+                    } else if functions.len() == olds.len() {
+                        pairs.extend(olds.into_iter().zip(functions));
+                    }
+                }
+                pairs
+            } else {
+                Vec::new()
+            };
+            for (old, function) in replaced {
+                let new = function.getattr("__code__")?;
+                if old.is(&new) || check_freevars(&old, &new, name).is_err() {
+                    continue;
+                }
+                nested_pairs(&old, &new, &mut self.swaps)?;
+                let attributes = Some(FunctionAttributes::of(&function)?);
+                self.swaps.push(Swap { old, new: Some(new), attributes });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an error of a step is a name this save binds that a nested scope
+    /// (a comprehension, a called function) looked up in the live module, where
+    /// it is not yet: the step must run once the save is committed.
+    fn needs_commit(&self, py: Python<'py>, error: &PyErr) -> bool {
+        if !error.is_instance_of::<pyo3::exceptions::PyNameError>(py) {
+            return false;
+        }
+        let value = error.value(py);
+        let name = value.getattr("name").ok().and_then(|n| n.extract::<String>().ok()).or_else(|| {
+            // Python < 3.10 only says it in the message: "name 'x' is not defined".
+            let message = value.str().ok()?.to_string();
+            message.split('\'').nth(1).map(str::to_string)
+        });
+        name.is_some_and(|name| self.staged.binds_module_name(&name))
+    }
+
+    fn hidden(&self, scope: &Scope<'py>, node: &Node) -> Vec<String> {
+        match scope {
+            Scope::Module => Vec::new(),
+            Scope::Class { .. } => defined_later(self.new_tree, parent_path(node.path()), node),
+        }
+    }
+
+    /// Lines up the swap of a function's code for its new version: the code of a
+    /// fresh compile of the whole definition, with the defaults and annotations
+    /// of the new definition evaluated without its decorators.
+    fn update(&mut self, old: &Node, new: &Node) -> Result<()> {
+        self.update_to(old, new, None)
+    }
+
+    /// [`Prepared::update`] to `compiled`, the function's code object from a
+    /// compile made already, if given.
+    fn update_to(&mut self, old: &Node, new: &Node, compiled: Option<Bound<'py, PyAny>>) -> Result<()> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let relative = live.relative(old.path());
+        let exact = self.definitions.is_shared(new.path());
+        let old_codes = find_codes(live, relative, old.first_line(), exact, &mut self.heap_learned, new)?;
+        let scope = live.scope(parent_path(new.path()), new)?;
+        let classes = scope.class_names();
+        let context = &self.staged.context;
+        let bare = compile_node(py, new, Part::WithoutDecorators, &classes, &live.filename, context)
+            .map_err(|e| live.python_error(new, e))?;
+        let hidden = self.hidden(&scope, new);
+        let evaluated = self
+            .staged
+            .evaluate(live, &bare, &scope, &hidden, None)
+            .map_err(|e| live.python_error(new, e))?
+            .into_iter()
+            .find(|(name, _)| name == new.name())
+            .map(|(_, value)| value)
+            .ok_or_else(|| {
+                live.python_error(
+                    new,
+                    pyo3::exceptions::PyRuntimeError::new_err("the definition did not bind its name"),
+                )
+            })?;
+        // With decorators, the code starts at the first decorator, as CPython's.
+        let new_code = if let Some(code) = compiled {
+            code
+        } else if new.decorator_location().is_some() {
+            let whole = compile_node(py, new, Part::Whole, &classes, &live.filename, context)
+                .map_err(|e| live.python_error(new, e))?;
+            let body = crate::compile::body_code(&whole, classes.len())?;
+            last_code_constant(&body, Some(new.name()))?.ok_or_else(|| {
+                live.python_error(new, pyo3::exceptions::PyRuntimeError::new_err("the definition compiled to no code"))
+            })?
+        } else {
+            evaluated.getattr("__code__")?
+        };
+        for old_code in &old_codes {
+            check_freevars(old_code, &new_code, new.path())?;
+        }
+        let attributes = FunctionAttributes::of(&evaluated)?;
+        for old_code in old_codes {
+            nested_pairs(&old_code, &new_code, &mut self.swaps)?;
+            self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
+            let attributes = Some(attributes.clone());
+            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes });
+        }
+        Ok(())
+    }
+
+    /// The wrappers between the live binding of `node`'s name and the function
+    /// running `old_code` copied its docstring and annotations when they wrapped
+    /// it (`functools.wraps`): they get the new ones, as a fresh import would.
+    fn refresh_wrappers(
+        &mut self,
+        scope: &Scope<'py>,
+        node: &Node,
+        old_code: &Bound<'py, PyAny>,
+        new: &FunctionAttributes<'py>,
+    ) -> PyResult<()> {
+        let py = old_code.py();
+        let holder = match scope {
+            Scope::Module => self.live.namespace.clone(),
+            Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+        };
+        let Some(mut object) = holder.get_item(scope.stored_name(node.name()))? else { return Ok(()) };
+        let function_type = py.import("types")?.getattr("FunctionType")?;
+        let getattr_static = py.import("inspect")?.getattr("getattr_static")?;
+        let generic_setattr = py.import("builtins")?.getattr("object")?.getattr("__setattr__")?;
+        let mut wrappers: Vec<Bound<'py, PyAny>> = Vec::new();
+        for _ in 0..MAX_WRAPPERS {
+            if object.get_type().is(&function_type) && object.getattr("__code__")?.is(old_code) {
+                for (attribute, value) in new.copied_by_wraps() {
+                    let old = object.getattr(attribute)?;
+                    for wrapper in &wrappers {
+                        // A function's own attributes are C-level; another wrapper's
+                        // are read from its namespace.
+                        let copied = if wrapper.get_type().is(&function_type) {
+                            wrapper.getattr(attribute)?
+                        } else {
+                            getattr_static.call1((wrapper, attribute, py.None()))?
+                        };
+                        let same = if attribute == "__doc__" { copied.eq(&old)? } else { copied.is(&old) };
+                        if same && !copied.is(value) {
+                            self.metadata.push((Bound::clone(wrapper), attribute, value.clone()));
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            // Only wrappers whose attributes are set without user code.
+            let plain = object.get_type().is(&function_type)
+                || object.get_type().getattr("__setattr__").is_ok_and(|s| s.is(&generic_setattr));
+            let inner = getattr_static.call1((&object, "__wrapped__", py.None()))?;
+            if !plain || inner.is_none() {
+                return Ok(());
+            }
+            wrappers.push(object);
+            object = inner;
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, parent: &str, node: &Node) -> Result<()> {
+        let live = self.live;
+        let scope = live.scope(parent, node)?;
+        let name = scope.stored_name(node.name());
+        if self.definitions.defines(parent, &name) {
+            // One of several definitions of the name went: the others run again
+            // (a property without the setter that was removed).
+            if !self.rerun.iter().any(|(p, n)| p == parent && *n == name) {
+                self.rerun.push((parent.to_string(), name));
+            }
+            return Ok(());
+        }
+        if node.kind() == Kind::Function {
+            // Objects holding the code (`__conform__`) are told it is gone.
+            let relative = live.relative(node.path());
+            let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
+            for code in found.unwrap_or_default() {
+                self.swaps.push(Swap { old: code, new: None, attributes: None });
+            }
+        }
+        let event = event(live, EventKind::Delete, node);
+        self.steps.push(Step::Delete { scope, name, event });
+        Ok(())
+    }
+
+    /// Functions the save did not change whose signature reads a name a changed
+    /// statement rebinds (`def f(t=TABLE)` after `TABLE = ...` changed): a fresh
+    /// import evaluates their defaults with the new value.
+    fn reads_rebound_name(&self, function: &Node) -> bool {
+        let words: std::collections::HashSet<&str> =
+            function.header_text().split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
+        let mut block = parent_path(function.path());
+        loop {
+            if words.iter().any(|word| self.rebound.contains(&(block.to_string(), word.to_string()))) {
+                return true;
+            }
+            if block.is_empty() || block == self.new_tree.module_name() {
+                return false;
+            }
+            block = parent_path(block);
+        }
+    }
+
+    /// Gives every function that the save did not change and `select` picks the
+    /// code and defaults a compile of the new text gives it.
+    fn recompile_unchanged(&mut self, old_tree: &DefTree, select: impl Fn(&Self, &Node) -> bool) -> Result<()> {
+        let mut old_functions: std::collections::HashMap<&str, std::collections::VecDeque<&Node>> =
+            std::collections::HashMap::new();
+        for node in old_tree.definitions().filter(|n| n.kind() == Kind::Function) {
+            old_functions.entry(node.path()).or_default().push_back(node);
+        }
+        let new_tree = self.new_tree;
+        for new in new_tree.definitions().filter(|n| n.kind() == Kind::Function) {
+            let Some(old) = old_functions.get_mut(new.path()).and_then(|olds| olds.pop_front()) else { continue };
+            if self.changed.contains(&new.span().start) || !select(self, new) {
+                continue;
+            }
+            match self.update(old, new) {
+                Ok(()) => self.steps.push(Step::Swapped(event(self.live, EventKind::Update, new))),
+                Err(Error::Conform { .. } | Error::Missing { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives the code objects of the unchanged lines that hold some (a lambda, a
+    /// comprehension) the code a compile of the new text gives them: the k-th
+    /// one of a name in the line to the k-th.
+    fn recompile_unchanged_lines(&mut self, old_tree: &DefTree) -> Result<()> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let mut old_lines: std::collections::HashMap<String, std::collections::VecDeque<&Node>> = Default::default();
+        for node in code_lines(old_tree) {
+            old_lines.entry(format!("{}\n{}", node.path(), node.header_text().trim())).or_default().push_back(node);
+        }
+        for new in code_lines(self.new_tree) {
+            let key = format!("{}\n{}", new.path(), new.header_text().trim());
+            let Some(old) = old_lines.get_mut(&key).and_then(|olds| olds.pop_front()) else { continue };
+            if self.changed.contains(&new.span().start) {
+                continue;
+            }
+            let scope = live.scope(new.path(), new)?;
+            let classes = scope.class_names();
+            let code = compile_node(py, new, Part::Whole, &classes, &live.filename, &self.staged.context)
+                .map_err(|e| live.python_error(new, e))?;
+            let body = crate::compile::body_code(&code, classes.len())?;
+            let position = old.position();
+            let olds = registry().in_lines(py, &live.filename, position.start.line..=position.end.line);
+            let mut news: Vec<Bound<'py, PyAny>> = Vec::new();
+            for constant in body.getattr("co_consts")?.try_iter()? {
+                let constant = constant?;
+                if is_code(&constant)? {
+                    news.push(constant);
+                }
+            }
+            let prefix = scope.prefix();
+            for (path, old_code) in olds {
+                let name = path.strip_prefix(prefix).map(|rest| rest.trim_start_matches('.')).unwrap_or(&path);
+                if name.contains('.') {
+                    continue; // nested: paired with its parent
+                }
+                let Some(at) = news
+                    .iter()
+                    .position(|c| c.getattr("co_name").and_then(|n| n.extract::<String>()).is_ok_and(|n| n == name))
+                else {
+                    continue;
+                };
+                let new_code = news.remove(at);
+                if check_freevars(&old_code, &new_code, new.path()).is_ok() {
+                    nested_pairs(&old_code, &new_code, &mut self.swaps)?;
+                    self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: None });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs again, in file order, the remaining definitions of names one of whose
+    /// definitions the save removed.
+    fn rerun_remaining(&mut self) -> Result<()> {
+        let new_tree = self.new_tree;
+        for (parent, name) in std::mem::take(&mut self.rerun) {
+            let block = if parent == new_tree.module_name() {
+                Some(new_tree.root())
+            } else {
+                new_tree.find(&parent).find(|c| c.kind() == Kind::Class)
+            };
+            let Some(block) = block else { continue };
+            let scope = self.live.scope(&parent, block)?;
+            for node in block.children() {
+                if node.kind().is_definition() && scope.stored_name(node.name()) == name {
+                    let step = self.run(&parent, node, EventKind::Update)?;
+                    self.steps.push(step);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Decorated classes whose bodies the save changed: their decorators are
+    /// applied again, to a fresh copy of the class, and what they made is moved
+    /// to the live class.
+    fn class_redecorations(&mut self) -> Result<Vec<ClassRedecoration<'py>>> {
+        let mut out = Vec::new();
+        for path in std::mem::take(&mut self.changed_classes) {
+            let full = if self.live.module_name.is_empty() {
+                path.clone()
+            } else {
+                format!("{}.{path}", self.live.module_name)
+            };
+            let Some(node) = self.new_tree.find(&full).find(|n| n.kind() == Kind::Class) else { continue };
+            if node.decorator_location().is_none() {
+                continue;
+            }
+            let parent = parent_path(node.path());
+            let scope = self.live.scope(parent, node)?;
+            if let Some(redecoration) = ClassRedecoration::prepare(self.live, &self.staged, node, &scope)? {
+                out.push(redecoration);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The module- and class-level lines of `tree` that hold code objects (not the
+/// bodies of functions, which lean trees keep as one line each).
+fn code_lines(tree: &DefTree) -> Vec<&Node> {
+    let functions: std::collections::HashSet<&str> =
+        tree.definitions().filter(|n| n.kind() == Kind::Function).map(Node::path).collect();
+    tree.walk()
+        .filter(|node| node.kind() == Kind::Line && node.defines_code() && !functions.contains(node.path()))
+        .collect()
+}
+
+/// The class (relative path) whose body an edit changes, if any.
+fn changed_class(live: &LiveModule<'_>, edit: &Edit) -> Option<String> {
+    let scope = match edit {
+        Edit::Update { new, .. } | Edit::Redecorate { new, .. } => parent_path(new.path()).to_string(),
+        Edit::Add { parent, .. } | Edit::Run { parent, .. } | Edit::Delete { parent, .. } => parent.clone(),
+        _ => return None,
+    };
+    let relative = live.relative(&scope);
+    (!relative.is_empty()).then(|| relative.to_string())
+}
+
+/// The live code objects of the definition at `relative` (first line
+/// `first_line`: every version there), learning the module's functions, then
+/// the heap's, when none is known yet. `exact` when several definitions share
+/// the path: only code at that first line will do.
+fn find_codes<'py>(
+    live: &LiveModule<'py>,
+    relative: &str,
+    first_line: u32,
+    exact: bool,
+    heap_learned: &mut bool,
+    node: &Node,
+) -> Result<Vec<Bound<'py, PyAny>>> {
+    let py = live.namespace.py();
+    let find = || registry().find_all_at(py, &live.filename, relative, first_line, exact);
+    let mut found = find();
+    if found.is_empty() {
+        registry().learn_namespace(&live.namespace, &live.filename)?;
+        found = find();
+    }
+    if found.is_empty() && !*heap_learned {
+        // Hidden from the namespace (say, kept only by a wrapper object): look at
+        // every function alive, once a save.
+        *heap_learned = true;
+        registry().learn_from_heap(py, &live.filename)?;
+        found = find();
+    }
+    if found.is_empty() {
+        return Err(Error::Missing {
+            filename: live.filename.clone(),
+            line: node.first_line(),
+            path: node.path().to_string(),
+            what: "its code".to_string(),
+        });
+    }
+    Ok(found)
+}
