@@ -417,7 +417,8 @@ def test_loop_imported_from_jurigged_loop(terminals, entry, prog):
     t.assert_restored()
 
 
-def test_input_inside_a_basic_loop_function(terminals, entry, prog):
+def start_asking_loop(terminals, entry, prog):
+    """A basic-interface loop on a function that reads a name with input()."""
     (prog / "prog.py").write_bytes(
         source(
             """\
@@ -432,7 +433,11 @@ def test_input_inside_a_basic_loop_function(terminals, entry, prog):
             """
         )
     )
-    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+    return terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+
+
+def test_input_inside_a_basic_loop_function(terminals, entry, prog):
+    t = start_asking_loop(terminals, entry, prog)
     t.wait_for("name? ")
     t.type("world\n")
     t.wait_screen("hello world", "[develoop] returned 'WORLD'")
@@ -473,21 +478,7 @@ def test_basic_interface_q_quits_at_once_on_a_terminal(terminals, entry, prog):
 
 
 def test_basic_interface_leaves_stdin_to_the_function_during_a_run(terminals, entry, prog):
-    (prog / "prog.py").write_bytes(
-        source(
-            """\
-            def ask():
-                name = input("name? ")
-                print(f"hello {name}")
-                return name.upper()
-
-
-            result = ask()
-            print(f"continued with {result}")
-            """
-        )
-    )
-    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+    t = start_asking_loop(terminals, entry, prog)
     t.wait_for("name? ")
     t.type("world\n")
     t.wait_screen("hello world", "[develoop] returned 'WORLD'")

@@ -225,24 +225,26 @@ def test_loop_target_never_defined_removes_the_trace(run, workspace, target):
 # -- exit during a save ------------------------------------------------------------------
 
 
-def test_exit_does_not_wait_for_a_save_whose_statement_blocks(run, workspace):
-    """It once waited 2 s; python does not wait for such a thread at all."""
-    workspace.write("mod.py", function_module(1))
-    workspace.write(
-        "app.py",
-        """\
-import os
-import time
-
-import mod
-
+def app_ending_once_a_save_blocks(imports=""):
+    """A program that imports `mod` (and `imports`) and ends as soon as a save's
+    statement has created the file `blocking` (the save then blocks in it)."""
+    return (
+        "import os\nimport time\n\nimport mod\n"
+        + imports
+        + """
 print("started", flush=True)
 deadline = time.monotonic() + 60
 while not os.path.exists("blocking") and time.monotonic() < deadline:
     time.sleep(0.01)
 print("ending", flush=True)
-""",
+"""
     )
+
+
+def test_exit_does_not_wait_for_a_save_whose_statement_blocks(run, workspace):
+    """It once waited 2 s; python does not wait for such a thread at all."""
+    workspace.write("mod.py", function_module(1))
+    workspace.write("app.py", app_ending_once_a_save_blocks())
     process = run(*FAST, "app.py")
     process.wait_for("started", stream="stdout")
     workspace.save("mod.py", "import time\nopen('blocking', 'w').close()\ntime.sleep(5)\n" + function_module(2))
@@ -274,22 +276,7 @@ def test_exit_while_a_save_blocks_never_aborts(run, workspace):
             """
         )
     )
-    workspace.write(
-        "app.py",
-        """\
-import os
-import time
-
-import mod
-import slowtodie
-
-print("started", flush=True)
-deadline = time.monotonic() + 60
-while not os.path.exists("blocking") and time.monotonic() < deadline:
-    time.sleep(0.01)
-print("ending", flush=True)
-""",
-    )
+    workspace.write("app.py", app_ending_once_a_save_blocks("import slowtodie\n"))
     process = run(*FAST, "app.py", env={"PYTHONPATH": str(workspace.elsewhere)})
     process.wait_for("started", stream="stdout")
     workspace.save("mod.py", "import time\nopen('blocking', 'w').close()\ntime.sleep(0.6)\n" + function_module(2))
