@@ -20,12 +20,9 @@ use pyo3::types::PyModule;
 use jurigged_py::jurigged_native;
 
 /// The pure-Python part of the package, shipped inside the binary: submodules
-/// first, then the package itself, which imports them.
-const PACKAGE_MODULES: &[(&str, &str)] = &[
-    ("jurigged.db", include_str!("../../jurigged-py/python/jurigged/db.py")),
-    ("jurigged.loop", include_str!("../../jurigged-py/python/jurigged/loop.py")),
-    ("jurigged", include_str!("../../jurigged-py/python/jurigged/__init__.py")),
-];
+/// first, then the package itself, which imports them (listed by build.rs from
+/// the package folder).
+const PACKAGE_MODULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/package_modules.rs"));
 
 fn main() {
     pyo3::append_to_inittab!(jurigged_native);
@@ -51,8 +48,7 @@ fn run(py: Python<'_>) -> PyResult<i32> {
     let argv: Vec<String> = std::env::args().collect();
     let sys = py.import("sys")?;
     sys.setattr("argv", argv.clone())?;
-    let main = py.import("jurigged._jurigged")?.getattr("cli_main")?;
-    main.call1((argv,))?.extract()
+    jurigged_session::cli::main(py, argv, &jurigged_develoop::Develoop)
 }
 
 /// What `python` sets up and an embedded interpreter does not: Ctrl-C raises

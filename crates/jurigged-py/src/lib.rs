@@ -8,24 +8,12 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod boundary;
-mod cli;
-mod codefile;
-mod definition;
-mod develoop;
-mod errors;
-mod event;
-mod events;
-mod logger;
-mod operations;
-mod recoder;
-mod session;
-
-pub use codefile::PyCodeFile;
-pub use errors::{ConformException, OutOfSyncException, PatchError, StaleException};
-pub use event::Event;
-pub use events::EventSource;
-pub use session::{registry, ImportSniffer, PyWatcher, Registry};
+use jurigged_develoop as develoop;
+use jurigged_session::{cli, definition, errors, logger, operations, recoder, session};
+use jurigged_session::{
+    registry, ConformException, Event, EventSource, ImportSniffer, OutOfSyncException, PatchError, PyCodeFile,
+    PyWatcher, Registry, StaleException,
+};
 
 /// Gives `new` (a function or a code object) to `target`: a function gets the new
 /// code (and, from a function, its defaults and docstring); an object with a
@@ -90,6 +78,12 @@ fn heap_scans() -> usize {
     jurigged_patch::registry::registry().heap_scans()
 }
 
+/// Runs the command line; returns the exit status.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    cli::main(py, argv, &develoop::Develoop)
+}
+
 /// Registers the native module's contents.
 #[pymodule]
 #[pyo3(name = "_jurigged")]
@@ -110,7 +104,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ImportSniffer>()?;
     m.add("registry", registry(py)?.clone_ref(py))?;
     m.add_function(wrap_pyfunction!(session::watch, m)?)?;
-    m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(find_code, m)?)?;
     m.add_function(wrap_pyfunction!(get_functions, m)?)?;
     m.add_function(wrap_pyfunction!(recoder::make_recoder, m)?)?;

@@ -22,8 +22,11 @@ use crate::session::{registry, resolve};
 /// another recoder's patch or commit, a revert) touched its definitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Its changes are written to the file.
     Saved,
+    /// Its changes are live, not yet written.
     Live,
+    /// Something else changed its definitions since.
     OutOfSync,
 }
 

@@ -108,7 +108,12 @@ impl Logger {
 
 /// A new logger that prints errors only (what `watch()` uses by default).
 pub fn errors_only(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, Logger { verbose: false })?.into_any())
+    logger(py, false)
+}
+
+/// A new logger: errors only, or every event when `verbose`.
+pub fn logger(py: Python<'_>, verbose: bool) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, Logger { verbose })?.into_any())
 }
 
 /// `jurigged.default_logger` (errors only) and `jurigged.verbose_logger`.

@@ -1045,7 +1045,7 @@ impl PyWatcher {
 
     /// Stops watching; saves after this are not applied. Returns at once: the
     /// system watcher winds down in the background (join() waits for it).
-    fn stop(&self) {
+    pub fn stop(&self) {
         lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
         self.core.stopped.store(true, Ordering::Release);
         if self.core.inherited() {
@@ -1113,6 +1113,23 @@ impl PyWatcher {
     }
 }
 
+/// What a session watches and how: the arguments of `watch()` and of the command
+/// line, checked.
+pub struct WatchOptions {
+    /// Globs (or files, or directories) of the files to watch.
+    pub patterns: Vec<String>,
+    /// Globs of files never watched.
+    pub excludes: Vec<String>,
+    /// Called with every event; None for silence.
+    pub logger: Option<Py<PyAny>>,
+    /// How long a burst of file-system events is gathered before it is applied.
+    pub debounce: Duration,
+    /// Polling interval instead of system notifications, when set.
+    pub poll: Option<Duration>,
+    /// Whether saves are applied from now on (else after `start()`).
+    pub autostart: bool,
+}
+
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
 #[pyfunction]
@@ -1136,8 +1153,6 @@ pub fn watch(
             Err(_) => p.extract()?,
         },
     };
-    let filter =
-        Filter::new(&patterns, exclude.unwrap_or_default()).map_err(|e| PyValueError::new_err(e.to_string()))?;
     // poll: False/None for notifications, True for the default interval, or seconds.
     let poll = match poll {
         None => None,
@@ -1150,20 +1165,35 @@ pub fn watch(
     if !(debounce.is_finite() && debounce >= 0.0) {
         return Err(PyValueError::new_err("debounce must be a number of seconds, zero or more"));
     }
-    let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .debounce(Duration::from_secs_f64(debounce))
-        .poll(poll)
-        .build()
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let logger = match logger {
-        Some(logger) => Some(logger),
+        Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
         None => Some(crate::logger::errors_only(py)?),
     };
+    let options = WatchOptions {
+        patterns,
+        excludes: exclude.unwrap_or_default(),
+        logger,
+        debounce: Duration::from_secs_f64(debounce),
+        poll,
+        autostart,
+    };
+    start_watching(py, options)
+}
+
+/// Starts a session: watches the files `options` selects, those imported
+/// already and those imported later.
+pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatcher> {
+    let filter = Filter::new(&options.patterns, &options.excludes).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let (watcher, changes) = jurigged_watch::Watcher::builder()
+        .debounce(options.debounce)
+        .poll(options.poll)
+        .build()
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let core = Arc::new(SessionCore {
         filter,
         watcher: Mutex::new(Some(watcher)),
         changes: Mutex::new(Some(changes)),
-        logger: logger.filter(|l| !l.is_none(py)),
+        logger: options.logger,
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
         finished: Mutex::new(None),
@@ -1189,7 +1219,7 @@ pub fn watch(
         }
     }
     let watcher = PyWatcher { core };
-    if autostart {
+    if options.autostart {
         watcher.start(py)?;
     }
     Ok(watcher)

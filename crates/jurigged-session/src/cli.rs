@@ -3,6 +3,7 @@
 //! and the standalone binary.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser, ValueEnum};
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
@@ -127,9 +128,19 @@ impl Cli {
 /// Directories not watched by default: other people's code.
 const DEFAULT_EXCLUDES: &[&str] = &[".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"];
 
-/// Runs the command line; returns the exit status.
-#[pyfunction]
-pub fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+/// What the command line needs of the develoop (`--loop`, `--xloop`), which
+/// lives in a crate above this one.
+pub trait Loops {
+    /// Wraps the functions named by `--loop` (`loops`) and `--xloop` (`xloops`)
+    /// as they are defined; `interface` is "basic" or "rich" when given.
+    fn attach(&self, py: Python<'_>, loops: &[String], xloops: &[String], interface: Option<String>) -> PyResult<()>;
+    /// Stops wrapping functions as they are defined.
+    fn detach(&self, py: Python<'_>) -> PyResult<()>;
+}
+
+/// Runs the command line `argv` (its first word, the program name, is
+/// ignored); returns the exit status.
+pub fn main(py: Python<'_>, argv: Vec<String>, loops: &dyn Loops) -> PyResult<i32> {
     let mut words = vec!["jurigged".to_string()];
     words.extend(argv.get(1..).unwrap_or_default().iter().cloned());
     let cli = match Cli::try_parse_from(&words) {
@@ -152,11 +163,11 @@ pub fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
         py.import("sys")?.getattr("stdout")?.call_method1("write", (format!("{}\n", env!("CARGO_PKG_VERSION")),))?;
         return Ok(0);
     }
-    run(py, cli)
+    run(py, cli, loops)
 }
 
 /// Runs the parsed command line.
-fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
+fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     if !(cli.debounce.is_finite() && cli.debounce >= 0.0) {
         return usage_error(py, "--debounce must be a number of seconds, zero or more");
     }
@@ -165,7 +176,6 @@ fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
     }
     let Program { module, script, args: program_args } = cli.program();
 
-    let jurigged = py.import("jurigged")?;
     let (patterns, excludes) = if cli.watch.is_empty() {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
         let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
@@ -174,18 +184,22 @@ fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
     } else {
         (cli.watch.clone(), cli.exclude.clone())
     };
-    let logger = jurigged.getattr(if cli.verbose { "verbose_logger" } else { "default_logger" })?;
-    let options = PyDict::new(py);
-    options.set_item("pattern", patterns)?;
-    options.set_item("logger", logger)?;
-    options.set_item("debounce", cli.debounce)?;
-    options.set_item("poll", cli.poll)?;
-    options.set_item("exclude", excludes)?;
-    let watcher = jurigged.getattr("watch")?.call((), Some(&options))?;
+    let watcher = crate::session::start_watching(
+        py,
+        crate::session::WatchOptions {
+            patterns,
+            excludes,
+            logger: Some(crate::logger::logger(py, cli.verbose)?),
+            debounce: Duration::from_secs_f64(cli.debounce),
+            poll: cli.poll.map(Duration::from_secs_f64),
+            autostart: true,
+        },
+    )?;
 
     let main = main_module(py)?;
-    let loop_module = py.import("jurigged.loop")?;
     if cli.dev {
+        // `__` is the Python-level loop decorator (a pure-Python convenience).
+        let loop_module = py.import("jurigged.loop")?;
         py.import("builtins")?.setattr("__", loop_module.getattr("__")?)?;
     }
     if !cli.loop_on.is_empty() || !cli.xloop_on.is_empty() {
@@ -193,7 +207,7 @@ fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
             LoopInterface::Basic => "basic".to_string(),
             LoopInterface::Rich => "rich".to_string(),
         });
-        crate::develoop::attach_loops(py, &cli.loop_on, &cli.xloop_on, interface)?;
+        loops.attach(py, &cli.loop_on, &cli.xloop_on, interface)?;
     }
     let status = match (&module, &script) {
         (Some(module), _) => run_module(py, module, program_args),
@@ -209,14 +223,14 @@ fn run(py: Python<'_>, cli: Cli) -> PyResult<i32> {
         Err(error) => report_exit(py, error)?,
     };
     let mut status = status;
-    crate::develoop::detach_loops(py)?;
+    loops.detach(py)?;
     if cli.interactive && (module.is_some() || script.is_some()) {
         let namespace = py.import("sys")?.getattr("modules")?.get_item("__main__")?;
         interact(py, &namespace)?;
         // As `python -i`: leaving the REPL ends the program successfully.
         status = 0;
     }
-    watcher.call_method0("stop")?;
+    watcher.stop();
     crate::session::note_exit_status(status);
     Ok(status)
 }

@@ -22,16 +22,20 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
-use crate::session::registry;
+use jurigged_session::registry;
 
 pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 
 /// What the user (or a save) asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
+    /// Run the function again.
     Rerun,
+    /// Stop the run in progress.
     Abort,
+    /// Leave the loop: the program goes on with the last result.
     Continue,
+    /// End the program.
     Quit,
     /// A save was applied to a watched file.
     Changed,
@@ -54,15 +58,20 @@ impl Command {
 
 /// How one run ended.
 pub enum Outcome {
+    /// The function returned this value.
     Returned(Py<PyAny>),
+    /// The function raised this exception.
     Raised(PyErr),
+    /// The user stopped the run.
     Aborted,
 }
 
 /// The develoop's interfaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interface {
+    /// Plain lines on stdout, commands read from stdin.
     Basic,
+    /// A full-screen terminal view.
     Rich,
 }
 
@@ -252,4 +261,17 @@ fn run_once(
     };
     view.finished(py, &outcome, started.elapsed());
     outcome
+}
+
+/// The develoop as the command line's `--loop` and `--xloop` use it.
+pub struct Develoop;
+
+impl jurigged_session::cli::Loops for Develoop {
+    fn attach(&self, py: Python<'_>, loops: &[String], xloops: &[String], interface: Option<String>) -> PyResult<()> {
+        attach_loops(py, loops, xloops, interface)
+    }
+
+    fn detach(&self, py: Python<'_>) -> PyResult<()> {
+        detach_loops(py)
+    }
 }
