@@ -22,7 +22,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
-use jurigged_session::registry;
+use jurigged_session::event::{Event, EventKind};
+use jurigged_session::events::activity;
 
 pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 
@@ -138,14 +139,15 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
         None,
         None,
         move |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
-            let kind: String = args.get_item(0)?.getattr("kind")?.extract()?;
-            if matches!(kind.as_str(), "update" | "add" | "delete" | "run") {
+            let event = args.get_item(0)?;
+            let Ok(event) = event.cast::<Event>() else { return Ok(()) };
+            if matches!(event.get().kind(), EventKind::Update | EventKind::Add | EventKind::Delete | EventKind::Run) {
                 let _ = sender.lock().unwrap_or_else(|p| p.into_inner()).send(Command::Changed);
             }
             Ok(())
         },
     )?;
-    registry(py)?.get().activity_source(py).get().register(callback.clone().into_any().unbind());
+    activity(py)?.get().register(callback.clone().into_any().unbind());
     Ok(callback)
 }
 
@@ -179,7 +181,7 @@ pub fn run_loop(
             drive(py, function, args, kwargs, first, &mut view, &commands, Some(running))
         }
     };
-    registry(py)?.get().activity_source(py).get().unregister(py, subscription.as_any());
+    activity(py)?.get().unregister(py, subscription.as_any());
     result
 }
 

@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::session::registry;
+use crate::file_registry::file_registry;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -184,9 +184,9 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     } else {
         (cli.watch.clone(), cli.exclude.clone())
     };
-    let watcher = crate::session::start_watching(
+    let watcher = crate::watcher::start_watching(
         py,
-        crate::session::WatchOptions {
+        crate::watcher::WatchOptions {
             patterns,
             excludes,
             logger: Some(crate::logger::logger(py, cli.verbose)?),
@@ -231,7 +231,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         status = 0;
     }
     watcher.stop();
-    crate::session::note_exit_status(status);
+    crate::lifecycle::note_exit_status(status);
     Ok(status)
 }
 
@@ -293,7 +293,7 @@ fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<
     main.setattr("__file__", path.display().to_string())?;
     main.setattr("__cached__", py.None())?;
     // Watch the script with the source that runs, before it runs.
-    registry(py)?.get().register(py, "__main__", &path, Some(bytes.clone()))?;
+    file_registry().register(py, "__main__", &path, Some(bytes.clone()))?;
     let builtins = py.import("builtins")?;
     let code = builtins.getattr("compile")?.call1((
         pyo3::types::PyBytes::new(py, &bytes),

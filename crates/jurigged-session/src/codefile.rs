@@ -12,7 +12,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::operations::all_to_python;
-use crate::recoder::Touched;
+use crate::touched::{self, Touched};
 
 /// A source file, its live text and the module it feeds.
 ///
@@ -25,22 +25,17 @@ pub struct PyCodeFile {
     /// The module whose namespace is associated, when it is a module (the
     /// original's `codefile.module`).
     module: Option<Py<PyAny>>,
+    /// Whether this is the registry's CodeFile of its file, whose tree the save
+    /// loop diffs against (see [`crate::live_trees`]).
+    registered: bool,
 }
 
-fn events(py: Python<'_>, result: jurigged_patch::Result<Vec<jurigged_patch::Event>>) -> PyResult<Vec<Event>> {
-    match result {
-        Ok(events) => Ok(events.into_iter().map(|e| Event::from_rust(py, e)).collect()),
-        Err(error) => Err(to_py_err(py, error)),
-    }
-}
-
-/// The events of a change made through the API, for Python; the recoders of
-/// the file are told which definitions it touched.
-fn hand_out(py: Python<'_>, filename: &Path, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
-    let touched = Touched::by(&events);
-    if let Ok(registry) = crate::session::registry(py) {
-        registry.get().notify_recoders(py, filename, &touched, None);
-    }
+/// The events of a change made through the API, for Python, as changes of
+/// `owner`; the recoders of the file are told which definitions it touched.
+fn hand_out(owner: &Bound<'_, PyCodeFile>, filename: &Path, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
+    let py = owner.py();
+    touched::notify(py, filename, &Touched::by(&events), None);
+    let events = events.into_iter().map(|e| e.of_file(owner.clone().into_any().unbind())).collect();
     all_to_python(py, events)
 }
 
@@ -92,7 +87,7 @@ impl PyCodeFile {
     }
 
     fn wrap(py: Python<'_>, inner: CodeFile) -> PyCodeFile {
-        let mut file = PyCodeFile { inner, module: None };
+        let mut file = PyCodeFile { inner, module: None, registered: false };
         file.associate_loaded_module(py);
         file
     }
@@ -139,6 +134,34 @@ impl PyCodeFile {
         self.inner.set_disk(bytes);
     }
 
+    /// Makes this the registry's CodeFile of its file, read from disk as
+    /// `bytes`: from now on each change publishes its live tree.
+    pub fn become_live(&mut self, bytes: Vec<u8>) {
+        self.inner.set_disk(bytes);
+        self.registered = true;
+        self.publish();
+    }
+
+    /// Publishes the live tree, when this is the registry's CodeFile.
+    fn publish(&self) {
+        if self.registered {
+            crate::live_trees::publish(self.inner.filename(), self.inner.module_name(), self.inner.shared_tree());
+        }
+    }
+
+    /// The events of a change (published first), or its error.
+    fn changed(
+        &self,
+        py: Python<'_>,
+        result: jurigged_patch::Result<Vec<jurigged_patch::Event>>,
+    ) -> PyResult<Vec<Event>> {
+        self.publish();
+        match result {
+            Ok(events) => Ok(events.into_iter().map(|e| Event::from_rust(py, e, self.inner.tree())).collect()),
+            Err(error) => Err(to_py_err(py, error)),
+        }
+    }
+
     /// The module's name.
     pub fn module_name_str(&self) -> &str {
         self.inner.module_name()
@@ -161,7 +184,8 @@ impl PyCodeFile {
 
     /// Makes `new` live, applying `script` (a diff from the live tree).
     pub fn apply_tree(&mut self, py: Python<'_>, new: DefTree, script: &EditScript) -> PyResult<Vec<Event>> {
-        events(py, self.inner.apply(py, new, script))
+        let result = self.inner.apply(py, new, script);
+        self.changed(py, result)
     }
 
     /// Merges `other` into the live code.
@@ -172,7 +196,8 @@ impl PyCodeFile {
         order: Order,
         deletions: Deletions,
     ) -> PyResult<Vec<Event>> {
-        events(py, self.inner.merge(py, other, order, deletions))
+        let result = self.inner.merge(py, other, order, deletions);
+        self.changed(py, result)
     }
 }
 
@@ -268,10 +293,11 @@ impl PyCodeFile {
                 MergedIn::File { tree, .. } => this.inner.parse(&tree.reconstruct()).map_err(|e| to_py_err(py, e))?,
                 MergedIn::Text(text) => this.inner.parse(&text).map_err(|e| to_py_err(py, e))?,
             };
-            (events(py, this.inner.merge(py, &other_tree, order, deletions))?, this.inner.filename().to_path_buf())
+            let result = this.inner.merge(py, &other_tree, order, deletions);
+            (this.changed(py, result)?, this.inner.filename().to_path_buf())
         };
         // Told once this CodeFile is free again: recoders' callbacks may use it.
-        hand_out(py, &filename, events)
+        hand_out(slf, &filename, events)
     }
 
     /// Takes `text` as the new content of the file, as a save would.
@@ -280,9 +306,10 @@ impl PyCodeFile {
         let (events, filename) = {
             let mut this = slf.try_borrow_mut()?;
             this.associate_loaded_module(py);
-            (events(py, this.inner.update_text(py, text))?, this.inner.filename().to_path_buf())
+            let result = this.inner.update_text(py, text);
+            (this.changed(py, result)?, this.inner.filename().to_path_buf())
         };
-        hand_out(py, &filename, events)
+        hand_out(slf, &filename, events)
     }
 
     /// Re-reads the file and applies what changed.
@@ -291,9 +318,10 @@ impl PyCodeFile {
         let (events, filename) = {
             let mut this = slf.try_borrow_mut()?;
             this.associate_loaded_module(py);
-            (events(py, this.inner.refresh(py))?, this.inner.filename().to_path_buf())
+            let result = this.inner.refresh(py);
+            (this.changed(py, result)?, this.inner.filename().to_path_buf())
         };
-        hand_out(py, &filename, events)
+        hand_out(slf, &filename, events)
     }
 
     /// Writes the live text to the file, atomically; raises StaleException when

@@ -1,9 +1,52 @@
 //! `jurigged.Event`: what happened to the running program.
 
+use jurigged_deftree::Kind;
 use pyo3::prelude::*;
 
 use crate::definition::Definition;
 use crate::errors::{exception_value, to_py_err};
+
+/// What an event tells: the same kinds from the patcher to the loggers, the
+/// develoop and Python (`Event.kind`, a lowercase word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A file is now watched.
+    Watch,
+    /// A function got new code in place, or a definition changed.
+    Update,
+    /// A definition was added (or run again).
+    Add,
+    /// A definition was deleted.
+    Delete,
+    /// A statement ran.
+    Run,
+    /// Something could not be applied.
+    Error,
+}
+
+impl EventKind {
+    /// The lowercase word Python sees as `event.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Watch => "watch",
+            EventKind::Update => "update",
+            EventKind::Add => "add",
+            EventKind::Delete => "delete",
+            EventKind::Run => "run",
+            EventKind::Error => "error",
+        }
+    }
+
+    fn of_patch(kind: jurigged_patch::EventKind) -> EventKind {
+        match kind {
+            jurigged_patch::EventKind::Update => EventKind::Update,
+            jurigged_patch::EventKind::Add => EventKind::Add,
+            jurigged_patch::EventKind::Delete => EventKind::Delete,
+            jurigged_patch::EventKind::Run => EventKind::Run,
+            jurigged_patch::EventKind::Error => EventKind::Error,
+        }
+    }
+}
 
 /// One applied operation: `Update pkg.mod.Shape.area @L12`, `Add pkg.mod.g @L30`,
 /// `Delete pkg.mod.f @L3`, `Run pkg.mod @L42: print("hi")`, or an error.
@@ -12,9 +55,13 @@ use crate::errors::{exception_value, to_py_err};
 /// (see `operations.rs`).
 #[pyclass(module = "jurigged", frozen, subclass)]
 pub struct Event {
-    /// "watch", "update", "add", "delete", "run" or "error".
-    #[pyo3(get)]
-    kind: String,
+    /// What happened.
+    kind: EventKind,
+    /// Whether the definition concerned is a class or a function (None for
+    /// watch and error events, a module scope for statements).
+    definition: Option<Kind>,
+    /// The CodeFile whose change this is, when known.
+    codefile: Option<Py<PyAny>>,
     /// Dotted path of the definition (of its scope, for a statement).
     #[pyo3(get)]
     path: String,
@@ -45,32 +92,37 @@ impl Event {
         Ok(format!("<{} {}>", slf.get_type().name()?, slf.get().text))
     }
 
-    /// The CodeFile of the file, when the registry tracks it (the original's
-    /// `operation.codefile`).
+    /// "watch", "update", "add", "delete", "run" or "error".
+    #[getter(kind)]
+    fn kind_word(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// The CodeFile whose change this is (the original's `operation.codefile`).
     #[getter]
-    fn codefile(&self, py: Python<'_>) -> Option<Py<crate::codefile::PyCodeFile>> {
-        let registry = crate::session::registry(py).ok()?;
-        registry.get().lookup(py, std::path::Path::new(&self.filename))
+    fn codefile(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.codefile.as_ref().map(|c| c.clone_ref(py))
     }
 
     /// What the operation concerns, as a `jurigged.codetools.Definition` (the
     /// original's `operation.defn`); None for watch and error events.
     #[getter]
     fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
-        use jurigged_deftree::Kind;
-        let kind = match self.kind.as_str() {
-            "run" => Kind::Line,
-            "update" | "add" | "delete" => self.definition_kind(py),
-            _ => return Ok(None),
-        };
+        let Some(kind) = self.definition else { return Ok(None) };
         Definition::create(py, kind, &self.path, &self.filename, self.line, self.code.clone()).map(Some)
     }
 }
 
 impl Event {
-    /// The kind, lowercase.
-    pub fn kind(&self) -> &str {
-        &self.kind
+    /// What happened.
+    pub fn kind(&self) -> EventKind {
+        self.kind
+    }
+
+    /// The same event, as a change of `codefile`.
+    pub fn of_file(mut self, codefile: Py<PyAny>) -> Event {
+        self.codefile = Some(codefile);
+        self
     }
 
     /// The exception of an error event.
@@ -87,18 +139,6 @@ impl Event {
     pub fn path(&self) -> &str {
         &self.path
     }
-
-    /// Whether the definition is a class or a function: the live tree says,
-    /// and a deleted one is taken for a function unless a class is named so.
-    fn definition_kind(&self, py: Python<'_>) -> jurigged_deftree::Kind {
-        use jurigged_deftree::Kind;
-        let found = self.codefile(py).and_then(|codefile| {
-            let file = codefile.bind(py).try_borrow().ok()?;
-            let kind = file.tree().find(&self.path).next().map(|node| node.kind());
-            kind
-        });
-        found.unwrap_or(Kind::Function)
-    }
 }
 
 impl Event {
@@ -106,7 +146,9 @@ impl Event {
     pub fn watch(filename: &std::path::Path) -> Event {
         let filename = filename.display().to_string();
         Event {
-            kind: "watch".into(),
+            kind: EventKind::Watch,
+            definition: None,
+            codefile: None,
             path: String::new(),
             text: format!("Watch {filename}"),
             filename,
@@ -121,7 +163,9 @@ impl Event {
         let filename = filename.display().to_string();
         let text = format!("Error {filename}: {}", error.value(py));
         Event {
-            kind: "error".into(),
+            kind: EventKind::Error,
+            definition: None,
+            codefile: None,
             path: String::new(),
             filename,
             line: 0,
@@ -131,12 +175,25 @@ impl Event {
         }
     }
 
-    /// Converts an event of the patch crate, making its error a Python exception.
-    pub fn from_rust(py: Python<'_>, event: jurigged_patch::Event) -> Event {
+    /// Converts an event of the patch crate, making its error a Python
+    /// exception; `tree` is the file's live tree after the change, which says
+    /// whether the definition concerned is a class or a function (one no longer
+    /// there is taken for a function).
+    pub fn from_rust(py: Python<'_>, event: jurigged_patch::Event, tree: &jurigged_deftree::DefTree) -> Event {
         let text = event.to_string();
+        let kind = EventKind::of_patch(event.kind);
+        let definition = match kind {
+            EventKind::Run => Some(Kind::Line),
+            EventKind::Update | EventKind::Add | EventKind::Delete => {
+                Some(tree.find(&event.path).next().map(|node| node.kind()).unwrap_or(Kind::Function))
+            }
+            EventKind::Watch | EventKind::Error => None,
+        };
         let error = event.error.map(|e| exception_value(py, to_py_err(py, e)).into_any().unbind());
         Event {
-            kind: event.kind.as_str().to_lowercase(),
+            kind,
+            definition,
+            codefile: None,
             path: event.path,
             filename: event.filename.display().to_string(),
             line: event.line,

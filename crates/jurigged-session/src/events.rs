@@ -62,3 +62,21 @@ impl EventSource {
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
+
+/// `registry.activity`: called with every event of every session and of the API.
+pub fn activity(py: Python<'_>) -> PyResult<&'static Py<EventSource>> {
+    static ACTIVITY: std::sync::OnceLock<Py<EventSource>> = std::sync::OnceLock::new();
+    if let Some(activity) = ACTIVITY.get() {
+        return Ok(activity);
+    }
+    let created = Py::new(py, EventSource::default())?;
+    Ok(ACTIVITY.get_or_init(|| created))
+}
+
+/// Calls the callbacks of `registry.activity` with `event`.
+pub fn announce(py: Python<'_>, event: &Py<crate::event::Event>) {
+    match activity(py) {
+        Ok(activity) => activity.get().emit(py, vec![event.clone_ref(py).into_any()]),
+        Err(error) => error.print(py),
+    }
+}

@@ -4,21 +4,42 @@
 //! hands out typed events and logs them, drives the Recoder, and runs the
 //! command line. The `jurigged` Python package (`jurigged-py`) registers what
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
+//!
+//! Modules, each using only those listed before it:
+//! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
+//! `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`, `sessions`,
+//! `file_registry`, `resolve`, `glob_filter`, `sniffer`, `registry`,
+//! `save_loop`, `watcher`, `recoder`, `cli`.
+
+mod sync;
 
 pub mod boundary;
 pub mod cli;
 pub mod codefile;
+pub mod db;
 pub mod definition;
 pub mod errors;
 pub mod event;
 pub mod events;
+pub mod file_registry;
+pub mod glob_filter;
+pub mod lifecycle;
+pub mod live_trees;
 pub mod logger;
 pub mod operations;
 pub mod recoder;
-pub mod session;
+pub mod registry;
+pub mod resolve;
+mod save_loop;
+pub mod sessions;
+pub mod sniffer;
+pub mod touched;
+pub mod watcher;
 
 pub use codefile::PyCodeFile;
 pub use errors::{ConformException, OutOfSyncException, PatchError, StaleException};
-pub use event::Event;
+pub use event::{Event, EventKind};
 pub use events::EventSource;
-pub use session::{registry, ImportSniffer, PyWatcher, Registry};
+pub use registry::{registry, Registry};
+pub use sniffer::ImportSniffer;
+pub use watcher::PyWatcher;

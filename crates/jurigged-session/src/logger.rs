@@ -4,17 +4,18 @@
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::event::Event;
+use crate::event::{Event, EventKind};
 
-fn colour(kind: &str) -> &'static str {
+/// The colour of the first word of a line about `kind` (None: a plain line).
+fn colour(kind: Option<EventKind>) -> &'static str {
     match kind {
-        "watch" => "\x1b[2m",
-        "update" => "\x1b[33m",
-        "add" => "\x1b[32m",
-        "delete" => "\x1b[31m",
-        "run" => "\x1b[34m",
-        "plain" => "",
-        _ => "\x1b[1;31m",
+        Some(EventKind::Watch) => "\x1b[2m",
+        Some(EventKind::Update) => "\x1b[33m",
+        Some(EventKind::Add) => "\x1b[32m",
+        Some(EventKind::Delete) => "\x1b[31m",
+        Some(EventKind::Run) => "\x1b[34m",
+        Some(EventKind::Error) => "\x1b[1;31m",
+        None => "",
     }
 }
 
@@ -39,7 +40,7 @@ fn format_exception(py: Python<'_>, error: &Bound<'_, PyAny>) -> PyResult<String
 
 /// Writes `text` (and the traceback of `error`) to stderr as a single write, so
 /// that it is never split by the program's own output.
-fn write_line(py: Python<'_>, kind: &str, text: &str, error: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+fn write_line(py: Python<'_>, kind: Option<EventKind>, text: &str, error: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let stderr = py.import("sys")?.getattr("stderr")?;
     if stderr.is_none() {
         return Ok(());
@@ -72,12 +73,12 @@ pub struct Logger {
 impl Logger {
     /// Logs an event; errors with the file they concern.
     pub fn log_event(&self, py: Python<'_>, event: &Event) -> PyResult<()> {
-        let is_error = event.kind() == "error";
+        let is_error = event.kind() == EventKind::Error;
         if !(is_error || self.verbose) {
             return Ok(());
         }
         let error = event.error().map(|e| e.bind(py).clone());
-        write_line(py, event.kind(), &event.__str__(), error.as_ref())
+        write_line(py, Some(event.kind()), &event.__str__(), error.as_ref())
     }
 }
 
@@ -89,10 +90,10 @@ impl Logger {
         }
         if event.is_instance_of::<pyo3::exceptions::PyBaseException>() {
             let text = format!("Error: {}", event.str()?.to_string_lossy());
-            return write_line(py, "error", &text, Some(event));
+            return write_line(py, Some(EventKind::Error), &text, Some(event));
         }
         if self.verbose {
-            write_line(py, "plain", &event.str()?.to_string_lossy(), None)?;
+            write_line(py, None, &event.str()?.to_string_lossy(), None)?;
         }
         Ok(())
     }

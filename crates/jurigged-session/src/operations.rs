@@ -9,7 +9,7 @@
 
 use pyo3::prelude::*;
 
-use crate::event::Event;
+use crate::event::{Event, EventKind};
 
 /// An operation on a definition of a CodeFile.
 #[pyclass(module = "jurigged.codetools", extends = Event, frozen, subclass)]
@@ -35,11 +35,11 @@ pub struct WatchOperation;
 /// kind, or a plain Event (errors).
 pub fn to_python(py: Python<'_>, event: Event) -> PyResult<Py<Event>> {
     let object = match event.kind() {
-        "update" => Py::new(py, operation(event).add_subclass(UpdateOperation))?.into_any(),
-        "add" | "run" => Py::new(py, operation(event).add_subclass(AddOperation))?.into_any(),
-        "delete" => Py::new(py, operation(event).add_subclass(DeleteOperation))?.into_any(),
-        "watch" => Py::new(py, PyClassInitializer::from(event).add_subclass(WatchOperation))?.into_any(),
-        _ => Py::new(py, event)?.into_any(),
+        EventKind::Update => Py::new(py, operation(event).add_subclass(UpdateOperation))?.into_any(),
+        EventKind::Add | EventKind::Run => Py::new(py, operation(event).add_subclass(AddOperation))?.into_any(),
+        EventKind::Delete => Py::new(py, operation(event).add_subclass(DeleteOperation))?.into_any(),
+        EventKind::Watch => Py::new(py, PyClassInitializer::from(event).add_subclass(WatchOperation))?.into_any(),
+        EventKind::Error => Py::new(py, event)?.into_any(),
     };
     Ok(object.cast_bound::<Event>(py)?.clone().unbind())
 }

@@ -15,7 +15,8 @@ use crate::errors::{to_py_err, OutOfSyncException, PatchError};
 use crate::event::Event;
 use crate::events::EventSource;
 use crate::operations::all_to_python;
-use crate::session::{registry, resolve};
+use crate::resolve::resolve;
+use crate::touched::{self, Touched};
 
 /// Status of a recoder, as in the original: "live" from creation and after each
 /// patch, "saved" after a commit, "out-of-sync" once something else (a save,
@@ -146,7 +147,7 @@ impl Recoder {
             }
         }
         let filename = PathBuf::from(self.codefile.bind(py).try_borrow()?.filename_string());
-        registry(py)?.get().notify_recoders(py, &filename, &touched, Some(self));
+        touched::notify(py, &filename, &touched, Some(self.identity()));
         Ok(())
     }
 
@@ -347,7 +348,7 @@ impl Recoder {
         // What it wrote is now the file's: recoders answering for the same
         // definitions no longer match it.
         let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
-        registry(py)?.get().notify_recoders(py, &filename, &Touched::updates(watched), Some(recoder));
+        touched::notify(py, &filename, &Touched::updates(watched), Some(recoder.identity()));
         Ok(())
     }
 
@@ -365,7 +366,7 @@ impl Recoder {
         };
         recoder.forget_live_text(py)?;
         let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
-        registry(py)?.get().notify_recoders(py, &filename, &Touched::by(&events), None);
+        touched::notify(py, &filename, &Touched::by(&events), None);
         all_to_python(py, events)
     }
 
@@ -423,7 +424,7 @@ impl Recoder {
             },
         };
         let recoder = Py::new(py, Recoder::build(py, name, codefile, deletable, focus)?)?;
-        registry(py)?.get().add_recoder(py, &recoder);
+        subscribe(py, &recoder)?;
         Ok(recoder)
     }
 
@@ -438,7 +439,21 @@ impl Recoder {
     }
 }
 
+/// Tells `recoder` of the changes other than its own made to its file.
+fn subscribe(py: Python<'_>, recoder: &Py<Recoder>) -> PyResult<()> {
+    let filename = PathBuf::from(recoder.get().codefile.bind(py).try_borrow()?.filename_string());
+    let told = recoder.clone_ref(py);
+    let listener = move |py: Python<'_>, touched: &Touched| Recoder::definitions_touched(told.bind(py), touched);
+    touched::subscribe(filename, recoder.get().identity(), std::sync::Arc::new(listener));
+    Ok(())
+}
+
 impl Recoder {
+    /// What tells this recoder apart among the listeners of its file.
+    fn identity(&self) -> usize {
+        self as *const Recoder as usize
+    }
+
     /// A live recoder of `focus` (None: the whole module, answering for nothing
     /// until it patches), told of the file's changes from now on.
     fn build(
@@ -471,7 +486,7 @@ impl Recoder {
 pub fn make_recoder(py: Python<'_>, obj: &Bound<'_, PyAny>, deletable: bool) -> PyResult<Option<Py<Recoder>>> {
     let Some((codefile, focus)) = resolve(py, obj)? else { return Ok(None) };
     let recoder = Py::new(py, Recoder::build(py, focus.clone(), codefile, deletable, Some(focus))?)?;
-    registry(py)?.get().add_recoder(py, &recoder);
+    subscribe(py, &recoder)?;
     Ok(Some(recoder))
 }
 
@@ -484,47 +499,4 @@ pub fn virtual_file(py: Python<'_>, name: &str, contents: &str) -> PyResult<Stri
     let entry = (contents.len(), py.None(), lines, name);
     py.import("linecache")?.getattr("cache")?.set_item(name, entry)?;
     Ok(name.to_string())
-}
-
-/// Which definitions a change touched, to tell the recoders answering for them.
-#[derive(Debug, Default)]
-pub struct Touched {
-    /// (dotted path, whether it was deleted).
-    paths: Vec<(String, bool)>,
-}
-
-impl Touched {
-    /// The definitions (and statement scopes) `events` changed.
-    pub fn by(events: &[Event]) -> Touched {
-        let paths = events
-            .iter()
-            .filter(|e| matches!(e.kind(), "update" | "add" | "delete" | "run"))
-            .map(|e| (e.path().to_string(), e.kind() == "delete"))
-            .collect();
-        Touched { paths }
-    }
-
-    /// `paths`, changed.
-    pub fn updates(paths: Vec<String>) -> Touched {
-        Touched { paths: paths.into_iter().map(|p| (p, false)).collect() }
-    }
-
-    /// Whether nothing was touched.
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
-    }
-
-    fn paths(&self) -> impl Iterator<Item = &str> {
-        self.paths.iter().filter(|(_, deleted)| !deleted).map(|(p, _)| p.as_str())
-    }
-
-    /// Whether the definition at `watched` changed: it, something inside it, or
-    /// (deleted) something holding it.
-    pub fn touches(&self, watched: &str) -> bool {
-        self.paths.iter().any(|(path, deleted)| {
-            path == watched
-                || path.strip_prefix(watched).is_some_and(|rest| rest.starts_with('.'))
-                || (*deleted && watched.strip_prefix(path.as_str()).is_some_and(|rest| rest.starts_with('.')))
-        })
-    }
 }

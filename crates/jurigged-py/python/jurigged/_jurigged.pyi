@@ -2,7 +2,7 @@
 
 from os import PathLike
 from types import CodeType, FunctionType, ModuleType
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, TypeVar, Union
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Path = Union[str, "PathLike[str]"]
@@ -30,8 +30,10 @@ class ClassDefinition(Definition): ...
 class FunctionDefinition(Definition): ...
 class LineDefinition(Definition): ...
 
+EventKind = Literal["watch", "update", "add", "delete", "run", "error"]
+
 class Event:
-    kind: str
+    kind: EventKind
     path: str
     filename: str
     line: int

@@ -1,0 +1,117 @@
+//! The files jurigged tracks: the one owner of the live files. Each tracked
+//! file has one [`PyCodeFile`] (its module, live text and tree), and every
+//! change to it (a save, the CodeFile API, a Recoder) goes through that object,
+//! which publishes its new tree to [`crate::live_trees`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::codefile::PyCodeFile;
+use crate::event::Event;
+use crate::events::announce;
+use crate::operations::to_python;
+use crate::sessions::{sessions, SessionCore};
+use crate::sync::lock;
+
+/// The tracked files, by absolute path, and the filters of `auto_register`.
+#[derive(Default)]
+pub struct FileRegistry {
+    files: Mutex<HashMap<PathBuf, Py<PyCodeFile>>>,
+    /// Filters of `auto_register`: modules they accept are tracked when imported.
+    auto_filters: Mutex<Vec<Py<PyAny>>>,
+}
+
+/// The process-wide file registry.
+pub fn file_registry() -> &'static FileRegistry {
+    static FILES: OnceLock<FileRegistry> = OnceLock::new();
+    FILES.get_or_init(FileRegistry::default)
+}
+
+/// `path`, absolute (as given when that fails).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl FileRegistry {
+    /// The CodeFile of `filename`, creating it from `source` (the bytes as
+    /// imported) or from the file, and watching it in every matching session.
+    pub fn register(
+        &self,
+        py: Python<'_>,
+        module_name: &str,
+        filename: &Path,
+        source: Option<Vec<u8>>,
+    ) -> PyResult<Py<PyCodeFile>> {
+        let filename = absolute(filename);
+        if let Some(existing) = lock(&self.files).get(&filename) {
+            return Ok(existing.clone_ref(py));
+        }
+        let bytes = match source {
+            Some(bytes) => bytes,
+            None => std::fs::read(&filename).map_err(|e| PyOSError::new_err(format!("{}: {e}", filename.display())))?,
+        };
+        let codefile = Py::new(py, PyCodeFile::from_bytes(py, &filename, module_name, &bytes)?)?;
+        codefile.bind(py).borrow_mut().become_live(bytes);
+        lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
+        // Learn each module body from this file as it runs (for hidden functions).
+        jurigged_patch::registry::registry().learn_under(&filename);
+        let event = to_python(py, Event::watch(&filename).of_file(codefile.clone_ref(py).into_any()))?;
+        announce(py, &event);
+        let matching: Vec<Arc<SessionCore>> =
+            lock(sessions()).iter().filter(|s| s.filter.matches(&filename)).cloned().collect();
+        for session in matching {
+            session.watch_file(py, &filename, &event);
+        }
+        Ok(codefile)
+    }
+
+    /// The CodeFile of `filename`, if tracked.
+    pub fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
+        lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
+    }
+
+    /// Tracks the modules `filter` accepts from now on.
+    pub fn add_auto_filter(&self, filter: Py<PyAny>) {
+        lock(&self.auto_filters).push(filter);
+    }
+
+    /// Stops tracking the modules `filter` accepts.
+    pub fn remove_auto_filter(&self, filter: &Py<PyAny>) {
+        lock(&self.auto_filters).retain(|f| !f.is(filter));
+    }
+
+    /// Whether an `auto_register` filter accepts `filename`.
+    pub fn auto_accepts(&self, py: Python<'_>, filename: &Path) -> bool {
+        // Cloned first: the filters are Python code, run with no lock held.
+        let filters: Vec<Py<PyAny>> = lock(&self.auto_filters).iter().map(|f| f.clone_ref(py)).collect();
+        filters.iter().any(|f| {
+            f.call1(py, (filename.display().to_string(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false)
+        })
+    }
+
+    /// The tracked filenames, sorted.
+    pub fn filenames(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.files).keys().map(|p| p.display().to_string()).collect();
+        names.sort();
+        names
+    }
+}
+
+/// (name, absolute file) of every loaded module with a Python source file.
+pub fn loaded_modules(py: Python<'_>) -> PyResult<Vec<(String, PathBuf)>> {
+    let modules = py.import("sys")?.getattr("modules")?.call_method0("copy")?;
+    let mut found = Vec::new();
+    for (name, module) in modules.cast::<PyDict>()?.iter() {
+        let Some(file) = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else { continue };
+        // Modules without a real source file (frozen, embedded) are not tracked.
+        if file.extension().is_some_and(|e| e == "py") && file.is_file() {
+            found.push((name.extract()?, absolute(&file)));
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,114 @@
+//! The running sessions: what each watches, and where its events go.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jurigged_watch::{Change, Filter};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+
+use crate::event::Event;
+use crate::events::{announce, EventSource};
+use crate::logger::Logger;
+use crate::operations::to_python;
+use crate::sync::lock;
+
+/// Every running session, so that a newly imported file reaches the watchers
+/// whose patterns match it.
+pub fn sessions() -> &'static Mutex<Vec<Arc<SessionCore>>> {
+    static SESSIONS: OnceLock<Mutex<Vec<Arc<SessionCore>>>> = OnceLock::new();
+    SESSIONS.get_or_init(Mutex::default)
+}
+
+/// A running watch: its filter, its watcher, its logger and hooks.
+pub struct SessionCore {
+    pub(crate) filter: Filter,
+    pub(crate) watcher: Mutex<Option<jurigged_watch::Watcher>>,
+    pub(crate) changes: Mutex<Option<Receiver<Change>>>,
+    pub(crate) logger: Option<Py<PyAny>>,
+    pub(crate) prerun: Py<EventSource>,
+    pub(crate) postrun: Py<EventSource>,
+    /// Set once the watcher thread has applied its last save (None: not started).
+    pub(crate) finished: Mutex<Option<Arc<AtomicBool>>>,
+    /// Set by stop(): saves still in flight are not applied.
+    pub(crate) stopped: AtomicBool,
+    /// The process that started it: a forked child inherits the session but not
+    /// its threads, and must not touch locks they may have held at fork time.
+    pub(crate) pid: u32,
+}
+
+impl Drop for SessionCore {
+    fn drop(&mut self) {
+        if self.inherited() {
+            // Stopping it would wait for threads that do not exist in this process.
+            if let Some(watcher) = lock(&self.watcher).take() {
+                std::mem::forget(watcher);
+            }
+        }
+    }
+}
+
+impl SessionCore {
+    /// Whether this is a forked child's copy of a session of its parent.
+    pub(crate) fn inherited(&self) -> bool {
+        std::process::id() != self.pid
+    }
+
+    /// Watches `filename` (just registered); logs `event` (its Watch event) when
+    /// this session did not watch it yet.
+    pub(crate) fn watch_file(&self, py: Python<'_>, filename: &Path, event: &Py<Event>) {
+        if self.inherited() {
+            // Nothing watches in a forked child, and the watcher's file set may
+            // have been locked by one of the parent's threads at fork time.
+            return;
+        }
+        let added = match lock(&self.watcher).as_ref() {
+            Some(watcher) => watcher.add_file(filename),
+            None => return,
+        };
+        match added {
+            Ok(true) => self.log(py, event),
+            Ok(false) => {}
+            Err(error) => {
+                let error = PyOSError::new_err(error.to_string());
+                if let Ok(event) = to_python(py, Event::file_error(py, filename, error)) {
+                    self.log(py, &event);
+                }
+            }
+        }
+    }
+
+    /// Gives an event to the logger; a logger that raises is reported, never
+    /// propagated into the program. A user's logger gets, as from the original,
+    /// the exception itself for an error, the operation object otherwise.
+    pub(crate) fn log(&self, py: Python<'_>, event: &Py<Event>) {
+        let Some(logger) = &self.logger else { return };
+        let logger = logger.bind(py);
+        let result = match logger.cast::<Logger>() {
+            Ok(ours) => ours.get().log_event(py, event.get()),
+            Err(_) => {
+                let argument = match event.get().error() {
+                    Some(error) => error.clone_ref(py),
+                    None => event.clone_ref(py).into_any(),
+                };
+                logger.call1((argument,)).map(drop)
+            }
+        };
+        if let Err(error) = result {
+            error.print(py);
+        }
+    }
+
+    /// Announces `event` on `registry.activity` and logs it.
+    pub(crate) fn emit(&self, py: Python<'_>, event: Event) {
+        match to_python(py, event) {
+            Ok(event) => {
+                announce(py, &event);
+                self.log(py, &event);
+            }
+            Err(error) => error.print(py),
+        }
+    }
+}

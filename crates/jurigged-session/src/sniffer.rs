@@ -1,0 +1,98 @@
+//! The import sniffer: every module imported from a watched path is tracked,
+//! with its source as it was when imported.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::event::Event;
+use crate::events::announce;
+use crate::file_registry::{absolute, file_registry};
+use crate::operations::to_python;
+use crate::sessions::sessions;
+use crate::sync::lock;
+
+/// The `sys.meta_path` finder that notes every module imported from a watched
+/// path, with its source as it is when imported, so that the first save is
+/// compared with what actually ran.
+#[pyclass(module = "jurigged", frozen)]
+pub struct ImportSniffer;
+
+thread_local! {
+    static SNIFFING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[pymethods]
+impl ImportSniffer {
+    #[pyo3(signature = (fullname, path = None, target = None))]
+    fn find_spec<'py>(
+        &self,
+        py: Python<'py>,
+        fullname: &str,
+        path: Option<Bound<'py, PyAny>>,
+        target: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if SNIFFING.with(|s| s.replace(true)) {
+            return Ok(None);
+        }
+        let found = find_with_other_finders(py, fullname, path, target);
+        SNIFFING.with(|s| s.set(false));
+        let Some(spec) = found? else { return Ok(None) };
+        let origin = spec.getattr("origin").ok().and_then(|o| o.extract::<PathBuf>().ok());
+        if let Some(origin) = origin.filter(|o| o.extension().is_some_and(|e| e == "py")) {
+            let origin = absolute(&origin);
+            // The sessions lock is let go before the auto_register filters run:
+            // they are Python code, and one that imports comes back here.
+            let watched = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
+            let wanted = watched || file_registry().auto_accepts(py, &origin);
+            if wanted {
+                // Never break an import: a file we cannot read is reported, not raised.
+                let source = std::fs::read(&origin).ok();
+                let registered = crate::boundary::guard_py(|| file_registry().register(py, fullname, &origin, source));
+                if let Err(error) = registered {
+                    let event = to_python(py, Event::file_error(py, &origin, error))?;
+                    announce(py, &event);
+                    // Cloned first: the loggers run Python (which may import) with
+                    // no lock held.
+                    let running = lock(sessions()).clone();
+                    for session in running {
+                        session.log(py, &event);
+                    }
+                }
+            }
+        }
+        Ok(Some(spec))
+    }
+}
+
+fn find_with_other_finders<'py>(
+    py: Python<'py>,
+    fullname: &str,
+    path: Option<Bound<'py, PyAny>>,
+    target: Option<Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let meta_path = py.import("sys")?.getattr("meta_path")?.call_method0("copy")?;
+    for finder in meta_path.cast::<PyList>()?.iter() {
+        if finder.is_instance_of::<ImportSniffer>() || !finder.hasattr("find_spec")? {
+            continue;
+        }
+        let spec = finder.call_method1("find_spec", (fullname, &path, &target))?;
+        if !spec.is_none() {
+            return Ok(Some(spec));
+        }
+    }
+    Ok(None)
+}
+
+/// Puts the sniffer first on `sys.meta_path` (once).
+pub fn install_sniffer(py: Python<'_>) -> PyResult<()> {
+    let meta_path = py.import("sys")?.getattr("meta_path")?;
+    for finder in meta_path.cast::<PyList>()?.iter() {
+        if finder.is_instance_of::<ImportSniffer>() {
+            return Ok(());
+        }
+    }
+    meta_path.call_method1("insert", (0, Py::new(py, ImportSniffer)?))?;
+    Ok(())
+}

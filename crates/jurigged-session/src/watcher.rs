@@ -1,0 +1,269 @@
+//! `jurigged.watch()` and the Watcher it returns: a session started, its thread,
+//! stopping and joining it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jurigged_watch::Filter;
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
+
+use crate::event::Event;
+use crate::events::EventSource;
+use crate::file_registry::{file_registry, loaded_modules};
+use crate::lifecycle::{install_exit_hook, leave_python, leave_unless_exiting};
+use crate::operations::to_python;
+use crate::registry::Registry;
+use crate::sessions::{sessions, SessionCore};
+use crate::sniffer::install_sniffer;
+use crate::sync::lock;
+
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// How long join() waits between checks for Ctrl-C.
+const JOIN_SLICE: Duration = Duration::from_millis(50);
+
+/// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
+/// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
+/// application.
+#[pyclass(module = "jurigged", name = "Watcher", frozen)]
+pub struct PyWatcher {
+    core: Arc<SessionCore>,
+}
+
+#[pymethods]
+impl PyWatcher {
+    /// Starts applying saves (watch() does it unless autostart=False).
+    ///
+    /// Saves are applied on a daemon thread started by `threading`, as the
+    /// original's watchdog threads were. A Python thread keeps its thread state:
+    /// a Rust thread entering Python creates and deletes one each time, taking
+    /// the interpreter's runtime lock without the GIL, and a fork at that moment
+    /// leaves the child stuck in CPython's own after-fork code (3.11). It also
+    /// gets the stack size of Python threads, not Rust's 2 MiB.
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        let Some(changes) = lock(&self.core.changes).take() else { return Ok(()) };
+        let finished = Arc::new(AtomicBool::new(false));
+        let body = {
+            let core = Arc::clone(&self.core);
+            let finished = Arc::clone(&finished);
+            let changes = Mutex::new(Some(changes));
+            PyCFunction::new_closure(
+                py,
+                None,
+                None,
+                move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+                    let Some(changes) = lock(&changes).take() else { return };
+                    let core = Arc::clone(&core);
+                    let finished = Arc::clone(&finished);
+                    args.py().detach(move || {
+                        // Set however run() ends (even by a panic): join() never waits for nothing.
+                        let finished = SetOnDrop(finished);
+                        core.run(changes);
+                        drop(finished);
+                        leave_unless_exiting();
+                    });
+                    leave_python();
+                },
+            )?
+        };
+        let options = PyDict::new(py);
+        options.set_item("target", body)?;
+        options.set_item("name", "jurigged watcher")?;
+        options.set_item("daemon", true)?;
+        let thread = py.import("threading")?.getattr("Thread")?.call((), Some(&options))?;
+        thread.call_method0("start")?;
+        *lock(&self.core.finished) = Some(finished);
+        Ok(())
+    }
+
+    /// Stops watching; saves after this are not applied. Returns at once: the
+    /// system watcher winds down in the background (join() waits for it).
+    pub fn stop(&self) {
+        lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
+        self.core.stopped.store(true, Ordering::Release);
+        if self.core.inherited() {
+            return;
+        }
+        if let Some(watcher) = lock(&self.core.watcher).take() {
+            // Removing inotify watches takes ~15 ms: not on the program's time.
+            let _ = std::thread::Builder::new().name("jurigged stop".into()).spawn(move || watcher.stop());
+        }
+    }
+
+    /// Waits for the watcher thread to end (after stop()), at most `timeout`
+    /// seconds. Ctrl-C interrupts the wait (KeyboardInterrupt), as it does
+    /// `threading.Thread.join`.
+    #[pyo3(signature = (timeout = None))]
+    fn join(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        if self.core.inherited() {
+            return Ok(());
+        }
+        let Some(finished) = lock(&self.core.finished).clone() else { return Ok(()) };
+        // A timeout too large for a Duration (or infinite) is no timeout.
+        let deadline = timeout
+            .and_then(|t| Duration::try_from_secs_f64(t.max(0.0)).ok())
+            .and_then(|t| std::time::Instant::now().checked_add(t));
+        loop {
+            // Detached in short slices: signals are only handled with the GIL.
+            let slice_end = (std::time::Instant::now() + JOIN_SLICE)
+                .min(deadline.unwrap_or(std::time::Instant::now() + JOIN_SLICE));
+            let done = py.detach(|| {
+                while !finished.load(Ordering::SeqCst) && std::time::Instant::now() < slice_end {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                finished.load(Ordering::SeqCst)
+            });
+            if done {
+                return Ok(());
+            }
+            let timed_out = deadline.is_some_and(|d| std::time::Instant::now() >= d);
+            let interrupted = if timed_out { Ok(()) } else { py.check_signals() };
+            if timed_out || interrupted.is_err() {
+                return interrupted;
+            }
+        }
+    }
+
+    /// Called with (path, codefile) before each file's changes are applied.
+    #[getter]
+    fn prerun(&self, py: Python<'_>) -> Py<EventSource> {
+        self.core.prerun.clone_ref(py)
+    }
+
+    /// Called with (path, codefile) after each file's changes are applied.
+    #[getter]
+    fn postrun(&self, py: Python<'_>) -> Py<EventSource> {
+        self.core.postrun.clone_ref(py)
+    }
+
+    /// The files this watcher watches.
+    fn files(&self) -> Vec<String> {
+        if self.core.inherited() {
+            return Vec::new();
+        }
+        let files = lock(&self.core.watcher).as_ref().map(|w| w.files()).unwrap_or_default();
+        files.iter().map(|p| p.display().to_string()).collect()
+    }
+}
+
+/// What a session watches and how: the arguments of `watch()` and of the command
+/// line, checked.
+pub struct WatchOptions {
+    /// Globs (or files, or directories) of the files to watch.
+    pub patterns: Vec<String>,
+    /// Globs of files never watched.
+    pub excludes: Vec<String>,
+    /// Called with every event; None for silence.
+    pub logger: Option<Py<PyAny>>,
+    /// How long a burst of file-system events is gathered before it is applied.
+    pub debounce: Duration,
+    /// Polling interval instead of system notifications, when set.
+    pub poll: Option<Duration>,
+    /// Whether saves are applied from now on (else after `start()`).
+    pub autostart: bool,
+}
+
+/// Watches the files that match `pattern` (imported now or later) and applies
+/// every save to the running program.
+#[pyfunction]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn watch(
+    py: Python<'_>,
+    pattern: Option<&Bound<'_, PyAny>>,
+    logger: Option<Py<PyAny>>,
+    registry: Option<&Bound<'_, Registry>>,
+    autostart: bool,
+    debounce: f64,
+    poll: Option<&Bound<'_, PyAny>>,
+    exclude: Option<Vec<String>>,
+) -> PyResult<PyWatcher> {
+    let _ = registry;
+    let patterns: Vec<String> = match pattern {
+        None => vec!["./*.py".to_string()],
+        Some(p) => match p.extract::<String>() {
+            Ok(single) => vec![single],
+            Err(_) => p.extract()?,
+        },
+    };
+    // poll: False/None for notifications, True for the default interval, or seconds.
+    let poll = match poll {
+        None => None,
+        Some(value) => match value.extract::<bool>() {
+            Ok(false) => None,
+            Ok(true) => Some(Duration::from_secs(1)),
+            Err(_) => Some(Duration::from_secs_f64(value.extract::<f64>()?.max(0.0))),
+        },
+    };
+    if !(debounce.is_finite() && debounce >= 0.0) {
+        return Err(PyValueError::new_err("debounce must be a number of seconds, zero or more"));
+    }
+    let logger = match logger {
+        Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
+        None => Some(crate::logger::errors_only(py)?),
+    };
+    let options = WatchOptions {
+        patterns,
+        excludes: exclude.unwrap_or_default(),
+        logger,
+        debounce: Duration::from_secs_f64(debounce),
+        poll,
+        autostart,
+    };
+    start_watching(py, options)
+}
+
+/// Starts a session: watches the files `options` selects, those imported
+/// already and those imported later.
+pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatcher> {
+    let filter = Filter::new(&options.patterns, &options.excludes).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let (watcher, changes) = jurigged_watch::Watcher::builder()
+        .debounce(options.debounce)
+        .poll(options.poll)
+        .build()
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let core = Arc::new(SessionCore {
+        filter,
+        watcher: Mutex::new(Some(watcher)),
+        changes: Mutex::new(Some(changes)),
+        logger: options.logger,
+        prerun: Py::new(py, EventSource::default())?,
+        postrun: Py::new(py, EventSource::default())?,
+        finished: Mutex::new(None),
+        stopped: AtomicBool::new(false),
+        pid: std::process::id(),
+    });
+    lock(sessions()).push(Arc::clone(&core));
+    install_exit_hook(py)?;
+    jurigged_patch::registry::install_audit_hook(py)?;
+    install_sniffer(py)?;
+    // Modules imported before watching started: their source is read now.
+    let global = file_registry();
+    for (name, file) in loaded_modules(py)? {
+        if core.filter.matches(&file) {
+            match global.register(py, &name, &file, None) {
+                Ok(_) => {
+                    // Already known files are watched by this new session too.
+                    let event = to_python(py, Event::watch(&file))?;
+                    core.watch_file(py, &file, &event);
+                }
+                Err(error) => core.emit(py, Event::file_error(py, &file, error)),
+            }
+        }
+    }
+    let watcher = PyWatcher { core };
+    if options.autostart {
+        watcher.start(py)?;
+    }
+    Ok(watcher)
+}
