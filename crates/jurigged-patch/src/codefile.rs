@@ -223,22 +223,23 @@ pub fn live_parser(module_name: &str, filename: &Path) -> Parser {
 }
 
 /// Writes through a temporary file in the same directory and a rename, so that a
-/// reader sees the old file or the new one, never a part.
+/// reader sees the old file or the new one, never a part. The temporary file has
+/// an unpredictable name (no other process can plant it), the permissions of the
+/// file it replaces, and is removed if anything fails.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = directory.join(format!(".{name}.{}.jurigged~", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        if let Ok(metadata) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, metadata.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".jurigged-").suffix(".tmp");
+    // A new file gets what `File::create` gives (0666 less the umask), not 0600.
+    #[cfg(unix)]
+    let new_file_mode = std::os::unix::fs::PermissionsExt::from_mode(0o666);
+    #[cfg(unix)]
+    builder.permissions(new_file_mode);
+    let mut file = builder.tempfile_in(directory)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        file.as_file().set_permissions(metadata.permissions())?;
     }
-    result
+    file.persist(path).map(drop).map_err(|error| error.error)
 }

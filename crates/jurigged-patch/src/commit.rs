@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::patcher::Step;
 use crate::redecorate::ClassRedecoration;
-use crate::registry::{is_code, registry};
+use crate::registry::{code_registry, is_code};
 use crate::scope::{LiveModule, Scope};
 
 /// Commits prepared steps: bindings, deletions and code swaps in one stretch,
@@ -77,7 +77,7 @@ pub(crate) fn commit<'py>(
                         None => Ok(()),
                     },
                 };
-                registry().forget(&live.filename, live.relative(&event.path));
+                code_registry().forget(&live.filename, live.relative(&event.path));
                 if let Err(error) = result {
                     event.kind = EventKind::Error;
                     event.error = Some(Error::Interpreter(error));
@@ -275,7 +275,7 @@ fn learn_compiled(code: &Bound<'_, PyAny>, scope: &Scope<'_>) -> PyResult<()> {
         if is_code(&constant)? {
             let name: String = constant.getattr("co_name")?.extract()?;
             let path = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
-            registry().add_code(&constant, &path)?;
+            code_registry().add_code(&constant, &path)?;
         }
     }
     Ok(())

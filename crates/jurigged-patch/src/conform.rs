@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::error::{Error, Result};
-use crate::registry::{is_code, registry};
+use crate::registry::{code_registry, is_code};
 use crate::users::{user_index, RefCounter};
 
 /// One code object to replace, and what else the functions running it get.
@@ -146,7 +146,7 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
     }
     let gc = py.import("gc")?;
     let olds: Vec<&Bound<'py, PyAny>> = swaps.iter().map(|s| &s.old).collect();
-    registry().count_heap_scan();
+    code_registry().count_heap_scan();
     let referrers = gc.call_method1("get_referrers", PyTuple::new(py, &olds)?)?;
     let function_type = py.import("types")?.getattr("FunctionType")?;
     let index_of = |code: &Bound<'py, PyAny>| olds.iter().position(|old| old.is(code));
@@ -193,7 +193,7 @@ pub(crate) fn record_swaps<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> PyRe
     for (swap, runners) in swaps.iter().zip(&runners) {
         user_index().forget(&swap.old);
         if let Some(new) = &swap.new {
-            registry().replace(&swap.old, new)?;
+            code_registry().replace(&swap.old, new)?;
             user_index().record(new, runners)?;
         }
     }

@@ -5,7 +5,7 @@
 //! - [`patch`]: applies an [`EditScript`](jurigged_diff::EditScript) to a
 //!   [`LiveModule`] transactionally: everything is compiled and checked first, then
 //!   the code of every function is swapped in one stretch, then new statements run.
-//! - [`registry()`](registry::registry): the live code objects of each file
+//! - [`code_registry()`](registry::code_registry): the live code objects of each file
 //!   (learned from namespaces and, through an audit hook, from module bodies).
 //! - [`conform`]: give new code to a function or an object with `__conform__`.
 //!
@@ -17,6 +17,7 @@ mod compile;
 mod conform;
 mod error;
 mod event;
+mod exceptions;
 mod patcher;
 mod prepare;
 mod redecorate;
@@ -29,4 +30,5 @@ pub use codefile::{live_parser, read_source, CodeFile};
 pub use conform::conform;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
+pub use exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};
 pub use patcher::{patch, LiveModule};

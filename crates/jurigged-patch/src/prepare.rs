@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::patcher::{event, parent_path, Step};
 use crate::redecorate::ClassRedecoration;
-use crate::registry::{is_code, registry};
+use crate::registry::{code_registry, is_code};
 use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
 use crate::shift::prepare_shift;
 
@@ -229,7 +229,7 @@ impl<'py> Preparation<'_, 'py> {
                 vec![(current.getattr("__code__")?, value.clone())]
             } else if value.cast::<PyType>().is_ok() && current.cast::<PyType>().is_ok() {
                 if !self.heap_learned {
-                    registry().learn_namespace(&live.namespace, &live.filename)?;
+                    code_registry().learn_namespace(&live.namespace, &live.filename)?;
                 }
                 // By path: the k-th definition at a path (a getter, then its
                 // setter) gets the k-th old one's; a single one gets all.
@@ -245,7 +245,7 @@ impl<'py> Preparation<'_, 'py> {
                         code.getattr("co_firstlineno").and_then(|l| l.extract()).unwrap_or(0)
                     };
                     functions.sort_by_key(|f| f.getattr("__code__").map(|c| first_line(&c)).unwrap_or(0));
-                    let mut olds = registry().at_path(&functions[0].getattr("__code__")?, &path)?;
+                    let mut olds = code_registry().at_path(&functions[0].getattr("__code__")?, &path)?;
                     olds.sort_by_key(|c| first_line(c));
                     if functions.len() == 1 {
                         pairs.extend(olds.into_iter().map(|old| (old, functions[0].clone())));
@@ -494,7 +494,7 @@ impl<'py> Preparation<'_, 'py> {
                 .map_err(|e| live.python_error(new, e))?;
             let body = crate::compile::body_code(&code, classes.len())?;
             let position = old.position();
-            let olds = registry().in_lines(py, &live.filename, position.start.line..=position.end.line);
+            let olds = code_registry().in_lines(py, &live.filename, position.start.line..=position.end.line);
             let mut news: Vec<Bound<'py, PyAny>> = Vec::new();
             for constant in body.getattr("co_consts")?.try_iter()? {
                 let constant = constant?;
@@ -605,17 +605,17 @@ fn find_codes<'py>(
     node: &Node,
 ) -> Result<Vec<Bound<'py, PyAny>>> {
     let py = live.namespace.py();
-    let find = || registry().find_all_at(py, &live.filename, relative, first_line, exact);
+    let find = || code_registry().find_all_at(py, &live.filename, relative, first_line, exact);
     let mut found = find();
     if found.is_empty() {
-        registry().learn_namespace(&live.namespace, &live.filename)?;
+        code_registry().learn_namespace(&live.namespace, &live.filename)?;
         found = find();
     }
     if found.is_empty() && !*heap_learned {
         // Hidden from the namespace (say, kept only by a wrapper object): look at
         // every function alive, once a save.
         *heap_learned = true;
-        registry().learn_from_heap(py, &live.filename)?;
+        code_registry().learn_from_heap(py, &live.filename)?;
         found = find();
     }
     if found.is_empty() {

@@ -62,8 +62,8 @@ pub struct CodeRegistry {
     heap_scans: AtomicUsize,
 }
 
-/// The process-wide registry.
-pub fn registry() -> &'static CodeRegistry {
+/// The process-wide code registry.
+pub fn code_registry() -> &'static CodeRegistry {
     static REGISTRY: OnceLock<CodeRegistry> = OnceLock::new();
     REGISTRY.get_or_init(CodeRegistry::default)
 }
@@ -546,7 +546,7 @@ fn learn_executed(args: &Bound<'_, PyAny>) -> PyResult<()> {
     if PATCHING.with(|p| p.borrow().as_deref() == Some(Path::new(&filename))) {
         return Ok(());
     }
-    let registry = registry();
+    let registry = code_registry();
     if registry.should_learn(Path::new(&filename)) {
         registry.add_module_code(&code)?;
     }

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use crate::compile::shifted;
 use crate::conform::{nested_pairs, Swap};
 use crate::error::Result;
-use crate::registry::registry;
+use crate::registry::code_registry;
 use crate::scope::LiveModule;
 
 /// Lines up the swaps that move a function's (or a line's) code.
@@ -25,11 +25,11 @@ pub(crate) fn prepare_shift<'py>(
     if codes.is_empty() {
         // Nothing known yet about this code: learn what the module holds, then
         // (once a save) what the heap holds.
-        registry().learn_namespace(&live.namespace, &live.filename)?;
+        code_registry().learn_namespace(&live.namespace, &live.filename)?;
         codes = shifted_codes(live, node, delta, exact);
         if codes.is_empty() && node.kind() == Kind::Function && !*heap_learned {
             *heap_learned = true;
-            registry().learn_from_heap(live.namespace.py(), &live.filename)?;
+            code_registry().learn_from_heap(live.namespace.py(), &live.filename)?;
             codes = shifted_codes(live, node, delta, exact);
         }
     }
@@ -54,7 +54,7 @@ fn shifted_codes<'py>(
         Kind::Line => {
             let position = node.position().shifted(-delta);
             let mut outermost: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
-            for (path, code) in registry().in_lines(py, &live.filename, position.start.line..=position.end.line) {
+            for (path, code) in code_registry().in_lines(py, &live.filename, position.start.line..=position.end.line) {
                 if !outermost.iter().any(|(outer, _)| path.starts_with(&format!("{outer}."))) {
                     outermost.push((path, code));
                 }
@@ -63,7 +63,7 @@ fn shifted_codes<'py>(
         }
         _ => {
             let relative = live.relative(node.path()).to_string();
-            let codes = registry().find_all_at(py, &live.filename, &relative, old_first, exact);
+            let codes = code_registry().find_all_at(py, &live.filename, &relative, old_first, exact);
             codes.into_iter().map(|code| (relative.clone(), code)).collect()
         }
     }

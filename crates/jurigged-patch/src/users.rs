@@ -13,7 +13,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use pyo3::prelude::*;
 
-use crate::registry::{is_code, registry};
+use crate::registry::{code_registry, is_code};
 
 /// Beyond this many users of one code object, they are not remembered (weak
 /// references cost memory); such code is found by a heap scan each time.
@@ -104,7 +104,7 @@ impl<'py> RefCounter<'py> {
 /// References to `code` held by the registry: its own entry, and the code objects
 /// recorded there that contain it in their constants.
 fn known_holders(code: &Bound<'_, PyAny>) -> PyResult<isize> {
-    let registry = registry();
+    let registry = code_registry();
     let Some(path) = registry.path_of(code) else { return Ok(0) };
     let mut holders = 1;
     if let Some((parent, _)) = path.rsplit_once('.') {

@@ -150,9 +150,7 @@ pub fn main(py: Python<'_>, argv: Vec<String>, loops: &dyn Loops) -> PyResult<i3
             let stream = if error.use_stderr() { "stderr" } else { "stdout" };
             let out = py.import("sys")?.getattr(stream)?;
             let rendered = error.render();
-            let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && out.call_method0("isatty").and_then(|v| v.extract::<bool>()).unwrap_or(false);
-            let text = if colour { rendered.ansi().to_string() } else { rendered.to_string() };
+            let text = if crate::logger::use_colour(&out) { rendered.ansi().to_string() } else { rendered.to_string() };
             out.call_method1("write", (text,))?;
             out.call_method0("flush")?;
             return Ok(code);

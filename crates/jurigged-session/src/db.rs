@@ -3,14 +3,12 @@
 
 use pyo3::prelude::*;
 
-use crate::errors;
-
 /// Gives `new` (a function or a code object) to `target`: a function gets the new
 /// code (and, from a function, its defaults and docstring); an object with a
 /// `__conform__` method is called with it.
 #[pyfunction]
-pub fn conform(py: Python<'_>, target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()> {
-    jurigged_patch::conform(target, new).map_err(|e| errors::to_py_err(py, e))
+pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()> {
+    Ok(jurigged_patch::conform(target, new)?)
 }
 
 /// The code object defined at `path` (`"Class", "method"`) in `module` (a module
@@ -35,7 +33,7 @@ pub fn find_code<'py>(
         (None, None) => return Err(pyo3::exceptions::PyValueError::new_err("find_code needs a filename or a module")),
     };
     let filename = std::path::absolute(&filename).unwrap_or(filename);
-    let registry = jurigged_patch::registry::registry();
+    let registry = jurigged_patch::registry::code_registry();
     let dotted = path.join(".");
     if let Some(code) = registry.find(py, &filename, &dotted, 0) {
         return Ok(Some(code));
@@ -65,5 +63,5 @@ pub fn get_functions<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult
 /// How many times jurigged scanned the heap for the users of changed code.
 #[pyfunction]
 pub fn heap_scans() -> usize {
-    jurigged_patch::registry::registry().heap_scans()
+    jurigged_patch::registry::code_registry().heap_scans()
 }

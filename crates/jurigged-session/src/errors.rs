@@ -1,69 +1,8 @@
-//! Python exceptions for the errors of the Rust crates.
+//! The exceptions Python sees, and exceptions as Python code holds them.
 
-use pyo3::exceptions::{PyException, PyOSError, PySyntaxError};
 use pyo3::prelude::*;
 
-pyo3::create_exception!(jurigged, PatchError, PyException, "A change could not be applied to the running program.");
-pyo3::create_exception!(
-    jurigged,
-    ConformException,
-    PatchError,
-    "A function's new code cannot replace its old code in place (its free variables differ)."
-);
-pyo3::create_exception!(
-    jurigged,
-    StaleException,
-    PatchError,
-    "The file changed on disk since it was read: writing it would lose those edits."
-);
-pyo3::create_exception!(
-    jurigged,
-    OutOfSyncException,
-    StaleException,
-    "A recoder's definitions were changed by something else (a save, another recoder, revert()) since its patch: \
-     committing would write code it did not make."
-);
-
-/// Converts an error of the patch crate into the Python exception users expect.
-pub fn to_py_err(py: Python<'_>, error: jurigged_patch::Error) -> PyErr {
-    use jurigged_deftree::Error as ParseError;
-    use jurigged_patch::Error;
-    let message = error.to_string();
-    match error {
-        Error::Conform { .. } => ConformException::new_err(message),
-        Error::Stale { .. } => StaleException::new_err(message),
-        Error::Missing { .. } => PatchError::new_err(message),
-        Error::Python { error, .. } | Error::Interpreter(error) => error,
-        Error::Io { filename, error } => {
-            PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.display().to_string()))
-        }
-        Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
-            let text = std::fs::read_to_string(&filename)
-                .ok()
-                .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize).map(|l| shown_line(l, column)));
-            PySyntaxError::new_err((detail, (filename.display().to_string(), line, column + 1, text)))
-        }
-        Error::Parse(other) => {
-            let _ = py;
-            PySyntaxError::new_err(other.to_string())
-        }
-        other => PatchError::new_err(other.to_string()),
-    }
-}
-
-/// The line quoted under a syntax error, cut after the error's column when it is
-/// long: a save of one 10 MB line must not print 10 MB.
-fn shown_line(line: &str, column: u32) -> String {
-    let keep = (column as usize).saturating_add(80).max(200);
-    if line.len() <= keep {
-        return line.to_string();
-    }
-    let mut end = keep;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{} ... ({} more bytes)", &line[..end], line.len() - end)
-}
+pub use jurigged_patch::{ConformException, OutOfSyncException, PatchError, StaleException};
 
 /// The exception of `error` with its traceback attached, as Python code sees an
 /// exception it caught (PyO3 keeps the traceback apart on Python 3.11 and before).
@@ -74,18 +13,4 @@ pub fn exception_value(py: Python<'_>, error: PyErr) -> Bound<'_, pyo3::exceptio
         let _ = value.setattr("__traceback__", traceback);
     }
     value
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shown_line;
-
-    #[test]
-    fn a_long_line_under_a_syntax_error_is_cut_after_the_column() {
-        assert_eq!(shown_line("x = (", 4), "x = (");
-        let long = format!("x = {}", "é(".repeat(10_000));
-        let shown = shown_line(&long, 0);
-        assert!(shown.len() < 300 && shown.starts_with("x = é(") && shown.ends_with("more bytes)"), "{shown}");
-        assert!(shown_line(&long, 5_000).len() > 5_000);
-    }
 }

@@ -4,7 +4,7 @@ use jurigged_deftree::Kind;
 use pyo3::prelude::*;
 
 use crate::definition::Definition;
-use crate::errors::{exception_value, to_py_err};
+use crate::errors::exception_value;
 
 /// What an event tells: the same kinds from the patcher to the loggers, the
 /// develoop and Python (`Event.kind`, a lowercase word).
@@ -189,7 +189,7 @@ impl Event {
             }
             EventKind::Watch | EventKind::Error => None,
         };
-        let error = event.error.map(|e| exception_value(py, to_py_err(py, e)).into_any().unbind());
+        let error = event.error.map(|e| exception_value(py, PyErr::from(e)).into_any().unbind());
         Event {
             kind,
             definition,

@@ -1,30 +1,33 @@
 //! The loggers `watch()` and the CLI use: one whole line per event on stderr, in
 //! colour on a terminal (unless NO_COLOR is set), with tracebacks for errors.
 
+use anstyle::{AnsiColor, Style};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use crate::event::{Event, EventKind};
 
-/// The colour of the first word of a line about `kind` (None: a plain line).
-fn colour(kind: Option<EventKind>) -> &'static str {
+/// The style of the first word of a line about `kind` (None: a plain line).
+fn style(kind: Option<EventKind>) -> Style {
+    let colour = |c: AnsiColor| Style::new().fg_color(Some(c.into()));
     match kind {
-        Some(EventKind::Watch) => "\x1b[2m",
-        Some(EventKind::Update) => "\x1b[33m",
-        Some(EventKind::Add) => "\x1b[32m",
-        Some(EventKind::Delete) => "\x1b[31m",
-        Some(EventKind::Run) => "\x1b[34m",
-        Some(EventKind::Error) => "\x1b[1;31m",
-        None => "",
+        Some(EventKind::Watch) => Style::new().dimmed(),
+        Some(EventKind::Update) => colour(AnsiColor::Yellow),
+        Some(EventKind::Add) => colour(AnsiColor::Green),
+        Some(EventKind::Delete) => colour(AnsiColor::Red),
+        Some(EventKind::Run) => colour(AnsiColor::Blue),
+        Some(EventKind::Error) => colour(AnsiColor::Red).bold(),
+        None => Style::new(),
     }
 }
 
-fn use_colour(py: Python<'_>, stream: &Bound<'_, PyAny>) -> bool {
-    let no_colour = py.import("os").and_then(|os| os.getattr("environ")?.call_method1("get", ("NO_COLOR",)));
-    if no_colour.is_ok_and(|v| !v.is_none() && v.str().is_ok_and(|s| !s.to_string_lossy().is_empty())) {
+/// Whether to colour what goes to `stream`: never with NO_COLOR set, always with
+/// CLICOLOR_FORCE, else when it is a terminal.
+pub fn use_colour(stream: &Bound<'_, PyAny>) -> bool {
+    if anstyle_query::no_color() {
         return false;
     }
-    stream.call_method0("isatty").and_then(|v| v.extract::<bool>()).unwrap_or(false)
+    anstyle_query::clicolor_force() || stream.call_method0("isatty").and_then(|v| v.extract::<bool>()).unwrap_or(false)
 }
 
 /// The traceback of an exception, as Python prints it.
@@ -45,9 +48,10 @@ fn write_line(py: Python<'_>, kind: Option<EventKind>, text: &str, error: Option
     if stderr.is_none() {
         return Ok(());
     }
-    let mut out = if use_colour(py, &stderr) {
+    let mut out = if use_colour(&stderr) {
         let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
-        format!("{}{word}\x1b[0m {rest}\n", colour(kind))
+        let style = style(kind);
+        format!("{style}{word}{style:#} {rest}\n")
     } else {
         format!("{text}\n")
     };

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 
 use crate::codefile::PyCodeFile;
 use crate::definition::Definition;
-use crate::errors::{to_py_err, OutOfSyncException, PatchError};
+use crate::errors::{OutOfSyncException, PatchError};
 use crate::event::Event;
 use crate::events::EventSource;
 use crate::operations::all_to_python;
@@ -176,7 +176,7 @@ impl Recoder {
         let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
             return Err(PatchError::new_err(format!("{} cannot be cut out of its file", self.focus)));
         };
-        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(|e| to_py_err(py, e))?;
+        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(|e| PyErr::from(e))?;
         file.associate_loaded_module(py);
         file.merge_tree(py, &tree, Order::New, Deletions::All)
     }
@@ -254,7 +254,7 @@ impl Recoder {
         }
         let snippet = {
             let file = self.codefile.bind(py).try_borrow()?;
-            file.parse_text(&snippet_text).map_err(|e| to_py_err(py, e))?
+            file.parse_text(&snippet_text).map_err(|e| PyErr::from(e))?
         };
         if !module && !is_module_focus {
             self.check_focus(&snippet)?;
@@ -335,7 +335,7 @@ impl Recoder {
         }
         let text = {
             let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
-            file.commit_file(py)?;
+            file.commit_file()?;
             file.text_str()
         };
         let watched = {
@@ -361,7 +361,7 @@ impl Recoder {
         let baseline = lock(&recoder.state).baseline.clone();
         let events = {
             let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
-            let tree = file.parse_text(&baseline).map_err(|e| to_py_err(py, e))?;
+            let tree = file.parse_text(&baseline).map_err(|e| PyErr::from(e))?;
             file.merge_tree(py, &tree, Order::New, Deletions::All)?
         };
         recoder.forget_live_text(py)?;

@@ -9,7 +9,6 @@ use pyo3::prelude::*;
 
 use crate::codefile::PyCodeFile;
 use crate::definition::Definition;
-use crate::errors::to_py_err;
 use crate::events::{activity, EventSource};
 use crate::file_registry::{absolute, file_registry, loaded_modules};
 use crate::glob_filter::GlobFilter;
@@ -129,7 +128,7 @@ impl Registry {
                 .filename(&filename)
                 .variable_facts(false)
                 .parse(&file.text_str())
-                .map_err(|e| to_py_err(py, e.into()))?;
+                .map_err(|e| PyErr::from(jurigged_patch::Error::from(e)))?;
             let mut best = None;
             for node in tree.definitions() {
                 let first = node.first_line();

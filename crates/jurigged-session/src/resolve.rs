@@ -133,7 +133,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
 /// The path the code registry knows `code` by, learning the namespace of its
 /// module first if need be.
 fn code_path(py: Python<'_>, code: &Bound<'_, PyAny>, file: &Path) -> PyResult<Option<String>> {
-    let registry = jurigged_patch::registry::registry();
+    let registry = jurigged_patch::registry::code_registry();
     if let Some(path) = registry.path_of(code) {
         return Ok(Some(path));
     }

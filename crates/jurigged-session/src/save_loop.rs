@@ -14,7 +14,6 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
@@ -86,7 +85,7 @@ impl SessionCore {
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
-                    let error = to_py_err(py, error.into());
+                    let error = PyErr::from(jurigged_patch::Error::from(error));
                     self.emit(py, Event::file_error(py, path, error));
                     return;
                 }

@@ -30,10 +30,10 @@ class ClassDefinition(Definition): ...
 class FunctionDefinition(Definition): ...
 class LineDefinition(Definition): ...
 
-EventKind = Literal["watch", "update", "add", "delete", "run", "error"]
+_EventKind = Literal["watch", "update", "add", "delete", "run", "error"]
 
 class Event:
-    kind: EventKind
+    kind: _EventKind
     path: str
     filename: str
     line: int
