@@ -69,7 +69,7 @@ impl PyCodeFile {
     pub fn create(py: Python<'_>, filename: &Path, module_name: &str, source: Option<&str>) -> PyResult<Self> {
         let filename = std::path::absolute(filename).unwrap_or_else(|_| filename.to_path_buf());
         let exists = filename.exists();
-        let inner = CodeFile::new(filename, module_name, source).map_err(|e| PyErr::from(e))?;
+        let inner = CodeFile::new(filename, module_name, source).map_err(PyErr::from)?;
         let mut file = PyCodeFile::wrap(py, inner);
         if let (false, Some(source)) = (exists, source) {
             // Made before its file: the file is expected to hold `source` (as in
@@ -81,7 +81,7 @@ impl PyCodeFile {
 
     /// A CodeFile whose live source is `bytes` (the file as imported).
     pub fn from_bytes(py: Python<'_>, filename: &Path, module_name: &str, bytes: &[u8]) -> PyResult<Self> {
-        let inner = CodeFile::from_bytes(filename, module_name, bytes).map_err(|e| PyErr::from(e))?;
+        let inner = CodeFile::from_bytes(filename, module_name, bytes).map_err(PyErr::from)?;
         Ok(PyCodeFile::wrap(py, inner))
     }
 
@@ -125,7 +125,7 @@ impl PyCodeFile {
 
     /// Writes the live text to the file (see `commit`).
     pub fn commit_file(&mut self) -> PyResult<()> {
-        self.inner.commit().map_err(|e| PyErr::from(e))
+        self.inner.commit().map_err(PyErr::from)
     }
 
     /// Records the bytes last read from disk.
@@ -289,8 +289,8 @@ impl PyCodeFile {
                 MergedIn::File { module_name, tree } if module_name == this.inner.module_name() => *tree,
                 // Its definitions are merged as this module's: they are named
                 // after the module they will live in.
-                MergedIn::File { tree, .. } => this.inner.parse(&tree.reconstruct()).map_err(|e| PyErr::from(e))?,
-                MergedIn::Text(text) => this.inner.parse(&text).map_err(|e| PyErr::from(e))?,
+                MergedIn::File { tree, .. } => this.inner.parse(&tree.reconstruct()).map_err(PyErr::from)?,
+                MergedIn::Text(text) => this.inner.parse(&text).map_err(PyErr::from)?,
             };
             let result = this.inner.merge(py, &other_tree, order, deletions);
             (this.changed(py, result)?, this.inner.filename().to_path_buf())
@@ -326,7 +326,7 @@ impl PyCodeFile {
     /// Writes the live text to the file, atomically; raises StaleException when
     /// the file changed on disk since it was read.
     fn commit(&mut self) -> PyResult<()> {
-        self.inner.commit().map_err(|e| PyErr::from(e))
+        self.inner.commit().map_err(PyErr::from)
     }
 
     /// Whether the file on disk changed since it was last read or written.

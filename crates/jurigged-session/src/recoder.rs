@@ -176,7 +176,7 @@ impl Recoder {
         let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
             return Err(PatchError::new_err(format!("{} cannot be cut out of its file", self.focus)));
         };
-        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(|e| PyErr::from(e))?;
+        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(PyErr::from)?;
         file.associate_loaded_module(py);
         file.merge_tree(py, &tree, Order::New, Deletions::All)
     }
@@ -254,7 +254,7 @@ impl Recoder {
         }
         let snippet = {
             let file = self.codefile.bind(py).try_borrow()?;
-            file.parse_text(&snippet_text).map_err(|e| PyErr::from(e))?
+            file.parse_text(&snippet_text).map_err(PyErr::from)?
         };
         if !module && !is_module_focus {
             self.check_focus(&snippet)?;
@@ -361,7 +361,7 @@ impl Recoder {
         let baseline = lock(&recoder.state).baseline.clone();
         let events = {
             let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
-            let tree = file.parse_text(&baseline).map_err(|e| PyErr::from(e))?;
+            let tree = file.parse_text(&baseline).map_err(PyErr::from)?;
             file.merge_tree(py, &tree, Order::New, Deletions::All)?
         };
         recoder.forget_live_text(py)?;
