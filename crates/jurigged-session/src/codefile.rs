@@ -156,7 +156,7 @@ impl PyCodeFile {
     ) -> PyResult<Vec<Event>> {
         self.publish();
         match result {
-            Ok(events) => Ok(events.into_iter().map(|e| Event::from_rust(py, e, self.inner.tree())).collect()),
+            Ok(events) => Ok(Event::all_from_rust(py, events, self.inner.tree())),
             Err(error) => Err(PyErr::from(error)),
         }
     }

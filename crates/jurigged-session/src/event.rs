@@ -1,5 +1,7 @@
 //! `jurigged.Event`: what happened to the running program.
 
+use std::collections::HashMap;
+
 use jurigged_deftree::Kind;
 use pyo3::prelude::*;
 
@@ -175,17 +177,33 @@ impl Event {
         }
     }
 
-    /// Converts an event of the patch crate, making its error a Python
-    /// exception; `tree` is the file's live tree after the change, which says
-    /// whether the definition concerned is a class or a function (one no longer
-    /// there is taken for a function).
-    pub fn from_rust(py: Python<'_>, event: jurigged_patch::Event, tree: &jurigged_deftree::DefTree) -> Event {
+    /// Converts the events of one change of the patch crate, making errors
+    /// Python exceptions; `tree` is the file's live tree after the change, which
+    /// says whether each definition concerned is a class or a function (one no
+    /// longer there is taken for a function). The tree is walked once, whatever
+    /// the number of events.
+    pub fn all_from_rust(
+        py: Python<'_>,
+        events: Vec<jurigged_patch::Event>,
+        tree: &jurigged_deftree::DefTree,
+    ) -> Vec<Event> {
+        if events.is_empty() {
+            return Vec::new();
+        }
+        let mut kinds: HashMap<&str, Kind> = HashMap::new();
+        for node in tree.definitions() {
+            kinds.entry(node.path()).or_insert(node.kind());
+        }
+        events.into_iter().map(|event| Event::from_rust(py, event, &kinds)).collect()
+    }
+
+    fn from_rust(py: Python<'_>, event: jurigged_patch::Event, kinds: &HashMap<&str, Kind>) -> Event {
         let text = event.to_string();
         let kind = EventKind::of_patch(event.kind);
         let definition = match kind {
             EventKind::Run => Some(Kind::Line),
             EventKind::Update | EventKind::Add | EventKind::Delete => {
-                Some(tree.find(&event.path).next().map(|node| node.kind()).unwrap_or(Kind::Function))
+                Some(kinds.get(event.path.as_str()).copied().unwrap_or(Kind::Function))
             }
             EventKind::Watch | EventKind::Error => None,
         };
