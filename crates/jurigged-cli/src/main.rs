@@ -45,7 +45,9 @@ fn run(py: Python<'_>) -> PyResult<i32> {
     install_signal_handlers(py)?;
     venv::use_virtualenv(py)?;
     install_package(py)?;
-    let argv: Vec<String> = std::env::args().collect();
+    // As the OS gave them: an argument that is not UTF-8 reaches the program
+    // as python would hand it (`os.fsdecode`).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let sys = py.import("sys")?;
     sys.setattr("argv", argv.clone())?;
     jurigged_session::cli::main(py, argv, &jurigged_develoop::Develoop)

@@ -17,7 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Runs the command line; returns the exit status.
 #[pyfunction]
-fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+fn cli_main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> PyResult<i32> {
     cli::main(py, argv, &develoop::Develoop)
 }
 

@@ -2,6 +2,7 @@
 //! live-editable. Shared by the console script (`jurigged`, `python -m jurigged`)
 //! and the standalone binary.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ pub struct Cli {
 
     /// Module or module:function to run; the words after it are its arguments
     #[arg(short = 'm', value_name = "MODULE", num_args = 1.., allow_hyphen_values = true)]
-    pub module: Vec<String>,
+    pub module: Vec<OsString>,
 
     /// Inject jurigged.loop.__ in builtins
     #[arg(long)]
@@ -96,15 +97,15 @@ pub struct Cli {
 
     /// Path to the script to run, then the script's arguments
     #[arg(value_name = "SCRIPT", num_args = 1.., trailing_var_arg = true)]
-    pub command: Vec<String>,
+    pub command: Vec<OsString>,
 }
 
 /// What to run: `-m MODULE ARGS...`, `SCRIPT ARGS...` or nothing (a REPL).
 #[derive(Debug, PartialEq, Eq)]
 struct Program {
-    module: Option<String>,
+    module: Option<OsString>,
     script: Option<PathBuf>,
-    args: Vec<String>,
+    args: Vec<OsString>,
 }
 
 impl Cli {
@@ -140,8 +141,8 @@ pub trait Loops {
 
 /// Runs the command line `argv` (its first word, the program name, is
 /// ignored); returns the exit status.
-pub fn main(py: Python<'_>, argv: Vec<String>, loops: &dyn Loops) -> PyResult<i32> {
-    let mut words = vec!["jurigged".to_string()];
+pub fn main(py: Python<'_>, argv: Vec<OsString>, loops: &dyn Loops) -> PyResult<i32> {
+    let mut words = vec![OsString::from("jurigged")];
     words.extend(argv.get(1..).unwrap_or_default().iter().cloned());
     let cli = match Cli::try_parse_from(&words) {
         Ok(cli) => cli,
@@ -208,10 +209,13 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         loops.attach(py, &cli.loop_on, &cli.xloop_on, interface)?;
     }
     let status = match (&module, &script) {
-        (Some(module), _) => run_module(py, module, program_args),
+        (Some(module), _) => match module.to_str() {
+            Some(module) => run_module(py, module, program_args),
+            None => return usage_error(py, &format!("-m takes a module name, not {}", module.to_string_lossy())),
+        },
         (None, Some(script)) => run_script(py, &main, script, program_args),
         (None, None) => {
-            set_argv(py, vec![String::new()], None)?;
+            set_argv(py, vec![OsString::new()], None)?;
             interact(py, &main)?;
             Ok(0)
         }
@@ -250,22 +254,25 @@ fn main_module(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     Ok(module)
 }
 
-fn set_argv(py: Python<'_>, argv: Vec<String>, path0: Option<&Path>) -> PyResult<()> {
+/// Sets `sys.argv` and `sys.path[0]` as python does. Paths and arguments go to
+/// Python as the OS gave them (`os.fsdecode`: bytes that are not UTF-8 become
+/// surrogates), so that a program in any directory finds its modules.
+fn set_argv(py: Python<'_>, argv: Vec<OsString>, path0: Option<&Path>) -> PyResult<()> {
     let sys = py.import("sys")?;
     sys.setattr("argv", argv)?;
     let path = sys.getattr("path")?;
     let path = path.cast::<PyList>()?;
     let first = match path0 {
-        Some(dir) => dir.display().to_string(),
-        None => std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+        Some(dir) => dir.as_os_str().to_os_string(),
+        None => std::env::current_dir().map(PathBuf::into_os_string).unwrap_or_default(),
     };
     // `python -m jurigged` put the current directory first; `python script.py`
     // puts the script's directory there instead.
     if path.len() > 0
         && (path
             .get_item(0)?
-            .extract::<String>()
-            .is_ok_and(|p| p.is_empty() || Path::new(&p) == std::env::current_dir().unwrap_or_default()))
+            .extract::<PathBuf>()
+            .is_ok_and(|p| p.as_os_str().is_empty() || p == std::env::current_dir().unwrap_or_default()))
     {
         path.set_item(0, first)?;
     } else {
@@ -275,7 +282,7 @@ fn set_argv(py: Python<'_>, argv: Vec<String>, path0: Option<&Path>) -> PyResult
 }
 
 /// Runs a script as `__main__`, like `python script.py`.
-fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<String>) -> PyResult<i32> {
+fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<OsString>) -> PyResult<i32> {
     let path = std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -285,17 +292,17 @@ fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<
             return Ok(2);
         }
     };
-    let mut argv = vec![script.display().to_string()];
+    let mut argv = vec![script.as_os_str().to_os_string()];
     argv.extend(args);
     set_argv(py, argv, path.parent())?;
-    main.setattr("__file__", path.display().to_string())?;
+    main.setattr("__file__", path.as_os_str())?;
     main.setattr("__cached__", py.None())?;
     // Watch the script with the source that runs, before it runs.
     file_registry().register(py, "__main__", &path, Some(bytes.clone()))?;
     let builtins = py.import("builtins")?;
     let code = builtins.getattr("compile")?.call1((
         pyo3::types::PyBytes::new(py, &bytes),
-        path.display().to_string(),
+        path.as_os_str(),
         "exec",
         0,
         true,
@@ -305,8 +312,8 @@ fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<
 }
 
 /// Runs `-m module` (as `__main__`, like `python -m`) or `-m module:function`.
-fn run_module(py: Python<'_>, target: &str, args: Vec<String>) -> PyResult<i32> {
-    let mut argv = vec![target.to_string()];
+fn run_module(py: Python<'_>, target: &str, args: Vec<OsString>) -> PyResult<i32> {
+    let mut argv = vec![OsString::from(target)];
     argv.extend(args);
     set_argv(py, argv, None)?;
     match target.split_once(':') {
@@ -384,6 +391,10 @@ mod tests {
         text.split_whitespace().map(String::from).collect()
     }
 
+    fn os_words(text: &str) -> Vec<OsString> {
+        text.split_whitespace().map(OsString::from).collect()
+    }
+
     fn parse(text: &str) -> Cli {
         let mut argv = vec!["jurigged".to_string()];
         argv.extend(words(text));
@@ -394,16 +405,16 @@ mod tests {
     fn program_arguments_start_at_the_script_or_module() {
         let cli = parse("-v app.py -v --x 1");
         assert!(cli.verbose);
-        assert_eq!(cli.command, words("app.py -v --x 1"));
+        assert_eq!(cli.command, os_words("app.py -v --x 1"));
         let cli = parse("-w src -d 0.1 app.py");
-        assert_eq!((cli.watch, cli.debounce, cli.command), (words("src"), 0.1, words("app.py")));
+        assert_eq!((cli.watch, cli.debounce, cli.command), (words("src"), 0.1, os_words("app.py")));
         let cli = parse("-m pkg.mod -i a");
         assert!(!cli.interactive);
-        assert_eq!((cli.module, cli.command), (words("pkg.mod -i a"), vec![]));
+        assert_eq!((cli.module, cli.command), (os_words("pkg.mod -i a"), vec![]));
         let program = parse("-mpkg a").program();
-        assert_eq!((program.module.as_deref(), program.args), (Some("pkg"), words("a")));
+        assert_eq!((program.module, program.args), (Some(OsString::from("pkg")), os_words("a")));
         let program = parse("app.py -m x").program();
-        assert_eq!((program.script, program.args), (Some(PathBuf::from("app.py")), words("-m x")));
+        assert_eq!((program.script, program.args), (Some(PathBuf::from("app.py")), os_words("-m x")));
         let cli = parse("-i");
         assert!(cli.interactive && cli.command.is_empty() && cli.module.is_empty());
     }
@@ -412,16 +423,16 @@ mod tests {
     fn combined_short_flags_parse_like_any_command_line() {
         let cli = parse("-vw src app.py");
         assert!(cli.verbose);
-        assert_eq!((cli.watch, cli.command), (words("src"), words("app.py")));
+        assert_eq!((cli.watch, cli.command), (words("src"), os_words("app.py")));
         let cli = parse("-vd 0.1 app.py");
         assert!(cli.verbose);
-        assert_eq!((cli.debounce, cli.command), (0.1, words("app.py")));
+        assert_eq!((cli.debounce, cli.command), (0.1, os_words("app.py")));
         let cli = parse("-iv -d0.2 -m pkg x");
         assert!(cli.interactive && cli.verbose);
-        assert_eq!((cli.debounce, cli.module), (0.2, words("pkg x")));
+        assert_eq!((cli.debounce, cli.module), (0.2, os_words("pkg x")));
         let cli = parse("-vm pkg -v");
         assert!(cli.verbose);
-        assert_eq!(cli.module, words("pkg -v"));
+        assert_eq!(cli.module, os_words("pkg -v"));
     }
 
     #[test]

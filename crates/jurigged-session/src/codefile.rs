@@ -118,6 +118,11 @@ impl PyCodeFile {
         self.inner.parse(text)
     }
 
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        self.inner.filename()
+    }
+
     /// The file's path, as a string.
     pub fn filename_string(&self) -> String {
         self.inner.filename().display().to_string()
@@ -210,8 +215,9 @@ impl PyCodeFile {
 
     /// The file's path.
     #[getter]
-    fn filename(&self) -> String {
-        self.inner.filename().display().to_string()
+    fn filename(&self) -> std::ffi::OsString {
+        // As the OS has it (str through os.fsdecode), so it names the real file.
+        self.inner.filename().as_os_str().to_os_string()
     }
 
     /// The dotted name of its module.

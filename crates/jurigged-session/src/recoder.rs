@@ -1,7 +1,6 @@
 //! `jurigged.make_recoder` and `Recoder`: change a function, method, class or
 //! module in memory, try it, write it back to its file when it works.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use jurigged_deftree::{Kind, Node};
@@ -146,7 +145,7 @@ impl Recoder {
                 }
             }
         }
-        let filename = PathBuf::from(self.codefile.bind(py).try_borrow()?.filename_string());
+        let filename = self.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &touched, Some(self.identity()));
         Ok(())
     }
@@ -347,7 +346,7 @@ impl Recoder {
         recoder.set_status(py, Status::Saved, this);
         // What it wrote is now the file's: recoders answering for the same
         // definitions no longer match it.
-        let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
+        let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::updates(watched), Some(recoder.identity()));
         Ok(())
     }
@@ -365,7 +364,7 @@ impl Recoder {
             file.merge_tree(py, &tree, Order::New, Deletions::All)?
         };
         recoder.forget_live_text(py)?;
-        let filename = PathBuf::from(recoder.codefile.bind(py).try_borrow()?.filename_string());
+        let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::by(&events), None);
         all_to_python(py, events)
     }
@@ -441,7 +440,7 @@ impl Recoder {
 
 /// Tells `recoder` of the changes other than its own made to its file.
 fn subscribe(py: Python<'_>, recoder: &Py<Recoder>) -> PyResult<()> {
-    let filename = PathBuf::from(recoder.get().codefile.bind(py).try_borrow()?.filename_string());
+    let filename = recoder.get().codefile.bind(py).try_borrow()?.path().to_path_buf();
     let told = recoder.clone_ref(py);
     let listener = move |py: Python<'_>, touched: &Touched| Recoder::definitions_touched(told.bind(py), touched);
     touched::subscribe(filename, recoder.get().identity(), std::sync::Arc::new(listener));
