@@ -8,10 +8,10 @@ interfaces (the full-screen `rich` view, the default on a terminal, and the
 line-based `basic` one) are covered."""
 
 import re
-import time
 
 import pytest
 
+from cli_support import wait_until
 from pty_support import (
     ALT_SCREEN_OFF,
     ALT_SCREEN_ON,
@@ -497,12 +497,9 @@ def test_basic_interface_leaves_stdin_to_the_function_during_a_run(terminals, en
     t.assert_restored()
 
 
-def wait_for_lflags(terminal, expected, timeout=15.0):
+def wait_for_lflags(terminal, expected):
     """Waits until the terminal's (ECHO, ICANON) are `expected`."""
-    deadline = time.monotonic() + timeout
-    while lflags(terminal.after()) != expected:
-        assert time.monotonic() < deadline, f"ECHO/ICANON stayed {lflags(terminal.after())}\n{terminal.describe()}"
-        time.sleep(0.01)
+    wait_until(lambda: lflags(terminal.after()) == expected, what=f"the terminal's (ECHO, ICANON) to be {expected}")
 
 
 # -- naming the function: module:function, /module/qual/path ------------------------------

@@ -7,7 +7,6 @@ import importlib
 import os
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -15,17 +14,10 @@ import jurigged
 from jurigged import codetools, live, recode, register
 from jurigged import loop as loop_module
 
+from cli_support import wait_until
+
 
 # -- helpers --------------------------------------------------------------------
-
-
-def wait_until(predicate, timeout=15.0, what="the condition"):
-    """Polls `predicate` until it is true; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 def file_state(path):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cli_support import Process, Workspace, child_env, entry_point, loop_program, state_is
+from cli_support import Process, Workspace, child_env, entry_point, loop_program, state_is, wait_until
 
 DEADLINE = 30.0
 
@@ -75,9 +75,7 @@ def test_new_code_is_not_visible_before_the_import_it_needs_has_run(ws):
                 return slow_dependency_for_save.VALUE
             """,
         )
-        deadline = time.monotonic() + DEADLINE
-        while "imported" not in seen and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: "imported" in seen, timeout=DEADLINE, what="the save's import")
     finally:
         stop.set()
         caller.join(DEADLINE)
