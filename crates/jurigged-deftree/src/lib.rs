@@ -35,7 +35,7 @@ mod vars;
 
 pub use build::Parser;
 pub use decode::{declared_encoding, decode_source, SourceEncoding};
-pub use depth::{MAX_BRACKETS, MAX_EXPRESSION_DEPTH, MAX_INDENTATION};
+pub use depth::{within_cpython_limits, MAX_BRACKETS, MAX_EXPRESSION_DEPTH, MAX_INDENTATION};
 pub use error::{Error, Result};
 pub use lines::{Location, Position};
 pub use tree::{DefTree, Kind, Node, Walk};

@@ -87,9 +87,14 @@ pub struct Cli {
     #[arg(short = 'x', long = "xloop", value_name = "NAME")]
     pub xloop_on: Vec<String>,
 
-    /// Show watched files and changes as they happen
+    /// Show watched files and changes as they happen (a save touching many
+    /// definitions is summed up in one line)
     #[arg(short = 'v', long)]
     pub verbose: bool,
+
+    /// Append every event to PATH as one JSON object per line ('-': stderr)
+    #[arg(long, value_name = "PATH")]
+    pub events: Option<PathBuf>,
 
     /// Print the version
     #[arg(long)]
@@ -175,6 +180,10 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     }
     let Program { module, script, args: program_args } = cli.program();
 
+    let events = match cli.events.as_deref().map(crate::watcher::open_event_stream).transpose() {
+        Ok(events) => events,
+        Err(error) => return usage_error(py, &format!("--events: {}", error.value(py))),
+    };
     let (patterns, excludes) = if cli.watch.is_empty() {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
         let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
@@ -192,6 +201,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             debounce: Duration::from_secs_f64(cli.debounce),
             poll: cli.poll.map(Duration::from_secs_f64),
             autostart: true,
+            events,
         },
     )?;
 

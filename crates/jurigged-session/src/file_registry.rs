@@ -60,7 +60,7 @@ impl FileRegistry {
         lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
         // Learn each module body from this file as it runs (for hidden functions).
         jurigged_patch::registry::code_registry().learn_under(&filename);
-        let event = to_python(py, Event::watch(&filename).of_file(codefile.clone_ref(py).into_any()))?;
+        let event = to_python(py, Event::watch(&filename, module_name).of_file(codefile.clone_ref(py).into_any()))?;
         announce(py, &event);
         let matching: Vec<Arc<SessionCore>> =
             lock(sessions()).iter().filter(|s| s.filter.matches(&filename)).cloned().collect();

@@ -7,9 +7,10 @@
 //!
 //! Modules, each using only those listed before it:
 //! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
-//! `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`, `sessions`,
+//! `event_stream`,
+//! `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`, `running`, `sessions`,
 //! `file_registry`, `resolve`, `glob_filter`, `sniffer`, `registry`,
-//! `save_loop`, `watcher`, `recoder`, `cli`.
+//! `syntax`, `save_loop`, `watcher`, `recoder`, `cli`.
 
 mod sync;
 
@@ -20,6 +21,7 @@ pub mod db;
 pub mod definition;
 pub mod errors;
 pub mod event;
+pub mod event_stream;
 pub mod events;
 pub mod file_registry;
 pub mod glob_filter;
@@ -30,9 +32,11 @@ pub mod operations;
 pub mod recoder;
 pub mod registry;
 pub mod resolve;
+pub mod running;
 mod save_loop;
 pub mod sessions;
 pub mod sniffer;
+pub mod syntax;
 pub mod touched;
 pub mod watcher;
 

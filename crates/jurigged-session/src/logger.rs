@@ -75,6 +75,16 @@ pub struct Logger {
 }
 
 impl Logger {
+    /// Whether it prints every event (`verbose_logger`, `jurigged -v`).
+    pub fn is_verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Prints a plain line (a save's summary).
+    pub fn log_line(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+        write_line(py, None, text, None)
+    }
+
     /// Logs an event; errors with the file they concern.
     pub fn log_event(&self, py: Python<'_>, event: &Event) -> PyResult<()> {
         let is_error = event.kind() == EventKind::Error;
@@ -82,7 +92,7 @@ impl Logger {
             return Ok(());
         }
         let error = event.error().map(|e| e.bind(py).clone());
-        write_line(py, Some(event.kind()), &event.__str__(), error.as_ref())
+        write_line(py, Some(event.kind()), &event.text(), error.as_ref())
     }
 }
 

@@ -7,17 +7,19 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
+use std::time::Instant;
 
 use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::Change;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
 
 use crate::event::Event;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
+use crate::running::note_running_threads;
 use crate::sessions::SessionCore;
+use crate::syntax::cpython_syntax_error;
 use crate::touched::{self, Touched};
 
 impl SessionCore {
@@ -85,18 +87,24 @@ impl SessionCore {
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
-                    let error = PyErr::from(jurigged_patch::Error::from(error));
+                    let cpythons = match &error {
+                        jurigged_deftree::Error::Syntax { .. } => cpython_syntax_error(py, path, &bytes),
+                        _ => None,
+                    };
+                    let error = cpythons.unwrap_or_else(|| PyErr::from(jurigged_patch::Error::from(error)));
                     self.emit(py, Event::file_error(py, path, error));
                     return;
                 }
             };
-            let path_text = path.display().to_string();
             let hook_args = |py: Python<'_>| {
-                vec![PyString::new(py, &path_text).into_any().unbind(), codefile.clone_ref(py).into_any()]
+                // The path as the OS has it (str through os.fsdecode).
+                let path = path.as_os_str().into_pyobject(py).map(|p| p.into_any().unbind());
+                vec![path.unwrap_or_else(|_| py.None()), codefile.clone_ref(py).into_any()]
             };
             // The hooks see every save, one identical to the live code included
             // (as the original's): a program may act on the save itself.
             self.prerun.get().emit(py, hook_args(py));
+            let started = Instant::now();
             let result = {
                 let mut file = match codefile.bind(py).try_borrow_mut() {
                     Ok(file) => file,
@@ -121,10 +129,12 @@ impl SessionCore {
             };
             match result {
                 Ok(events) => {
+                    let elapsed = started.elapsed();
                     let touched = Touched::by(&events);
-                    for event in events {
-                        self.emit(py, event.of_file(codefile.clone_ref(py).into_any()));
-                    }
+                    let mut events: Vec<Event> =
+                        events.into_iter().map(|e| e.of_file(codefile.clone_ref(py).into_any())).collect();
+                    note_running_threads(py, path, &mut events);
+                    self.emit_save(py, path, events, elapsed);
                     touched::notify(py, path, &touched, None);
                 }
                 Err(error) => self.emit(py, Event::file_error(py, path, error)),

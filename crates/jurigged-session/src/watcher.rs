@@ -1,6 +1,7 @@
 //! `jurigged.watch()` and the Watcher it returns: a session started, its thread,
 //! stopping and joining it.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::event::Event;
+use crate::event_stream::EventStream;
 use crate::events::EventSource;
 use crate::file_registry::{file_registry, loaded_modules};
 use crate::lifecycle::{install_exit_hook, leave_python, leave_unless_exiting};
@@ -171,12 +173,14 @@ pub struct WatchOptions {
     pub poll: Option<Duration>,
     /// Whether saves are applied from now on (else after `start()`).
     pub autostart: bool,
+    /// Where to write every event as a JSON line, if anywhere.
+    pub events: Option<EventStream>,
 }
 
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
 #[pyfunction]
-#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None))]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -187,6 +191,7 @@ pub fn watch(
     debounce: f64,
     poll: Option<&Bound<'_, PyAny>>,
     exclude: Option<Vec<String>>,
+    events: Option<PathBuf>,
 ) -> PyResult<PyWatcher> {
     let _ = registry;
     let patterns: Vec<String> = match pattern {
@@ -219,8 +224,17 @@ pub fn watch(
         debounce: Duration::from_secs_f64(debounce),
         poll,
         autostart,
+        events: events.as_deref().map(open_event_stream).transpose()?,
     };
     start_watching(py, options)
+}
+
+/// The event stream to `path` (`-`: stderr), or the OSError that prevents it.
+pub fn open_event_stream(path: &std::path::Path) -> PyResult<EventStream> {
+    EventStream::open(path).map_err(|error| {
+        let errno = error.raw_os_error().unwrap_or(0);
+        PyOSError::new_err((errno, error.to_string(), path.as_os_str().to_os_string()))
+    })
 }
 
 /// Starts a session: watches the files `options` selects, those imported
@@ -237,6 +251,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         watcher: Mutex::new(Some(watcher)),
         changes: Mutex::new(Some(changes)),
         logger: options.logger,
+        events: options.events,
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
         finished: Mutex::new(None),
@@ -254,7 +269,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
             match global.register(py, &name, &file, None) {
                 Ok(_) => {
                     // Already known files are watched by this new session too.
-                    let event = to_python(py, Event::watch(&file))?;
+                    let event = to_python(py, Event::watch(&file, &name))?;
                     core.watch_file(py, &file, &event);
                 }
                 Err(error) => core.emit(py, Event::file_error(py, &file, error)),
