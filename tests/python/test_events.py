@@ -88,7 +88,8 @@ def test_the_event_stream_records_an_update_with_its_file_line_and_qualname(run,
     stream = workspace.path("events.jsonl")
     process = run(*FAST, "--events", str(stream), "app.py")
     process.wait_for("value 1", stream="stdout")
-    wait_for_record(stream, kind="watch")
+    watch = wait_for_record(stream, kind="watch")
+    assert (watch["module"], watch["qualname"], watch["line"]) == ("__main__", None, None)
 
     workspace.save("app.py", SCRIPT.replace("return 1", "return 2"))
     process.wait_for("value 2", stream="stdout")
@@ -112,6 +113,7 @@ def test_a_save_that_does_not_parse_is_an_error_record_with_its_line(run, worksp
     workspace.save("app.py", SCRIPT.replace("return 1", "return (1"))
     error = wait_for_record(stream, kind="error")
     assert error["file"] == str(workspace.path("app.py"))
+    assert error["module"] == "__main__"
     assert error["error"]["type"] == "SyntaxError"
     assert error["error"]["file"] == str(workspace.path("app.py"))
     # Where CPython points: the line of the bracket never closed.

@@ -176,11 +176,25 @@ impl Event {
     /// The definition's name within its module (None for the module itself).
     pub fn qualname(&self) -> Option<&str> {
         let module = self.module.as_deref()?;
+        if self.path.is_empty() {
+            return None;
+        }
         match self.path.strip_prefix(module) {
             Some("") => None,
             Some(rest) => rest.strip_prefix('.'),
             None => Some(self.path.as_str()),
         }
+    }
+
+    /// The module of the file, when known.
+    pub fn module(&self) -> Option<&str> {
+        self.module.as_deref()
+    }
+
+    /// The same event, of the file of `module`.
+    pub fn in_module(mut self, module: &str) -> Event {
+        self.module = Some(module.to_string());
+        self
     }
 
     /// Notes the threads running the old code of this update.

@@ -141,6 +141,14 @@ impl SessionCore {
 
     /// Announces `event` on `registry.activity` and logs it.
     pub(crate) fn emit(&self, py: Python<'_>, event: Event) {
+        // An error about a whole file names the module of that file, if watched.
+        let event = match event.module() {
+            None => match crate::live_trees::live_tree(Path::new(event.filename())) {
+                Some((module, _)) => event.in_module(&module),
+                None => event,
+            },
+            Some(_) => event,
+        };
         match to_python(py, event) {
             Ok(event) => {
                 announce(py, &event);
