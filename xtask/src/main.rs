@@ -4,7 +4,6 @@ mod bench;
 mod demo;
 mod fuzz;
 mod install;
-mod json;
 mod python;
 mod replay;
 mod roundtrip;
