@@ -55,7 +55,8 @@ fn render(script: &EditScript) -> String {
 
 fn diff_case(before_path: &Path, before: String) -> datatest_stable::Result<()> {
     let dir = before_path.parent().ok_or("a case's before.py has a folder")?;
-    let after = std::fs::read_to_string(dir.join("after.py")).map_err(|e| format!("{}/after.py: {e}", dir.display()))?;
+    let after =
+        std::fs::read_to_string(dir.join("after.py")).map_err(|e| format!("{}/after.py: {e}", dir.display()))?;
     let options = read_options(dir).map_err(|e| format!("{}/options.txt: {e}", dir.display()))?;
     let parser = Parser::new().module("m");
     let old = parser.parse(&before).map_err(|e| format!("before.py: {e}"))?;
