@@ -209,7 +209,7 @@ struct Record {
     samples: Vec<Option<f64>>,
     errors: Vec<String>,
     problems: Vec<String>,
-    timeouts: u64,
+    timeouts: Option<u64>,
     ok: Option<bool>,
     status: Option<String>,
     limit_ms: Option<f64>,
@@ -288,7 +288,7 @@ impl Report {
         figures.samples.extend(record.samples.into_iter().flatten());
         figures.errors.extend(record.errors);
         figures.problems.extend(record.problems);
-        figures.timeouts += record.timeouts;
+        figures.timeouts += record.timeouts.unwrap_or(0);
         if let Some(ok) = record.ok {
             figures.ok = Some(figures.ok.unwrap_or(true) && ok);
         }
@@ -621,10 +621,10 @@ mod tests {
     }
 
     #[test]
-    fn null_samples_are_skipped() {
+    fn null_numbers_are_no_figures() {
         let r = report(&[
             r#"{"row": "a", "label": "x", "unit": "ms", "target": {"kind": "le", "value": 4, "text": "<= 4 ms"}}"#,
-            r#"{"row": "a", "tool": "ours", "samples": [null, 3, null], "errors": [], "timeouts": 0, "ok": null, "limit_ms": null}"#,
+            r#"{"row": "a", "tool": "ours", "samples": [null, 3, null], "errors": [], "timeouts": null, "ok": null, "limit_ms": null}"#,
         ]);
         let text = r.render("header");
         assert!(text.contains("3.00 ms n=1"), "{text}");
