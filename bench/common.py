@@ -10,7 +10,8 @@ same run, alternating them, and prints its results on stdout as JSON lines:
     {"note": TEXT}                                                  a line under the table
     {"fatal": TEXT}                                                 a harness failure
 
-Progress goes to stderr. Targets (evaluated by the xtask):
+JSON has no NaN nor infinity: `emit` writes null for them, which the xtask
+reads as no figure. Progress goes to stderr. Targets (evaluated by the xtask):
     {"kind": "le", "value": X, "text": T}          ours' median <= X
     {"kind": "ratio_ge", "value": X, "text": T}    original / ours >= X
     {"kind": "rel_le", "row": ID, "value": X, "text": T}
