@@ -4,7 +4,7 @@ mod bench;
 mod demo;
 mod fuzz;
 mod install;
-mod json;
+mod layering;
 mod python;
 mod replay;
 mod roundtrip;
@@ -23,6 +23,8 @@ commands:
                            (--all: under every test interpreter)
   install-check            `cargo install --path crates/jurigged-cli` (the README's
                            line) into a scratch root; the binary ends programs as python
+  layering                 check the dependency rules between the crates
+                           (xtask/src/layering.rs)
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   replay                   consecutive PyPI releases of pure-Python packages saved over
                            a live program must patch it like a fresh import
@@ -47,6 +49,7 @@ fn main() {
         "pytest" => python::pytest(rest),
         "replay" => replay::run(rest),
         "install-check" => install::run(rest),
+        "layering" => layering::check(),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -28,6 +28,7 @@ mod depth;
 mod error;
 mod holders;
 mod lines;
+pub mod newlines;
 mod segment;
 mod stack;
 mod tree;

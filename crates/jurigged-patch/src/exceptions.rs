@@ -49,9 +49,11 @@ fn error_to_python(error: Error) -> PyErr {
             PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.display().to_string()))
         }
         Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
-            let text = std::fs::read_to_string(&filename)
-                .ok()
-                .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize).map(|l| shown_line(l, column)));
+            let text = std::fs::read_to_string(&filename).ok().and_then(|t| {
+                jurigged_deftree::newlines::lines(&t)
+                    .nth(line.saturating_sub(1) as usize)
+                    .map(|l| shown_line(l, column))
+            });
             PySyntaxError::new_err((detail, (filename.display().to_string(), line, column + 1, text)))
         }
         Error::Parse(other) => PySyntaxError::new_err(other.to_string()),

@@ -21,8 +21,10 @@
 
 mod error;
 mod filter;
+mod fingerprint;
 mod watcher;
 
 pub use error::{Error, Result};
 pub use filter::Filter;
+pub use fingerprint::Fingerprint;
 pub use watcher::{Change, Watcher, WatcherBuilder, MIN_DEBOUNCE};
