@@ -884,7 +884,10 @@ impl SessionCore {
                         self.apply_save_guarded(&path);
                     }
                 }
-                Change::Error(message) => {
+                Change::Error(error) => {
+                    // A system limit: polling needs no watches.
+                    let hint = if error.limit().is_some() { "; retry with --poll" } else { "" };
+                    let message = format!("{error}{hint}");
                     with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message))));
                 }
             }
@@ -1138,6 +1141,9 @@ pub fn watch(
     };
     let filter =
         Filter::new(&patterns, exclude.unwrap_or_default()).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    for unmatched in filter.unmatched() {
+        py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
+    }
     // poll: False/None for notifications, True for the default interval, or seconds.
     let poll = match poll {
         None => None,
