@@ -229,6 +229,11 @@ impl<'a> Armer<'a> {
         if self.missing.contains(dir) {
             return None;
         }
+        // Most often: the directory of files registered before, watched as it is
+        // named (no path resolution for each import).
+        if lock(self.routes).is_watched_dir(dir) {
+            return Some((dir.to_path_buf(), false));
+        }
         let canonical = match dir.canonicalize() {
             Ok(canonical) if canonical.is_dir() => canonical,
             _ => {
