@@ -226,7 +226,8 @@ def test_a_forked_child_exits_normally_without_panic_text(run, workspace, ending
 #: The parent holds the GIL in a pure-Python loop (a switch interval longer
 #: than the loop: no other thread runs meanwhile) while the test saves mod.py,
 #: then forks: the watcher thread is waiting for the GIL with the save in hand.
-#: The child exits at once; the parent prints how long that took.
+#: The child exits at once; the parent says how long that took. Five times: the
+#: quickest of five is what the exit costs, whatever else loads the machine.
 BUSY_FORKING_PROGRAM = """\
 import os
 import sys
@@ -236,36 +237,39 @@ import warnings
 import mod
 
 warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
-sys.setswitchinterval(100)
-print("busy", flush=True)
-end = time.monotonic() + float(os.environ["BUSY_SECONDS"])
-while time.monotonic() < end:
-    pass
-# No output (which would let other threads run) until the fork.
-before = mod.f()
-started = time.monotonic()
-pid = os.fork()
-if pid == 0:
-    sys.exit(0)
-_, status = os.waitpid(pid, 0)
-elapsed = time.monotonic() - started
-print("before fork mod", before, flush=True)
-print("child exited in %.3f s with %d" % (elapsed, os.waitstatus_to_exitcode(status)), flush=True)
-sys.setswitchinterval(0.005)
-deadline = time.monotonic() + float(os.environ["WAIT_FOR_SAVE"])
-while mod.f() != 2 and time.monotonic() < deadline:
-    time.sleep(0.01)
-print("after fork mod", mod.f(), flush=True)
-"""
+busy = float(os.environ["BUSY_SECONDS"])
+wait_for_save = float(os.environ["WAIT_FOR_SAVE"])
+for cycle in range(FORKS):
+    sys.setswitchinterval(100)
+    print("busy", cycle, flush=True)
+    end = time.monotonic() + busy
+    while time.monotonic() < end:
+        pass
+    # No output (which would let other threads run) until the fork.
+    before = mod.f()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        sys.exit(0)
+    _, status = os.waitpid(pid, 0)
+    elapsed = time.monotonic() - started
+    sys.setswitchinterval(0.005)
+    print("child %d exited in %.3f s with %d; mod was %r" % (cycle, elapsed, os.waitstatus_to_exitcode(status), before), flush=True)
+    deadline = time.monotonic() + wait_for_save
+    while mod.f() == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("applied", cycle, mod.f(), flush=True)
+""".replace("FORKS", "5")
 
-EXITED = re.compile(r"child exited in ([0-9.]+) s with (-?\d+)")
+EXITED = re.compile(r"child (\d+) exited in ([0-9.]+) s with (-?\d+); mod was (\d+)")
 
 
-def child_exit_time(process):
-    line = process.wait_for(EXITED, stream="stdout")
-    seconds, status = EXITED.search(line).groups()
-    assert status == "0", process.describe()
-    return float(seconds)
+def child_exit_times(lines):
+    """(cycle, seconds, status, value of mod.f() at the fork) of each child."""
+    return [
+        (int(cycle), float(seconds), int(status), int(value))
+        for cycle, seconds, status, value in (EXITED.search(line).groups() for line in lines if EXITED.search(line))
+    ]
 
 
 def test_a_child_forked_while_a_save_waits_for_the_gil_exits_as_fast_as_under_plain_python(run, workspace, entry_kind):
@@ -280,16 +284,24 @@ def test_a_child_forked_while_a_save_waits_for_the_gil_exits_as_fast_as_under_pl
         timeout=TIMEOUT,
     )
     assert plain.returncode == 0, plain
-    plain_seconds = float(EXITED.search(plain.stdout).group(1))
+    plain_times = [seconds for _, seconds, status, _ in child_exit_times(plain.stdout.splitlines()) if status == 0]
+    assert len(plain_times) == 5, plain
 
-    process = run(*FAST, "main.py", env={"BUSY_SECONDS": "2", "WAIT_FOR_SAVE": str(TIMEOUT)})
-    process.wait_for("busy", stream="stdout")
-    workspace.save("mod.py", function_module(2), style="atomic")
-    # The save could not apply while the parent held the GIL: it was waiting.
-    process.wait_for("before fork mod 1", stream="stdout")
-    seconds = child_exit_time(process)
-    process.wait_for("after fork mod 2", stream="stdout")
+    process = run(*FAST, "main.py", env={"BUSY_SECONDS": "1", "WAIT_FOR_SAVE": str(TIMEOUT)})
+    for cycle in range(5):
+        process.wait_for(f"busy {cycle}", stream="stdout")
+        workspace.save("mod.py", function_module(cycle + 2), style="atomic")
+        process.wait_for(f"applied {cycle} {cycle + 2}", stream="stdout")
     assert process.wait_exit() == 0, process.describe()
     no_panic(process)
-    print(f"child exit: {seconds:.3f} s under jurigged ({entry_kind}), {plain_seconds:.3f} s under plain python")
-    assert seconds < plain_seconds + 0.5, (seconds, plain_seconds, process.describe())
+    children = child_exit_times(process.lines["stdout"])
+    # Each save could not apply while the parent held the GIL: it was waiting.
+    assert [(cycle, status, value) for cycle, _, status, value in children] == [
+        (cycle, 0, cycle + 1) for cycle in range(5)
+    ], process.describe()
+    times = [seconds for _, seconds, _, _ in children]
+    print(f"child exits under jurigged ({entry_kind}): {times}; under plain python: {plain_times}")
+    # Exit used to wait for the watcher thread the child inherited in its count
+    # (2 s, then 0.2 s): far more than the spread of a fork's exit time.
+    assert min(times) < min(plain_times) + 0.1, (times, plain_times)
+    assert max(times) < 1.0, (times, plain_times)
