@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 ///
 /// An exclude pattern with no `/` names a file or directory anywhere (`.venv`,
 /// `test_*.py`); one with a `/` is a glob on the path like a watch pattern.
+///
+/// The leading part of a pattern that exists on disk as written is literal: a
+/// project in `proj[1]/` is that directory, whatever `[1]` means to a glob.
+/// Patterns under which no file exists are listed by [`Filter::unmatched`].
 #[derive(Debug, Clone)]
 pub struct Filter {
     include: GlobSet,
