@@ -400,3 +400,28 @@ fn a_watched_directory_moved_away_and_replaced_by_a_new_one_is_watched_again() {
     std::fs::write(backup.join("mod.py"), "x = 99\n").unwrap();
     assert_quiet(&w);
 }
+
+#[test]
+fn a_package_directory_that_is_a_symlink_is_watched_through_it_and_its_target() {
+    let dir = Dir::new("dir-link");
+    let elsewhere = Dir::new("dir-link-target");
+    let real_package = elsewhere.file("pkg");
+    std::fs::create_dir_all(&real_package).unwrap();
+    std::fs::write(real_package.join("mod.py"), "x = 1\n").unwrap();
+    let package = dir.file("pkg");
+    std::os::unix::fs::symlink(&real_package, &package).unwrap();
+    let (main, module) = (dir.file("main.py"), package.join("mod.py"));
+    std::fs::write(&main, "import pkg.mod\n").unwrap();
+    let w = watcher(None);
+    w.0.add_file(&main).unwrap();
+    w.0.add_file(&module).unwrap();
+    saves_through_are_seen(&w, &module, &module);
+    saves_through_are_seen(&w, &real_package.join("mod.py"), &module);
+    // The link pointed at another package: that one's saves count.
+    let other_package = elsewhere.file("pkg2");
+    std::fs::create_dir_all(&other_package).unwrap();
+    std::fs::write(other_package.join("mod.py"), "x = 5\n").unwrap();
+    link_over(&package, &other_package);
+    wait_for(&w, &[&module]);
+    saves_through_are_seen(&w, &other_package.join("mod.py"), &module);
+}
