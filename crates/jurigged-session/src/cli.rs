@@ -185,7 +185,8 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         Err(error) => return usage_error(py, &format!("--events: {}", error.value(py))),
     };
     let (patterns, excludes) = if cli.watch.is_empty() {
-        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
+        // The current directory, resolved by the filter (with the OS's bytes).
+        let cwd = ".".to_string();
         let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
         excludes.extend(cli.exclude.iter().cloned());
         (vec![cwd], excludes)

@@ -21,6 +21,7 @@ use crate::running::note_running_threads;
 use crate::sessions::SessionCore;
 use crate::syntax::cpython_syntax_error;
 use crate::touched::{self, Touched};
+use crate::watcher::watch_error;
 
 impl SessionCore {
     /// Applies the saves that arrive until the watcher stops.
@@ -35,8 +36,9 @@ impl SessionCore {
                         self.apply_save_guarded(&path);
                     }
                 }
-                Change::Error(message) => {
-                    with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message))));
+                Change::Error(error) => {
+                    let error = watch_error(&error);
+                    with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), error)));
                 }
             }
         }

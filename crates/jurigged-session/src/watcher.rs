@@ -229,6 +229,33 @@ pub fn watch(
     start_watching(py, options)
 }
 
+/// The OSError for an error of the watcher: the system's errno when it gave
+/// one, and, when a system limit was hit, what to do about it.
+pub fn watch_error(error: &jurigged_watch::Error) -> PyErr {
+    // Polling needs no watches.
+    let hint = if error.limit().is_some() { "; retry with --poll (or watch(poll=True))" } else { "" };
+    let message = format!("{error}{hint}");
+    match io_errno(error) {
+        Some(errno) => PyOSError::new_err((errno, message)),
+        None => PyOSError::new_err(message),
+    }
+}
+
+/// The errno under a watcher error, if the system gave one.
+fn io_errno(error: &jurigged_watch::Error) -> Option<i32> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        if let Some(notify::ErrorKind::Io(io)) = cause.downcast_ref::<notify::Error>().map(|e| &e.kind) {
+            return io.raw_os_error();
+        }
+        source = cause.source();
+    }
+    None
+}
+
 /// The event stream to `path` (`-`: stderr), or the OSError that prevents it.
 pub fn open_event_stream(path: &std::path::Path) -> PyResult<EventStream> {
     EventStream::open(path).map_err(|error| {
@@ -241,11 +268,15 @@ pub fn open_event_stream(path: &std::path::Path) -> PyResult<EventStream> {
 /// already and those imported later.
 pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatcher> {
     let filter = Filter::new(&options.patterns, &options.excludes).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    for unmatched in filter.unmatched() {
+        // Said, not raised: the files may appear later (a build step).
+        py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
+    }
     let (watcher, changes) = jurigged_watch::Watcher::builder()
         .debounce(options.debounce)
         .poll(options.poll)
         .build()
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        .map_err(|e| watch_error(&e))?;
     let core = Arc::new(SessionCore {
         filter,
         watcher: Mutex::new(Some(watcher)),
