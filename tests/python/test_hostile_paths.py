@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from cli_support import TIMEOUT, Workspace, child_env, function_module, loop_program, state_is
-from test_cli import FAST, entry, entry_kind, run, states, workspace  # noqa: F401 (fixtures)
+from test_cli import FAST
 
 #: How the files are watched: the system's notifications, or polling.
 MODES = {"notify": [], "poll": ["--poll", "0.05"]}

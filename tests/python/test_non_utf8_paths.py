@@ -7,22 +7,21 @@ import os
 import textwrap
 from pathlib import Path
 
-from cli_support import Workspace, function_module, loop_program, state_is
+from cli_support import function_module, loop_program, state_is
 
 FAST = ["-d", "0.01"]
 
 NOT_UTF8 = b"\xff\xfe"
 
 
-def workspace_in_a_non_utf8_directory(tmp_path):
-    workspace = Workspace(tmp_path)
-    workspace.root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/project-" + NOT_UTF8))
+def moved_to_a_non_utf8_directory(workspace):
+    workspace.root = Path(os.fsdecode(os.fsencode(workspace.root) + b"-" + NOT_UTF8))
     workspace.root.mkdir()
     return workspace
 
 
-def test_a_project_in_a_directory_whose_name_is_not_utf8_runs_and_takes_saves(run, tmp_path):
-    workspace = workspace_in_a_non_utf8_directory(tmp_path)
+def test_a_project_in_a_directory_whose_name_is_not_utf8_runs_and_takes_saves(run, workspace):
+    workspace = moved_to_a_non_utf8_directory(workspace)
     workspace.write("mod.py", function_module(1))
     workspace.write("main.py", loop_program("mod"))
     process = run(*FAST, "main.py", cwd=workspace.root)

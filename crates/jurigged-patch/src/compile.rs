@@ -147,7 +147,7 @@ pub(crate) fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bou
 
 /// `compile(source, filename, "exec", flags, dont_inherit=True)`.
 fn compile<'py>(py: Python<'py>, source: &str, filename: &Path, flags: i64) -> PyResult<Bound<'py, PyAny>> {
-    py.import("builtins")?.getattr("compile")?.call1((source, filename.to_string_lossy(), "exec", flags, true))
+    py.import("builtins")?.getattr("compile")?.call1((source, filename.as_os_str(), "exec", flags, true))
 }
 
 /// What every compile of one version of a file shares with a compile of the

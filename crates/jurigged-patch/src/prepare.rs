@@ -214,7 +214,7 @@ impl<'py> Preparation<'_, 'py> {
         let function_type = py.import("types")?.getattr("FunctionType")?;
         let from_here = |function: &Bound<'py, PyAny>| -> PyResult<bool> {
             Ok(function.get_type().is(&function_type)
-                && std::path::Path::new(&function.getattr("__code__")?.getattr("co_filename")?.extract::<String>()?)
+                && function.getattr("__code__")?.getattr("co_filename")?.extract::<std::path::PathBuf>()?
                     == live.filename)
         };
         for (name, value) in bindings {
