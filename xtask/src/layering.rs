@@ -184,7 +184,7 @@ pub fn check() -> Result<(), Failure> {
         PURE_RUST_CRATES.join(", "),
         INTERFACE_OWNERS.join(", "),
     );
-    Ok(())
+    crate::module_order::check()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod demo;
 mod fuzz;
 mod install;
 mod layering;
+mod module_order;
 mod python;
 mod replay;
 mod roundtrip;

@@ -49,7 +49,9 @@ fn error_to_python(error: Error) -> PyErr {
             PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.into_os_string()))
         }
         Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
-            let text = std::fs::read_to_string(&filename).ok().and_then(|t| {
+            // Only a regular file is read: a FIFO there would block.
+            let source = crate::read_source(&filename).ok().and_then(|bytes| String::from_utf8(bytes).ok());
+            let text = source.and_then(|t| {
                 jurigged_deftree::newlines::lines(&t)
                     .nth(line.saturating_sub(1) as usize)
                     .map(|l| shown_line(l, column))

@@ -1,6 +1,7 @@
 //! `jurigged.Event`: what happened to the running program.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use jurigged_deftree::Kind;
@@ -68,9 +69,8 @@ pub struct Event {
     /// Dotted path of the definition (of its scope, for a statement).
     #[pyo3(get)]
     path: String,
-    /// The file.
-    #[pyo3(get)]
-    filename: String,
+    /// The file, as the OS names it.
+    filename: PathBuf,
     /// The first line concerned, in the file as it is now.
     #[pyo3(get)]
     line: u32,
@@ -117,6 +117,12 @@ impl Event {
         Ok(format!("<{} {}>", slf.get_type().name()?, slf.get().text()))
     }
 
+    /// The file (as `os.fsdecode` gives its name).
+    #[getter(filename)]
+    fn filename_as_given(&self) -> std::ffi::OsString {
+        self.filename.as_os_str().to_os_string()
+    }
+
     /// "watch", "update", "add", "delete", "run" or "error".
     #[getter(kind)]
     fn kind_word(&self) -> &'static str {
@@ -134,7 +140,8 @@ impl Event {
     #[getter]
     fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
         let Some(kind) = self.definition else { return Ok(None) };
-        Definition::create(py, kind, &self.path, &self.filename, self.line, self.code.clone()).map(Some)
+        let filename = self.filename.to_string_lossy();
+        Definition::create(py, kind, &self.path, &filename, self.line, self.code.clone()).map(Some)
     }
 }
 
@@ -169,7 +176,7 @@ impl Event {
     }
 
     /// The file.
-    pub fn filename(&self) -> &str {
+    pub fn filename(&self) -> &Path {
         &self.filename
     }
 
@@ -197,6 +204,11 @@ impl Event {
         self
     }
 
+    /// Whether threads were running the old code of this update.
+    pub fn was_running(&self) -> bool {
+        !self.running_in.is_empty()
+    }
+
     /// Notes the threads running the old code of this update.
     pub fn set_running_in(&mut self, threads: Vec<String>) {
         self.running_in = threads;
@@ -206,10 +218,11 @@ impl Event {
     pub fn record(&self, py: Python<'_>) -> serde_json::Value {
         let mut record = serde_json::Map::new();
         record.insert("schema".into(), RECORD_SCHEMA.into());
-        record.insert("time".into(), humantime::format_rfc3339_millis(self.time).to_string().into());
+        record.insert("time".into(), iso_8601(self.time).into());
         record.insert("pid".into(), self.pid.into());
         record.insert("kind".into(), self.kind.as_str().into());
-        record.insert("file".into(), self.filename.clone().into());
+        // JSON holds text: a name that is not UTF-8 is written with U+FFFD.
+        record.insert("file".into(), self.filename.to_string_lossy().into_owned().into());
         record.insert("line".into(), if self.line == 0 { serde_json::Value::Null } else { self.line.into() });
         record.insert("module".into(), self.module.clone().into());
         record.insert("qualname".into(), self.qualname().map(str::to_string).into());
@@ -234,15 +247,14 @@ impl Event {
 
 impl Event {
     /// `Watch <file>`: the file of `module` is now watched.
-    pub fn watch(filename: &std::path::Path, module: &str) -> Event {
-        let filename = filename.display().to_string();
+    pub fn watch(filename: &Path, module: &str) -> Event {
         Event {
             kind: EventKind::Watch,
             definition: None,
             codefile: None,
             path: String::new(),
-            text: format!("Watch {filename}"),
-            filename,
+            text: format!("Watch {}", filename.display()),
+            filename: filename.to_path_buf(),
             line: 0,
             code: None,
             error: None,
@@ -254,9 +266,9 @@ impl Event {
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
-    pub fn file_error(py: Python<'_>, filename: &std::path::Path, error: PyErr) -> Event {
-        let filename = filename.display().to_string();
-        let text = format!("Error {filename}: {}", error.value(py));
+    pub fn file_error(py: Python<'_>, filename: &Path, error: PyErr) -> Event {
+        let text = format!("Error {}: {}", filename.display(), error.value(py));
+        let filename = filename.to_path_buf();
         Event {
             kind: EventKind::Error,
             definition: None,
@@ -311,7 +323,7 @@ impl Event {
             definition,
             codefile: None,
             path: event.path,
-            filename: event.filename.display().to_string(),
+            filename: event.filename,
             line: event.line,
             code: event.code,
             error,
@@ -324,6 +336,14 @@ impl Event {
     }
 }
 
+/// `time` in ISO 8601, UTC, to the millisecond; None for a clock outside the
+/// years 1970-9999 (which the formatter cannot write).
+fn iso_8601(time: SystemTime) -> Option<String> {
+    const YEAR_10000: u64 = 253_402_300_800;
+    let since_epoch = time.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    (since_epoch.as_secs() < YEAR_10000).then(|| humantime::format_rfc3339_millis(time).to_string())
+}
+
 /// The version of the record `--events` writes and `to_dict()` returns; raised
 /// when a field changes meaning or goes away (new fields do not raise it).
 pub const RECORD_SCHEMA: u32 = 1;
@@ -331,25 +351,25 @@ pub const RECORD_SCHEMA: u32 = 1;
 /// What an error record says of its exception: type, message, and the file and
 /// line of the error (a syntax error's own place; else the innermost frame of
 /// the traceback in `filename`; else the event's).
-fn error_record(error: &Bound<'_, PyAny>, filename: &str, line: u32) -> serde_json::Value {
+fn error_record(error: &Bound<'_, PyAny>, filename: &Path, line: u32) -> serde_json::Value {
     let mut record = serde_json::Map::new();
     let type_name = error.get_type().qualname().map(|n| n.to_string()).unwrap_or_default();
     record.insert("type".into(), type_name.into());
     record.insert("message".into(), error.str().map(|s| s.to_string()).unwrap_or_default().into());
     let (file, line) = if error.is_instance_of::<pyo3::exceptions::PySyntaxError>() {
-        let file = error.getattr("filename").ok().and_then(|f| f.extract::<String>().ok());
+        let file = error.getattr("filename").ok().and_then(|f| f.extract::<PathBuf>().ok());
         let line = error.getattr("lineno").ok().and_then(|l| l.extract::<u32>().ok());
-        (file.unwrap_or_else(|| filename.to_string()), line)
+        (file.unwrap_or_else(|| filename.to_path_buf()), line)
     } else {
-        (filename.to_string(), innermost_line_in(error, filename).or((line > 0).then_some(line)))
+        (filename.to_path_buf(), innermost_line_in(error, filename).or((line > 0).then_some(line)))
     };
-    record.insert("file".into(), file.into());
+    record.insert("file".into(), file.to_string_lossy().into_owned().into());
     record.insert("line".into(), line.into());
     serde_json::Value::Object(record)
 }
 
 /// The line of the innermost traceback frame of `error` that runs `filename`.
-fn innermost_line_in(error: &Bound<'_, PyAny>, filename: &str) -> Option<u32> {
+fn innermost_line_in(error: &Bound<'_, PyAny>, filename: &Path) -> Option<u32> {
     let mut traceback = error.getattr("__traceback__").ok().filter(|t| !t.is_none());
     let mut found = None;
     while let Some(current) = traceback {
@@ -357,7 +377,7 @@ fn innermost_line_in(error: &Bound<'_, PyAny>, filename: &str) -> Option<u32> {
             .getattr("tb_frame")
             .and_then(|f| f.getattr("f_code"))
             .and_then(|c| c.getattr("co_filename"))
-            .and_then(|n| n.extract::<String>());
+            .and_then(|n| n.extract::<PathBuf>());
         if frame_file.is_ok_and(|f| f == filename) {
             found = current.getattr("tb_lineno").ok().and_then(|l| l.extract::<u32>().ok());
         }

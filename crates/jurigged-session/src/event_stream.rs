@@ -19,8 +19,16 @@ enum Target {
     Stderr,
     /// A file opened for appending: never truncated, so that a tool can follow
     /// it across restarts; each record is one write, whole even when several
-    /// processes append to the same file.
-    File { path: PathBuf, file: Mutex<File> },
+    /// processes append to the same file. Opened non-blocking: a pipe or FIFO
+    /// whose reader stalls loses records rather than stopping the program.
+    File { path: PathBuf, file: Mutex<Appender> },
+}
+
+/// The file, and whether the last record was cut short (the next one starts on
+/// a line of its own).
+struct Appender {
+    file: File,
+    cut_short: bool,
 }
 
 /// The JSON-lines stream of a session.
@@ -36,8 +44,12 @@ impl EventStream {
         let target = if path.as_os_str() == "-" {
             Target::Stderr
         } else {
-            let file = std::fs::OpenOptions::new().append(true).create(true).open(path)?;
-            Target::File { path: path.to_path_buf(), file: Mutex::new(file) }
+            let mut options = std::fs::OpenOptions::new();
+            options.append(true).create(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+            let file = options.open(path)?;
+            Target::File { path: path.to_path_buf(), file: Mutex::new(Appender { file, cut_short: false }) }
         };
         Ok(EventStream { target, failed: AtomicBool::new(false) })
     }
@@ -50,8 +62,9 @@ impl EventStream {
         let written = match &self.target {
             Target::Stderr => write_to_stderr(py, &line).map_err(|e| e.to_string()),
             Target::File { path, file } => {
-                // The lock is held for the write only: no Python runs under it.
-                let result = lock(file).write_all(line.as_bytes());
+                // The lock is held for the write only: no Python runs under it,
+                // and a non-blocking write returns at once.
+                let result = lock(file).append(&line);
                 result.map_err(|e| format!("{}: {e}", path.display()))
             }
         };
@@ -62,6 +75,25 @@ impl EventStream {
                 );
                 let _ = write_to_stderr(py, &warning);
             }
+        }
+    }
+}
+
+impl Appender {
+    /// Appends `line` in one write; a record cut short (a full disk, a full
+    /// pipe) is ended by a line break before the next one.
+    fn append(&mut self, line: &str) -> std::io::Result<()> {
+        let text = if self.cut_short { format!("\n{line}") } else { line.to_string() };
+        let written = self.file.write(text.as_bytes());
+        self.cut_short = match written {
+            Ok(count) if count == text.len() => false,
+            Ok(0) | Err(_) => self.cut_short,
+            Ok(_) => true,
+        };
+        match written {
+            Ok(count) if count == text.len() => Ok(()),
+            Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::WriteZero, "a record was cut short")),
+            Err(error) => Err(error),
         }
     }
 }

@@ -89,9 +89,9 @@ impl FileRegistry {
     pub fn auto_accepts(&self, py: Python<'_>, filename: &Path) -> bool {
         // Cloned first: the filters are Python code, run with no lock held.
         let filters: Vec<Py<PyAny>> = lock(&self.auto_filters).iter().map(|f| f.clone_ref(py)).collect();
-        filters.iter().any(|f| {
-            f.call1(py, (filename.display().to_string(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false)
-        })
+        filters
+            .iter()
+            .any(|f| f.call1(py, (filename.as_os_str(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false))
     }
 
     /// The tracked filenames, sorted.

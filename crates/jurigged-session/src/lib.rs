@@ -7,10 +7,10 @@
 //!
 //! Modules, each using only those listed before it:
 //! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
-//! `event_stream`,
-//! `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`, `running`, `sessions`,
-//! `file_registry`, `resolve`, `glob_filter`, `sniffer`, `registry`,
-//! `syntax`, `save_loop`, `watcher`, `recoder`, `cli`.
+//! `event_stream`, `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`,
+//! `running`, `sessions`, `file_registry`, `resolve`, `glob_filter`, `sniffer`,
+//! `registry`, `syntax`, `save_loop`, `watcher`, `recoder`, `db`, `cli`
+//! (`docs/architecture.md` says what each does).
 
 mod sync;
 

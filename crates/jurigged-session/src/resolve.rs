@@ -121,7 +121,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
     }
     let Some(codefile) = tracked(&module_name, absolute(&file))? else { return Ok(None) };
     let focus = {
-        let file = codefile.bind(py).borrow();
+        let file = codefile.bind(py).try_borrow()?;
         let module = file.module_name_str();
         let path = if module.is_empty() { qualname } else { format!("{module}.{qualname}") };
         let found = file.tree().find(&path).next().is_some();

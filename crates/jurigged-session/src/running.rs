@@ -33,22 +33,18 @@ pub fn note_running_threads(py: Python<'_>, filename: &Path, events: &mut [Event
     }
 }
 
-/// What a running frame's code says of the function it belongs to.
+/// The function a running frame belongs to, as its qualified name in the module.
 struct RunningCode {
-    /// `co_qualname` (Python 3.11+), else None.
+    /// `co_qualname` (Python 3.11+), else the path the code registry knows the
+    /// code by; None when neither says (no note then, rather than a wrong one:
+    /// a bare `co_name` would take `B.run` for `A.run`).
     qualname: Option<String>,
-    /// `co_name`.
-    name: String,
 }
 
 impl RunningCode {
     /// Whether this is the code of the function `qualname` of the module.
     fn names(&self, qualname: &str) -> bool {
-        match &self.qualname {
-            Some(own) => own == qualname,
-            // Before 3.11 a code object has its bare name only.
-            None => qualname.rsplit('.').next() == Some(self.name.as_str()),
-        }
+        self.qualname.as_deref() == Some(qualname)
     }
 }
 
@@ -72,9 +68,11 @@ fn running_in(py: Python<'_>, filename: &Path) -> PyResult<Vec<(RunningCode, Str
         while let Some(current) = frame {
             let code = current.getattr("f_code")?;
             if code.getattr("co_filename")?.extract::<PathBuf>().is_ok_and(|f| f == filename) {
-                let qualname = code.getattr("co_qualname").ok().and_then(|q| q.extract().ok());
-                let name = code.getattr("co_name")?.extract()?;
-                running.push((RunningCode { qualname, name }, thread.clone()));
+                let qualname = match code.getattr("co_qualname") {
+                    Ok(qualname) => qualname.extract().ok(),
+                    Err(_) => jurigged_patch::registry::code_registry().path_of(&code),
+                };
+                running.push((RunningCode { qualname }, thread.clone()));
             }
             frame = Some(current.getattr("f_back")?).filter(|f| !f.is_none());
         }

@@ -14,14 +14,14 @@ use jurigged_watch::Change;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
+use crate::errors::watch_error;
 use crate::event::Event;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
 use crate::running::note_running_threads;
 use crate::sessions::SessionCore;
-use crate::syntax::cpython_syntax_error;
+use crate::syntax::{cpython_can_judge, cpython_syntax_error};
 use crate::touched::{self, Touched};
-use crate::watcher::watch_error;
 
 impl SessionCore {
     /// Applies the saves that arrive until the watcher stops.
@@ -49,7 +49,7 @@ impl SessionCore {
     fn apply_save_guarded(&self, path: &Path) {
         if let Err(failure) = crate::boundary::guard(|| self.apply_save(path)) {
             let message = format!("{}: internal error while applying this save: {failure}", path.display());
-            with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+            with_python(|py| self.emit(py, file_error(py, path, PyOSError::new_err(message))));
         }
     }
 
@@ -63,7 +63,7 @@ impl SessionCore {
                 } else {
                     format!("{}: {error}; the program keeps running its last code", path.display())
                 };
-                with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+                with_python(|py| self.emit(py, file_error(py, path, PyOSError::new_err(message))));
                 return;
             }
         };
@@ -76,7 +76,7 @@ impl SessionCore {
             // applying it would delete everything. The next write is applied.
             let message =
                 format!("{} is empty (a save in progress?); the program keeps running its last code", path.display());
-            with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+            with_python(|py| self.emit(py, file_error(py, path, PyOSError::new_err(message))));
             return;
         }
         let parsed = jurigged_patch::live_parser(&module_name, path).parse_bytes(&bytes).map(|new| {
@@ -84,17 +84,18 @@ impl SessionCore {
             let script = (!unchanged).then(|| diff(&old, &new));
             (new, script)
         });
+        // Whether CPython may word a syntax error instead of us: decided here,
+        // off the GIL.
+        let ask_cpython =
+            matches!(parsed, Err(jurigged_deftree::Error::Syntax { .. })) && cpython_can_judge(path, &bytes);
         with_python(|py| {
             let Some(codefile) = file_registry().lookup(py, path) else { return };
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
-                    let cpythons = match &error {
-                        jurigged_deftree::Error::Syntax { .. } => cpython_syntax_error(py, path, &bytes),
-                        _ => None,
-                    };
+                    let cpythons = if ask_cpython { cpython_syntax_error(py, path, &bytes) } else { None };
                     let error = cpythons.unwrap_or_else(|| PyErr::from(jurigged_patch::Error::from(error)));
-                    self.emit(py, Event::file_error(py, path, error));
+                    self.emit(py, file_error(py, path, error));
                     return;
                 }
             };
@@ -111,7 +112,7 @@ impl SessionCore {
                 let mut file = match codefile.bind(py).try_borrow_mut() {
                     Ok(file) => file,
                     Err(error) => {
-                        self.emit(py, Event::file_error(py, path, error.into()));
+                        self.emit(py, file_error(py, path, error.into()));
                         return;
                     }
                 };
@@ -139,9 +140,22 @@ impl SessionCore {
                     self.emit_save(py, path, events, elapsed);
                     touched::notify(py, path, &touched, None);
                 }
-                Err(error) => self.emit(py, Event::file_error(py, path, error)),
+                Err(error) => self.emit(py, file_error(py, path, error)),
             }
             self.postrun.get().emit(py, hook_args(py));
         });
     }
+}
+
+/// An error about the whole file `path`, as an event of its CodeFile and module
+/// when the file is tracked.
+fn file_error(py: Python<'_>, path: &Path, error: PyErr) -> Event {
+    let event = Event::file_error(py, path, error);
+    let Some(codefile) = file_registry().lookup(py, path) else { return event };
+    let module = codefile.bind(py).try_borrow().map(|file| file.module_name_str().to_string());
+    let event = match module {
+        Ok(module) => event.in_module(&module),
+        Err(_) => event,
+    };
+    event.of_file(codefile.into_any())
 }

@@ -128,7 +128,8 @@ impl SessionCore {
             if let Some(stream) = &self.events {
                 stream.write(py, event.get());
             }
-            if event.get().kind() == EventKind::Error {
+            // Errors, and updates whose old code still runs, are told whole.
+            if event.get().kind() == EventKind::Error || event.get().was_running() {
                 if let Err(error) = logger.get().log_event(py, event.get()) {
                     error.print(py);
                 }
@@ -141,14 +142,6 @@ impl SessionCore {
 
     /// Announces `event` on `registry.activity` and logs it.
     pub(crate) fn emit(&self, py: Python<'_>, event: Event) {
-        // An error about a whole file names the module of that file, if watched.
-        let event = match event.module() {
-            None => match crate::live_trees::live_tree(Path::new(event.filename())) {
-                Some((module, _)) => event.in_module(&module),
-                None => event,
-            },
-            Some(_) => event,
-        };
         match to_python(py, event) {
             Ok(event) => {
                 announce(py, &event);

@@ -11,6 +11,7 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
+use crate::errors::watch_error;
 use crate::event::Event;
 use crate::event_stream::EventStream;
 use crate::events::EventSource;
@@ -229,33 +230,6 @@ pub fn watch(
     start_watching(py, options)
 }
 
-/// The OSError for an error of the watcher: the system's errno when it gave
-/// one, and, when a system limit was hit, what to do about it.
-pub fn watch_error(error: &jurigged_watch::Error) -> PyErr {
-    // Polling needs no watches.
-    let hint = if error.limit().is_some() { "; retry with --poll (or watch(poll=True))" } else { "" };
-    let message = format!("{error}{hint}");
-    match io_errno(error) {
-        Some(errno) => PyOSError::new_err((errno, message)),
-        None => PyOSError::new_err(message),
-    }
-}
-
-/// The errno under a watcher error, if the system gave one.
-fn io_errno(error: &jurigged_watch::Error) -> Option<i32> {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return io.raw_os_error();
-        }
-        if let Some(notify::ErrorKind::Io(io)) = cause.downcast_ref::<notify::Error>().map(|e| &e.kind) {
-            return io.raw_os_error();
-        }
-        source = cause.source();
-    }
-    None
-}
-
 /// The event stream to `path` (`-`: stderr), or the OSError that prevents it.
 pub fn open_event_stream(path: &std::path::Path) -> PyResult<EventStream> {
     EventStream::open(path).map_err(|error| {
@@ -298,9 +272,9 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
     for (name, file) in loaded_modules(py)? {
         if core.filter.matches(&file) {
             match global.register(py, &name, &file, None) {
-                Ok(_) => {
+                Ok(codefile) => {
                     // Already known files are watched by this new session too.
-                    let event = to_python(py, Event::watch(&file, &name))?;
+                    let event = to_python(py, Event::watch(&file, &name).of_file(codefile.into_any()))?;
                     core.watch_file(py, &file, &event);
                 }
                 Err(error) => core.emit(py, Event::file_error(py, &file, error)),
