@@ -7,6 +7,7 @@ use jurigged_diff::{Edit, EditScript};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use crate::annotate::bind_whole_scope;
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
@@ -190,6 +191,8 @@ impl<'py> Preparation<'_, 'py> {
                 if node.kind() == Kind::Line {
                     self.rebound.extend(bindings.iter().map(|(name, _)| (parent.to_string(), name.clone())));
                 }
+                // The annotations of the whole scope, not only this statement's.
+                bind_whole_scope(live, &scope, self.new_tree, &self.staged.context, &mut bindings)?;
                 self.conform_replaced(&scope, &bindings)?;
                 Ok(Step::Bind { bindings, scope, code, event })
             }
