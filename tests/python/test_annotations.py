@@ -167,3 +167,38 @@ def test_annotations_of_statements_that_never_ran_stay_out_of_the_module_after_s
     ws.edit(cf, CONDITIONAL_MODULE.format(added='label: str = "a"', value=3))
     assert (mod.label, mod.count) == ("a", 3)
     assert mod.__annotations__ == {"label": str, "count": int}
+
+
+MOVED_MODULE = """
+{added}
+class Point:
+    x: int = 0
+    {inside}
+    label: str = "a"
+
+count: int = 1
+"""
+
+
+def annotate_code_of_fresh_compile(path, class_name=None):
+    code = compile(path.read_text(), str(path), "exec")
+    if class_name:
+        code = next(c for c in code.co_consts if getattr(c, "co_name", None) == class_name)
+    return next(c for c in code.co_consts if getattr(c, "co_name", None) == "__annotate__")
+
+
+@needs_lazy
+@pytest.mark.parametrize(
+    "added, inside", [("import os", ""), ("", "z = 1"), ("import os\nimport sys", "w = 1")], ids=["above", "inside", "both"]
+)
+def test_moved_annotations_have_the_lines_of_a_fresh_import(ws, added, inside):
+    mod, cf = ws.module(MOVED_MODULE.format(added="", inside=""))
+    ws.edit(cf, MOVED_MODULE.format(added=added, inside=inside))
+    path = ws.path / f"{mod.__name__}.py"
+    for live, fresh in [
+        (mod.Point.__annotate__.__code__, annotate_code_of_fresh_compile(path, "Point")),
+        (mod.__annotate__.__code__, annotate_code_of_fresh_compile(path)),
+    ]:
+        assert (live.co_firstlineno, list(live.co_lines())) == (fresh.co_firstlineno, list(fresh.co_lines()))
+    assert mod.Point.__annotations__ == {"x": int, "label": str}
+    assert mod.__annotations__ == {"count": int}

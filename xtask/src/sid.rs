@@ -321,6 +321,9 @@ enum Quiet {
     No,
 }
 
+/// Environment variables the commands in the root get from the host's, by prefix.
+const FORWARDED_PREFIXES: &[&str] = &["ORACLE_", "PYTEST_", "JURIGGED_"];
+
 /// `cargo xtask sid-exec ROOT PROJECT -- COMMAND...`, run by `SidRoot::exec` in a
 /// private mount namespace: mounts what a chroot needs, runs the command in the
 /// root with a clean environment, unmounts.
@@ -342,10 +345,16 @@ pub fn exec_inside(args: &[String]) -> Result<(), Failure> {
         // its tests run on the host.
         "JURIGGED_BINARY_TESTS=host-only",
     ];
+    // The tests' own settings (ORACLE_SEED, PYTEST_ADDOPTS, ...) pass through.
+    let passed: Vec<String> = std::env::vars()
+        .filter(|(name, _)| FORWARDED_PREFIXES.iter().any(|prefix| name.starts_with(prefix)))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
     let status = Command::new("chroot")
         .arg(root)
         .args(["/usr/bin/env", "-i", "-C"])
         .arg(project)
+        .args(passed)
         .args(env)
         .args(command)
         .status()

@@ -8,11 +8,12 @@
 //! of the whole new file has for it, made a function with the live module's
 //! globals, as a fresh import would have it. Nothing is evaluated.
 
-use jurigged_deftree::{DefTree, Kind};
+use jurigged_deftree::{DefTree, Kind, Node};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PySet, PyTuple};
 
 use crate::compile::{last_code_constant, Context};
+use crate::conform::Swap;
 use crate::scope::{class_dict, LiveModule, Scope};
 
 /// The name under which a module body binds its annotate function, and the
@@ -29,13 +30,16 @@ const CONDITIONAL: &str = "__conditional_annotations__";
 
 /// Rewrites what one statement run by a save binds in `scope` so that the scope
 /// keeps the annotations of all its statements: the annotate function of the
-/// whole new file's scope, and for a module the index of those that ran.
+/// whole new file's scope, and for a module the index of those that ran. The
+/// scope's live annotate function is kept, with the new code (a swap), so that
+/// references taken to it follow, as they do for any function.
 pub(crate) fn bind_whole_scope<'py>(
     live: &LiveModule<'py>,
     scope: &Scope<'py>,
     new_tree: &DefTree,
     context: &Context,
     bindings: &mut Vec<(String, Bound<'py, PyAny>)>,
+    swaps: &mut Vec<Swap<'py>>,
 ) -> PyResult<()> {
     let own = match scope {
         Scope::Module => ANNOTATE,
@@ -52,8 +56,97 @@ pub(crate) fn bind_whole_scope<'py>(
             None => bindings.push((CONDITIONAL.to_string(), ran)),
         }
     }
-    bindings[at].1 = whole;
+    let new_code = whole.getattr("__code__")?;
+    let same_freevars = |function: &Bound<'py, PyAny>| -> PyResult<bool> {
+        function.getattr("__code__")?.getattr("co_freevars")?.eq(new_code.getattr("co_freevars")?)
+    };
+    match live_annotate(live, scope)? {
+        Some(current) if same_freevars(&current)? => {
+            let old = current.getattr("__code__")?;
+            if !swaps.iter().any(|swap| swap.old.is(&old)) {
+                swaps.push(Swap { old, new: Some(new_code), attributes: None });
+            }
+            bindings[at].1 = current;
+        }
+        _ => bindings[at].1 = whole,
+    }
     Ok(())
+}
+
+/// The annotate function `scope` has now, if any.
+fn live_annotate<'py>(live: &LiveModule<'py>, scope: &Scope<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let function = match scope {
+        Scope::Module => live.namespace.get_item(ANNOTATE)?,
+        Scope::Class { class, .. } => class_dict(class)?.get_item(CLASS_ANNOTATE)?,
+    };
+    Ok(function.filter(|f| f.hasattr("__code__").unwrap_or(false)))
+}
+
+/// Code that moved in the file moves the lines of the annotate functions of the
+/// module and its classes (one line table for all the annotated statements of a
+/// scope), which no definition of the file owns: each whose code, lines aside,
+/// is that of a fresh compile of the new text gets the fresh code.
+pub(crate) fn realign_scopes<'py>(
+    live: &LiveModule<'py>,
+    new_tree: &DefTree,
+    context: &Context,
+    swaps: &mut Vec<Swap<'py>>,
+) -> PyResult<()> {
+    let mut scopes = vec![(Scope::Module, live_annotate(live, &Scope::Module)?)];
+    let mut classes: Vec<&Node> = new_tree.root().children().iter().filter(|n| n.kind() == Kind::Class).collect();
+    while let Some(node) = classes.pop() {
+        classes.extend(node.children().iter().filter(|n| n.kind() == Kind::Class));
+        if let Ok(scope) = live.scope(node.path(), node) {
+            let annotate = live_annotate(live, &scope)?;
+            scopes.push((scope, annotate));
+        }
+    }
+    let scopes: Vec<_> = scopes.into_iter().filter_map(|(scope, f)| Some((scope, f?))).collect();
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let Some(module_code) = compile_whole(live, new_tree, context)? else { return Ok(()) };
+    let same = |a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>, attribute: &str| -> PyResult<bool> {
+        a.getattr(attribute)?.eq(b.getattr(attribute)?)
+    };
+    for (scope, function) in scopes {
+        let Ok(old) = function.getattr("__code__") else { continue };
+        let Some(new) = scope_annotate_code(&module_code, &scope)? else { continue };
+        let moved = !same(&old, &new, "co_firstlineno")? || !same(&old, &new, "co_linetable")?;
+        let same_code = ["co_code", "co_consts", "co_names", "co_freevars"]
+            .iter()
+            .try_fold(true, |all, attribute| Ok::<_, PyErr>(all && same(&old, &new, attribute)?))?;
+        if moved && same_code && !swaps.iter().any(|swap| swap.old.is(&old)) {
+            swaps.push(Swap { old, new: Some(new), attributes: None });
+        }
+    }
+    Ok(())
+}
+
+/// A compile of the whole new text, as a fresh import would make it.
+fn compile_whole<'py>(
+    live: &LiveModule<'py>,
+    new_tree: &DefTree,
+    context: &Context,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = live.namespace.py();
+    let text = new_tree.root().text();
+    let filename = live.filename.to_string_lossy().into_owned();
+    Ok(py.import("builtins")?.getattr("compile")?.call1((text, filename, "exec", context.flags, true)).ok())
+}
+
+/// The code of `scope`'s annotate function in `module_code`.
+fn scope_annotate_code<'py>(
+    module_code: &Bound<'py, PyAny>,
+    scope: &Scope<'py>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let mut code = module_code.clone();
+    for class_name in scope.class_names() {
+        // The last body of that name: the class a fresh run leaves bound.
+        let Some(body) = last_code_constant(&code, Some(class_name))? else { return Ok(None) };
+        code = body;
+    }
+    last_code_constant(&code, Some(ANNOTATE))
 }
 
 /// The `__annotate__` function for `scope` from a compile of the whole of
@@ -67,16 +160,8 @@ fn whole_scope_annotate<'py>(
     context: &Context,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = live.namespace.py();
-    let text = new_tree.root().text();
-    let filename = live.filename.to_string_lossy().into_owned();
-    let compiled = py.import("builtins")?.getattr("compile")?.call1((text, filename, "exec", context.flags, true));
-    let Ok(mut code) = compiled else { return Ok(None) };
-    for class_name in scope.class_names() {
-        // The last body of that name: the class a fresh run leaves bound.
-        let Some(body) = last_code_constant(&code, Some(class_name))? else { return Ok(None) };
-        code = body;
-    }
-    let Some(annotate) = last_code_constant(&code, Some(ANNOTATE))? else { return Ok(None) };
+    let Some(module_code) = compile_whole(live, new_tree, context)? else { return Ok(None) };
+    let Some(annotate) = scope_annotate_code(&module_code, scope)? else { return Ok(None) };
     let freevars: Vec<String> = annotate.getattr("co_freevars")?.extract()?;
     let closure = match scope {
         Scope::Module if freevars.is_empty() => py.None().into_bound(py),
