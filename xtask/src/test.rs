@@ -10,7 +10,8 @@ const HELP: &str = "usage: cargo xtask test [--quick]
 
 Runs, in order: cargo fmt --check, clippy (warnings denied), the layering check
 (the pure-Rust crates do not depend on pyo3), cargo test --workspace, pytest
-on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), the replay
+on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), 3.14 and
+3.15 (in the Debian sid root, see `cargo xtask sid --help`), the replay
 of real releases (cargo xtask replay), the README's `cargo install` line
 (install-check), the round trip over the standard library of every CPython 3.9+
 that pyenv has (or python3's), and a short run of each fuzz target.
