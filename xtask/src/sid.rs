@@ -131,10 +131,27 @@ pub fn prepare() -> Result<Option<SidRoot>, Failure> {
     let Some(debootstrap) = find_debootstrap() else {
         return skip("debootstrap is not installed and `apt-get install debootstrap` failed".to_string());
     };
+    // Another run (another worktree) may be making it: wait for it, then look again.
+    let _only_us = lock_beside(&dir)?;
+    if dir.join(READY_MARKER).is_file() {
+        return Ok(Some(SidRoot { dir }));
+    }
     match bootstrap(&debootstrap, &dir) {
         Ok(()) => Ok(Some(SidRoot { dir })),
         Err(Failure(why)) => skip(why.unwrap_or_else(|| "debootstrap failed".to_string())),
     }
+}
+
+/// An exclusive lock on `ROOT.lock` next to the root, released when the file
+/// is dropped (or the process ends).
+fn lock_beside(dir: &Path) -> Result<std::fs::File, Failure> {
+    let path = dir.with_file_name("sid-root.lock");
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.lock().map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(file)
 }
 
 /// Whether this process runs with effective user id 0.
@@ -226,12 +243,16 @@ impl SidRoot {
     /// The venv of `version` in the root (a path inside it), with pytest, made once
     /// from wheels downloaded on the host.
     pub fn ensure_venv(&self, version: &str) -> Result<String, Failure> {
-        let venv = format!("/{OPT}/venv-{version}");
+        // One per project (clone or worktree) and version: two projects testing
+        // at once must not install their wheels into the same venv.
+        let project = util::root().to_string_lossy().trim_start_matches('/').replace(['/', ' '], "_");
+        let venv = format!("/{OPT}/venvs/{project}-{version}");
         let python = format!("{venv}/bin/python");
         let has_pytest = self.exec(&[&python, "-c", "import pytest"], Quiet::Yes).is_ok();
         if has_pytest {
             return Ok(python);
         }
+        let _only_us = self.lock()?;
         let wheels = format!("/{OPT}/wheels-{version}");
         self.download_wheels(version, &self.inside(&wheels))?;
         if !self.dir.join(&venv[1..]).join("bin/python").is_file() {
@@ -243,6 +264,11 @@ impl SidRoot {
         install.extend(TEST_REQUIREMENTS);
         self.exec(&install, Quiet::No)?;
         Ok(python)
+    }
+
+    /// Held while the shared parts of the root change (the downloaded wheels).
+    fn lock(&self) -> Result<std::fs::File, Failure> {
+        lock_beside(&self.dir)
     }
 
     /// A path inside the root, as seen from the host.
@@ -271,13 +297,7 @@ impl SidRoot {
     /// Runs pytest on Python `version` in the root with `wheel` installed, with
     /// `args` (tests/python when they name no test).
     pub fn pytest(&self, version: &str, wheel: &Path, args: &[&str]) -> Result<(), Failure> {
-        let python = self.ensure_venv(version)?;
-        let wheel = wheel.to_string_lossy();
-        let install = ["-m", "pip", "install", "-q", "--disable-pip-version-check", "--force-reinstall", "--no-deps"];
-        let mut command = vec![python.as_str()];
-        command.extend(install);
-        command.push(&wheel);
-        self.exec(&command, Quiet::No)?;
+        let python = self.python_with(version, wheel)?;
         let tests = util::root().join("tests/python").to_string_lossy().into_owned();
         let mut command = vec![python.as_str(), "-m", "pytest", "-p", "no:cacheprovider"];
         if args.iter().all(|a| a.starts_with('-')) {
@@ -285,6 +305,26 @@ impl SidRoot {
         }
         command.extend(args);
         eprintln!("(in the sid root, Python {version})");
+        self.exec(&command, Quiet::No)
+    }
+
+    /// The venv interpreter of `version` (a path inside the root) with `wheel`
+    /// installed.
+    pub fn python_with(&self, version: &str, wheel: &Path) -> Result<String, Failure> {
+        let python = self.ensure_venv(version)?;
+        let wheel = wheel.to_string_lossy();
+        let install = ["-m", "pip", "install", "-q", "--disable-pip-version-check", "--force-reinstall", "--no-deps"];
+        let mut command = vec![python.as_str()];
+        command.extend(install);
+        command.push(&wheel);
+        self.exec(&command, Quiet::No)?;
+        Ok(python)
+    }
+
+    /// Runs `python` (from [`SidRoot::python_with`]) with `args` in the root.
+    pub fn run_python(&self, python: &str, args: &[&str]) -> Result<(), Failure> {
+        let mut command = vec![python];
+        command.extend(args);
         self.exec(&command, Quiet::No)
     }
 
