@@ -5,15 +5,15 @@
 //! module, and the class decorators re-applied to changed classes.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::PyDict;
 
 use crate::conform::{commit_swaps, record_swaps, Swap};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::patcher::Step;
-use crate::redecorate::ClassRedecoration;
+use crate::redecorate::{bind_class_cells, ClassRedecoration};
 use crate::registry::{code_registry, is_code};
 use crate::scope::{LiveModule, Scope};
+use crate::step::Step;
 
 /// Commits prepared steps: bindings, deletions and code swaps in one stretch,
 /// then what runs Python code.
@@ -248,26 +248,6 @@ fn execute<'py>(live: &LiveModule<'py>, code: &Bound<'py, PyAny>, scope: &Scope<
             finish_class_bindings(scope, &bindings)
         }
     }
-}
-
-/// Functions defined in a class statement of our own got a `__class__` cell for
-/// it: point it at the real class so that `super()` works.
-pub(crate) fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyResult<()> {
-    let mut candidates = vec![value.clone()];
-    for attribute in ["__func__", "fget", "fset", "fdel", "__wrapped__"] {
-        if let Ok(inner) = value.getattr(attribute) {
-            candidates.push(inner);
-        }
-    }
-    for function in candidates {
-        let (Ok(code), Ok(closure)) = (function.getattr("__code__"), function.getattr("__closure__")) else { continue };
-        let Ok(cells) = closure.cast::<PyTuple>() else { continue };
-        let names: Vec<String> = code.getattr("co_freevars")?.extract()?;
-        if let Some(index) = names.iter().position(|n| n == "__class__") {
-            cells.get_item(index)?.setattr("cell_contents", class)?;
-        }
-    }
-    Ok(())
 }
 
 /// Records the code objects a compiled snippet defines, under its scope's path.

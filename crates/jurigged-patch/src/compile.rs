@@ -137,7 +137,7 @@ pub(crate) fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bou
     let mut constants = Vec::new();
     for constant in code.getattr("co_consts")?.try_iter()? {
         let constant = constant?;
-        constants.push(if crate::registry::is_code(&constant)? { shifted(&constant, delta)? } else { constant });
+        constants.push(if crate::code_type::is_code(&constant)? { shifted(&constant, delta)? } else { constant });
     }
     let changes = PyDict::new(py);
     changes.set_item("co_consts", PyTuple::new(py, constants)?)?;
@@ -220,7 +220,7 @@ pub(crate) fn last_code_constant<'py>(
     let mut found = None;
     for constant in code.getattr("co_consts")?.try_iter()? {
         let constant = constant?;
-        if !crate::registry::is_code(&constant)? {
+        if !crate::code_type::is_code(&constant)? {
             continue;
         }
         if name

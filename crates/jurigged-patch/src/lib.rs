@@ -12,6 +12,7 @@
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod annotate;
+mod code_type;
 mod codefile;
 mod commit;
 mod compile;
@@ -25,6 +26,7 @@ mod redecorate;
 pub mod registry;
 mod scope;
 mod shift;
+mod step;
 mod users;
 
 pub use codefile::{live_parser, read_source, CodeFile};

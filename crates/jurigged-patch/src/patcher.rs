@@ -12,57 +12,14 @@
 //! statements that could only run against the committed module, and the class
 //! decorators re-applied to changed classes.
 
-use jurigged_deftree::{DefTree, Node};
-use jurigged_diff::EditScript;
-use pyo3::prelude::*;
-
 use crate::commit::commit;
 use crate::conform::{find_users, Swap};
 use crate::error::Result;
-use crate::event::{Event, EventKind};
+use crate::event::Event;
 use crate::prepare::{prepare, Prepared};
 pub use crate::scope::LiveModule;
-use crate::scope::Scope;
-
-/// One operation ready to commit.
-pub(crate) enum Step<'py> {
-    /// Reported only: its code swaps are in the common list.
-    Swapped(Event),
-    /// Names evaluated during prepare, to bind at commit.
-    Bind {
-        bindings: Vec<(String, Bound<'py, PyAny>)>,
-        scope: Scope<'py>,
-        code: Bound<'py, PyAny>,
-        event: Event,
-    },
-    /// A statement that needs the committed module (it reads a name the save
-    /// binds from a nested scope): run at commit, after the bindings.
-    Execute {
-        code: Bound<'py, PyAny>,
-        scope: Scope<'py>,
-        node: Box<Node>,
-        event: Event,
-    },
-    Delete {
-        scope: Scope<'py>,
-        name: String,
-        event: Event,
-    },
-}
-
-pub(crate) fn event(live: &LiveModule<'_>, kind: EventKind, node: &Node) -> Event {
-    let code = (kind == EventKind::Run).then(|| {
-        let text = node.header_text().trim();
-        let first = text.lines().next().unwrap_or_default().to_string();
-        if text.contains('\n') {
-            format!("{first} ...")
-        } else {
-            first
-        }
-    });
-    let line = if kind == EventKind::Run { node.position().start.line } else { node.first_line() };
-    Event { kind, path: node.path().to_string(), filename: live.filename.clone(), line, code, error: None }
-}
+use jurigged_deftree::DefTree;
+use jurigged_diff::EditScript;
 
 /// Applies `script` (computed from `old_tree`, the module's current tree, to
 /// `new_tree`) to the live module; returns one event per operation.
@@ -89,9 +46,4 @@ fn keep_last_swap_of_each_code(swaps: &mut Vec<Swap<'_>>) {
     swaps.reverse();
     swaps.retain(|swap| seen.insert(swap.old.as_ptr() as usize));
     swaps.reverse();
-}
-
-/// The dotted path of the scope holding `path`.
-pub(crate) fn parent_path(path: &str) -> &str {
-    path.rsplit_once('.').map_or("", |(parent, _)| parent)
 }

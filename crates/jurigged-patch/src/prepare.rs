@@ -12,11 +12,11 @@ use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::patcher::{event, parent_path, Step};
 use crate::redecorate::ClassRedecoration;
 use crate::registry::{code_registry, is_code};
 use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
 use crate::shift::prepare_shift;
+use crate::step::{event, parent_path, Step};
 
 /// How deep a chain of decorators' wrappers is followed.
 const MAX_WRAPPERS: usize = 8;

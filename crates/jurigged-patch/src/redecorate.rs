@@ -10,9 +10,8 @@
 
 use jurigged_deftree::Node;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyDict, PyTuple, PyType};
 
-use crate::commit::bind_class_cells;
 use crate::compile::{compile_node, Part, FRESH_CLASS};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
@@ -141,4 +140,24 @@ impl<'py> ClassRedecoration<'py> {
             error: Some(Error::Interpreter(error)),
         }
     }
+}
+
+/// Functions defined in a class statement of our own got a `__class__` cell for
+/// it: point it at the real class so that `super()` works.
+pub(crate) fn bind_class_cells(value: &Bound<'_, PyAny>, class: &Bound<'_, PyType>) -> PyResult<()> {
+    let mut candidates = vec![value.clone()];
+    for attribute in ["__func__", "fget", "fset", "fdel", "__wrapped__"] {
+        if let Ok(inner) = value.getattr(attribute) {
+            candidates.push(inner);
+        }
+    }
+    for function in candidates {
+        let (Ok(code), Ok(closure)) = (function.getattr("__code__"), function.getattr("__closure__")) else { continue };
+        let Ok(cells) = closure.cast::<PyTuple>() else { continue };
+        let names: Vec<String> = code.getattr("co_freevars")?.extract()?;
+        if let Some(index) = names.iter().position(|n| n == "__class__") {
+            cells.get_item(index)?.setattr("cell_contents", class)?;
+        }
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 //! executed (an audit hook on `exec`), which also finds functions that nothing in
 //! the namespace leads to, such as those hidden by a decorator.
 
+pub use crate::code_type::is_code;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -329,21 +330,6 @@ pub(crate) fn functions_of_class<'py>(class: &Bound<'py, PyAny>, filename: &Path
     let mut out = Vec::new();
     collect_functions(&kinds, class, filename, 0, &mut seen, &mut out)?;
     Ok(out)
-}
-
-/// Whether `object` is a code object.
-pub fn is_code(object: &Bound<'_, PyAny>) -> PyResult<bool> {
-    // A type check, not hasattr: walking constants meets many non-code objects,
-    // and each failed hasattr builds an exception.
-    static CODE_TYPE: pyo3::sync::PyOnceLock<Py<PyType>> = pyo3::sync::PyOnceLock::new();
-    let py = object.py();
-    // The type of a compiled code object, not types.CodeType: this runs in the
-    // audit hook, possibly while the `types` module itself is being imported.
-    let code_type = CODE_TYPE.get_or_try_init(py, || {
-        let sample = py.import("builtins")?.getattr("compile")?.call1(("", "<jurigged>", "exec"))?;
-        Ok::<_, PyErr>(sample.get_type().unbind())
-    })?;
-    Ok(object.get_type().is(code_type.bind(py)))
 }
 
 /// Collects `code` and its nested code objects with their paths.

@@ -19,6 +19,7 @@
 //! # Ok::<(), jurigged_watch::Error>(())
 //! ```
 
+mod change;
 mod debounce;
 mod error;
 mod filter;

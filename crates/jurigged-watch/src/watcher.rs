@@ -1,27 +1,18 @@
 //! The watcher: which files are registered, and the backend that watches them.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+pub use crate::change::Change;
+use crate::change::{lock, Files};
+use crate::error::Result;
 use crate::native::Native;
 use crate::poll::Poller;
 
 /// The shortest debounce: a zero debounce would report half-written files.
 pub const MIN_DEBOUNCE: Duration = Duration::from_millis(1);
-
-/// What the watcher reports.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Registered files that were written, replaced, deleted or created, once each
-    /// per debounced burst, in the order they changed.
-    Files(Vec<PathBuf>),
-    /// The backend reported a problem (e.g. too many watches); watching goes on.
-    Error(Arc<Error>),
-}
 
 /// Builds a [`Watcher`]: `Watcher::builder().debounce(d).poll(None).build()`.
 #[derive(Debug, Clone)]
@@ -62,12 +53,6 @@ impl WatcherBuilder {
         };
         Ok((Watcher { backend: Some(backend), files }, receiver))
     }
-}
-
-pub(crate) type Files = Arc<Mutex<HashSet<PathBuf>>>;
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 enum Backend {

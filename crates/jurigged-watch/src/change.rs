@@ -1,0 +1,25 @@
+//! What the backends share: the registered files, the changes they report, and
+//! a lock that survives a panic of its holder.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::Error;
+
+/// What the watcher reports.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Registered files that were written, replaced, deleted or created, once each
+    /// per debounced burst, in the order they changed.
+    Files(Vec<PathBuf>),
+    /// The backend reported a problem (e.g. too many watches); watching goes on.
+    Error(Arc<Error>),
+}
+
+/// The registered files, shared by the watcher and its backend.
+pub(crate) type Files = Arc<Mutex<HashSet<PathBuf>>>;
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
