@@ -1,6 +1,7 @@
-//! The order of jurigged-session's modules: its `lib.rs` lists them, "each using
-//! only those listed before it"; a `crate::module` that names a later one (or
-//! itself through another) is a circle in the making and fails the check.
+//! Modules that import each other: in no crate of the workspace may modules
+//! import one another in a circle; jurigged-session's `lib.rs` also lists its
+//! modules "each using only those listed before it", and a `crate::module` that
+//! names a later one fails the check.
 
 use std::path::Path;
 
@@ -53,8 +54,80 @@ fn backward_uses(dir: &Path, order: &[String]) -> Result<Vec<String>, Failure> {
     Ok(broken)
 }
 
-/// Checks jurigged-session's modules against the order its `lib.rs` lists.
+/// The crates whose modules must not import each other in a circle.
+const CRATES: &[&str] = &[
+    "jurigged-watch",
+    "jurigged-deftree",
+    "jurigged-diff",
+    "jurigged-patch",
+    "jurigged-session",
+    "jurigged-develoop",
+    "jurigged-py",
+    "jurigged-cli",
+];
+
+/// The modules of the crate in `dir` (one file each, directly in `src`) and
+/// those each one names as `crate::module` outside comments and tests.
+fn module_graph(dir: &Path) -> Result<Vec<(String, Vec<String>)>, Failure> {
+    let mut graph = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+        .filter(|name| name != "lib" && name != "main")
+        .collect();
+    names.sort();
+    for name in &names {
+        let file = dir.join(format!("{name}.rs"));
+        let source = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let code: String =
+            source.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+        let used = uses(&code).into_iter().filter(|u| u != name && names.contains(u)).collect();
+        graph.push((name.clone(), used));
+    }
+    Ok(graph)
+}
+
+/// A circle of imports in `graph`, as the modules along it, if there is one.
+fn find_circle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        graph: &[(String, Vec<String>)],
+        module: &str,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            let mut circle = path[at..].to_vec();
+            circle.push(module.to_string());
+            return Some(circle);
+        }
+        if done.iter().any(|m| m == module) {
+            return None;
+        }
+        path.push(module.to_string());
+        let used = graph.iter().find(|(name, _)| name == module).map(|(_, used)| used.clone()).unwrap_or_default();
+        for next in used {
+            if let Some(circle) = visit(graph, &next, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.push(module.to_string());
+        None
+    }
+    let mut done = Vec::new();
+    graph.iter().find_map(|(name, _)| visit(graph, name, &mut Vec::new(), &mut done))
+}
+
+/// Checks that no crate's modules import each other in a circle, and
+/// jurigged-session's modules against the order its `lib.rs` lists.
 pub fn check() -> Result<(), Failure> {
+    for krate in CRATES {
+        let dir = util::root().join("crates").join(krate).join("src");
+        if let Some(circle) = find_circle(&module_graph(&dir)?) {
+            return Err(format!("{krate}: modules import each other in a circle: {}", circle.join(" -> ")).into());
+        }
+    }
     let dir = util::root().join(CRATE_SOURCE);
     let lib = std::fs::read_to_string(dir.join("lib.rs")).map_err(|e| format!("{CRATE_SOURCE}/lib.rs: {e}"))?;
     let order = listed_order(&lib);
@@ -65,7 +138,7 @@ pub fn check() -> Result<(), Failure> {
     if !broken.is_empty() {
         return Err(format!("jurigged-session's module order broken:\n  {}", broken.join("\n  ")).into());
     }
-    eprintln!("module order: the {} modules of jurigged-session import one way", order.len());
+    eprintln!("modules: no circle in any crate; the {} modules of jurigged-session in their listed order", order.len());
     Ok(())
 }
 
@@ -78,5 +151,15 @@ mod tests {
         let lib = "//! Modules, each using only those listed before it:\n//! `a`, `b`,\n//! `c` (`docs/x.md` says more).\n\nmod a;";
         assert_eq!(listed_order(lib), ["a", "b", "c"]);
         assert_eq!(uses("use crate::a::X;\nfn f() { crate::b::g(); }\n#[cfg(test)]\nuse crate::c;"), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_circle_of_imports_is_found_and_a_chain_is_not() {
+        let graph = |edges: &[(&str, &[&str])]| -> Vec<(String, Vec<String>)> {
+            edges.iter().map(|(m, used)| (m.to_string(), used.iter().map(|u| u.to_string()).collect())).collect()
+        };
+        assert_eq!(find_circle(&graph(&[("a", &["b"]), ("b", &["c"]), ("c", &[])])), None);
+        let circle = find_circle(&graph(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])])).expect("a circle");
+        assert_eq!(circle, ["a", "b", "c", "a"]);
     }
 }
