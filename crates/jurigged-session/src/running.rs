@@ -10,25 +10,38 @@ use pyo3::types::PyDict;
 
 use crate::event::{Event, EventKind};
 
-/// Notes, on each update of `events` (a save of `filename`), the threads whose
-/// stack runs that function now. Costs one look at the threads' stacks when the
-/// save updated something, nothing otherwise.
-pub fn note_running_threads(py: Python<'_>, filename: &Path, events: &mut [Event]) {
-    if !events.iter().any(|e| e.kind() == EventKind::Update) {
-        return;
+/// The functions of one file running on some thread's stack, looked at just
+/// before a save is applied (while the code registry still knows the old code).
+#[derive(Default)]
+pub struct Running {
+    frames: Vec<(RunningCode, String)>,
+}
+
+impl Running {
+    /// The functions of `filename` on the threads' stacks now. A failure here
+    /// (an odd frame, a thread ending meanwhile) only loses the note.
+    pub fn now(py: Python<'_>, filename: &Path) -> Running {
+        Running { frames: running_in(py, filename).unwrap_or_default() }
     }
-    // A failure here (an odd frame, a thread ending meanwhile) only loses the note.
-    let Ok(running) = running_in(py, filename) else { return };
-    if running.is_empty() {
-        return;
-    }
-    for event in events.iter_mut().filter(|e| e.kind() == EventKind::Update) {
-        let Some(qualname) = event.qualname().map(str::to_string) else { continue };
-        let mut threads: Vec<String> =
-            running.iter().filter(|(code, _)| code.names(&qualname)).map(|(_, thread)| thread.clone()).collect();
-        threads.dedup();
-        if !threads.is_empty() {
-            event.set_running_in(threads);
+
+    /// Notes, on each update of `events`, the threads that were running that
+    /// function: the new code takes effect at their next call.
+    pub fn note_on(&self, events: &mut [Event]) {
+        if self.frames.is_empty() {
+            return;
+        }
+        for event in events.iter_mut().filter(|e| e.kind() == EventKind::Update) {
+            let Some(qualname) = event.qualname().map(str::to_string) else { continue };
+            let mut threads: Vec<String> = self
+                .frames
+                .iter()
+                .filter(|(code, _)| code.names(&qualname))
+                .map(|(_, thread)| thread.clone())
+                .collect();
+            threads.dedup();
+            if !threads.is_empty() {
+                event.set_running_in(threads);
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::errors::watch_error;
 use crate::event::Event;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
-use crate::running::note_running_threads;
+use crate::running::Running;
 use crate::sessions::SessionCore;
 use crate::syntax::{cpython_can_judge, cpython_syntax_error};
 use crate::touched::{self, Touched};
@@ -107,6 +107,9 @@ impl SessionCore {
             // The hooks see every save, one identical to the live code included
             // (as the original's): a program may act on the save itself.
             self.prerun.get().emit(py, hook_args(py));
+            // Which functions of the file run now, named while their old code is
+            // still known: only when the save changes something.
+            let running = if script.is_some() { Running::now(py, path) } else { Running::default() };
             let started = Instant::now();
             let result = {
                 let mut file = match codefile.bind(py).try_borrow_mut() {
@@ -136,7 +139,7 @@ impl SessionCore {
                     let touched = Touched::by(&events);
                     let mut events: Vec<Event> =
                         events.into_iter().map(|e| e.of_file(codefile.clone_ref(py).into_any())).collect();
-                    note_running_threads(py, path, &mut events);
+                    running.note_on(&mut events);
                     self.emit_save(py, path, events, elapsed);
                     touched::notify(py, path, &touched, None);
                 }
