@@ -217,6 +217,20 @@ fn a_watcher_dropped_without_stop_ends_its_threads() {
 
 /// Saves `file` three times, waiting for a report of each: at most one report
 /// can come from the watch being put back, so the others come from the saves.
+/// A directory `name` holding `pkg/mod.py`, registered and seen to take saves:
+/// (the directory, the package, the module, the watcher).
+fn watched_package(name: &str) -> (Dir, PathBuf, PathBuf, Watched) {
+    let dir = Dir::new(name);
+    let package = dir.file("pkg");
+    let module = package.join("mod.py");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(&module, "x = 1\n").unwrap();
+    let w = watcher(None);
+    w.0.add_file(&module).unwrap();
+    saves_are_seen(&w, &module);
+    (dir, package, module, w)
+}
+
 fn saves_are_seen(w: &Watched, file: &Path) {
     for n in 0..3 {
         std::fs::write(file, format!("x = {n}\n")).unwrap();
@@ -264,14 +278,7 @@ fn a_file_whose_directory_is_missing_when_registered_is_watched_once_it_appears(
 
 #[test]
 fn a_watched_directory_deleted_and_recreated_is_watched_again() {
-    let dir = Dir::new("recreate-dir");
-    let package = dir.file("pkg");
-    let module = package.join("mod.py");
-    std::fs::create_dir_all(&package).unwrap();
-    std::fs::write(&module, "x = 1\n").unwrap();
-    let w = watcher(None);
-    w.0.add_file(&module).unwrap();
-    saves_are_seen(&w, &module);
+    let (_dir, package, module, w) = watched_package("recreate-dir");
     std::fs::remove_dir_all(&package).unwrap();
     wait_for(&w, &[&module]);
     std::fs::create_dir_all(&package).unwrap();
@@ -381,14 +388,7 @@ fn a_symlink_to_a_file_of_the_same_directory_is_seen_when_its_target_is_written(
 
 #[test]
 fn a_watched_directory_moved_away_and_replaced_by_a_new_one_is_watched_again() {
-    let dir = Dir::new("replaced-dir");
-    let package = dir.file("pkg");
-    let module = package.join("mod.py");
-    std::fs::create_dir_all(&package).unwrap();
-    std::fs::write(&module, "x = 1\n").unwrap();
-    let w = watcher(None);
-    w.0.add_file(&module).unwrap();
-    saves_are_seen(&w, &module);
+    let (dir, package, module, w) = watched_package("replaced-dir");
     // `mv pkg pkg.bak && mkdir pkg && cp pkg.bak/mod.py pkg/`
     let backup = dir.file("pkg.bak");
     std::fs::rename(&package, &backup).unwrap();
