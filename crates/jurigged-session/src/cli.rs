@@ -91,6 +91,10 @@ pub struct Cli {
     #[arg(short = 'v', long)]
     pub verbose: bool,
 
+    /// Every Python the program starts joins the session, not only multiprocessing's
+    #[arg(long)]
+    pub children: bool,
+
     /// Print the version
     #[arg(long)]
     pub version: bool,
@@ -192,6 +196,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             debounce: Duration::from_secs_f64(cli.debounce),
             poll: cli.poll.map(Duration::from_secs_f64),
             autostart: true,
+            children: cli.children,
         },
     )?;
 

@@ -9,11 +9,13 @@
 //! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
 //! `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`, `sessions`,
 //! `file_registry`, `resolve`, `glob_filter`, `sniffer`, `registry`,
-//! `save_loop`, `watcher`, `recoder`, `cli`.
+//! `save_loop`, `session_thread`, `forked`, `child_env`, `watcher`, `recoder`,
+//! `cli`.
 
 mod sync;
 
 pub mod boundary;
+pub mod child_env;
 pub mod cli;
 pub mod codefile;
 pub mod db;
@@ -22,6 +24,7 @@ pub mod errors;
 pub mod event;
 pub mod events;
 pub mod file_registry;
+mod forked;
 pub mod glob_filter;
 pub mod lifecycle;
 pub mod live_trees;
@@ -31,6 +34,7 @@ pub mod recoder;
 pub mod registry;
 pub mod resolve;
 mod save_loop;
+mod session_thread;
 pub mod sessions;
 pub mod sniffer;
 pub mod touched;
