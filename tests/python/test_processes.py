@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from cli_support import child_env, wait_until
+from cli_support import child_env, venv_matches_binary, wait_until
 from test_cli import FAST, entry, entry_kind, run, workspace  # noqa: F401 (fixtures)
 
 #: The module the programs run, before and after the save.
@@ -25,6 +25,14 @@ NEW = "def task(x):\n    return 2\n"
 #: How long a program waits for the new code before it gives up (the test
 #: fails first: its own waits are shorter).
 PROGRAM_PATIENCE = 60
+
+
+def skip_unless_children_have_jurigged(entry_kind):
+    """A Python that a program under the binary starts (sys.executable) has
+    jurigged installed only when the binary uses this virtual environment
+    (the binary embeds another Python than this venv's otherwise)."""
+    if entry_kind == "binary" and not venv_matches_binary():
+        pytest.skip("the binary embeds another Python than this venv's: its child Pythons lack jurigged")
 
 
 def program(body):
@@ -117,9 +125,11 @@ STARTS = {
 
 
 @pytest.mark.parametrize("start", list(STARTS))
-def test_pool_workers_return_new_results_after_a_save(run, workspace, start):
+def test_pool_workers_return_new_results_after_a_save(run, workspace, entry_kind, start):
     """A Pool under each start method, and a ProcessPoolExecutor, return the
     new results after a save, with no change to the program."""
+    if "fork" not in start.split("-"):
+        skip_unless_children_have_jurigged(entry_kind)
     workspace.write("work.py", OLD)
     workspace.write("app.py", program(POOL).replace("START", STARTS[start]))
     process = run(*FAST, "app.py")
@@ -165,9 +175,10 @@ def test_a_plain_subprocess_python_does_not_join_by_default(run, workspace):
     assert process.wait_exit() == 0, process.describe()
 
 
-def test_a_plain_subprocess_python_joins_with_children(run, workspace):
+def test_a_plain_subprocess_python_joins_with_children(run, workspace, entry_kind):
     """Behind --children, any Python the program starts joins the session and
     applies later saves itself."""
+    skip_unless_children_have_jurigged(entry_kind)
     workspace.write("work.py", OLD)
     workspace.write("app.py", program(SUBPROCESS))
     workspace.write("child.py", program(CHILD))
@@ -281,3 +292,85 @@ def test_pid_tags_are_only_in_children(run, workspace):
     tagged = [line for line in errors() if line.endswith(f"[pid {child_pid}]")]
     assert len(tagged) == 1 and "[pid" not in next(line for line in errors() if line not in tagged), errors()
     process.kill()  # the child ends as its parent does
+
+
+# -- Dask ------------------------------------------------------------------------------
+
+DASK_DRIVER = """\
+    import os
+    import sys
+    import time
+
+    from distributed import Client, LocalCluster
+
+    import jurigged
+    import jurigged.dask
+    import work
+
+    OLD = "def task(x):\\n    return 1\\n"
+    NEW = "def task(x):\\n    return 2\\n"
+
+    def values():
+        return sorted(set(client.run(work.task, 0).values()))
+
+    if __name__ == "__main__":
+        workers = int(sys.argv[1])
+        cluster = LocalCluster(processes=True, n_workers=workers, threads_per_worker=1, dashboard_address=None)
+        client = Client(cluster)
+        print("first", values(), flush=True)
+        watcher = jurigged.watch(os.getcwd(), debounce=0.01)
+        jurigged.dask.attach(client)
+        saved = time.monotonic()
+        with open("work.py", "w") as f:
+            f.write(NEW)
+        while values() != [2]:
+            if time.monotonic() - saved > PATIENCE:
+                sys.exit("the workers kept the old code")
+            time.sleep(0.005)
+        print(f"every worker updated {time.monotonic() - saved:.3f} s after the save", flush=True)
+        # A worker that joins now, on a machine whose copy of work.py is old:
+        # the driver stops watching and puts the old text back on disk.
+        watcher.stop()
+        with open("work.py", "w") as f:
+            f.write(OLD)
+        cluster.scale(workers + 1)
+        client.wait_for_workers(workers + 1, timeout=PATIENCE)
+        print("with a late worker", values(), len(client.run(work.task, 0)), flush=True)
+        applied = client.run(jurigged.dask.applied)
+        print("applied", sorted(len(changes) for changes in applied.values()), flush=True)
+        client.close()
+        cluster.close()
+    """
+
+
+def test_a_save_in_a_dask_driver_reaches_every_worker_and_late_ones(workspace):
+    """LocalCluster with two worker processes: client.run(work.task, 0) returns
+    the new value from every worker within a second of the save; a worker added
+    after the save (whose own file is the old one) has it too: the text
+    travelled through Dask."""
+    workspace.write("work.py", OLD)
+    workspace.write("driver.py", program(DASK_DRIVER))
+    process = subprocess.run(
+        [sys.executable, "driver.py", "2"],
+        cwd=workspace.root,
+        env=child_env({"JURIGGED_SESSION": None}),
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_PATIENCE * 3,
+    )
+    lines = process.stdout.splitlines()
+    assert process.returncode == 0 and "first [1]" in lines, process
+    latency = next(float(line.split()[3]) for line in lines if line.startswith("every worker updated"))
+    assert latency < 1.0, process.stdout
+    assert "with a late worker [2] 3" in lines, process
+    # Each worker applied the save once: the two by the driver's message, the
+    # late one by the plugin (its file on disk is the old one).
+    assert "applied [1, 1, 1]" in lines, process
+
+
+def test_importing_jurigged_dask_does_not_import_distributed():
+    """The standalone binary runs every module of the package at startup: a
+    program that does not use Dask must not pay for importing it."""
+    script = "import sys, jurigged.dask; print('distributed' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result

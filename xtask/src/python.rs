@@ -46,6 +46,30 @@ pub fn ensure_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
     Ok(venv_python)
 }
 
+/// Packages that only some suites import, installed into a venv only when one
+/// of them runs: `distributed` for test_processes.py's Dask cluster.
+const SUITE_PACKAGES: &[(&str, &str, &str)] = &[("test_processes.py", "distributed", "distributed")];
+
+/// Installs the packages of the suites `args` selects (all of them when it
+/// names no test file) that the venv of `venv_python` lacks.
+fn ensure_suite_packages(venv_python: &Path, args: &[&str]) -> Result<(), Failure> {
+    let names_files = args.iter().any(|a| a.contains(".py") || a.contains('/'));
+    for (suite, module, package) in SUITE_PACKAGES {
+        let selected = !names_files || args.iter().any(|a| a.contains(suite));
+        let present = Command::new(venv_python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if selected && !present {
+            util::run(
+                &venv_python.to_string_lossy(),
+                &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", package],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a bare virtual environment at `venv` with `python` if it does not
 /// exist; returns its interpreter.
 pub fn ensure_plain_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
@@ -116,6 +140,7 @@ pub fn test_all() -> Result<(), Failure> {
     for (python, venv) in &interpreters {
         let venv_python = ensure_venv(python, venv)?;
         install_wheel(&venv_python, &wheel)?;
+        ensure_suite_packages(&venv_python, &[])?;
         let tests = util::root().join("tests/python");
         util::run(
             &venv_python.to_string_lossy(),
@@ -140,6 +165,7 @@ pub fn pytest(args: &[String]) -> Result<(), Failure> {
     for (python, venv) in selected {
         let venv_python = ensure_venv(python, venv)?;
         install_wheel(&venv_python, &wheel)?;
+        ensure_suite_packages(&venv_python, &rest)?;
         let tests = util::root().join("tests/python").to_string_lossy().into_owned();
         let mut command = vec!["-m", "pytest", "-p", "no:cacheprovider"];
         if rest.iter().all(|a| a.starts_with('-')) {
