@@ -70,7 +70,8 @@ def test_a_forked_child_applies_a_later_save_itself(run, workspace):
             pid = os.fork()
             if pid == 0:
                 print("child", os.getpid(), "started", flush=True)
-                os._exit(0 if wait_for_new("child") else 1)
+                # A normal exit: it lets the session finish logging the save.
+                sys.exit(0 if wait_for_new("child") else 1)
             wait_for_new("parent")
             _, status = os.waitpid(pid, 0)
             sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
@@ -374,3 +375,32 @@ def test_importing_jurigged_dask_does_not_import_distributed():
     script = "import sys, jurigged.dask; print('distributed' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result
+
+
+def test_a_subprocess_with_preexec_fn_still_starts_quickly(run, workspace):
+    """subprocess runs the after-fork hooks in its child when preexec_fn is
+    set: the child re-arms its sessions there, and must still exec at once."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        textwrap.dedent(
+            """\
+            import subprocess
+            import sys
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)
+            started = time.monotonic()
+            for _ in range(20):
+                subprocess.run([sys.executable, "-c", "pass"], preexec_fn=lambda: None, check=True, timeout=30)
+            print(f"20 children ran in {time.monotonic() - started:.2f} s", flush=True)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    process.wait_for("20 children ran", stream="stdout", timeout=60)
+    assert process.wait_exit() == 0, process.describe()
+    assert "Error" not in process.stderr, process.describe()
