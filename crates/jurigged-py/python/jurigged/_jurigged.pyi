@@ -123,6 +123,7 @@ def watch(
     debounce: float = 0.05,
     poll: Union[bool, float, None] = None,
     exclude: Optional[Sequence[str]] = None,
+    children: bool = False,
 ) -> Watcher: ...
 
 class Recoder:

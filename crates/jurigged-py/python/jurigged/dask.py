@@ -149,11 +149,18 @@ def _apply_changes(changes, verbose=False):
 
 
 def _apply_one(filename, module_name, text, verbose=False):
+    import os
+
     import jurigged
 
     try:
         codefile = jurigged.registry.prepare(module_name)
         if codefile is None or codefile.text == text:
+            return []
+        if "JURIGGED_SESSION" in os.environ and str(codefile.filename) == filename:
+            # A worker the driver started after watch() (a LocalCluster's) runs
+            # the driver's session and shares its files: its own watcher
+            # applies the save (applying it here too could meet it mid-save).
             return []
         events = codefile.update(text)
         _APPLIED.append((module_name, text))
