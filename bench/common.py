@@ -10,7 +10,8 @@ same run, alternating them, and prints its results on stdout as JSON lines:
     {"note": TEXT}                                                  a line under the table
     {"fatal": TEXT}                                                 a harness failure
 
-Progress goes to stderr. Targets (evaluated by the xtask):
+JSON has no NaN nor infinity: `emit` writes null for them, which the xtask
+reads as no figure. Progress goes to stderr. Targets (evaluated by the xtask):
     {"kind": "le", "value": X, "text": T}          ours' median <= X
     {"kind": "ratio_ge", "value": X, "text": T}    original / ours >= X
     {"kind": "rel_le", "row": ID, "value": X, "text": T}
@@ -19,6 +20,7 @@ Progress goes to stderr. Targets (evaluated by the xtask):
 
 import argparse
 import json
+import math
 import os
 import select
 import shutil
@@ -39,8 +41,22 @@ def parse_args(description):
     return parser.parse_args()
 
 
+def finite_or_none(value):
+    """`value` with every NaN and infinity replaced by None (JSON's null): JSON
+    has no such numbers, and the xtask reads null as "no figure"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(item) for item in value]
+    return value
+
+
 def emit(record):
-    sys.stdout.write(json.dumps(record) + "\n")
+    # allow_nan=False: a non-number that slipped through fails here, loudly,
+    # instead of printing NaN, which is not JSON.
+    sys.stdout.write(json.dumps(finite_or_none(record), allow_nan=False) + "\n")
     sys.stdout.flush()
 
 

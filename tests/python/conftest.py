@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+import cli_support
 import jurigged
 
 _counter = itertools.count()
@@ -117,3 +118,41 @@ def assert_unchanged(before, after):
     assert sorted(before) == sorted(after), "the module's names changed"
     changed = [key for key in before if not _same(before[key], after[key])]
     assert changed == [], f"these bindings changed: {changed}"
+
+
+# -- a real `jurigged` process (python -m jurigged, or the standalone binary) -----------
+
+
+@pytest.fixture(params=["python", "binary"])
+def entry_kind(request):
+    """How jurigged is started: `python -m jurigged` or the standalone binary."""
+    return request.param
+
+
+@pytest.fixture
+def entry(entry_kind):
+    return cli_support.entry_point(entry_kind)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """The program's directory (see cli_support.Workspace)."""
+    return cli_support.Workspace(tmp_path)
+
+
+@pytest.fixture
+def run(entry, entry_kind, workspace):
+    """Starts `jurigged ARGS...` in the workspace; every process is killed at the
+    end of the test."""
+    processes = []
+
+    def start(*args, stdin=None, env=None, cwd=None):
+        process = cli_support.Process(
+            entry + list(args), cwd=cwd or workspace.root, env=cli_support.child_env(env, entry_kind), stdin=stdin
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.kill()

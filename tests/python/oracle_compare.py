@@ -232,14 +232,31 @@ def code_keys(module_code):
 
     def walk(code, key):
         counts = {}
-        for const in code.co_consts:
-            if isinstance(const, types.CodeType):
-                n = counts.get(const.co_name, 0)
-                counts[const.co_name] = n + 1
-                name = const.co_name if n == 0 else f"{const.co_name}#{n}"
-                child = f"{key}.{name}" if key else name
-                found[child] = const
-                walk(const, child)
+        codes = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        keys = []
+        for const in codes:
+            n = counts.get(const.co_name, 0)
+            counts[const.co_name] = n + 1
+            name = const.co_name if n == 0 else f"{const.co_name}#{n}"
+            keys.append(f"{key}.{name}" if key else name)
+        # 3.14+: the annotate function of a def is compiled in the enclosing scope,
+        # just before the def's own code, and shares its name with the scope's
+        # own (last) one: it is keyed under its def (`C.m.__annotate__`), so that
+        # a def gaining annotations does not renumber the scope's.
+        scope_own = 0
+        for i, const in enumerate(codes):
+            if const.co_name != "__annotate__":
+                continue
+            following = codes[i + 1] if i + 1 < len(codes) else None
+            if following is not None and following.co_name != "__annotate__":
+                keys[i] = f"{keys[i + 1]}.__annotate__"
+            else:
+                name = "__annotate__" if scope_own == 0 else f"__annotate__#{scope_own}"
+                scope_own += 1
+                keys[i] = f"{key}.{name}" if key else name
+        for const, child in zip(codes, keys):
+            found[child] = const
+            walk(const, child)
 
     walk(module_code, "")
     return found

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from cli_support import Process, Workspace, child_env, function_module, loop_program, state_is, wait_until
-from test_cli import FAST, entry, entry_kind, error_line, run, start_loop, states, workspace  # noqa: F401 (fixtures)
+from test_cli import FAST, error_line, start_loop, states
 
 
 def assert_a_good_save_applies(process, workspace, relative="mod.py", value=100, style="atomic", **state):

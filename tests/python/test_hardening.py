@@ -11,35 +11,11 @@ import threading
 import pytest
 
 import jurigged
-from cli_support import Process, Workspace, child_env, entry_point, function_module, loop_program, state_is
+from cli_support import function_module, loop_program, state_is
 
 FAST = ["-d", "0.01"]
 
 TEN_MB = 10 << 20
-
-
-@pytest.fixture(params=["python", "binary"])
-def entry_kind(request):
-    return request.param
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    return Workspace(tmp_path)
-
-
-@pytest.fixture
-def run(entry_kind, workspace):
-    processes = []
-
-    def start(*args):
-        process = Process(entry_point(entry_kind) + list(args), cwd=workspace.root, env=child_env(None, entry_kind))
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        process.kill()
 
 
 def start_loop(run, workspace, *modules):

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from cli_support import binary_python_version, child_env, entry_point, function_module
-from test_cli import FAST, entry, entry_kind, run, workspace  # noqa: F401 (fixtures)
+from test_cli import FAST
 
 # -- ending like python ---------------------------------------------------------------
 

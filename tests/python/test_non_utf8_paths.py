@@ -7,54 +7,31 @@ import os
 import textwrap
 from pathlib import Path
 
-import pytest
-
-from cli_support import Process, Workspace, child_env, entry_point, function_module, loop_program, state_is
+from cli_support import function_module, loop_program, state_is
 
 FAST = ["-d", "0.01"]
 
 NOT_UTF8 = b"\xff\xfe"
 
 
-@pytest.fixture(params=["python", "binary"])
-def entry_kind(request):
-    return request.param
-
-
-@pytest.fixture
-def run(entry_kind):
-    processes = []
-
-    def start(args, cwd):
-        process = Process(entry_point(entry_kind) + FAST + args, cwd=cwd, env=child_env(None, entry_kind))
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        process.kill()
-
-
-def workspace_in_a_non_utf8_directory(tmp_path):
-    workspace = Workspace(tmp_path)
-    workspace.root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/project-" + NOT_UTF8))
+def moved_to_a_non_utf8_directory(workspace):
+    workspace.root = Path(os.fsdecode(os.fsencode(workspace.root) + b"-" + NOT_UTF8))
     workspace.root.mkdir()
     return workspace
 
 
-def test_a_project_in_a_directory_whose_name_is_not_utf8_runs_and_takes_saves(run, tmp_path):
-    workspace = workspace_in_a_non_utf8_directory(tmp_path)
+def test_a_project_in_a_directory_whose_name_is_not_utf8_runs_and_takes_saves(run, workspace):
+    workspace = moved_to_a_non_utf8_directory(workspace)
     workspace.write("mod.py", function_module(1))
     workspace.write("main.py", loop_program("mod"))
-    process = run(["main.py"], workspace.root)
+    process = run(*FAST, "main.py", cwd=workspace.root)
     process.wait_for(state_is(mod=1), stream="stdout")
     workspace.save("mod.py", function_module(2))
     process.wait_for(state_is(mod=2), stream="stdout")
     assert process.alive()
 
 
-def test_a_script_whose_name_is_not_utf8_sees_its_name_in_argv_and_takes_saves(run, tmp_path):
-    workspace = Workspace(tmp_path)
+def test_a_script_whose_name_is_not_utf8_sees_its_name_in_argv_and_takes_saves(run, workspace):
     script = "app-" + os.fsdecode(NOT_UTF8) + ".py"
     workspace.write("mod.py", function_module(1))
     workspace.write(
@@ -70,7 +47,7 @@ def test_a_script_whose_name_is_not_utf8_sees_its_name_in_argv_and_takes_saves(r
         )
         + loop_program("mod"),
     )
-    process = run([script, "--flag-" + os.fsdecode(NOT_UTF8)], workspace.root)
+    process = run(*FAST, script, "--flag-" + os.fsdecode(NOT_UTF8), cwd=workspace.root)
     process.wait_for(state_is(mod=1), stream="stdout")
     argv_line = next(line for line in process.lines["stdout"] if line.startswith("argv "))
     _, argv0, file = argv_line.split()
@@ -81,13 +58,12 @@ def test_a_script_whose_name_is_not_utf8_sees_its_name_in_argv_and_takes_saves(r
     assert process.alive()
 
 
-def test_a_program_argument_that_is_not_utf8_reaches_the_program_as_python_gives_it(run, tmp_path):
-    workspace = Workspace(tmp_path)
+def test_a_program_argument_that_is_not_utf8_reaches_the_program_as_python_gives_it(run, workspace):
     workspace.write(
         "show.py",
         "import os, sys\nprint('args', [os.fsencode(a).hex() for a in sys.argv[1:]], flush=True)\n",
     )
     argument = os.fsdecode(b"value-" + NOT_UTF8)
-    process = run(["show.py", argument, "plain"], workspace.root)
+    process = run(*FAST, "show.py", argument, "plain", cwd=workspace.root)
     expected = f"args {[os.fsencode(argument).hex(), b'plain'.hex()]}"
     process.wait_for(lambda line: line == expected, stream="stdout")

@@ -2,6 +2,8 @@
 save whose code objects have no other holder needs no scan. Any new holder (a
 closure made since) brings the scan back, so that nothing is missed."""
 
+import sys
+
 import jurigged
 from jurigged._jurigged import heap_scans
 
@@ -47,3 +49,21 @@ def test_a_closure_that_died_is_not_a_problem(ws):
     del gone
     edit(ws, cf, 3)
     assert keep() == 4
+
+
+def test_without_the_gil_every_save_scans_the_heap(ws, monkeypatch):
+    # A free-threaded interpreter with the GIL off (3.13t+) counts references in
+    # ways sys.getrefcount does not add up: the index must not trust them. No
+    # free-threaded build is at hand, so the interpreter says it is one.
+    mod, cf = ws.module(SOURCE.format(v=1))
+    closures = [mod.make(i) for i in range(5)]
+    edit(ws, cf, 2)
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    before = heap_scans()
+    edit(ws, cf, 3)
+    assert heap_scans() == before + 1, "the reference counts were trusted without the GIL"
+    assert [c() for c in closures] == [i + 3 for i in range(5)]
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: True, raising=False)
+    edit(ws, cf, 4)
+    assert heap_scans() == before + 1, "with the GIL the index is trusted again"
+    assert [c() for c in closures] == [i + 4 for i in range(5)]

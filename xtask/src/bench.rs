@@ -8,7 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::json::Json;
+use serde::Deserialize;
+
 use crate::python;
 use crate::util::{self, python_files, Failure};
 
@@ -126,8 +127,8 @@ fn compare(quick: bool, measures: &[&str]) -> Result<(), Failure> {
         let stdout = child.stdout.take().expect("piped stdout");
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(|e| format!("reading bench/{measure}.py: {e}"))?;
-            match Json::parse(&line) {
-                Ok(record) => report.add(&record),
+            match serde_json::from_str::<Record>(&line) {
+                Ok(record) => report.add(record),
                 Err(_) => eprintln!("{line}"),
             }
         }
@@ -192,12 +193,47 @@ fn header(quick: bool) -> String {
     )
 }
 
+/// One line a driver prints (bench/common.py describes them): a note, a
+/// harness failure, a row of the table, or one tool's figures on a row.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Record {
+    note: Option<String>,
+    fatal: Option<String>,
+    row: Option<String>,
+    tool: Option<String>,
+    label: Option<String>,
+    unit: Option<String>,
+    target: Option<Target>,
+    /// `null` where the driver had no number (NaN or infinity): skipped.
+    samples: Vec<Option<f64>>,
+    errors: Vec<String>,
+    problems: Vec<String>,
+    timeouts: Option<u64>,
+    ok: Option<bool>,
+    status: Option<String>,
+    limit_ms: Option<f64>,
+}
+
+/// What a row is judged against (`kind`: "le", "ratio_ge" or "rel_le").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct Target {
+    kind: String,
+    value: Option<f64>,
+    text: String,
+    /// For "rel_le": the row whose median ours is compared with.
+    row: Option<String>,
+    /// For "ratio_ge": the debounce both tools wait out, taken off both medians.
+    minus: Option<f64>,
+}
+
 /// One row of the table, as announced by a driver.
 struct Row {
     id: String,
     label: String,
     unit: String,
-    target: Option<Json>,
+    target: Option<Target>,
 }
 
 /// One tool's figures on one row, merged over the driver's records.
@@ -227,39 +263,39 @@ struct Report {
 }
 
 impl Report {
-    fn add(&mut self, record: &Json) {
-        if let Some(note) = record.str("note") {
-            self.notes.push(note.to_string());
+    fn add(&mut self, record: Record) {
+        if let Some(note) = record.note {
+            self.notes.push(note);
             return;
         }
-        if let Some(fatal) = record.str("fatal") {
-            self.harness.push(fatal.to_string());
+        if let Some(fatal) = record.fatal {
+            self.harness.push(fatal);
             return;
         }
-        let Some(id) = record.str("row") else { return };
-        let Some(tool) = record.str("tool") else {
+        let Some(id) = record.row else { return };
+        let Some(tool) = record.tool else {
             if !self.rows.iter().any(|r| r.id == id) {
                 self.rows.push(Row {
-                    id: id.to_string(),
-                    label: record.str("label").unwrap_or(id).to_string(),
-                    unit: record.str("unit").unwrap_or("").to_string(),
-                    target: record.get("target").filter(|t| **t != Json::Null).cloned(),
+                    label: record.label.unwrap_or_else(|| id.clone()),
+                    unit: record.unit.unwrap_or_default(),
+                    target: record.target,
+                    id,
                 });
             }
             return;
         };
-        let figures = self.figures.entry((id.to_string(), tool.to_string())).or_default();
-        figures.samples.extend(record.numbers("samples"));
-        figures.errors.extend(record.strings("errors"));
-        figures.problems.extend(record.strings("problems"));
-        figures.timeouts += record.num("timeouts").unwrap_or(0.0) as u64;
-        if let Some(ok) = record.get("ok").and_then(Json::as_bool) {
+        let figures = self.figures.entry((id, tool)).or_default();
+        figures.samples.extend(record.samples.into_iter().flatten());
+        figures.errors.extend(record.errors);
+        figures.problems.extend(record.problems);
+        figures.timeouts += record.timeouts.unwrap_or(0);
+        if let Some(ok) = record.ok {
             figures.ok = Some(figures.ok.unwrap_or(true) && ok);
         }
-        if let Some(status) = record.str("status") {
-            figures.status = Some(status.to_string());
+        if let Some(status) = record.status {
+            figures.status = Some(status);
         }
-        if let Some(limit) = record.num("limit_ms") {
+        if let Some(limit) = record.limit_ms {
             figures.limit_ms = Some(figures.limit_ms.map_or(limit, |l: f64| l.max(limit)));
         }
     }
@@ -367,17 +403,16 @@ impl Report {
     /// The target's text and PASS / MISS (with what was measured against it).
     fn verdict(&self, row: &Row, ours: Option<&Figures>, ratio: Option<Ratio>) -> (String, String) {
         let Some(target) = &row.target else { return (String::new(), String::new()) };
-        let text = target.str("text").unwrap_or("").to_string();
-        let kind = target.str("kind").unwrap_or("");
-        let bound = target.num("value").unwrap_or(f64::NAN);
+        let text = target.text.clone();
+        let bound = target.value.unwrap_or(f64::NAN);
         let Some(median) = ours.and_then(Figures::median) else { return (text, "FAIL (no figures)".into()) };
         let flagged = ours.and_then(|f| f.ok) == Some(false);
         let pass_or_miss = |pass: bool| if pass && !flagged { "PASS" } else { "MISS" };
-        let verdict = match kind {
+        let verdict = match target.kind.as_str() {
             "le" => pass_or_miss(median <= bound).to_string(),
-            "ratio_ge" if target.num("minus").is_some() => {
+            "ratio_ge" if target.minus.is_some() => {
                 // Judged on the time beyond the debounce both tools wait out.
-                let minus = target.num("minus").unwrap_or(0.0);
+                let minus = target.minus.unwrap_or(0.0);
                 let theirs = self.get(&row.id, "original").and_then(Figures::median);
                 match (theirs, ratio) {
                     (Some(theirs), _) if median > minus => {
@@ -398,7 +433,7 @@ impl Report {
                 None => "n/a (no original figures)".to_string(),
             },
             "rel_le" => {
-                let reference = target.str("row").and_then(|id| self.get(id, "ours")).and_then(Figures::median);
+                let reference = target.row.as_deref().and_then(|id| self.get(id, "ours")).and_then(Figures::median);
                 match reference {
                     Some(reference) => {
                         let factor = median / reference;
@@ -553,7 +588,7 @@ mod tests {
     fn report(lines: &[&str]) -> Report {
         let mut report = Report::default();
         for line in lines {
-            report.add(&Json::parse(line).unwrap());
+            report.add(serde_json::from_str(line).unwrap());
         }
         report
     }
@@ -583,6 +618,17 @@ mod tests {
         assert!(text.contains("targets: 3 PASS, 1 MISS"), "{text}");
         assert!(text.contains("3 closures never updated"));
         assert!(r.harness_failures().is_empty());
+    }
+
+    #[test]
+    fn null_numbers_are_no_figures() {
+        let r = report(&[
+            r#"{"row": "a", "label": "x", "unit": "ms", "target": {"kind": "le", "value": 4, "text": "<= 4 ms"}}"#,
+            r#"{"row": "a", "tool": "ours", "samples": [null, 3, null], "errors": [], "timeouts": null, "ok": null, "limit_ms": null}"#,
+        ]);
+        let text = r.render("header");
+        assert!(text.contains("3.00 ms n=1"), "{text}");
+        assert!(text.contains("PASS"), "{text}");
     }
 
     #[test]

@@ -4,10 +4,12 @@ mod bench;
 mod demo;
 mod fuzz;
 mod install;
-mod json;
+mod layering;
+mod module_order;
 mod python;
 mod replay;
 mod roundtrip;
+mod sid;
 mod test;
 mod util;
 
@@ -19,10 +21,15 @@ commands:
   demo                     show what jurigged sees when examples/shapes.py is edited
   test [--quick]           everything CI runs: fmt, clippy, layering, tests, stdlib
                            round trip, fuzz smoke runs
-  pytest [--all] [ARGS]    build and install the wheel, run pytest on tests/python
-                           (--all: under every test interpreter)
+  pytest [--all | --py X.Y] [ARGS]
+                           build and install the wheel, run pytest on tests/python
+                           (--all: under every test interpreter, 3.14 and 3.15 in
+                           the sid root included; --py: under that one)
+  sid [--path]             make the Debian sid root that has Python 3.14 and 3.15
   install-check            `cargo install --path crates/jurigged-cli` (the README's
                            line) into a scratch root; the binary ends programs as python
+  layering                 check the dependency rules between the crates
+                           (xtask/src/layering.rs)
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
   replay                   consecutive PyPI releases of pure-Python packages saved over
                            a live program must patch it like a fresh import
@@ -46,7 +53,11 @@ fn main() {
         "demo" => demo::run(rest),
         "pytest" => python::pytest(rest),
         "replay" => replay::run(rest),
+        "sid" => sid::run(rest),
+        // Internal: what `sid` runs inside a private mount namespace.
+        "sid-exec" => sid::exec_inside(rest),
         "install-check" => install::run(rest),
+        "layering" => layering::check(),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::sid;
 use crate::util::{self, Failure};
 
 /// Interpreters the wheel is tested on: the default `python3`, then 3.9 and 3.13
@@ -130,49 +131,83 @@ fn build_binary() -> Result<(), Failure> {
 }
 
 /// Builds the wheel, installs it in every test interpreter's venv and runs pytest
-/// on `tests/python` in each.
+/// on `tests/python` in each: the host's (python3, 3.9, 3.13), then 3.14 and 3.15
+/// in the sid root (skipped with a message where it cannot be made).
 pub fn test_all() -> Result<(), Failure> {
-    build_binary()?;
+    run_pytest(&Selection::All, &["-q"])
+}
+
+/// Which interpreters `cargo xtask pytest` runs on.
+enum Selection {
+    Main,
+    All,
+    Version(String),
+}
+
+/// `cargo xtask pytest [--all | --py X.Y] [PYTEST ARGS...]`: builds and installs
+/// the wheel, then runs pytest (on tests/python by default) in the main venv, in
+/// every test interpreter's with `--all`, or in the one of version X.Y.
+pub fn pytest(args: &[String]) -> Result<(), Failure> {
+    let (selection, rest) = match args.first().map(String::as_str) {
+        Some("--all") => (Selection::All, &args[1..]),
+        Some("--py") => {
+            let version = args.get(1).ok_or("--py needs a version, like --py 3.14")?;
+            (Selection::Version(version.clone()), &args[2..])
+        }
+        _ => (Selection::Main, args),
+    };
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    run_pytest(&selection, &rest)
+}
+
+fn run_pytest(selection: &Selection, args: &[&str]) -> Result<(), Failure> {
     let interpreters = interpreters();
+    let host: Vec<(String, PathBuf)> = match selection {
+        Selection::Main => interpreters[..1].to_vec(),
+        Selection::All => interpreters.clone(),
+        Selection::Version(version) if sid::VERSIONS.contains(&version.as_str()) => Vec::new(),
+        Selection::Version(version) => vec![host_interpreter(version).ok_or_else(|| {
+            format!("no Python {version} here (python3, pyenv, or {} in the sid root)", sid::VERSIONS.join(", "))
+        })?],
+    };
+    let in_sid: Vec<&str> = match selection {
+        Selection::Main => Vec::new(),
+        Selection::All => sid::VERSIONS.to_vec(),
+        Selection::Version(version) => sid::VERSIONS.iter().copied().filter(|v| v == version).collect(),
+    };
+    build_binary()?;
     let (main_python, main_venv) = &interpreters[0];
     let main = ensure_venv(main_python, main_venv)?;
     let wheel = build_wheel(&main, false)?;
-    for (python, venv) in &interpreters {
+    let tests = util::root().join("tests/python").to_string_lossy().into_owned();
+    for (python, venv) in &host {
         let venv_python = ensure_venv(python, venv)?;
         install_wheel(&venv_python, &wheel)?;
-        ensure_suite_packages(&venv_python, &[])?;
-        let tests = util::root().join("tests/python");
-        util::run(
-            &venv_python.to_string_lossy(),
-            &["-m", "pytest", "-q", "-p", "no:cacheprovider", &tests.to_string_lossy()],
-        )?;
+        ensure_suite_packages(&venv_python, args)?;
+        let mut command = vec!["-m", "pytest", "-p", "no:cacheprovider"];
+        if args.iter().all(|a| a.starts_with('-')) {
+            command.push(&tests);
+        }
+        command.extend(args.iter().copied());
+        util::run(&venv_python.to_string_lossy(), &command)?;
+    }
+    if in_sid.is_empty() {
+        return Ok(());
+    }
+    let Some(root) = sid::prepare()? else { return Ok(()) };
+    for version in in_sid {
+        root.pytest(version, &wheel, args)?;
     }
     Ok(())
 }
 
-/// `cargo xtask pytest [--all] [PYTEST ARGS...]`: builds and installs the wheel,
-/// then runs pytest (on tests/python by default) in the main venv, or in every
-/// test interpreter's with `--all`.
-pub fn pytest(args: &[String]) -> Result<(), Failure> {
-    let all = args.first().is_some_and(|a| a == "--all");
-    let rest: Vec<&str> = args.iter().skip(all as usize).map(String::as_str).collect();
-    build_binary()?;
-    let interpreters = interpreters();
-    let (main_python, main_venv) = &interpreters[0];
-    let main = ensure_venv(main_python, main_venv)?;
-    let wheel = build_wheel(&main, false)?;
-    let selected = if all { &interpreters[..] } else { &interpreters[..1] };
-    for (python, venv) in selected {
-        let venv_python = ensure_venv(python, venv)?;
-        install_wheel(&venv_python, &wheel)?;
-        ensure_suite_packages(&venv_python, &rest)?;
-        let tests = util::root().join("tests/python").to_string_lossy().into_owned();
-        let mut command = vec!["-m", "pytest", "-p", "no:cacheprovider"];
-        if rest.iter().all(|a| a.starts_with('-')) {
-            command.push(&tests);
-        }
-        command.extend(rest.iter().copied());
-        util::run(&venv_python.to_string_lossy(), &command)?;
+/// The host interpreter of `version` and its venv: python3 if it is that
+/// version, else pyenv's.
+fn host_interpreter(version: &str) -> Option<(String, PathBuf)> {
+    let output = Command::new("python3").args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).output();
+    if output.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == version) {
+        return Some(interpreters().swap_remove(0));
     }
-    Ok(())
+    let python = pyenv_python(version)?;
+    Some((python, util::root().join(format!(".venv-{version}"))))
 }

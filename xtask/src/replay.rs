@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::python;
 use crate::util::{self, Failure};
 
-const HELP: &str = "usage: cargo xtask replay
+const HELP: &str = "usage: cargo xtask replay [--py 3.14|3.15]
 
 Builds and installs the wheel in .venv, downloads the releases below from PyPI
 into target/replay-cache (once; later runs work offline), then for each pair of
@@ -16,7 +16,7 @@ consecutive releases and each module whose text changed: imports the old release
 module, saves the new release's text over it, applies it with CodeFile.refresh()
 and compares every reachable function and every reference taken before the save
 with a fresh compile and import of the new text. Prints a summary; fails if any
-module differs.";
+module differs. --py 3.14 (or 3.15) runs it in the sid root (cargo xtask sid).";
 
 /// Packages replayed, each with consecutive releases (pure Python, wheels on
 /// PyPI, modules that import one by one with few side effects).
@@ -34,35 +34,56 @@ const RELEASES: &[(&str, &[&str])] = &[
 ];
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
-    match args.first().map(String::as_str) {
-        None => {}
-        Some("-h" | "--help") => {
+    let in_sid = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => None,
+        ["--py", version] if crate::sid::VERSIONS.contains(&version) => Some(version),
+        ["-h" | "--help"] => {
             println!("{HELP}");
             return Ok(());
         }
-        Some(other) => return Err(format!("unknown option {other:?}\n\n{HELP}").into()),
-    }
+        _ => return Err(format!("unknown options {args:?}\n\n{HELP}").into()),
+    };
     let (main_python, main_venv) = &python::interpreters()[0];
     let venv_python = python::ensure_venv(main_python, main_venv)?;
     let wheel = python::build_wheel(&venv_python, false)?;
+    if let Some(version) = in_sid {
+        let cache = download_all(&venv_python)?;
+        let Some(root) = crate::sid::prepare()? else { return Ok(()) };
+        let python = root.python_with(version, &wheel)?;
+        let args = oracle_args(&cache);
+        return root.run_python(&python, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     python::install_wheel(&venv_python, &wheel)?;
     replay_installed(&venv_python)
 }
 
-/// The replay with the wheel already installed in the venv of `venv_python`.
-pub fn replay_installed(venv_python: &Path) -> Result<(), Failure> {
+/// Every release of [`RELEASES`] in the cache (downloaded once); the cache.
+fn download_all(venv_python: &Path) -> Result<PathBuf, Failure> {
     let cache = util::root().join("target/replay-cache");
     std::fs::create_dir_all(&cache).map_err(|e| format!("{}: {e}", cache.display()))?;
-    let mut pairs = Vec::new();
     for (dist, versions) in RELEASES {
         for version in *versions {
             download(venv_python, &cache, dist, version)?;
         }
-        pairs.extend(versions.windows(2).map(|w| format!("{dist}:{}:{}", w[0], w[1])));
     }
+    Ok(cache)
+}
+
+/// The oracle script and its arguments: the cache, then each pair of
+/// consecutive releases.
+fn oracle_args(cache: &Path) -> Vec<String> {
     let script = util::root().join("tests/python/oracle_replay.py");
     let mut args = vec![script.to_string_lossy().into_owned(), cache.to_string_lossy().into_owned()];
-    args.extend(pairs);
+    for (dist, versions) in RELEASES {
+        args.extend(versions.windows(2).map(|w| format!("{dist}:{}:{}", w[0], w[1])));
+    }
+    args
+}
+
+/// The replay with the wheel already installed in the venv of `venv_python`.
+pub fn replay_installed(venv_python: &Path) -> Result<(), Failure> {
+    let cache = download_all(venv_python)?;
+    let args = oracle_args(&cache);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     util::run(&venv_python.to_string_lossy(), &args)
 }

@@ -2,23 +2,25 @@
 
 use std::process::Command;
 
+use crate::layering;
 use crate::python;
 use crate::replay;
 use crate::util::{self, Failure};
 
 const HELP: &str = "usage: cargo xtask test [--quick]
 
-Runs, in order: cargo fmt --check, clippy (warnings denied), the layering check
-(the pure-Rust crates do not depend on pyo3), cargo test --workspace, pytest
-on the wheel under Python 3.11 (python3), 3.9 and 3.13 (from pyenv), the replay
+Runs, in order: cargo fmt --check, clippy (warnings denied), the dependency
+rules (xtask/src/layering.rs: no pyo3 under the pure-Rust crates, clap and
+crossterm only under the session, develoop, bindings and binary, each crate
+depending only on lower layers; jurigged-session's modules in their listed
+order), cargo test --workspace, pytest on the wheel under Python 3.11
+(python3), 3.9 and 3.13 (from pyenv), 3.14 and 3.15 (in the Debian sid root,
+see `cargo xtask sid --help`), the replay
 of real releases (cargo xtask replay), the README's `cargo install` line
 (install-check), the round trip over the standard library of every CPython 3.9+
 that pyenv has (or python3's), and a short run of each fuzz target.
 
   --quick   stop after the replay";
-
-/// Crates that must build and run with no Python (DESIGN.md, invariants).
-const PURE_RUST_CRATES: &[&str] = &["jurigged-watch", "jurigged-deftree", "jurigged-diff"];
 
 /// Seconds each fuzz target runs for in CI.
 const FUZZ_SMOKE_SECS: &str = "20";
@@ -35,7 +37,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     };
     util::run("cargo", &["fmt", "--all", "--", "--check"])?;
     util::run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
-    check_layering()?;
+    layering::check()?;
     util::run("cargo", &["test", "--workspace"])?;
     python::test_all()?;
     let (main_python, main_venv) = &python::interpreters()[0];
@@ -48,25 +50,6 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         util::run("cargo", &["run", "--quiet", "--release", "-p", "xtask", "--", "roundtrip", &stdlib])?;
     }
     util::run("cargo", &["xtask", "fuzz", "all", "--secs", FUZZ_SMOKE_SECS])?;
-    Ok(())
-}
-
-fn check_layering() -> Result<(), Failure> {
-    for krate in PURE_RUST_CRATES {
-        let output = Command::new("cargo")
-            .args(["tree", "-e", "normal", "-p", krate])
-            .current_dir(util::root())
-            .output()
-            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
-        if !output.status.success() {
-            return Err(format!("cargo tree -p {krate} failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-        }
-        let tree = String::from_utf8_lossy(&output.stdout);
-        if let Some(line) = tree.lines().find(|l| l.contains("pyo3")) {
-            return Err(format!("{krate} must not depend on pyo3, but its tree has: {}", line.trim()).into());
-        }
-    }
-    eprintln!("layering: {} do not depend on pyo3", PURE_RUST_CRATES.join(", "));
     Ok(())
 }
 

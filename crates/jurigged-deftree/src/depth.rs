@@ -190,3 +190,10 @@ pub(crate) fn measure(text: &str) -> Result<Nesting, TooDeep> {
     }
     Ok(nesting)
 }
+
+/// Whether CPython's own parser and compiler can be given `text` safely: no NUL
+/// byte, and nesting within the limits above (beyond them CPython may exhaust
+/// its C stack rather than raise).
+pub fn within_cpython_limits(text: &str) -> bool {
+    !text.contains('\0') && measure(text).is_ok()
+}

@@ -28,6 +28,7 @@ mod depth;
 mod error;
 mod holders;
 mod lines;
+pub mod newlines;
 mod segment;
 mod stack;
 mod tree;
@@ -35,7 +36,7 @@ mod vars;
 
 pub use build::Parser;
 pub use decode::{declared_encoding, decode_source, SourceEncoding};
-pub use depth::{MAX_BRACKETS, MAX_EXPRESSION_DEPTH, MAX_INDENTATION};
+pub use depth::{within_cpython_limits, MAX_BRACKETS, MAX_EXPRESSION_DEPTH, MAX_INDENTATION};
 pub use error::{Error, Result};
 pub use lines::{Location, Position};
 pub use tree::{DefTree, Kind, Node, Walk};

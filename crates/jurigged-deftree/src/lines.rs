@@ -36,23 +36,8 @@ pub(crate) struct LineIndex {
 
 impl LineIndex {
     pub(crate) fn new(text: &str) -> LineIndex {
-        let bytes = text.as_bytes();
-        let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
-        starts.push(0);
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i as u32 + 1),
-                b'\r' => {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    starts.push(i as u32 + 1);
-                }
-                _ => {}
-            }
-            i += 1;
-        }
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.extend(crate::newlines::line_starts(text).map(|start| start as u32));
         LineIndex { starts }
     }
 

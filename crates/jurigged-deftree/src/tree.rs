@@ -254,8 +254,8 @@ impl Node {
     /// This node with `text` as its leading part (blank lines and comments).
     pub fn with_leading(&self, text: &str) -> Node {
         let mut node = self.clone();
-        let breaks = text.matches('\n').count() + text.matches('\r').count() - text.matches("\r\n").count();
-        node.leading = Segment::new(&Arc::from(text), 0, text.len(), breaks as u32);
+        let breaks = crate::newlines::count_line_breaks(text) as u32;
+        node.leading = Segment::new(&Arc::from(text), 0, text.len(), breaks);
         node
     }
 

@@ -6,29 +6,13 @@ use std::sync::Arc;
 
 use jurigged_deftree::{DefTree, Parser};
 use jurigged_diff::{apply, diff, merge, Deletions, EditScript, Order};
+use jurigged_watch::Fingerprint;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::patcher::{patch, LiveModule};
-
-/// What a file held when last read or written: enough to tell it changed, without
-/// keeping a copy of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fingerprint {
-    len: usize,
-    hash: u64,
-}
-
-impl Fingerprint {
-    fn of(bytes: &[u8]) -> Fingerprint {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        bytes.hash(&mut hasher);
-        Fingerprint { len: bytes.len(), hash: hasher.finish() }
-    }
-}
 
 /// Where a CodeFile's first live text comes from.
 enum Source<'a> {

@@ -89,7 +89,7 @@ pub(crate) fn commit<'py>(
     }
     let mut swap_errors = commit_swaps(swaps, users);
     for (wrapper, attribute, value) in &metadata {
-        if let Err(error) = wrapper.setattr(*attribute, value) {
+        if let Err(error) = crate::conform::set_copied(wrapper, attribute, value) {
             swap_errors.push(error);
         }
     }
@@ -193,7 +193,11 @@ fn bind_one<'py>(
                     }
                 }
             }
-            live.namespace.set_item(name, value)
+            live.namespace.set_item(name, value)?;
+            if name == crate::annotate::ANNOTATE {
+                crate::annotate::forget_module_annotations(&live.namespace)?;
+            }
+            Ok(())
         }
         Scope::Class { class, .. } => {
             if let Some(old) = crate::scope::class_dict(class)?.get_item(name)? {

@@ -9,6 +9,7 @@
 
 use std::path::Path;
 
+use jurigged_deftree::newlines::skip_lines;
 use jurigged_deftree::{DefTree, Kind, Node};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -144,25 +145,9 @@ pub(crate) fn shifted<'py>(code: &Bound<'py, PyAny>, delta: i64) -> PyResult<Bou
     code.call_method("replace", (), Some(&changes))
 }
 
-/// `text` without its first `count` lines (any of `\n`, `\r\n`, `\r` ends one).
-fn skip_lines(text: &str, count: usize) -> &str {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    for _ in 0..count {
-        while at < bytes.len() && bytes[at] != b'\n' && bytes[at] != b'\r' {
-            at += 1;
-        }
-        if at < bytes.len() && bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-            at += 1;
-        }
-        at = (at + 1).min(bytes.len());
-    }
-    &text[at..]
-}
-
 /// `compile(source, filename, "exec", flags, dont_inherit=True)`.
 fn compile<'py>(py: Python<'py>, source: &str, filename: &Path, flags: i64) -> PyResult<Bound<'py, PyAny>> {
-    py.import("builtins")?.getattr("compile")?.call1((source, filename.to_string_lossy(), "exec", flags, true))
+    py.import("builtins")?.getattr("compile")?.call1((source, filename.as_os_str(), "exec", flags, true))
 }
 
 /// What every compile of one version of a file shares with a compile of the
@@ -250,14 +235,6 @@ pub(crate) fn last_code_constant<'py>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn skip_lines_handles_every_line_ending() {
-        assert_eq!(skip_lines("a\nb\r\nc\rd", 1), "b\r\nc\rd");
-        assert_eq!(skip_lines("a\nb\r\nc\rd", 2), "c\rd");
-        assert_eq!(skip_lines("a\nb\r\nc\rd", 3), "d");
-        assert_eq!(skip_lines("a", 3), "");
-    }
 
     #[test]
     fn methods_are_wrapped_in_their_real_classes_at_their_real_lines() {

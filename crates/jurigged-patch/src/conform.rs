@@ -34,13 +34,10 @@ pub(crate) struct FunctionAttributes<'py> {
 
 impl<'py> FunctionAttributes<'py> {
     /// The attributes `functools.wraps` copies onto a wrapper, with their new
-    /// values (annotations only where they are a plain dict).
+    /// values: `__annotations__` before 3.14, `__annotate__` since (the same
+    /// function object, never called here).
     pub(crate) fn copied_by_wraps(&self) -> Vec<(&'static str, &Bound<'py, PyAny>)> {
-        let mut copied = vec![("__doc__", &self.doc)];
-        if self.annotations.0 == "__annotations__" {
-            copied.push(("__annotations__", &self.annotations.1));
-        }
-        copied
+        vec![("__doc__", &self.doc), (self.annotations.0, &self.annotations.1)]
     }
 
     /// Reads them from `function`, a function object.
@@ -128,11 +125,12 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
         return Ok(users);
     }
     let mut known = Vec::new();
-    let mut complete = true;
     let counter = RefCounter::new(py)?;
+    let mut complete = counter.is_some();
     for (index, swap) in swaps.iter().enumerate() {
+        let Some(counter) = &counter else { break };
         // The swap itself holds one reference.
-        match user_index().complete_users(&counter, &swap.old, 1)? {
+        match user_index().complete_users(counter, &swap.old, 1)? {
             Some(functions) => known.extend(functions.into_iter().map(|f| (f, index))),
             None => {
                 complete = false;
@@ -222,10 +220,24 @@ fn swap_function(
         function.setattr("__defaults__", &attributes.defaults)?;
         function.setattr("__kwdefaults__", &attributes.kwdefaults)?;
         let (name, value) = &attributes.annotations;
-        function.setattr(*name, value)?;
+        set_copied(function, name, value)?;
         function.setattr("__doc__", &attributes.doc)?;
     }
     Ok(())
+}
+
+/// Sets an attribute copied from a new definition onto `target` (a function
+/// or a wrapper of one). A function's `__annotate__` set to None (no annotations
+/// left) would keep the annotations a reader computed from the old one: setting
+/// its `__annotations__` to None first drops them (and its `__annotate__`).
+pub(crate) fn set_copied(target: &Bound<'_, PyAny>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    if name == "__annotate__" && value.is_none() {
+        let function_type = target.py().import("types")?.getattr("FunctionType")?;
+        if target.is_instance(&function_type)? {
+            target.setattr("__annotations__", value)?;
+        }
+    }
+    target.setattr(name, value)
 }
 
 /// Gives `new` (a function or a code object) to `target`: a function gets the new

@@ -46,13 +46,17 @@ fn error_to_python(error: Error) -> PyErr {
         Error::Missing { .. } => PatchError::new_err(message),
         Error::Python { error, .. } | Error::Interpreter(error) => error,
         Error::Io { filename, error } => {
-            PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.display().to_string()))
+            PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.into_os_string()))
         }
         Error::Parse(ParseError::Syntax { filename, line, column, message: detail }) => {
-            let text = std::fs::read_to_string(&filename)
-                .ok()
-                .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize).map(|l| shown_line(l, column)));
-            PySyntaxError::new_err((detail, (filename.display().to_string(), line, column + 1, text)))
+            // Only a regular file is read: a FIFO there would block.
+            let source = crate::read_source(&filename).ok().and_then(|bytes| String::from_utf8(bytes).ok());
+            let text = source.and_then(|t| {
+                jurigged_deftree::newlines::lines(&t)
+                    .nth(line.saturating_sub(1) as usize)
+                    .map(|l| shown_line(l, column))
+            });
+            PySyntaxError::new_err((detail, (filename.into_os_string(), line, column + 1, text)))
         }
         Error::Parse(other) => PySyntaxError::new_err(other.to_string()),
     }

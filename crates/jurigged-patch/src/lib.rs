@@ -11,6 +11,7 @@
 //!
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
+mod annotate;
 mod codefile;
 mod commit;
 mod compile;

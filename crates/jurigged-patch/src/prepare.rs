@@ -7,6 +7,7 @@ use jurigged_diff::{Edit, EditScript};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use crate::annotate::bind_whole_scope;
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
@@ -63,6 +64,14 @@ pub(crate) fn prepare<'py>(
         }
     }
     prepared.rerun_remaining()?;
+    // Lines may have moved: a Shift, statements added, deleted or run again (a
+    // module's annotations start at its first statement), or a function made
+    // longer or shorter. Only then, as this compiles the whole file.
+    let lines_moved = old_tree.root().line_breaks() != new_tree.root().line_breaks()
+        || script.edits().iter().any(|edit| !matches!(edit, Edit::Update { .. }));
+    if lines_moved {
+        crate::annotate::realign_scopes(live, new_tree, &prepared.staged.context, &mut prepared.swaps)?;
+    }
     if crate::compile::future_flags(py, old_tree)? != prepared.staged.context.flags {
         // A `from __future__` import came or went: every function compiles
         // differently, as in a fresh import.
@@ -190,6 +199,9 @@ impl<'py> Preparation<'_, 'py> {
                 if node.kind() == Kind::Line {
                     self.rebound.extend(bindings.iter().map(|(name, _)| (parent.to_string(), name.clone())));
                 }
+                // The annotations of the whole scope, not only this statement's.
+                let context = &self.staged.context;
+                bind_whole_scope(live, &scope, self.new_tree, context, &mut bindings, &mut self.swaps)?;
                 self.conform_replaced(&scope, &bindings)?;
                 Ok(Step::Bind { bindings, scope, code, event })
             }
@@ -214,7 +226,7 @@ impl<'py> Preparation<'_, 'py> {
         let function_type = py.import("types")?.getattr("FunctionType")?;
         let from_here = |function: &Bound<'py, PyAny>| -> PyResult<bool> {
             Ok(function.get_type().is(&function_type)
-                && std::path::Path::new(&function.getattr("__code__")?.getattr("co_filename")?.extract::<String>()?)
+                && function.getattr("__code__")?.getattr("co_filename")?.extract::<std::path::PathBuf>()?
                     == live.filename)
         };
         for (name, value) in bindings {

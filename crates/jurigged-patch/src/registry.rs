@@ -165,7 +165,7 @@ impl CodeRegistry {
 
     /// The code objects recorded at `path` in the file of `like`.
     pub(crate) fn at_path<'py>(&self, like: &Bound<'py, PyAny>, path: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let filename = PathBuf::from(like.getattr("co_filename")?.extract::<String>()?);
+        let filename = like.getattr("co_filename")?.extract::<PathBuf>()?;
         let files = self.files();
         Ok(files
             .get(&filename)
@@ -176,7 +176,7 @@ impl CodeRegistry {
 
     /// The path (relative to its module) at which `code` is recorded.
     pub fn path_of(&self, code: &Bound<'_, PyAny>) -> Option<String> {
-        let filename = PathBuf::from(code.getattr("co_filename").ok()?.extract::<String>().ok()?);
+        let filename = code.getattr("co_filename").ok()?.extract::<PathBuf>().ok()?;
         self.files().get(&filename)?.by_code.get(&(code.as_ptr() as usize)).cloned()
     }
 
@@ -208,7 +208,7 @@ impl CodeRegistry {
     pub fn add_code(&self, code: &Bound<'_, PyAny>, path: &str) -> PyResult<()> {
         let mut found = Vec::new();
         collect_code_tree(code, path, &mut found)?;
-        let filename = PathBuf::from(code.getattr("co_filename")?.extract::<String>()?);
+        let filename = code.getattr("co_filename")?.extract::<PathBuf>()?;
         let mut files = self.files();
         let entries = files.entry(filename).or_default();
         for entry in found {
@@ -233,7 +233,7 @@ impl CodeRegistry {
     /// Replaces `old` by `new` wherever it is recorded, under a new first line.
     pub(crate) fn replace(&self, old: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()> {
         let first_line: u32 = new.getattr("co_firstlineno")?.extract()?;
-        let filename = PathBuf::from(old.getattr("co_filename")?.extract::<String>()?);
+        let filename = old.getattr("co_filename")?.extract::<PathBuf>()?;
         let mut files = self.files();
         let Some(codes) = files.get_mut(&filename) else { return Ok(()) };
         let Some(path) = codes.by_code.remove(&(old.as_ptr() as usize)) else { return Ok(()) };
@@ -466,7 +466,7 @@ fn already_seen(object: &Bound<'_, PyAny>, seen: &mut HashSet<usize>) -> bool {
 }
 
 fn defined_in(code: &Bound<'_, PyAny>, filename: &Path) -> PyResult<bool> {
-    Ok(Path::new(&code.getattr("co_filename")?.extract::<String>()?) == filename)
+    Ok(code.getattr("co_filename")?.extract::<PathBuf>()? == filename)
 }
 
 /// Functions reachable from `object` whose code was compiled from `filename`.
@@ -542,12 +542,12 @@ fn learn_executed(args: &Bound<'_, PyAny>) -> PyResult<()> {
     if !is_code(&code)? {
         return Ok(());
     }
-    let filename: String = code.getattr("co_filename")?.extract()?;
-    if PATCHING.with(|p| p.borrow().as_deref() == Some(Path::new(&filename))) {
+    let filename: PathBuf = code.getattr("co_filename")?.extract()?;
+    if PATCHING.with(|p| p.borrow().as_deref() == Some(filename.as_path())) {
         return Ok(());
     }
     let registry = code_registry();
-    if registry.should_learn(Path::new(&filename)) {
+    if registry.should_learn(&filename) {
         registry.add_module_code(&code)?;
     }
     Ok(())

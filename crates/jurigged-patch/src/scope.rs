@@ -25,6 +25,8 @@ const CLASS_BODY_BOOKKEEPING: &[&str] = &[
     "__static_attributes__",
     "__dict__",
     "__weakref__",
+    // 3.14: the cell of the class namespace for its annotations.
+    "__classdictcell__",
 ];
 
 /// The module (or bare namespace) a file's code lives in.

@@ -88,12 +88,21 @@ pub(crate) struct RefCounter<'py> {
 }
 
 impl<'py> RefCounter<'py> {
-    pub(crate) fn new(py: Python<'py>) -> PyResult<RefCounter<'py>> {
-        let getrefcount = py.import("sys")?.getattr("getrefcount")?;
+    /// None where reference counts cannot be trusted to be exact: a free-threaded
+    /// interpreter with the GIL disabled (biased and deferred reference counts,
+    /// immortalized code objects) must fall back to the heap scan.
+    pub(crate) fn new(py: Python<'py>) -> PyResult<Option<RefCounter<'py>>> {
+        let sys = py.import("sys")?;
+        if let Ok(is_gil_enabled) = sys.getattr("_is_gil_enabled") {
+            if !is_gil_enabled.call0()?.is_truthy()? {
+                return Ok(None);
+            }
+        }
+        let getrefcount = sys.getattr("getrefcount")?;
         // Calibrated on a fresh object held once, through the same call path.
         let probe = pyo3::types::PyList::empty(py);
         let overhead = getrefcount.call1((&probe,))?.extract::<isize>()? - 1;
-        Ok(RefCounter { getrefcount, overhead })
+        Ok(Some(RefCounter { getrefcount, overhead }))
     }
 
     fn count(&self, object: &Bound<'py, PyAny>) -> PyResult<isize> {

@@ -87,9 +87,14 @@ pub struct Cli {
     #[arg(short = 'x', long = "xloop", value_name = "NAME")]
     pub xloop_on: Vec<String>,
 
-    /// Show watched files and changes as they happen
+    /// Show watched files and changes as they happen (a save touching many
+    /// definitions is summed up in one line)
     #[arg(short = 'v', long)]
     pub verbose: bool,
+
+    /// Append every event to PATH as one JSON object per line ('-': stderr)
+    #[arg(long, value_name = "PATH")]
+    pub events: Option<PathBuf>,
 
     /// Every Python the program starts joins the session, not only multiprocessing's
     #[arg(long)]
@@ -179,8 +184,13 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     }
     let Program { module, script, args: program_args } = cli.program();
 
+    let events = match cli.events.as_deref().map(crate::watcher::open_event_stream).transpose() {
+        Ok(events) => events,
+        Err(error) => return usage_error(py, &format!("--events: {}", error.value(py))),
+    };
     let (patterns, excludes) = if cli.watch.is_empty() {
-        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
+        // The current directory, resolved by the filter (with the OS's bytes).
+        let cwd = ".".to_string();
         let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
         excludes.extend(cli.exclude.iter().cloned());
         (vec![cwd], excludes)
@@ -196,6 +206,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             debounce: Duration::from_secs_f64(cli.debounce),
             poll: cli.poll.map(Duration::from_secs_f64),
             autostart: true,
+            events,
             children: cli.children,
         },
     )?;

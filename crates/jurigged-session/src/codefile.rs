@@ -161,7 +161,7 @@ impl PyCodeFile {
     ) -> PyResult<Vec<Event>> {
         self.publish();
         match result {
-            Ok(events) => Ok(Event::all_from_rust(py, events, self.inner.tree())),
+            Ok(events) => Ok(Event::all_from_rust(py, events, self.inner.tree(), self.inner.module_name())),
             Err(error) => Err(PyErr::from(error)),
         }
     }

@@ -1,5 +1,6 @@
 //! The exceptions Python sees, and exceptions as Python code holds them.
 
+use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
 pub use jurigged_patch::{ConformException, OutOfSyncException, PatchError, StaleException};
@@ -13,4 +14,31 @@ pub fn exception_value(py: Python<'_>, error: PyErr) -> Bound<'_, pyo3::exceptio
         let _ = value.setattr("__traceback__", traceback);
     }
     value
+}
+
+/// The OSError for an error of the watcher: the system's errno when it gave
+/// one, and, when a system limit was hit, what to do about it.
+pub fn watch_error(error: &jurigged_watch::Error) -> PyErr {
+    // Polling needs no watches.
+    let hint = if error.limit().is_some() { "; retry with --poll (or watch(poll=True))" } else { "" };
+    let message = format!("{error}{hint}");
+    match io_errno(error) {
+        Some(errno) => PyOSError::new_err((errno, message)),
+        None => PyOSError::new_err(message),
+    }
+}
+
+/// The errno under a watcher error, if the system gave one.
+fn io_errno(error: &jurigged_watch::Error) -> Option<i32> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        if let Some(notify::ErrorKind::Io(io)) = cause.downcast_ref::<notify::Error>().map(|e| &e.kind) {
+            return io.raw_os_error();
+        }
+        source = cause.source();
+    }
+    None
 }

@@ -1,6 +1,8 @@
 //! `jurigged.Event`: what happened to the running program.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use jurigged_deftree::Kind;
 use pyo3::prelude::*;
@@ -67,9 +69,8 @@ pub struct Event {
     /// Dotted path of the definition (of its scope, for a statement).
     #[pyo3(get)]
     path: String,
-    /// The file.
-    #[pyo3(get)]
-    filename: String,
+    /// The file, as the OS names it.
+    filename: PathBuf,
     /// The first line concerned, in the file as it is now.
     #[pyo3(get)]
     line: u32,
@@ -81,17 +82,45 @@ pub struct Event {
     error: Option<Py<PyAny>>,
     /// The one-line form, `str(event)`.
     text: String,
+    /// The module of the file, when known.
+    module: Option<String>,
+    /// When it happened.
+    time: SystemTime,
+    /// The process it happened in.
+    pid: u32,
+    /// For an update, the threads whose stack runs the old code right now.
+    running_in: Vec<String>,
 }
 
 #[pymethods]
 impl Event {
     #[pyo3(name = "__str__")]
     fn str_(&self) -> String {
-        self.text.clone()
+        self.text()
+    }
+
+    /// For an update, the names of the threads running the old code at the time
+    /// of the save (the new code takes effect at their next call).
+    #[getter(running_in)]
+    fn running_in_names(&self) -> Vec<String> {
+        self.running_in.clone()
+    }
+
+    /// The event as a dictionary: the record `--events` writes, one per line
+    /// (see the README's "Event stream" for the schema).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = self.record(py).to_string();
+        py.import("json")?.call_method1("loads", (text,))
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        Ok(format!("<{} {}>", slf.get_type().name()?, slf.get().text))
+        Ok(format!("<{} {}>", slf.get_type().name()?, slf.get().text()))
+    }
+
+    /// The file (as `os.fsdecode` gives its name).
+    #[getter(filename)]
+    fn filename_as_given(&self) -> std::ffi::OsString {
+        self.filename.as_os_str().to_os_string()
     }
 
     /// "watch", "update", "add", "delete", "run" or "error".
@@ -111,7 +140,8 @@ impl Event {
     #[getter]
     fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
         let Some(kind) = self.definition else { return Ok(None) };
-        Definition::create(py, kind, &self.path, &self.filename, self.line, self.code.clone()).map(Some)
+        let filename = self.filename.to_string_lossy();
+        Definition::create(py, kind, &self.path, &filename, self.line, self.code.clone()).map(Some)
     }
 }
 
@@ -132,9 +162,81 @@ impl Event {
         self.error.as_ref()
     }
 
-    /// The event's one-line form.
-    pub fn __str__(&self) -> String {
-        self.text.clone()
+    /// The event's one-line form, `str(event)`: what the verbose logger prints.
+    pub fn text(&self) -> String {
+        match self.running_in.as_slice() {
+            [] => self.text.clone(),
+            [one] => format!("{} (running in thread {one}: the new code takes effect at its next call)", self.text),
+            many => format!(
+                "{} (running in threads {}: the new code takes effect at their next call)",
+                self.text,
+                many.join(", ")
+            ),
+        }
+    }
+
+    /// The file.
+    pub fn filename(&self) -> &Path {
+        &self.filename
+    }
+
+    /// The definition's name within its module (None for the module itself).
+    pub fn qualname(&self) -> Option<&str> {
+        let module = self.module.as_deref()?;
+        if self.path.is_empty() {
+            return None;
+        }
+        match self.path.strip_prefix(module) {
+            Some("") => None,
+            Some(rest) => rest.strip_prefix('.'),
+            None => Some(self.path.as_str()),
+        }
+    }
+
+    /// The module of the file, when known.
+    pub fn module(&self) -> Option<&str> {
+        self.module.as_deref()
+    }
+
+    /// The same event, of the file of `module`.
+    pub fn in_module(mut self, module: &str) -> Event {
+        self.module = Some(module.to_string());
+        self
+    }
+
+    /// Whether threads were running the old code of this update.
+    pub fn was_running(&self) -> bool {
+        !self.running_in.is_empty()
+    }
+
+    /// Notes the threads running the old code of this update.
+    pub fn set_running_in(&mut self, threads: Vec<String>) {
+        self.running_in = threads;
+    }
+
+    /// The record of `--events` and `to_dict()`.
+    pub fn record(&self, py: Python<'_>) -> serde_json::Value {
+        let mut record = serde_json::Map::new();
+        record.insert("schema".into(), RECORD_SCHEMA.into());
+        record.insert("time".into(), iso_8601(self.time).into());
+        record.insert("pid".into(), self.pid.into());
+        record.insert("kind".into(), self.kind.as_str().into());
+        // JSON holds text: a name that is not UTF-8 is written with U+FFFD.
+        record.insert("file".into(), self.filename.to_string_lossy().into_owned().into());
+        record.insert("line".into(), if self.line == 0 { serde_json::Value::Null } else { self.line.into() });
+        record.insert("module".into(), self.module.clone().into());
+        record.insert("qualname".into(), self.qualname().map(str::to_string).into());
+        record.insert("message".into(), self.text().into());
+        if let Some(code) = &self.code {
+            record.insert("code".into(), code.clone().into());
+        }
+        if self.kind == EventKind::Update {
+            record.insert("running_in".into(), self.running_in.clone().into());
+        }
+        if let Some(error) = &self.error {
+            record.insert("error".into(), error_record(error.bind(py), &self.filename, self.line));
+        }
+        serde_json::Value::Object(record)
     }
 
     /// Dotted path of the definition (of the scope, for a statement).
@@ -144,26 +246,29 @@ impl Event {
 }
 
 impl Event {
-    /// `Watch <file>`: a file is now watched.
-    pub fn watch(filename: &std::path::Path) -> Event {
-        let filename = filename.display().to_string();
+    /// `Watch <file>`: the file of `module` is now watched.
+    pub fn watch(filename: &Path, module: &str) -> Event {
         Event {
             kind: EventKind::Watch,
             definition: None,
             codefile: None,
             path: String::new(),
-            text: format!("Watch {filename}"),
-            filename,
+            text: format!("Watch {}", filename.display()),
+            filename: filename.to_path_buf(),
             line: 0,
             code: None,
             error: None,
+            module: Some(module.to_string()),
+            time: SystemTime::now(),
+            pid: std::process::id(),
+            running_in: Vec::new(),
         }
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
-    pub fn file_error(py: Python<'_>, filename: &std::path::Path, error: PyErr) -> Event {
-        let filename = filename.display().to_string();
-        let text = format!("Error {filename}: {}", error.value(py));
+    pub fn file_error(py: Python<'_>, filename: &Path, error: PyErr) -> Event {
+        let text = format!("Error {}: {}", filename.display(), error.value(py));
+        let filename = filename.to_path_buf();
         Event {
             kind: EventKind::Error,
             definition: None,
@@ -174,6 +279,10 @@ impl Event {
             code: None,
             error: Some(exception_value(py, error).into_any().unbind()),
             text,
+            module: None,
+            time: SystemTime::now(),
+            pid: std::process::id(),
+            running_in: Vec::new(),
         }
     }
 
@@ -186,6 +295,7 @@ impl Event {
         py: Python<'_>,
         events: Vec<jurigged_patch::Event>,
         tree: &jurigged_deftree::DefTree,
+        module: &str,
     ) -> Vec<Event> {
         if events.is_empty() {
             return Vec::new();
@@ -194,10 +304,10 @@ impl Event {
         for node in tree.definitions() {
             kinds.entry(node.path()).or_insert(node.kind());
         }
-        events.into_iter().map(|event| Event::from_rust(py, event, &kinds)).collect()
+        events.into_iter().map(|event| Event::from_rust(py, event, &kinds, module)).collect()
     }
 
-    fn from_rust(py: Python<'_>, event: jurigged_patch::Event, kinds: &HashMap<&str, Kind>) -> Event {
+    fn from_rust(py: Python<'_>, event: jurigged_patch::Event, kinds: &HashMap<&str, Kind>, module: &str) -> Event {
         let text = event.to_string();
         let kind = EventKind::of_patch(event.kind);
         let definition = match kind {
@@ -213,11 +323,65 @@ impl Event {
             definition,
             codefile: None,
             path: event.path,
-            filename: event.filename.display().to_string(),
+            filename: event.filename,
             line: event.line,
             code: event.code,
             error,
             text,
+            module: Some(module.to_string()),
+            time: SystemTime::now(),
+            pid: std::process::id(),
+            running_in: Vec::new(),
         }
     }
+}
+
+/// `time` in ISO 8601, UTC, to the millisecond; None for a clock outside the
+/// years 1970-9999 (which the formatter cannot write).
+fn iso_8601(time: SystemTime) -> Option<String> {
+    const YEAR_10000: u64 = 253_402_300_800;
+    let since_epoch = time.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    (since_epoch.as_secs() < YEAR_10000).then(|| humantime::format_rfc3339_millis(time).to_string())
+}
+
+/// The version of the record `--events` writes and `to_dict()` returns; raised
+/// when a field changes meaning or goes away (new fields do not raise it).
+pub const RECORD_SCHEMA: u32 = 1;
+
+/// What an error record says of its exception: type, message, and the file and
+/// line of the error (a syntax error's own place; else the innermost frame of
+/// the traceback in `filename`; else the event's).
+fn error_record(error: &Bound<'_, PyAny>, filename: &Path, line: u32) -> serde_json::Value {
+    let mut record = serde_json::Map::new();
+    let type_name = error.get_type().qualname().map(|n| n.to_string()).unwrap_or_default();
+    record.insert("type".into(), type_name.into());
+    record.insert("message".into(), error.str().map(|s| s.to_string()).unwrap_or_default().into());
+    let (file, line) = if error.is_instance_of::<pyo3::exceptions::PySyntaxError>() {
+        let file = error.getattr("filename").ok().and_then(|f| f.extract::<PathBuf>().ok());
+        let line = error.getattr("lineno").ok().and_then(|l| l.extract::<u32>().ok());
+        (file.unwrap_or_else(|| filename.to_path_buf()), line)
+    } else {
+        (filename.to_path_buf(), innermost_line_in(error, filename).or((line > 0).then_some(line)))
+    };
+    record.insert("file".into(), file.to_string_lossy().into_owned().into());
+    record.insert("line".into(), line.into());
+    serde_json::Value::Object(record)
+}
+
+/// The line of the innermost traceback frame of `error` that runs `filename`.
+fn innermost_line_in(error: &Bound<'_, PyAny>, filename: &Path) -> Option<u32> {
+    let mut traceback = error.getattr("__traceback__").ok().filter(|t| !t.is_none());
+    let mut found = None;
+    while let Some(current) = traceback {
+        let frame_file = current
+            .getattr("tb_frame")
+            .and_then(|f| f.getattr("f_code"))
+            .and_then(|c| c.getattr("co_filename"))
+            .and_then(|n| n.extract::<PathBuf>());
+        if frame_file.is_ok_and(|f| f == filename) {
+            found = current.getattr("tb_lineno").ok().and_then(|l| l.extract::<u32>().ok());
+        }
+        traceback = current.getattr("tb_next").ok().filter(|t| !t.is_none());
+    }
+    found
 }

@@ -63,7 +63,8 @@ impl EventSource {
     }
 }
 
-/// `registry.activity`: called with every event of every session and of the API.
+/// `registry.activity`: called with every event of every session (changes made
+/// through the API return their events instead, as in the original).
 pub fn activity(py: Python<'_>) -> PyResult<&'static Py<EventSource>> {
     static ACTIVITY: std::sync::OnceLock<Py<EventSource>> = std::sync::OnceLock::new();
     if let Some(activity) = ACTIVITY.get() {

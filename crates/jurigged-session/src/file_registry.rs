@@ -60,7 +60,7 @@ impl FileRegistry {
         lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
         // Learn each module body from this file as it runs (for hidden functions).
         jurigged_patch::registry::code_registry().learn_under(&filename);
-        let event = to_python(py, Event::watch(&filename).of_file(codefile.clone_ref(py).into_any()))?;
+        let event = to_python(py, Event::watch(&filename, module_name).of_file(codefile.clone_ref(py).into_any()))?;
         announce(py, &event);
         let matching: Vec<Arc<SessionCore>> =
             lock(sessions()).iter().filter(|s| s.filter.matches(&filename)).cloned().collect();
@@ -89,9 +89,9 @@ impl FileRegistry {
     pub fn auto_accepts(&self, py: Python<'_>, filename: &Path) -> bool {
         // Cloned first: the filters are Python code, run with no lock held.
         let filters: Vec<Py<PyAny>> = lock(&self.auto_filters).iter().map(|f| f.clone_ref(py)).collect();
-        filters.iter().any(|f| {
-            f.call1(py, (filename.display().to_string(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false)
-        })
+        filters
+            .iter()
+            .any(|f| f.call1(py, (filename.as_os_str(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false))
     }
 
     /// The tracked filenames, sorted.

@@ -7,10 +7,11 @@
 //!
 //! Modules, each using only those listed before it:
 //! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
-//! `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`, `sessions`,
-//! `file_registry`, `resolve`, `glob_filter`, `sniffer`, `registry`,
-//! `save_loop`, `session_thread`, `forked`, `child_env`, `watcher`, `recoder`,
-//! `cli`.
+//! `event_stream`, `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`,
+//! `running`, `sessions`, `file_registry`, `resolve`, `glob_filter`, `sniffer`,
+//! `registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
+//! `watcher`, `recoder`, `db`, `cli` (`docs/architecture.md` says what each
+//! does).
 
 mod sync;
 
@@ -22,6 +23,7 @@ pub mod db;
 pub mod definition;
 pub mod errors;
 pub mod event;
+pub mod event_stream;
 pub mod events;
 pub mod file_registry;
 mod forked;
@@ -33,10 +35,12 @@ pub mod operations;
 pub mod recoder;
 pub mod registry;
 pub mod resolve;
+pub mod running;
 mod save_loop;
 mod session_thread;
 pub mod sessions;
 pub mod sniffer;
+pub mod syntax;
 pub mod touched;
 pub mod watcher;
 

@@ -106,7 +106,7 @@ fn before_exit(py: Python<'_>) {
 #[pyfunction]
 fn after_fork_in_child() {
     IN_PYTHON.store(0, Ordering::SeqCst);
-    crate::live_trees::fork_ended();
+    crate::live_trees::fork_ended_in_child();
 }
 
 pub(crate) fn install_exit_hook(py: Python<'_>) -> PyResult<()> {
@@ -135,7 +135,7 @@ fn before_fork() {
 /// `os.register_at_fork(after_in_parent=...)`.
 #[pyfunction]
 fn after_fork_in_parent() {
-    crate::live_trees::fork_ended();
+    crate::live_trees::fork_ended_in_parent();
 }
 
 /// Counts the calling watcher thread as inside Python (see [`with_python`]) until

@@ -60,8 +60,14 @@ pub fn fork_begins() {
     }
 }
 
-/// After `os.fork()`, in the parent or the child (where no reader thread exists).
-pub fn fork_ended() {
+/// After `os.fork()`, in the parent: readers may come in again (those that
+/// arrived meanwhile count themselves, so the count is left alone).
+pub fn fork_ended_in_parent() {
+    FORKING.store(false, Ordering::SeqCst);
+}
+
+/// After `os.fork()`, in the child, where no other thread exists: no reader.
+pub fn fork_ended_in_child() {
     SNAPSHOT_READERS.store(0, Ordering::SeqCst);
     FORKING.store(false, Ordering::SeqCst);
 }

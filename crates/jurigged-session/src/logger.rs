@@ -93,9 +93,14 @@ pub struct Logger {
 }
 
 impl Logger {
-    /// Whether it prints every event (else errors only).
-    pub fn verbose(&self) -> bool {
+    /// Whether it prints every event (`verbose_logger`, `jurigged -v`).
+    pub fn is_verbose(&self) -> bool {
         self.verbose
+    }
+
+    /// Prints a plain line (a save's summary).
+    pub fn log_line(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+        write_line(py, None, text, None)
     }
 
     /// Logs an event; errors with the file they concern.
@@ -105,7 +110,7 @@ impl Logger {
             return Ok(());
         }
         let error = event.error().map(|e| e.bind(py).clone());
-        write_line(py, Some(event.kind()), &event.__str__(), error.as_ref())
+        write_line(py, Some(event.kind()), &event.text(), error.as_ref())
     }
 }
 

@@ -280,17 +280,24 @@ impl Recoder {
         self.show_live_text(py)?;
         self.own_change(this, &events)?;
         self.set_status(py, Status::Live, this);
-        all_to_python(py, events)
+        all_to_python(py, self.of_its_file(py, events))
+    }
+
+    /// `events`, as changes of this recoder's CodeFile.
+    fn of_its_file(&self, py: Python<'_>, events: Vec<Event>) -> Vec<Event> {
+        events.into_iter().map(|e| e.of_file(self.codefile.clone_ref(py).into_any())).collect()
     }
 
     /// Makes tracebacks and `inspect.getsource` show the live (patched) text.
     fn show_live_text(&self, py: Python<'_>) -> PyResult<()> {
         let file = self.codefile.bind(py).try_borrow()?;
-        virtual_file(py, &file.filename_string(), &file.text_str()).map(drop)
+        // Keyed as code objects name the file (os.fsdecode of the real path).
+        let name = file.path().as_os_str().into_pyobject(py)?;
+        cache_lines(py, name.as_any(), &file.text_str())
     }
 
     fn forget_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let filename = self.codefile.bind(py).try_borrow()?.filename_string();
+        let filename = self.codefile.bind(py).try_borrow()?.path().as_os_str().to_os_string();
         py.import("linecache")?.getattr("cache")?.call_method1("pop", (filename, py.None()))?;
         Ok(())
     }
@@ -366,7 +373,7 @@ impl Recoder {
         recoder.forget_live_text(py)?;
         let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::by(&events), None);
-        all_to_python(py, events)
+        all_to_python(py, recoder.of_its_file(py, events))
     }
 
     /// "live" (from creation, and after a patch), "saved" (after a commit) or
@@ -494,8 +501,13 @@ pub fn make_recoder(py: Python<'_>, obj: &Bound<'_, PyAny>, deletable: bool) -> 
 /// alone); returns `name`.
 #[pyfunction]
 pub fn virtual_file(py: Python<'_>, name: &str, contents: &str) -> PyResult<String> {
+    cache_lines(py, pyo3::types::PyString::new(py, name).as_any(), contents)?;
+    Ok(name.to_string())
+}
+
+/// Puts `contents` in `linecache` under `name` (a Python str).
+fn cache_lines(py: Python<'_>, name: &Bound<'_, PyAny>, contents: &str) -> PyResult<()> {
     let lines: Vec<String> = contents.split_inclusive('\n').map(str::to_string).collect();
     let entry = (contents.len(), py.None(), lines, name);
-    py.import("linecache")?.getattr("cache")?.set_item(name, entry)?;
-    Ok(name.to_string())
+    py.import("linecache")?.getattr("cache")?.set_item(name, entry)
 }

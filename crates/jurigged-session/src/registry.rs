@@ -162,7 +162,7 @@ impl Registry {
         install_sniffer(py)?;
         jurigged_patch::registry::install_audit_hook(py)?;
         for (name, file) in loaded_modules(py)? {
-            if filter.call1(py, (file.display().to_string(),))?.extract::<bool>(py)? {
+            if filter.call1(py, (file.as_os_str(),))?.extract::<bool>(py)? {
                 file_registry().register(py, &name, &file, None)?;
             }
         }

@@ -97,7 +97,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
             Err(_) if jurigged_patch::registry::is_code(&function)? => function.clone(),
             Err(_) => return Ok(None),
         };
-        let file = PathBuf::from(code.getattr("co_filename")?.extract::<String>()?);
+        let file = code.getattr("co_filename")?.extract::<PathBuf>()?;
         let qualname: String = match function.getattr("__qualname__") {
             Ok(name) => name.extract()?,
             // A bare code object: where the registry recorded it, else its own
@@ -121,7 +121,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
     }
     let Some(codefile) = tracked(&module_name, absolute(&file))? else { return Ok(None) };
     let focus = {
-        let file = codefile.bind(py).borrow();
+        let file = codefile.bind(py).try_borrow()?;
         let module = file.module_name_str();
         let path = if module.is_empty() { qualname } else { format!("{module}.{qualname}") };
         let found = file.tree().find(&path).next().is_some();

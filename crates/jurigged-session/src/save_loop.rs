@@ -7,17 +7,20 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
+use std::time::Instant;
 
 use jurigged_diff::{diff, Deletions, Order};
 use jurigged_watch::Change;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
 
+use crate::errors::watch_error;
 use crate::event::Event;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
+use crate::running::note_running_threads;
 use crate::sessions::SessionCore;
+use crate::syntax::{cpython_can_judge, cpython_syntax_error};
 use crate::touched::{self, Touched};
 
 impl SessionCore {
@@ -33,8 +36,9 @@ impl SessionCore {
                         self.apply_save_guarded(&path);
                     }
                 }
-                Change::Error(message) => {
-                    with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), PyOSError::new_err(message))));
+                Change::Error(error) => {
+                    let error = watch_error(&error);
+                    with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), error)));
                 }
             }
         }
@@ -45,7 +49,7 @@ impl SessionCore {
     fn apply_save_guarded(&self, path: &Path) {
         if let Err(failure) = crate::boundary::guard(|| self.apply_save(path)) {
             let message = format!("{}: internal error while applying this save: {failure}", path.display());
-            with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+            with_python(|py| self.emit(py, file_error(py, path, PyOSError::new_err(message))));
         }
     }
 
@@ -59,7 +63,7 @@ impl SessionCore {
                 } else {
                     format!("{}: {error}; the program keeps running its last code", path.display())
                 };
-                with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+                with_python(|py| self.emit(py, file_error(py, path, PyOSError::new_err(message))));
                 return;
             }
         };
@@ -72,7 +76,7 @@ impl SessionCore {
             // applying it would delete everything. The next write is applied.
             let message =
                 format!("{} is empty (a save in progress?); the program keeps running its last code", path.display());
-            with_python(|py| self.emit(py, Event::file_error(py, path, PyOSError::new_err(message))));
+            with_python(|py| self.emit(py, file_error(py, path, PyOSError::new_err(message))));
             return;
         }
         let parsed = jurigged_patch::live_parser(&module_name, path).parse_bytes(&bytes).map(|new| {
@@ -80,28 +84,35 @@ impl SessionCore {
             let script = (!unchanged).then(|| diff(&old, &new));
             (new, script)
         });
+        // Whether CPython may word a syntax error instead of us: decided here,
+        // off the GIL.
+        let ask_cpython =
+            matches!(parsed, Err(jurigged_deftree::Error::Syntax { .. })) && cpython_can_judge(path, &bytes);
         with_python(|py| {
             let Some(codefile) = file_registry().lookup(py, path) else { return };
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
-                    let error = PyErr::from(jurigged_patch::Error::from(error));
-                    self.emit(py, Event::file_error(py, path, error));
+                    let cpythons = if ask_cpython { cpython_syntax_error(py, path, &bytes) } else { None };
+                    let error = cpythons.unwrap_or_else(|| PyErr::from(jurigged_patch::Error::from(error)));
+                    self.emit(py, file_error(py, path, error));
                     return;
                 }
             };
-            let path_text = path.display().to_string();
             let hook_args = |py: Python<'_>| {
-                vec![PyString::new(py, &path_text).into_any().unbind(), codefile.clone_ref(py).into_any()]
+                // The path as the OS has it (str through os.fsdecode).
+                let path = path.as_os_str().into_pyobject(py).map(|p| p.into_any().unbind());
+                vec![path.unwrap_or_else(|_| py.None()), codefile.clone_ref(py).into_any()]
             };
             // The hooks see every save, one identical to the live code included
             // (as the original's): a program may act on the save itself.
             self.prerun.get().emit(py, hook_args(py));
+            let started = Instant::now();
             let result = {
                 let mut file = match codefile.bind(py).try_borrow_mut() {
                     Ok(file) => file,
                     Err(error) => {
-                        self.emit(py, Event::file_error(py, path, error.into()));
+                        self.emit(py, file_error(py, path, error.into()));
                         return;
                     }
                 };
@@ -121,15 +132,30 @@ impl SessionCore {
             };
             match result {
                 Ok(events) => {
+                    let elapsed = started.elapsed();
                     let touched = Touched::by(&events);
-                    for event in events {
-                        self.emit(py, event.of_file(codefile.clone_ref(py).into_any()));
-                    }
+                    let mut events: Vec<Event> =
+                        events.into_iter().map(|e| e.of_file(codefile.clone_ref(py).into_any())).collect();
+                    note_running_threads(py, path, &mut events);
+                    self.emit_save(py, path, events, elapsed);
                     touched::notify(py, path, &touched, None);
                 }
-                Err(error) => self.emit(py, Event::file_error(py, path, error)),
+                Err(error) => self.emit(py, file_error(py, path, error)),
             }
             self.postrun.get().emit(py, hook_args(py));
         });
     }
+}
+
+/// An error about the whole file `path`, as an event of its CodeFile and module
+/// when the file is tracked.
+fn file_error(py: Python<'_>, path: &Path, error: PyErr) -> Event {
+    let event = Event::file_error(py, path, error);
+    let Some(codefile) = file_registry().lookup(py, path) else { return event };
+    let module = codefile.bind(py).try_borrow().map(|file| file.module_name_str().to_string());
+    let event = match module {
+        Ok(module) => event.in_module(&module),
+        Err(_) => event,
+    };
+    event.of_file(codefile.into_any())
 }

@@ -1,6 +1,7 @@
 //! `jurigged.watch()` and the Watcher it returns: a session started, its thread,
 //! stopping and joining it.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,9 @@ use jurigged_watch::Filter;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+use crate::errors::watch_error;
 use crate::event::Event;
+use crate::event_stream::EventStream;
 use crate::events::EventSource;
 use crate::file_registry::{file_registry, loaded_modules};
 use crate::forked::install_fork_hook;
@@ -130,6 +133,8 @@ pub struct WatchOptions {
     pub poll: Option<Duration>,
     /// Whether saves are applied from now on (else after `start()`).
     pub autostart: bool,
+    /// Where to write every event as a JSON line, if anywhere.
+    pub events: Option<EventStream>,
     /// Whether every Python the program starts joins the session (else only
     /// `multiprocessing`'s children: spawn and forkserver; forked children always).
     pub children: bool,
@@ -138,7 +143,7 @@ pub struct WatchOptions {
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
 #[pyfunction]
-#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, children = false))]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None, children = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -149,6 +154,7 @@ pub fn watch(
     debounce: f64,
     poll: Option<&Bound<'_, PyAny>>,
     exclude: Option<Vec<String>>,
+    events: Option<PathBuf>,
     children: bool,
 ) -> PyResult<PyWatcher> {
     let _ = registry;
@@ -182,33 +188,47 @@ pub fn watch(
         debounce: Duration::from_secs_f64(debounce),
         poll,
         autostart,
+        events: events.as_deref().map(open_event_stream).transpose()?,
         children,
     };
     start_watching(py, options)
+}
+
+/// The event stream to `path` (`-`: stderr), or the OSError that prevents it.
+pub fn open_event_stream(path: &std::path::Path) -> PyResult<EventStream> {
+    EventStream::open(path).map_err(|error| {
+        let errno = error.raw_os_error().unwrap_or(0);
+        PyOSError::new_err((errno, error.to_string(), path.as_os_str().to_os_string()))
+    })
 }
 
 /// Starts a session: watches the files `options` selects, those imported
 /// already and those imported later.
 pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatcher> {
     let filter = Filter::new(&options.patterns, &options.excludes).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    for unmatched in filter.unmatched() {
+        // Said, not raised: the files may appear later (a build step).
+        py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
+    }
     let (watcher, changes) = jurigged_watch::Watcher::builder()
         .debounce(options.debounce)
         .poll(options.poll)
         .build()
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        .map_err(|e| watch_error(&e))?;
     let settings = SessionSettings {
         patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
         excludes: options.excludes.clone(),
         debounce: options.debounce,
         poll: options.poll,
         children: options.children,
-        verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().verbose())),
+        verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().is_verbose())),
     };
     let core = Arc::new(SessionCore {
         filter,
         watcher: Mutex::new(Some(watcher)),
         changes: Mutex::new(Some(changes)),
         logger: options.logger,
+        events: options.events,
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
         finished: Mutex::new(None),
@@ -227,9 +247,9 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
     for (name, file) in loaded_modules(py)? {
         if core.filter.matches(&file) {
             match global.register(py, &name, &file, None) {
-                Ok(_) => {
+                Ok(codefile) => {
                     // Already known files are watched by this new session too.
-                    let event = to_python(py, Event::watch(&file))?;
+                    let event = to_python(py, Event::watch(&file, &name).of_file(codefile.into_any()))?;
                     core.watch_file(py, &file, &event);
                 }
                 Err(error) => core.emit(py, Event::file_error(py, &file, error)),

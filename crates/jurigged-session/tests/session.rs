@@ -73,6 +73,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
                 debounce: Duration::from_millis(10),
                 poll: None,
                 autostart: true,
+                events: None,
                 children: false,
             },
         )

@@ -19,10 +19,16 @@
 //! # Ok::<(), jurigged_watch::Error>(())
 //! ```
 
+mod debounce;
 mod error;
 mod filter;
+mod fingerprint;
+mod native;
+mod poll;
+mod routes;
 mod watcher;
 
-pub use error::{Error, Result};
-pub use filter::Filter;
+pub use error::{Error, Limit, Result};
+pub use filter::{Filter, Unmatched};
+pub use fingerprint::Fingerprint;
 pub use watcher::{Change, Watcher, WatcherBuilder, MIN_DEBOUNCE};

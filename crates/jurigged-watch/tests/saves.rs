@@ -134,22 +134,6 @@ fn two_files_saved_at_the_same_instant_are_both_reported() {
 }
 
 #[test]
-fn a_burst_of_saves_is_reported_once_per_burst() {
-    let dir = Dir::new("burst");
-    let app = dir.file("app.py");
-    std::fs::write(&app, "x = 0\n").unwrap();
-    let w = Watcher::builder().debounce(Duration::from_millis(200)).build().unwrap();
-    w.0.add_file(&app).unwrap();
-    for i in 1..=20 {
-        std::fs::write(&app, format!("x = {i}\n")).unwrap();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let seen = wait_for(&w, &[&app]);
-    assert_eq!(seen.len(), 1, "one report for the burst: {seen:?}");
-    assert_quiet(&w);
-}
-
-#[test]
 fn unregistered_files_are_ignored() {
     let dir = Dir::new("ignored");
     let app = dir.file("app.py");
@@ -203,26 +187,6 @@ fn stop_ends_the_watcher() {
         w.0.stop();
         assert!(started.elapsed() < Duration::from_secs(2));
     }
-}
-
-#[test]
-fn a_slow_in_place_write_is_reported_once_the_writer_closed_it() {
-    use std::io::Write;
-    let dir = Dir::new("slow-write");
-    let app = dir.file("app.py");
-    std::fs::write(&app, "x = 1\n").unwrap();
-    let w = watcher(None);
-    w.0.add_file(&app).unwrap();
-    // Once the directory is watched (a moment after registration).
-    std::thread::sleep(Duration::from_millis(150));
-    let mut file = std::fs::File::create(&app).unwrap(); // truncates
-    file.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(150)); // far longer than the debounce
-    assert!(w.1.try_recv().is_err(), "a truncated file still open must not be reported");
-    file.write_all(b"x = 2\n").unwrap();
-    drop(file);
-    wait_for(&w, &[&app]);
-    assert_eq!(std::fs::read_to_string(&app).unwrap(), "x = 2\n");
 }
 
 /// Waits until the watcher's threads are gone: they hold the only senders.
@@ -327,4 +291,137 @@ fn polling_ignores_a_touch_that_changes_nothing() {
     assert_quiet(&w);
     std::fs::write(&app, "x = 2\n").unwrap();
     wait_for(&w, &[&app]);
+}
+
+/// Replaces `path` by a symbolic link to `target` in one step, as `ln -sf` does.
+fn link_over(path: &Path, target: &Path) {
+    let temporary = path.with_extension("link-tmp");
+    std::os::unix::fs::symlink(target, &temporary).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
+}
+
+/// Saves `written` three ways, waiting each time for `reported` to be reported:
+/// in place twice, then as an editor that renames a new file over it.
+fn saves_through_are_seen(w: &Watched, written: &Path, reported: &Path) {
+    for n in 0..2 {
+        std::fs::write(written, format!("x = {n}\n")).unwrap();
+        wait_for(w, &[reported]);
+    }
+    let real = written.canonicalize().unwrap();
+    let temporary = real.with_extension("swp");
+    std::fs::write(&temporary, "x = 3\n").unwrap();
+    std::fs::rename(&temporary, &real).unwrap();
+    wait_for(w, &[reported]);
+}
+
+fn both_backends() -> [(&'static str, Option<Duration>); 2] {
+    [("native", None), ("poll", Some(Duration::from_millis(20)))]
+}
+
+#[test]
+fn a_file_that_becomes_a_symlink_to_another_directory_is_seen_when_written_through() {
+    for (backend, poll) in both_backends() {
+        let dir = Dir::new(&format!("becomes-link-{backend}"));
+        let elsewhere = Dir::new(&format!("becomes-link-target-{backend}"));
+        let module = dir.file("mod.py");
+        let target = elsewhere.file("target.py");
+        std::fs::write(&module, "x = 1\n").unwrap();
+        std::fs::write(&target, "x = 7\n").unwrap();
+        let w = watcher(poll);
+        w.0.add_file(&module).unwrap();
+        saves_are_seen(&w, &module);
+        link_over(&module, &target);
+        wait_for(&w, &[&module]);
+        // Through the link (an editor keeping it), and on the target itself.
+        saves_through_are_seen(&w, &module, &module);
+        saves_through_are_seen(&w, &target, &module);
+        // Pointed elsewhere: the new target's saves count, the old one's do not.
+        let second = elsewhere.file("second.py");
+        std::fs::write(&second, "x = 8\n").unwrap();
+        link_over(&module, &second);
+        wait_for(&w, &[&module]);
+        saves_through_are_seen(&w, &second, &module);
+        std::fs::write(&target, "x = 9\n").unwrap();
+        assert_quiet(&w);
+    }
+}
+
+#[test]
+fn a_file_registered_as_a_symlink_is_seen_when_its_target_is_written() {
+    for (backend, poll) in both_backends() {
+        let dir = Dir::new(&format!("registered-link-{backend}"));
+        let elsewhere = Dir::new(&format!("registered-link-target-{backend}"));
+        let module = dir.file("mod.py");
+        let target = elsewhere.file("target.py");
+        std::fs::write(&target, "x = 1\n").unwrap();
+        std::os::unix::fs::symlink(&target, &module).unwrap();
+        let w = watcher(poll);
+        w.0.add_file(&module).unwrap();
+        saves_through_are_seen(&w, &module, &module);
+        saves_through_are_seen(&w, &target, &module);
+    }
+}
+
+#[test]
+fn a_symlink_to_a_file_of_the_same_directory_is_seen_when_its_target_is_written() {
+    let dir = Dir::new("same-dir-link");
+    let module = dir.file("mod.py");
+    let target = dir.file("impl.py");
+    std::fs::write(&target, "x = 1\n").unwrap();
+    std::os::unix::fs::symlink("impl.py", &module).unwrap();
+    let w = watcher(None);
+    w.0.add_file(&module).unwrap();
+    let seen = {
+        saves_through_are_seen(&w, &target, &module);
+        std::fs::write(&module, "x = 5\n").unwrap();
+        wait_for(&w, &[&module])
+    };
+    assert!(!seen.contains(&target), "only registered files are reported: {seen:?}");
+}
+
+#[test]
+fn a_watched_directory_moved_away_and_replaced_by_a_new_one_is_watched_again() {
+    let dir = Dir::new("replaced-dir");
+    let package = dir.file("pkg");
+    let module = package.join("mod.py");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(&module, "x = 1\n").unwrap();
+    let w = watcher(None);
+    w.0.add_file(&module).unwrap();
+    saves_are_seen(&w, &module);
+    // `mv pkg pkg.bak && mkdir pkg && cp pkg.bak/mod.py pkg/`
+    let backup = dir.file("pkg.bak");
+    std::fs::rename(&package, &backup).unwrap();
+    std::fs::create_dir(&package).unwrap();
+    std::fs::copy(backup.join("mod.py"), &module).unwrap();
+    wait_for(&w, &[&module]);
+    saves_are_seen(&w, &module);
+    // The old directory's watch, which followed it, is gone.
+    std::fs::write(backup.join("mod.py"), "x = 99\n").unwrap();
+    assert_quiet(&w);
+}
+
+#[test]
+fn a_package_directory_that_is_a_symlink_is_watched_through_it_and_its_target() {
+    let dir = Dir::new("dir-link");
+    let elsewhere = Dir::new("dir-link-target");
+    let real_package = elsewhere.file("pkg");
+    std::fs::create_dir_all(&real_package).unwrap();
+    std::fs::write(real_package.join("mod.py"), "x = 1\n").unwrap();
+    let package = dir.file("pkg");
+    std::os::unix::fs::symlink(&real_package, &package).unwrap();
+    let (main, module) = (dir.file("main.py"), package.join("mod.py"));
+    std::fs::write(&main, "import pkg.mod\n").unwrap();
+    let w = watcher(None);
+    w.0.add_file(&main).unwrap();
+    w.0.add_file(&module).unwrap();
+    saves_through_are_seen(&w, &module, &module);
+    saves_through_are_seen(&w, &real_package.join("mod.py"), &module);
+    // The link pointed at another package: that one's saves count.
+    let other_package = elsewhere.file("pkg2");
+    std::fs::create_dir_all(&other_package).unwrap();
+    std::fs::write(other_package.join("mod.py"), "x = 5\n").unwrap();
+    link_over(&package, &other_package);
+    wait_for(&w, &[&module]);
+    saves_through_are_seen(&w, &other_package.join("mod.py"), &module);
 }

@@ -1,0 +1,230 @@
+//! Debouncing: a file is reported once it has been quiet for the debounce time,
+//! however many events its save made, and once its writer closed it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+
+/// Where the debouncer gets the time: the system's clock, or a test's.
+pub(crate) trait Clock {
+    fn now(&self) -> Instant;
+}
+
+/// The system's monotonic clock.
+pub(crate) struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// The longest a file written in place is waited for to be closed: a writer that
+/// keeps it open (rare) is reported after this anyway.
+pub(crate) const MAX_WAIT_FOR_CLOSE: Duration = Duration::from_secs(1);
+
+/// A file with changes not yet reported.
+struct Pending {
+    path: PathBuf,
+    /// When it will have been quiet for the debounce time.
+    due: Instant,
+    /// Written in place and not closed yet: what is on disk may be half a save.
+    writing: bool,
+    first_seen: Instant,
+}
+
+impl Pending {
+    fn ready(&self, now: Instant) -> bool {
+        self.due <= now && (!self.writing || now.duration_since(self.first_seen) >= MAX_WAIT_FOR_CLOSE)
+    }
+
+    /// When it becomes ready if no other event comes (one that does wakes the
+    /// debouncer anyway).
+    fn next_check(&self) -> Instant {
+        if self.writing {
+            self.due.max(self.first_seen + MAX_WAIT_FOR_CLOSE)
+        } else {
+            self.due
+        }
+    }
+}
+
+/// Per-file deadlines: changes go in, files quiet for the debounce time come
+/// out, in the order they first changed.
+pub(crate) struct Debouncer<C> {
+    clock: C,
+    debounce: Duration,
+    pending: Vec<Pending>,
+}
+
+impl<C: Clock> Debouncer<C> {
+    pub(crate) fn new(debounce: Duration, clock: C) -> Self {
+        Debouncer { clock, debounce, pending: Vec::new() }
+    }
+
+    /// Notes a change to `path`; `writing` when the event leaves it open for
+    /// writing (see [`leaves_open`]).
+    pub(crate) fn changed(&mut self, path: PathBuf, writing: bool) {
+        let now = self.clock.now();
+        let due = now + self.debounce;
+        match self.pending.iter_mut().find(|p| p.path == path) {
+            Some(entry) => {
+                entry.due = due;
+                entry.writing = writing;
+            }
+            None => self.pending.push(Pending { path, due, writing, first_seen: now }),
+        }
+    }
+
+    /// How long until something may be ready (None: nothing is pending).
+    pub(crate) fn wait(&self) -> Option<Duration> {
+        let now = self.clock.now();
+        let next = self.pending.iter().map(Pending::next_check).min()?;
+        Some(next.saturating_duration_since(now))
+    }
+
+    /// The files ready to be reported, which are no longer pending.
+    pub(crate) fn take_ready(&mut self) -> Vec<PathBuf> {
+        let now = self.clock.now();
+        let mut ready = Vec::new();
+        self.pending.retain(|p| {
+            let done = p.ready(now);
+            if done {
+                ready.push(p.path.clone());
+            }
+            !done
+        });
+        ready
+    }
+}
+
+/// Whether an event can mean that a file's contents changed. Opening or reading a
+/// file (as jurigged does after a save) must not count, or every read would
+/// report a new change.
+pub(crate) fn is_content_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any | EventKind::Other => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+    }
+}
+
+/// Whether an event can mean that its path is no longer what was watched there.
+pub(crate) fn moves_or_removes(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Create(_))
+}
+
+/// Whether an event leaves a file open for writing (so that what is on disk may
+/// be half written), or says the writing is done.
+pub(crate) fn leaves_open(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) | EventKind::Create(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use notify::event::{CreateKind, DataChange};
+
+    use super::*;
+
+    /// A clock that moves only when told to.
+    #[derive(Clone)]
+    struct FakeClock(Rc<Cell<Instant>>);
+
+    impl FakeClock {
+        fn new() -> FakeClock {
+            FakeClock(Rc::new(Cell::new(Instant::now())))
+        }
+
+        fn advance(&self, by: Duration) {
+            self.0.set(self.0.get() + by);
+        }
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Instant {
+            self.0.get()
+        }
+    }
+
+    const DEBOUNCE: Duration = Duration::from_millis(20);
+
+    fn debouncer(debounce: Duration) -> (Debouncer<FakeClock>, FakeClock) {
+        let clock = FakeClock::new();
+        (Debouncer::new(debounce, clock.clone()), clock)
+    }
+
+    fn paths(names: &[&str]) -> Vec<PathBuf> {
+        names.iter().map(PathBuf::from).collect()
+    }
+
+    /// Moves the clock to the debouncer's next check, as its loop sleeps until then.
+    fn sleep_until_due(debouncer: &Debouncer<FakeClock>, clock: &FakeClock) {
+        clock.advance(debouncer.wait().expect("something pending"));
+    }
+
+    #[test]
+    fn a_burst_of_saves_is_reported_once_per_burst() {
+        let (mut debouncer, clock) = debouncer(Duration::from_millis(200));
+        let written = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        for _ in 1..=20 {
+            debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&written));
+            clock.advance(Duration::from_millis(5));
+            assert_eq!(debouncer.take_ready(), Vec::<PathBuf>::new(), "not quiet yet");
+        }
+        assert_eq!(debouncer.wait(), Some(Duration::from_millis(195)));
+        sleep_until_due(&debouncer, &clock);
+        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+        assert_eq!(debouncer.wait(), None, "nothing more to report");
+    }
+
+    #[test]
+    fn files_are_reported_in_the_order_they_first_changed() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        for name in ["/p/b.py", "/p/a.py", "/p/b.py"] {
+            debouncer.changed(PathBuf::from(name), false);
+        }
+        clock.advance(DEBOUNCE);
+        assert_eq!(debouncer.take_ready(), paths(&["/p/b.py", "/p/a.py"]));
+    }
+
+    #[test]
+    fn a_slow_in_place_write_is_reported_once_the_writer_closed_it() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        let truncated = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert!(leaves_open(&truncated) && leaves_open(&EventKind::Create(CreateKind::File)));
+        assert!(!leaves_open(&closed));
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&truncated));
+        // Far longer than the debounce, the file still open for writing.
+        clock.advance(DEBOUNCE * 10);
+        assert_eq!(debouncer.take_ready(), Vec::<PathBuf>::new(), "a file still open is not reported");
+        assert_eq!(debouncer.wait(), Some(MAX_WAIT_FOR_CLOSE - DEBOUNCE * 10), "nor looked at before the longest wait");
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
+        assert_eq!(debouncer.wait(), Some(DEBOUNCE));
+        sleep_until_due(&debouncer, &clock);
+        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+    }
+
+    #[test]
+    fn a_writer_that_never_closes_is_reported_after_the_longest_wait() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        debouncer.changed(PathBuf::from("/p/app.py"), true);
+        let start = clock.now();
+        sleep_until_due(&debouncer, &clock);
+        assert_eq!(clock.now() - start, MAX_WAIT_FOR_CLOSE);
+        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+    }
+
+    #[test]
+    fn reading_a_file_is_no_change() {
+        assert!(!is_content_change(&EventKind::Access(AccessKind::Open(AccessMode::Read))));
+        assert!(!is_content_change(&EventKind::Access(AccessKind::Close(AccessMode::Read))));
+        assert!(is_content_change(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
+    }
+}

@@ -1,0 +1,55 @@
+//! [`Fingerprint`]: what a file held, to tell later that it changed.
+
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+/// The length and a hash of a file's bytes: enough to tell that the file changed
+/// without keeping a copy of it. Fingerprints compare only within one process
+/// (the hash is not stable across Rust releases, and need not be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint {
+    len: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    /// The fingerprint of `bytes`.
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        Fingerprint { len: bytes.len(), hash: hasher.finish() }
+    }
+
+    /// The fingerprint of the file at `path`; None when it cannot be read or is
+    /// not a regular file (reading a FIFO would block until something writes to it).
+    pub fn of_file(path: &Path) -> Option<Fingerprint> {
+        if !std::fs::metadata(path).ok()?.is_file() {
+            return None;
+        }
+        std::fs::read(path).ok().map(|bytes| Fingerprint::of(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_bytes_have_equal_fingerprints_and_an_edit_changes_it() {
+        assert_eq!(Fingerprint::of(b"def f(): pass\n"), Fingerprint::of(b"def f(): pass\n"));
+        assert_ne!(Fingerprint::of(b"def f(): pass\n"), Fingerprint::of(b"def f(): pass\r\n"));
+        assert_ne!(Fingerprint::of(b""), Fingerprint::of(b"\0"));
+    }
+
+    #[test]
+    fn a_file_is_fingerprinted_by_its_bytes_and_a_directory_not_at_all() {
+        let dir = std::env::temp_dir().join(format!("jurigged-fingerprint-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("m.py");
+        std::fs::write(&file, "x = 1\n").unwrap();
+        assert_eq!(Fingerprint::of_file(&file), Some(Fingerprint::of(b"x = 1\n")));
+        assert_eq!(Fingerprint::of_file(&dir), None);
+        assert_eq!(Fingerprint::of_file(&dir.join("missing.py")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
