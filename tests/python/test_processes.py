@@ -230,6 +230,7 @@ def test_the_session_variable_is_removed_when_the_last_session_stops(workspace):
         (["python", "-B", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(pipe_handle=7)",
           "--multiprocessing-fork"], True),
         (["python", "-c", "from multiprocessing.forkserver import main; main(3, 4, ['__main__'])"], True),
+        (["python", "-c", "import sys; from multiprocessing.forkserver import main; main(13, 14, ['__main__'])"], True),
         (["python", "-c", "from multiprocessing.resource_tracker import main;main(5)"], False),
         (["python", "-c", "print('from multiprocessing.spawn import spawn_main')"], False),
         (["python", "server.py", "--workers", "4"], False),

@@ -16,7 +16,7 @@ import os
 import sys
 
 #: How multiprocessing starts the Python of a spawned child and of a
-#: forkserver: `python -c '<one of these>...'` (spawn also appends
+#: forkserver: `python -c '...; <one of these>...'` (spawn also appends
 #: `--multiprocessing-fork`). Its resource tracker, which runs no user code,
 #: is not among them.
 _MULTIPROCESSING_COMMANDS = (
@@ -43,7 +43,9 @@ def started_by_multiprocessing(argv):
     if "--multiprocessing-fork" in argv[1:]:
         return True
     for flag, command in zip(argv, argv[1:]):
-        if flag == "-c" and command.startswith(_MULTIPROCESSING_COMMANDS):
+        # 3.14 prefixes the forkserver's with `import sys; `.
+        statements = (statement.strip() for statement in command.split(";"))
+        if flag == "-c" and any(statement.startswith(_MULTIPROCESSING_COMMANDS) for statement in statements):
             return True
     return False
 

@@ -46,7 +46,7 @@ pub(crate) fn install_fork_hook(py: Python<'_>) -> PyResult<()> {
 #[pyfunction]
 fn rearm_after_fork(py: Python<'_>) {
     let running: Vec<Arc<SessionCore>> = lock(sessions()).clone();
-    if running.is_empty() {
+    if running.is_empty() || forked_to_exec(py) {
         return;
     }
     crate::logger::tag_with_pid();
@@ -93,4 +93,20 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
         crate::session_thread::start_thread(py, core)?;
     }
     Ok(())
+}
+
+/// Whether this child was forked by `subprocess` to run `preexec_fn` and then
+/// exec another program: CPython runs the after-fork hooks there too, and then
+/// closes the child's file descriptors (`close_fds`) before the exec, which a
+/// watcher's notification thread would not survive (its descriptor closed under
+/// it aborts the process). Such a child runs no code of the program's: it is
+/// left alone.
+fn forked_to_exec(py: Python<'_>) -> bool {
+    let caller = || -> PyResult<bool> {
+        let code = py.import("sys")?.call_method1("_getframe", (0,))?.getattr("f_code")?;
+        let name: String = code.getattr("co_name")?.extract()?;
+        let file: String = code.getattr("co_filename")?.extract()?;
+        Ok(name == "_execute_child" && file.ends_with("subprocess.py"))
+    };
+    caller().unwrap_or(false)
 }
