@@ -47,6 +47,30 @@ pub fn ensure_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
     Ok(venv_python)
 }
 
+/// Packages that only some suites import, installed into a venv only when one
+/// of them runs: `distributed` for test_processes.py's Dask cluster.
+const SUITE_PACKAGES: &[(&str, &str, &str)] = &[("test_processes.py", "distributed", "distributed")];
+
+/// Installs the packages of the suites `args` selects (all of them when it
+/// names no test file) that the venv of `venv_python` lacks.
+fn ensure_suite_packages(venv_python: &Path, args: &[&str]) -> Result<(), Failure> {
+    let names_files = args.iter().any(|a| a.contains(".py") || a.contains('/'));
+    for (suite, module, package) in SUITE_PACKAGES {
+        let selected = !names_files || args.iter().any(|a| a.contains(suite));
+        let present = Command::new(venv_python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if selected && !present {
+            util::run(
+                &venv_python.to_string_lossy(),
+                &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", package],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a bare virtual environment at `venv` with `python` if it does not
 /// exist; returns its interpreter.
 pub fn ensure_plain_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
@@ -159,6 +183,7 @@ fn run_pytest(selection: &Selection, args: &[&str]) -> Result<(), Failure> {
     for (python, venv) in &host {
         let venv_python = ensure_venv(python, venv)?;
         install_wheel(&venv_python, &wheel)?;
+        ensure_suite_packages(&venv_python, args)?;
         let mut command = vec!["-m", "pytest", "-p", "no:cacheprovider"];
         if args.iter().all(|a| a.starts_with('-')) {
             command.push(&tests);

@@ -5,8 +5,8 @@
 
 use jurigged_develoop as develoop;
 use jurigged_session::{
-    cli, db, definition, glob_filter, logger, operations, recoder, registry, watcher, ConformException, Event,
-    EventSource, ImportSniffer, OutOfSyncException, PatchError, PyCodeFile, PyWatcher, Registry, StaleException,
+    child_env, cli, db, definition, glob_filter, logger, operations, recoder, registry, watcher, ConformException,
+    Event, EventSource, ImportSniffer, OutOfSyncException, PatchError, PyCodeFile, PyWatcher, Registry, StaleException,
 };
 use pyo3::prelude::*;
 
@@ -44,6 +44,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("registry", registry::registry(py)?.clone_ref(py))?;
     m.add_function(wrap_pyfunction!(watcher::watch, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(child_env::_tag_logs_with_pid, m)?)?;
     m.add_function(wrap_pyfunction!(db::conform, m)?)?;
     m.add_function(wrap_pyfunction!(db::heap_scans, m)?)?;
     m.add_function(wrap_pyfunction!(db::find_code, m)?)?;

@@ -96,6 +96,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub events: Option<PathBuf>,
 
+    /// Every Python the program starts joins the session, not only multiprocessing's
+    #[arg(long)]
+    pub children: bool,
+
     /// Print the version
     #[arg(long)]
     pub version: bool,
@@ -203,6 +207,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             poll: cli.poll.map(Duration::from_secs_f64),
             autostart: true,
             events,
+            children: cli.children,
         },
     )?;
 

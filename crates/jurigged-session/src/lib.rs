@@ -9,12 +9,14 @@
 //! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
 //! `event_stream`, `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`,
 //! `running`, `sessions`, `file_registry`, `resolve`, `glob_filter`, `sniffer`,
-//! `registry`, `syntax`, `save_loop`, `watcher`, `recoder`, `db`, `cli`
-//! (`docs/architecture.md` says what each does).
+//! `registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
+//! `watcher`, `recoder`, `db`, `cli` (`docs/architecture.md` says what each
+//! does).
 
 mod sync;
 
 pub mod boundary;
+pub mod child_env;
 pub mod cli;
 pub mod codefile;
 pub mod db;
@@ -24,6 +26,7 @@ pub mod event;
 pub mod event_stream;
 pub mod events;
 pub mod file_registry;
+mod forked;
 pub mod glob_filter;
 pub mod lifecycle;
 pub mod live_trees;
@@ -34,6 +37,7 @@ pub mod registry;
 pub mod resolve;
 pub mod running;
 mod save_loop;
+mod session_thread;
 pub mod sessions;
 pub mod sniffer;
 pub mod syntax;

@@ -71,3 +71,9 @@ pub fn fork_ended_in_child() {
     SNAPSHOT_READERS.store(0, Ordering::SeqCst);
     FORKING.store(false, Ordering::SeqCst);
 }
+
+/// The files that have a live tree (every tracked file), for a forked child to
+/// watch again: called with the GIL, after the fork is over.
+pub fn paths() -> Vec<PathBuf> {
+    lock(snapshots()).keys().cloned().collect()
+}

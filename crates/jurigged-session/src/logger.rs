@@ -1,6 +1,8 @@
 //! The loggers `watch()` and the CLI use: one whole line per event on stderr, in
 //! colour on a terminal (unless NO_COLOR is set), with tracebacks for errors.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anstyle::{AnsiColor, Style};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -41,6 +43,15 @@ fn format_exception(py: Python<'_>, error: &Bound<'_, PyAny>) -> PyResult<String
     PyString::new(py, "").call_method1("join", (lines,))?.extract()
 }
 
+/// Set in a process that runs a session of its parent's (a forked or spawned
+/// child): its lines go to the same terminal, so each names its process.
+static TAG_WITH_PID: AtomicBool = AtomicBool::new(false);
+
+/// From now on every line ends with ` [pid N]`, N this process's id.
+pub fn tag_with_pid() {
+    TAG_WITH_PID.store(true, Ordering::SeqCst);
+}
+
 /// Writes `text` (and the traceback of `error`) to stderr as a single write, so
 /// that it is never split by the program's own output.
 fn write_line(py: Python<'_>, kind: Option<EventKind>, text: &str, error: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
@@ -48,6 +59,13 @@ fn write_line(py: Python<'_>, kind: Option<EventKind>, text: &str, error: Option
     if stderr.is_none() {
         return Ok(());
     }
+    let tagged;
+    let text = if TAG_WITH_PID.load(Ordering::SeqCst) {
+        tagged = format!("{text} [pid {}]", std::process::id());
+        tagged.as_str()
+    } else {
+        text
+    };
     let mut out = if use_colour(&stderr) {
         let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
         let style = style(kind);

@@ -1,7 +1,7 @@
 //! The running sessions: what each watches, and where its events go.
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -38,9 +38,30 @@ pub struct SessionCore {
     pub(crate) finished: Mutex<Option<Arc<AtomicBool>>>,
     /// Set by stop(): saves still in flight are not applied.
     pub(crate) stopped: AtomicBool,
-    /// The process that started it: a forked child inherits the session but not
-    /// its threads, and must not touch locks they may have held at fork time.
-    pub(crate) pid: u32,
+    /// The process whose watcher this is: a forked child inherits the session
+    /// but not its threads, and must not touch locks they may have held at fork
+    /// time until it has armed a watcher of its own (`forked`).
+    pub(crate) pid: AtomicU32,
+    /// What it was started with, for the watcher of a forked child and for the
+    /// Pythons the program starts (`children`).
+    pub(crate) settings: SessionSettings,
+}
+
+/// The options a session was started with that a child process can take over.
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// Watch patterns, made absolute (a child may run from another directory).
+    pub patterns: Vec<String>,
+    /// Exclude patterns, as given.
+    pub excludes: Vec<String>,
+    /// How long a burst of file-system events is gathered.
+    pub debounce: Duration,
+    /// Polling interval instead of system notifications, when set.
+    pub poll: Option<Duration>,
+    /// Whether any Python the program starts joins (else only multiprocessing's).
+    pub children: bool,
+    /// The logger a child uses: None (silent), errors only, or every event.
+    pub verbose: Option<bool>,
 }
 
 impl Drop for SessionCore {
@@ -57,7 +78,7 @@ impl Drop for SessionCore {
 impl SessionCore {
     /// Whether this is a forked child's copy of a session of its parent.
     pub(crate) fn inherited(&self) -> bool {
-        std::process::id() != self.pid
+        std::process::id() != self.pid.load(Ordering::SeqCst)
     }
 
     /// Watches `filename` (just registered); logs `event` (its Watch event) when

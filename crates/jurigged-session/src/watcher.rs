@@ -2,35 +2,27 @@
 //! stopping and joining it.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jurigged_watch::Filter;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::errors::watch_error;
 use crate::event::Event;
 use crate::event_stream::EventStream;
 use crate::events::EventSource;
 use crate::file_registry::{file_registry, loaded_modules};
-use crate::lifecycle::{install_exit_hook, leave_python, leave_unless_exiting};
+use crate::forked::install_fork_hook;
+use crate::lifecycle::install_exit_hook;
+use crate::logger::Logger;
 use crate::operations::to_python;
 use crate::registry::Registry;
-use crate::sessions::{sessions, SessionCore};
+use crate::sessions::{sessions, SessionCore, SessionSettings};
 use crate::sniffer::install_sniffer;
 use crate::sync::lock;
-
-/// Sets its flag when dropped.
-struct SetOnDrop(Arc<AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
 
 /// How long join() waits between checks for Ctrl-C.
 const JOIN_SLICE: Duration = Duration::from_millis(50);
@@ -46,47 +38,8 @@ pub struct PyWatcher {
 #[pymethods]
 impl PyWatcher {
     /// Starts applying saves (watch() does it unless autostart=False).
-    ///
-    /// Saves are applied on a daemon thread started by `threading`, as the
-    /// original's watchdog threads were. A Python thread keeps its thread state:
-    /// a Rust thread entering Python creates and deletes one each time, taking
-    /// the interpreter's runtime lock without the GIL, and a fork at that moment
-    /// leaves the child stuck in CPython's own after-fork code (3.11). It also
-    /// gets the stack size of Python threads, not Rust's 2 MiB.
     fn start(&self, py: Python<'_>) -> PyResult<()> {
-        let Some(changes) = lock(&self.core.changes).take() else { return Ok(()) };
-        let finished = Arc::new(AtomicBool::new(false));
-        let body = {
-            let core = Arc::clone(&self.core);
-            let finished = Arc::clone(&finished);
-            let changes = Mutex::new(Some(changes));
-            PyCFunction::new_closure(
-                py,
-                None,
-                None,
-                move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
-                    let Some(changes) = lock(&changes).take() else { return };
-                    let core = Arc::clone(&core);
-                    let finished = Arc::clone(&finished);
-                    args.py().detach(move || {
-                        // Set however run() ends (even by a panic): join() never waits for nothing.
-                        let finished = SetOnDrop(finished);
-                        core.run(changes);
-                        drop(finished);
-                        leave_unless_exiting();
-                    });
-                    leave_python();
-                },
-            )?
-        };
-        let options = PyDict::new(py);
-        options.set_item("target", body)?;
-        options.set_item("name", "jurigged watcher")?;
-        options.set_item("daemon", true)?;
-        let thread = py.import("threading")?.getattr("Thread")?.call((), Some(&options))?;
-        thread.call_method0("start")?;
-        *lock(&self.core.finished) = Some(finished);
-        Ok(())
+        crate::session_thread::start_thread(py, &self.core)
     }
 
     /// Stops watching; saves after this are not applied. Returns at once: the
@@ -94,6 +47,12 @@ impl PyWatcher {
     pub fn stop(&self) {
         lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
         self.core.stopped.store(true, Ordering::Release);
+        // Called with the GIL (from Python or the command line): attaching is free.
+        Python::attach(|py| {
+            if let Err(error) = crate::child_env::export(py) {
+                error.print(py);
+            }
+        });
         if self.core.inherited() {
             return;
         }
@@ -176,12 +135,15 @@ pub struct WatchOptions {
     pub autostart: bool,
     /// Where to write every event as a JSON line, if anywhere.
     pub events: Option<EventStream>,
+    /// Whether every Python the program starts joins the session (else only
+    /// `multiprocessing`'s children: spawn and forkserver; forked children always).
+    pub children: bool,
 }
 
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
 #[pyfunction]
-#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None))]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None, children = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -193,6 +155,7 @@ pub fn watch(
     poll: Option<&Bound<'_, PyAny>>,
     exclude: Option<Vec<String>>,
     events: Option<PathBuf>,
+    children: bool,
 ) -> PyResult<PyWatcher> {
     let _ = registry;
     let patterns: Vec<String> = match pattern {
@@ -226,6 +189,7 @@ pub fn watch(
         poll,
         autostart,
         events: events.as_deref().map(open_event_stream).transpose()?,
+        children,
     };
     start_watching(py, options)
 }
@@ -251,6 +215,14 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         .poll(options.poll)
         .build()
         .map_err(|e| watch_error(&e))?;
+    let settings = SessionSettings {
+        patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
+        excludes: options.excludes.clone(),
+        debounce: options.debounce,
+        poll: options.poll,
+        children: options.children,
+        verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().is_verbose())),
+    };
     let core = Arc::new(SessionCore {
         filter,
         watcher: Mutex::new(Some(watcher)),
@@ -261,10 +233,13 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         postrun: Py::new(py, EventSource::default())?,
         finished: Mutex::new(None),
         stopped: AtomicBool::new(false),
-        pid: std::process::id(),
+        pid: AtomicU32::new(std::process::id()),
+        settings,
     });
     lock(sessions()).push(Arc::clone(&core));
     install_exit_hook(py)?;
+    install_fork_hook(py)?;
+    crate::child_env::export(py)?;
     jurigged_patch::registry::install_audit_hook(py)?;
     install_sniffer(py)?;
     // Modules imported before watching started: their source is read now.
@@ -286,4 +261,17 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         watcher.start(py)?;
     }
     Ok(watcher)
+}
+
+/// `pattern` made absolute as the filter reads it, for a child process that may
+/// run from another directory (`~` is left for the child to expand).
+fn absolute_pattern(pattern: &str) -> String {
+    if pattern.starts_with('~') || std::path::Path::new(pattern).is_absolute() {
+        return pattern.to_string();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if pattern == "." || pattern == "./" => cwd.display().to_string(),
+        Ok(cwd) => cwd.join(pattern.strip_prefix("./").unwrap_or(pattern)).display().to_string(),
+        Err(_) => pattern.to_string(),
+    }
 }

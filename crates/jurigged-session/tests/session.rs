@@ -74,6 +74,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
                 poll: None,
                 autostart: true,
                 events: None,
+                children: false,
             },
         )
         .expect("the session starts");

@@ -127,6 +127,7 @@ def watch(
     poll: Union[bool, float, None] = None,
     exclude: Optional[Sequence[str]] = None,
     events: Optional[_Path] = None,
+    children: bool = False,
 ) -> Watcher: ...
 
 class Recoder:

@@ -1,0 +1,112 @@
+//! A forked child's sessions: after `os.fork()` (and so `multiprocessing`'s
+//! `fork` start method, or a forkserver's children) the child gets a watcher and
+//! a session thread of its own, watching the files its parent's sessions
+//! watched, and applies later saves itself.
+//!
+//! Only the thread that called fork exists in the child. The parent's watcher
+//! (its notify, debouncer and armer threads, its channel) is left untouched
+//! there: its locks may have been held by those threads at the moment of the
+//! fork. Everything the child re-arms from is only ever locked with the GIL,
+//! which the forking thread held: the list of sessions, each session's fields,
+//! the live trees (whose lock-free readers a fork waits for).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::sessions::{sessions, SessionCore};
+use crate::sync::lock;
+
+/// Registers the re-arming hook, once per interpreter. It must run after the
+/// hooks of `lifecycle` (which reset the counts of the parent's threads) and of
+/// `threading` (which makes the child's thread its main thread): hooks run
+/// after a fork in the order they were registered, so it is registered after
+/// both.
+pub(crate) fn install_fork_hook(py: Python<'_>) -> PyResult<()> {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    py.import("threading")?;
+    if let Ok(register_at_fork) = py.import("os")?.getattr("register_at_fork") {
+        let options = PyDict::new(py);
+        options.set_item("after_in_child", wrap_pyfunction!(rearm_after_fork, py)?)?;
+        register_at_fork.call((), Some(&options))?;
+    }
+    let _ = INSTALLED.set(());
+    Ok(())
+}
+
+/// `os.register_at_fork(after_in_child=...)`: each running session of the
+/// parent gets a watcher and a thread of its own in the child. A session that
+/// cannot be re-armed is reported; the child runs on regardless.
+#[pyfunction]
+fn rearm_after_fork(py: Python<'_>) {
+    let running: Vec<Arc<SessionCore>> = lock(sessions()).clone();
+    if running.is_empty() || forked_to_exec(py) {
+        return;
+    }
+    crate::logger::tag_with_pid();
+    for core in running {
+        if core.stopped.load(Ordering::Acquire) || !core.inherited() {
+            continue;
+        }
+        if let Err(error) = rearm(py, &core) {
+            let error = PyOSError::new_err(format!("jurigged: this forked process does not apply saves: {error}"));
+            error.print(py);
+        }
+    }
+}
+
+/// Gives `core` (a session inherited from the parent) a new watcher over the
+/// files it watched, and starts its thread if the parent's was running.
+fn rearm(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
+    // The parent's watcher and the receiving end of its channel belong to
+    // threads this process does not have: leaked, never dropped or locked.
+    if let Some(parents) = lock(&core.watcher).take() {
+        std::mem::forget(parents);
+    }
+    if let Some(parents) = lock(&core.changes).take() {
+        std::mem::forget(parents);
+    }
+    let settings = &core.settings;
+    let (watcher, changes) = jurigged_watch::Watcher::builder()
+        .debounce(settings.debounce)
+        .poll(settings.poll)
+        .build()
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    // The files the parent's session watched: the live files its patterns match
+    // (the parent's watcher, which lists them, is not to be touched).
+    for path in crate::live_trees::paths() {
+        if core.filter.matches(&path) {
+            watcher.add_file(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
+        }
+    }
+    *lock(&core.watcher) = Some(watcher);
+    *lock(&core.changes) = Some(changes);
+    core.pid.store(std::process::id(), Ordering::SeqCst);
+    let was_running = lock(&core.finished).take().is_some();
+    if was_running {
+        crate::session_thread::start_thread(py, core)?;
+    }
+    Ok(())
+}
+
+/// Whether this child was forked by `subprocess` to run `preexec_fn` and then
+/// exec another program: CPython runs the after-fork hooks there too, and then
+/// closes the child's file descriptors (`close_fds`) before the exec, which a
+/// watcher's notification thread would not survive (its descriptor closed under
+/// it aborts the process). Such a child runs no code of the program's: it is
+/// left alone.
+fn forked_to_exec(py: Python<'_>) -> bool {
+    let caller = || -> PyResult<bool> {
+        let code = py.import("sys")?.call_method1("_getframe", (0,))?.getattr("f_code")?;
+        let name: String = code.getattr("co_name")?.extract()?;
+        let file: String = code.getattr("co_filename")?.extract()?;
+        Ok(name == "_execute_child" && file.ends_with("subprocess.py"))
+    };
+    caller().unwrap_or(false)
+}

@@ -1,0 +1,410 @@
+"""End to end: every process of a program under jurigged gets the saves. A
+forked child re-arms the sessions it inherits; multiprocessing's spawn and
+forkserver children (and so ProcessPoolExecutor) join them at startup through
+the .pth hook; a plain subprocess Python joins only with --children; and a
+child's lines reach the same stderr, tagged with its pid.
+
+Each test runs real processes on real files in a temporary directory; every
+program ends by itself within a bounded time (children included)."""
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from cli_support import child_env, venv_matches_binary, wait_until
+from test_cli import FAST
+
+#: The module the programs run, before and after the save.
+OLD = "def task(x):\n    return 1\n"
+NEW = "def task(x):\n    return 2\n"
+
+#: How long a program waits for the new code before it gives up (the test
+#: fails first: its own waits are shorter).
+PROGRAM_PATIENCE = 60
+
+
+def skip_unless_children_have_jurigged(entry_kind):
+    """A Python that a program under the binary starts (sys.executable) has
+    jurigged installed only when the binary uses this virtual environment
+    (the binary embeds another Python than this venv's otherwise)."""
+    if entry_kind == "binary" and not venv_matches_binary():
+        pytest.skip("the binary embeds another Python than this venv's: its child Pythons lack jurigged")
+
+
+def program(body):
+    return textwrap.dedent(body).replace("PATIENCE", str(PROGRAM_PATIENCE))
+
+
+def test_a_forked_child_applies_a_later_save_itself(run, workspace):
+    """The child loops on work.task: after the save it sees the new code (its
+    own session applied it, its Update line tagged with its pid); the parent
+    does too, on its own."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import sys
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+
+            def wait_for_new(who):
+                deadline = time.monotonic() + PATIENCE
+                while work.task(0) != 2:
+                    if time.monotonic() > deadline:
+                        sys.stdout.write(f"{who} kept the old code\\n")  # one write: two processes print
+                        return False
+                    time.sleep(0.01)
+                sys.stdout.write(f"{who} sees the new code\\n")
+                return True
+
+            pid = os.fork()
+            if pid == 0:
+                print("child", os.getpid(), "started", flush=True)
+                # A normal exit: it lets the session finish logging the save.
+                sys.exit(0 if wait_for_new("child") else 1)
+            wait_for_new("parent")
+            _, status = os.waitpid(pid, 0)
+            sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
+            """
+        ),
+    )
+    process = run(*FAST, "-v", "app.py")
+    started = process.wait_for("started", stream="stdout")
+    child_pid = started.split()[1]
+    workspace.save("work.py", NEW)
+    # The program ends once both saw the new code (the parent waits for the child).
+    assert process.wait_exit() == 0, process.describe()
+    assert "child sees the new code" in process.stdout, process.describe()
+    assert "parent sees the new code" in process.stdout, process.describe()
+    assert f"Update work.task @L1 [pid {child_pid}]" in process.stderr, process.describe()
+    # The parent's own line has no tag.
+    assert re.search(r"^Update work\.task @L1$", process.stderr, re.M), process.describe()
+
+
+POOL = """\
+    import multiprocessing
+    import sys
+    import time
+
+    import work
+
+    def results(pool):
+        return sorted(set(pool.map(work.task, range(8), chunksize=1)))
+
+    if __name__ == "__main__":
+        with START as pool:
+            print("first", results(pool), flush=True)
+            deadline = time.monotonic() + PATIENCE
+            while (found := results(pool)) != [2]:
+                if time.monotonic() > deadline:
+                    print("kept", found, flush=True)
+                    sys.exit(1)
+                time.sleep(0.02)
+            print("all new", found, flush=True)
+    """
+
+STARTS = {
+    "pool-fork": "multiprocessing.get_context('fork').Pool(2)",
+    "pool-spawn": "multiprocessing.get_context('spawn').Pool(2)",
+    "pool-forkserver": "multiprocessing.get_context('forkserver').Pool(2)",
+    "executor-spawn": (
+        "__import__('concurrent.futures').futures.ProcessPoolExecutor(2, "
+        "mp_context=multiprocessing.get_context('spawn'))"
+    ),
+    "executor-default": "__import__('concurrent.futures').futures.ProcessPoolExecutor(2)",
+}
+
+
+@pytest.mark.parametrize("start", list(STARTS))
+def test_pool_workers_return_new_results_after_a_save(run, workspace, entry_kind, start):
+    """A Pool under each start method, and a ProcessPoolExecutor, return the
+    new results after a save, with no change to the program."""
+    if "fork" not in start.split("-"):
+        skip_unless_children_have_jurigged(entry_kind)
+    workspace.write("work.py", OLD)
+    workspace.write("app.py", program(POOL).replace("START", STARTS[start]))
+    process = run(*FAST, "app.py")
+    process.wait_for("first [1]", stream="stdout")
+    workspace.save("work.py", NEW)
+    process.wait_for("all new [2]", stream="stdout")
+    assert process.wait_exit() == 0, process.describe()
+    assert "Error" not in process.stderr, process.describe()
+
+
+SUBPROCESS = """\
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "child.py"], timeout=PATIENCE + 10)
+    sys.exit(child.returncode)
+    """
+
+CHILD = """\
+    import sys
+    import time
+
+    import work
+
+    print("child joined:", "jurigged" in sys.modules, flush=True)
+    if sys.argv[1:] == ["--stop"]:
+        sys.exit(0)
+    deadline = time.monotonic() + PATIENCE
+    while work.task(0) != 2:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.01)
+    print("child sees the new code", flush=True)
+    """
+
+
+def test_a_plain_subprocess_python_does_not_join_by_default(run, workspace):
+    workspace.write("work.py", OLD)
+    workspace.write("app.py", program(SUBPROCESS).replace('"child.py"]', '"child.py", "--stop"]'))
+    workspace.write("child.py", program(CHILD))
+    process = run(*FAST, "app.py")
+    process.wait_for("child joined: False", stream="stdout")
+    assert process.wait_exit() == 0, process.describe()
+
+
+def test_a_plain_subprocess_python_joins_with_children(run, workspace, entry_kind):
+    """Behind --children, any Python the program starts joins the session and
+    applies later saves itself."""
+    skip_unless_children_have_jurigged(entry_kind)
+    workspace.write("work.py", OLD)
+    workspace.write("app.py", program(SUBPROCESS))
+    workspace.write("child.py", program(CHILD))
+    process = run(*FAST, "--children", "app.py")
+    process.wait_for("child joined: True", stream="stdout")
+    workspace.save("work.py", NEW)
+    process.wait_for("child sees the new code", stream="stdout")
+    assert process.wait_exit() == 0, process.describe()
+
+
+def test_a_python_outside_any_session_never_loads_jurigged(workspace):
+    """The .pth hook costs an environment lookup: without the variable nothing
+    is imported, and with it a Python that is neither a multiprocessing child
+    nor asked to join (children=False) stays out too."""
+    check = [sys.executable, "-c", "import sys; print('jurigged' in sys.modules)"]
+    session = '[{"patterns": ["%s"], "excludes": [], "debounce": 0.05, "poll": null, "children": false, "logger": "errors"}]'
+    for extra in ({"JURIGGED_SESSION": None}, {"JURIGGED_SESSION": session % workspace.root}):
+        result = subprocess.run(check, env=child_env(extra), capture_output=True, text=True, timeout=30)
+        assert result.stdout.strip() == "False", result
+
+
+def test_the_session_variable_is_removed_when_the_last_session_stops(workspace):
+    """A program that stopped watching starts its children without the session."""
+    script = textwrap.dedent(
+        """\
+        import os
+        import jurigged
+        watcher = jurigged.watch(os.getcwd())
+        print("JURIGGED_SESSION" in os.environ)
+        watcher.stop()
+        print("JURIGGED_SESSION" in os.environ)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=workspace.root,
+        env=child_env({"JURIGGED_SESSION": None}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.stdout.split() == ["True", "False"], result
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["python", "-B", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(pipe_handle=7)",
+          "--multiprocessing-fork"], True),
+        (["python", "-c", "from multiprocessing.forkserver import main; main(3, 4, ['__main__'])"], True),
+        (["python", "-c", "import sys; from multiprocessing.forkserver import main; main(13, 14, ['__main__'])"], True),
+        (["python", "-c", "from multiprocessing.resource_tracker import main;main(5)"], False),
+        (["python", "-c", "print('from multiprocessing.spawn import spawn_main')"], False),
+        (["python", "server.py", "--workers", "4"], False),
+    ],
+)
+def test_multiprocessing_children_are_told_from_other_pythons(argv, expected):
+    from _jurigged_child import started_by_multiprocessing
+
+    assert started_by_multiprocessing(argv) is expected
+
+
+def test_a_session_started_in_a_spawned_child_is_not_started_twice(workspace):
+    """Some virtual environments process site-packages' .pth files twice: the
+    child still runs one session (two would apply each save twice)."""
+    session = '[{"patterns": ["%s"], "excludes": [], "debounce": 0.05, "poll": null, "children": true, "logger": "errors"}]'
+    script = "import json, os; print(len(json.loads(os.environ['JURIGGED_SESSION'])))"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=workspace.root,
+        env=child_env({"JURIGGED_SESSION": session % workspace.root}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.stdout.strip() == "1", result
+
+
+def test_pid_tags_are_only_in_children(run, workspace):
+    """An error in a forked child's session is printed once, tagged with its pid."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)
+            parent = os.getpid()
+            pid = os.fork()
+            if pid == 0:
+                print("child", os.getpid(), "started", flush=True)
+                deadline = time.monotonic() + PATIENCE
+                while os.getppid() == parent and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                os._exit(0)
+            print("parent", os.getpid(), "started", flush=True)
+            time.sleep(PATIENCE)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    wait_until(lambda: process.stdout.count("started") == 2, what="both processes started")
+    child_pid = re.search(r"child (\d+) started", process.stdout).group(1)
+    workspace.save("work.py", "def task(x:\n")
+    errors = lambda: [line for line in process.stderr.splitlines() if line.startswith("Error ")]  # noqa: E731
+    wait_until(lambda: len(errors()) == 2, what="an error line from each process")
+    tagged = [line for line in errors() if line.endswith(f"[pid {child_pid}]")]
+    assert len(tagged) == 1 and "[pid" not in next(line for line in errors() if line not in tagged), errors()
+    process.kill()  # the child ends as its parent does
+
+
+# -- Dask ------------------------------------------------------------------------------
+
+DASK_DRIVER = """\
+    import os
+    import sys
+    import time
+
+    from distributed import Client, LocalCluster
+
+    import jurigged
+    import jurigged.dask
+    import work
+
+    OLD = "def task(x):\\n    return 1\\n"
+    NEW = "def task(x):\\n    return 2\\n"
+
+    def values():
+        return sorted(set(client.run(work.task, 0).values()))
+
+    if __name__ == "__main__":
+        workers = int(sys.argv[1])
+        cluster = LocalCluster(processes=True, n_workers=workers, threads_per_worker=1, dashboard_address=None)
+        client = Client(cluster)
+        print("first", values(), flush=True)
+        watcher = jurigged.watch(os.getcwd(), debounce=0.01)
+        jurigged.dask.attach(client)
+        saved = time.monotonic()
+        with open("work.py", "w") as f:
+            f.write(NEW)
+        while values() != [2]:
+            if time.monotonic() - saved > PATIENCE:
+                sys.exit("the workers kept the old code")
+            time.sleep(0.005)
+        print(f"every worker updated {time.monotonic() - saved:.3f} s after the save", flush=True)
+        # A worker that joins now, on a machine whose copy of work.py is old:
+        # the driver stops watching and puts the old text back on disk.
+        watcher.stop()
+        with open("work.py", "w") as f:
+            f.write(OLD)
+        cluster.scale(workers + 1)
+        client.wait_for_workers(workers + 1, timeout=PATIENCE)
+        print("with a late worker", values(), len(client.run(work.task, 0)), flush=True)
+        applied = client.run(jurigged.dask.applied)
+        print("applied", sorted(len(changes) for changes in applied.values()), flush=True)
+        client.close()
+        cluster.close()
+    """
+
+
+def test_a_save_in_a_dask_driver_reaches_every_worker_and_late_ones(workspace):
+    """LocalCluster with two worker processes: client.run(work.task, 0) returns
+    the new value from every worker within a second of the save; a worker added
+    after the save (whose own file is the old one) has it too: the text
+    travelled through Dask."""
+    # cargo xtask pytest installs distributed into the host's venvs; the sid
+    # root (3.14, 3.15) has only pytest.
+    pytest.importorskip("distributed", reason="distributed is not installed in this venv")
+    workspace.write("work.py", OLD)
+    workspace.write("driver.py", program(DASK_DRIVER))
+    process = subprocess.run(
+        [sys.executable, "driver.py", "2"],
+        cwd=workspace.root,
+        env=child_env({"JURIGGED_SESSION": None}),
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_PATIENCE * 3,
+    )
+    lines = process.stdout.splitlines()
+    assert process.returncode == 0 and "first [1]" in lines, process
+    latency = next(float(line.split()[3]) for line in lines if line.startswith("every worker updated"))
+    assert latency < 1.0, process.stdout
+    assert "with a late worker [2] 3" in lines, process
+    # Each worker applied the save once: the two by the driver's message, the
+    # late one by the plugin (its file on disk is the old one).
+    assert "applied [1, 1, 1]" in lines, process
+
+
+def test_importing_jurigged_dask_does_not_import_distributed():
+    """The standalone binary runs every module of the package at startup: a
+    program that does not use Dask must not pay for importing it."""
+    script = "import sys, jurigged.dask; print('distributed' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result
+
+
+def test_a_subprocess_with_preexec_fn_still_starts_quickly(run, workspace):
+    """subprocess runs the after-fork hooks in its child when preexec_fn is
+    set: the child re-arms its sessions there, and must still exec at once."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        textwrap.dedent(
+            """\
+            import subprocess
+            import sys
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)
+            started = time.monotonic()
+            for _ in range(20):
+                subprocess.run([sys.executable, "-c", "pass"], preexec_fn=lambda: None, check=True, timeout=30)
+            print(f"20 children ran in {time.monotonic() - started:.2f} s", flush=True)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    process.wait_for("20 children ran", stream="stdout", timeout=60)
+    assert process.wait_exit() == 0, process.describe()
+    assert "Error" not in process.stderr, process.describe()
