@@ -33,6 +33,8 @@ def main():
     def command(tool, script):
         if tool == "python":
             return [args.ours, script]
+        if tool == "bare":
+            return [args.original, script]
         python = args.ours if tool == "ours" else args.original
         return [python, "-m", "jurigged", script]
 
@@ -45,7 +47,10 @@ def main():
             raise ToolFailure(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')[-2000:]}")
         return (t1 - t0) * 1e3
 
-    tools = ["python", "ours", "original"]
+    # "bare": the same python in the original's venv, which has no hook of ours:
+    # plain python in our venv ("python") against it is what installing the
+    # wheel costs a program that runs no session (its .pth hook for children).
+    tools = ["python", "ours", "original", "bare"]
     try:
         for name in SCRIPTS:
             script = f"{name}.py"
@@ -66,7 +71,7 @@ def main():
             times = {tool: [] for tool in tools}
             progress(f"startup, {name} script: {runs} runs of each")
             for r in range(runs):
-                order = tools[r % 3:] + tools[: r % 3]
+                order = tools[r % len(tools):] + tools[: r % len(tools)]
                 for tool in order:
                     attempt(tool)
             if errors["python"]:
@@ -79,6 +84,14 @@ def main():
                 status = None if times[tool] else "failed"
                 result(row_id, tool, [t - base for t in times[tool]], errors[tool], status=status)
             commands[name] = base
+            if name == "trivial" and times["bare"]:
+                # One tool only: plain python with the wheel installed, over the
+                # same python without it.
+                hook_row = "startup/installed-no-session"
+                hook_target = {"kind": "le", "value": 3, "text": "<= 3 ms"}
+                row(hook_row, "plain python, wheel installed, no session (over a venv without it)", "ms", hook_target)
+                bare = median(times["bare"])
+                result(hook_row, "ours", [t - bare for t in times["python"]], errors["python"])
     finally:
         remove(directory)
     note(
