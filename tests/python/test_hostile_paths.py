@@ -165,7 +165,8 @@ def _move_away_and_copy_back(workspace):
     os.rename(workspace.path("pkg"), workspace.path("pkg.bak"))
     workspace.path("pkg").mkdir()
     for entry in workspace.path("pkg.bak").iterdir():
-        shutil.copy(entry, workspace.path("pkg"))
+        if entry.is_file():  # as cp without -r: __pycache__ stays behind
+            shutil.copy(entry, workspace.path("pkg"))
 
 
 @pytest.mark.parametrize("replace", [_rm_and_checkout, _move_away_and_copy_back], ids=["rm-checkout", "mv-mkdir-cp"])
