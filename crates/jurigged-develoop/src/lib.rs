@@ -22,8 +22,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
-use jurigged_session::event::{Event, EventKind};
-use jurigged_session::events::activity;
+use jurigged_session::py_callbacks::activity;
+use jurigged_session::py_event::{Event, EventKind};
 
 pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 

@@ -7,11 +7,11 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::code_registry::{code_registry, is_code};
 use crate::conform::{commit_swaps, record_swaps, Swap};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::redecorate::{bind_class_cells, ClassRedecoration};
-use crate::registry::{code_registry, is_code};
 use crate::scope::{LiveModule, Scope};
 use crate::step::Step;
 

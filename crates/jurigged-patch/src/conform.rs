@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
+use crate::code_registry::{code_registry, is_code};
 use crate::error::{Error, Result};
-use crate::registry::{code_registry, is_code};
 use crate::users::{user_index, RefCounter};
 
 /// One code object to replace, and what else the functions running it get.

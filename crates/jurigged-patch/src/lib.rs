@@ -5,13 +5,14 @@
 //! - [`patch`]: applies an [`EditScript`](jurigged_diff::EditScript) to a
 //!   [`LiveModule`] transactionally: everything is compiled and checked first, then
 //!   the code of every function is swapped in one stretch, then new statements run.
-//! - [`code_registry()`](registry::code_registry): the live code objects of each file
+//! - [`code_registry()`](code_registry::code_registry): the live code objects of each file
 //!   (learned from namespaces and, through an audit hook, from module bodies).
 //! - [`conform`]: give new code to a function or an object with `__conform__`.
 //!
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod annotate;
+pub mod code_registry;
 mod code_type;
 mod codefile;
 mod commit;
@@ -19,11 +20,10 @@ mod compile;
 mod conform;
 mod error;
 mod event;
-mod exceptions;
 mod patcher;
 mod prepare;
+mod py_exceptions;
 mod redecorate;
-pub mod registry;
 mod scope;
 mod shift;
 mod step;
@@ -33,5 +33,5 @@ pub use codefile::{live_parser, read_source, CodeFile};
 pub use conform::conform;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
-pub use exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};
 pub use patcher::{patch, LiveModule};
+pub use py_exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};

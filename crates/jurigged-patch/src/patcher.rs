@@ -32,7 +32,7 @@ pub fn patch<'py>(
     let py = live.namespace.py();
     // What the save runs is not the module's own code: the registry learns it
     // from the compiled snippets at commit, not from the audit hook.
-    let _patching = crate::registry::PatchingGuard::enter(&live.filename);
+    let _patching = crate::code_registry::PatchingGuard::enter(&live.filename);
     let Prepared { mut swaps, steps, metadata, redecorations } = prepare(live, script, old_tree, new_tree)?;
     keep_last_swap_of_each_code(&mut swaps);
     let users = find_users(py, &swaps)?;

@@ -8,12 +8,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use crate::annotate::bind_whole_scope;
+use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::redecorate::ClassRedecoration;
-use crate::registry::{code_registry, is_code};
 use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
 use crate::shift::prepare_shift;
 use crate::step::{event, parent_path, Step};
@@ -246,8 +246,8 @@ impl<'py> Preparation<'_, 'py> {
                 // By path: the k-th definition at a path (a getter, then its
                 // setter) gets the k-th old one's; a single one gets all.
                 let mut by_path: std::collections::BTreeMap<String, Vec<Bound<'py, PyAny>>> = Default::default();
-                for function in crate::registry::functions_of_class(value, &live.filename)? {
-                    if let Some(path) = crate::registry::qualified_path(&function)? {
+                for function in crate::code_registry::functions_of_class(value, &live.filename)? {
+                    if let Some(path) = crate::code_registry::qualified_path(&function)? {
                         by_path.entry(path).or_default().push(function);
                     }
                 }

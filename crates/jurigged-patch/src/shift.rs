@@ -4,10 +4,10 @@
 use jurigged_deftree::{Kind, Node};
 use pyo3::prelude::*;
 
+use crate::code_registry::code_registry;
 use crate::compile::shifted;
 use crate::conform::{nested_pairs, Swap};
 use crate::error::Result;
-use crate::registry::code_registry;
 use crate::scope::LiveModule;
 
 /// Lines up the swaps that move a function's (or a line's) code.

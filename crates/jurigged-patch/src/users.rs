@@ -13,7 +13,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use pyo3::prelude::*;
 
-use crate::registry::{code_registry, is_code};
+use crate::code_registry::{code_registry, is_code};
 
 /// Beyond this many users of one code object, they are not remembered (weak
 /// references cost memory); such code is found by a heap scan each time.

@@ -5,8 +5,9 @@
 
 use jurigged_develoop as develoop;
 use jurigged_session::{
-    child_env, cli, db, definition, glob_filter, logger, operations, recoder, registry, watcher, ConformException,
-    Event, EventSource, ImportSniffer, OutOfSyncException, PatchError, PyCodeFile, PyWatcher, Registry, StaleException,
+    child_env, cli, logger, py_db, py_definition, py_glob_filter, py_operations, py_recoder, py_registry, py_watcher,
+    ConformException, Event, EventSource, ImportSniffer, OutOfSyncException, PatchError, PyCodeFile, PyWatcher,
+    Registry, StaleException,
 };
 use pyo3::prelude::*;
 
@@ -37,25 +38,25 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Registry>()?;
     m.add_class::<PyWatcher>()?;
     m.add_class::<ImportSniffer>()?;
-    m.add_class::<recoder::Recoder>()?;
-    m.add_class::<glob_filter::GlobFilter>()?;
-    m.add_class::<registry::AutoRegistration>()?;
+    m.add_class::<py_recoder::Recoder>()?;
+    m.add_class::<py_glob_filter::GlobFilter>()?;
+    m.add_class::<py_registry::AutoRegistration>()?;
     m.add_class::<develoop::LoopWrapper>()?;
-    m.add("registry", registry::registry(py)?.clone_ref(py))?;
-    m.add_function(wrap_pyfunction!(watcher::watch, m)?)?;
+    m.add("registry", py_registry::registry(py)?.clone_ref(py))?;
+    m.add_function(wrap_pyfunction!(py_watcher::watch, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(child_env::_tag_logs_with_pid, m)?)?;
-    m.add_function(wrap_pyfunction!(db::conform, m)?)?;
-    m.add_function(wrap_pyfunction!(db::heap_scans, m)?)?;
-    m.add_function(wrap_pyfunction!(db::find_code, m)?)?;
-    m.add_function(wrap_pyfunction!(db::get_functions, m)?)?;
-    m.add_function(wrap_pyfunction!(recoder::make_recoder, m)?)?;
-    m.add_function(wrap_pyfunction!(recoder::virtual_file, m)?)?;
-    m.add_function(wrap_pyfunction!(glob_filter::glob_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(py_db::conform, m)?)?;
+    m.add_function(wrap_pyfunction!(py_db::heap_scans, m)?)?;
+    m.add_function(wrap_pyfunction!(py_db::find_code, m)?)?;
+    m.add_function(wrap_pyfunction!(py_db::get_functions, m)?)?;
+    m.add_function(wrap_pyfunction!(py_recoder::make_recoder, m)?)?;
+    m.add_function(wrap_pyfunction!(py_recoder::virtual_file, m)?)?;
+    m.add_function(wrap_pyfunction!(py_glob_filter::glob_filter, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::develoop_function, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::xloop, m)?)?;
     logger::add_loggers(m)?;
-    operations::add_classes(m)?;
-    definition::add_classes(m)?;
+    py_operations::add_classes(m)?;
+    py_definition::add_classes(m)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::PyResult;
 
-use crate::errors::PatchError;
+use crate::py_errors::PatchError;
 
 /// Runs `f`; a panic inside comes back as its message.
 pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, String> {

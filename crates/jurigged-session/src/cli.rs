@@ -184,7 +184,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     }
     let Program { module, script, args: program_args } = cli.program();
 
-    let events = match cli.events.as_deref().map(crate::watcher::open_event_stream).transpose() {
+    let events = match cli.events.as_deref().map(crate::py_watcher::open_event_stream).transpose() {
         Ok(events) => events,
         Err(error) => return usage_error(py, &format!("--events: {}", error.value(py))),
     };
@@ -197,9 +197,9 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     } else {
         (cli.watch.clone(), cli.exclude.clone())
     };
-    let watcher = crate::watcher::start_watching(
+    let watcher = crate::py_watcher::start_watching(
         py,
-        crate::watcher::WatchOptions {
+        crate::py_watcher::WatchOptions {
             patterns,
             excludes,
             logger: Some(crate::logger::logger(py, cli.verbose)?),
@@ -393,7 +393,7 @@ fn report_exit(py: Python<'_>, error: PyErr) -> PyResult<i32> {
         return Ok(1);
     }
     let interrupted = error.is_instance_of::<PyKeyboardInterrupt>(py);
-    let value = crate::errors::exception_value(py, error);
+    let value = crate::py_errors::exception_value(py, error);
     let hook = py.import("sys")?.getattr("excepthook")?;
     hook.call1((value.get_type(), &value, value.getattr("__traceback__")?))?;
     Ok(if interrupted { 130 } else { 1 })

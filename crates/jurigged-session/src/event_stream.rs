@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 
-use crate::event::Event;
+use crate::py_event::Event;
 use crate::sync::lock;
 
 /// Where the records go.

@@ -11,10 +11,10 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::codefile::PyCodeFile;
-use crate::event::Event;
-use crate::events::announce;
-use crate::operations::to_python;
+use crate::py_callbacks::announce;
+use crate::py_codefile::PyCodeFile;
+use crate::py_event::Event;
+use crate::py_operations::to_python;
 use crate::sessions::{sessions, SessionCore};
 use crate::sync::lock;
 
@@ -59,7 +59,7 @@ impl FileRegistry {
         codefile.bind(py).borrow_mut().become_live(bytes);
         lock(&self.files).insert(filename.clone(), codefile.clone_ref(py));
         // Learn each module body from this file as it runs (for hidden functions).
-        jurigged_patch::registry::code_registry().learn_under(&filename);
+        jurigged_patch::code_registry::code_registry().learn_under(&filename);
         let event = to_python(py, Event::watch(&filename, module_name).of_file(codefile.clone_ref(py).into_any()))?;
         announce(py, &event);
         let matching: Vec<Arc<SessionCore>> =

@@ -6,11 +6,11 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `sync`, `errors`, `boundary`, `definition`, `event`, `events`, `operations`,
-//! `event_stream`, `logger`, `touched`, `live_trees`, `lifecycle`, `codefile`,
-//! `running`, `sessions`, `file_registry`, `resolve`, `glob_filter`, `sniffer`,
-//! `registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
-//! `watcher`, `recoder`, `db`, `cli` (`docs/architecture.md` says what each
+//! `sync`, `py_errors`, `boundary`, `py_definition`, `py_event`, `py_callbacks`, `py_operations`,
+//! `event_stream`, `logger`, `touched`, `live_trees`, `lifecycle`, `py_codefile`,
+//! `running`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
+//! `py_registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
+//! `py_watcher`, `py_recoder`, `py_db`, `cli` (`docs/architecture.md` says what each
 //! does).
 
 mod sync;
@@ -18,22 +18,23 @@ mod sync;
 pub mod boundary;
 pub mod child_env;
 pub mod cli;
-pub mod codefile;
-pub mod db;
-pub mod definition;
-pub mod errors;
-pub mod event;
 pub mod event_stream;
-pub mod events;
 pub mod file_registry;
 mod forked;
-pub mod glob_filter;
 pub mod lifecycle;
 pub mod live_trees;
 pub mod logger;
-pub mod operations;
-pub mod recoder;
-pub mod registry;
+pub mod py_callbacks;
+pub mod py_codefile;
+pub mod py_db;
+pub mod py_definition;
+pub mod py_errors;
+pub mod py_event;
+pub mod py_glob_filter;
+pub mod py_operations;
+pub mod py_recoder;
+pub mod py_registry;
+pub mod py_watcher;
 pub mod resolve;
 pub mod running;
 mod save_loop;
@@ -42,12 +43,11 @@ pub mod sessions;
 pub mod sniffer;
 pub mod syntax;
 pub mod touched;
-pub mod watcher;
 
-pub use codefile::PyCodeFile;
-pub use errors::{ConformException, OutOfSyncException, PatchError, StaleException};
-pub use event::{Event, EventKind};
-pub use events::EventSource;
-pub use registry::{registry, Registry};
+pub use py_callbacks::EventSource;
+pub use py_codefile::PyCodeFile;
+pub use py_errors::{ConformException, OutOfSyncException, PatchError, StaleException};
+pub use py_event::{Event, EventKind};
+pub use py_registry::{registry, Registry};
+pub use py_watcher::PyWatcher;
 pub use sniffer::ImportSniffer;
-pub use watcher::PyWatcher;

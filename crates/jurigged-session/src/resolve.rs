@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::codefile::PyCodeFile;
-use crate::definition::Definition;
 use crate::file_registry::{absolute, file_registry};
+use crate::py_codefile::PyCodeFile;
+use crate::py_definition::Definition;
 
 /// The code object of a code object or function (unwrapping methods and
 /// wrappers), if any.
 pub fn code_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    if jurigged_patch::registry::is_code(obj)? {
+    if jurigged_patch::code_registry::is_code(obj)? {
         return Ok(Some(obj.clone()));
     }
     let mut function = obj.clone();
@@ -23,7 +23,7 @@ pub fn code_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny
         }
     }
     match function.getattr("__code__") {
-        Ok(code) if jurigged_patch::registry::is_code(&code)? => Ok(Some(code)),
+        Ok(code) if jurigged_patch::code_registry::is_code(&code)? => Ok(Some(code)),
         _ => Ok(None),
     }
 }
@@ -94,7 +94,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
         }
         let code = match function.getattr("__code__") {
             Ok(code) => code,
-            Err(_) if jurigged_patch::registry::is_code(&function)? => function.clone(),
+            Err(_) if jurigged_patch::code_registry::is_code(&function)? => function.clone(),
             Err(_) => return Ok(None),
         };
         let file = code.getattr("co_filename")?.extract::<PathBuf>()?;
@@ -133,7 +133,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
 /// The path the code registry knows `code` by, learning the namespace of its
 /// module first if need be.
 fn code_path(py: Python<'_>, code: &Bound<'_, PyAny>, file: &Path) -> PyResult<Option<String>> {
-    let registry = jurigged_patch::registry::code_registry();
+    let registry = jurigged_patch::code_registry::code_registry();
     if let Some(path) = registry.path_of(code) {
         return Ok(Some(path));
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::event::{Event, EventKind};
+use crate::py_event::{Event, EventKind};
 
 /// The functions of one file running on some thread's stack, looked at just
 /// before a save is applied (while the code registry still knows the old code).
@@ -83,7 +83,7 @@ fn running_in(py: Python<'_>, filename: &Path) -> PyResult<Vec<(RunningCode, Str
             if code.getattr("co_filename")?.extract::<PathBuf>().is_ok_and(|f| f == filename) {
                 let qualname = match code.getattr("co_qualname") {
                     Ok(qualname) => qualname.extract().ok(),
-                    Err(_) => jurigged_patch::registry::code_registry().path_of(&code),
+                    Err(_) => jurigged_patch::code_registry::code_registry().path_of(&code),
                 };
                 running.push((RunningCode { qualname }, thread.clone()));
             }

@@ -14,10 +14,10 @@ use jurigged_watch::Change;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
-use crate::errors::watch_error;
-use crate::event::Event;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
+use crate::py_errors::watch_error;
+use crate::py_event::Event;
 use crate::running::Running;
 use crate::sessions::SessionCore;
 use crate::syntax::{cpython_can_judge, cpython_syntax_error};

@@ -10,11 +10,11 @@ use jurigged_watch::{Change, Filter};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
-use crate::event::{Event, EventKind};
 use crate::event_stream::EventStream;
-use crate::events::{announce, EventSource};
 use crate::logger::Logger;
-use crate::operations::to_python;
+use crate::py_callbacks::{announce, EventSource};
+use crate::py_event::{Event, EventKind};
+use crate::py_operations::to_python;
 use crate::sync::lock;
 
 /// Every running session, so that a newly imported file reaches the watchers

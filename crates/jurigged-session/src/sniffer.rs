@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::event::Event;
-use crate::events::announce;
 use crate::file_registry::{absolute, file_registry};
-use crate::operations::to_python;
+use crate::py_callbacks::announce;
+use crate::py_event::Event;
+use crate::py_operations::to_python;
 use crate::sessions::sessions;
 use crate::sync::lock;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::prelude::*;
 
-use crate::event::{Event, EventKind};
+use crate::py_event::{Event, EventKind};
 use crate::sync::lock;
 
 /// Which definitions a change touched, to tell the recoders answering for them.

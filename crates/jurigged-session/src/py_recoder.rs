@@ -8,12 +8,12 @@ use jurigged_diff::{Deletions, Order};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::codefile::PyCodeFile;
-use crate::definition::Definition;
-use crate::errors::{OutOfSyncException, PatchError};
-use crate::event::Event;
-use crate::events::EventSource;
-use crate::operations::all_to_python;
+use crate::py_callbacks::EventSource;
+use crate::py_codefile::PyCodeFile;
+use crate::py_definition::Definition;
+use crate::py_errors::{OutOfSyncException, PatchError};
+use crate::py_event::Event;
+use crate::py_operations::all_to_python;
 use crate::resolve::resolve;
 use crate::touched::{self, Touched};
 

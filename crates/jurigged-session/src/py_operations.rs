@@ -9,7 +9,7 @@
 
 use pyo3::prelude::*;
 
-use crate::event::{Event, EventKind};
+use crate::py_event::{Event, EventKind};
 
 /// An operation on a definition of a CodeFile.
 #[pyclass(module = "jurigged.codetools", extends = Event, frozen, subclass)]

@@ -10,16 +10,16 @@ use jurigged_watch::Filter;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::errors::watch_error;
-use crate::event::Event;
 use crate::event_stream::EventStream;
-use crate::events::EventSource;
 use crate::file_registry::{file_registry, loaded_modules};
 use crate::forked::install_fork_hook;
 use crate::lifecycle::install_exit_hook;
 use crate::logger::Logger;
-use crate::operations::to_python;
-use crate::registry::Registry;
+use crate::py_callbacks::EventSource;
+use crate::py_errors::watch_error;
+use crate::py_event::Event;
+use crate::py_operations::to_python;
+use crate::py_registry::Registry;
 use crate::sessions::{sessions, SessionCore, SessionSettings};
 use crate::sniffer::install_sniffer;
 use crate::sync::lock;
@@ -240,7 +240,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
     install_exit_hook(py)?;
     install_fork_hook(py)?;
     crate::child_env::export(py)?;
-    jurigged_patch::registry::install_audit_hook(py)?;
+    jurigged_patch::code_registry::install_audit_hook(py)?;
     install_sniffer(py)?;
     // Modules imported before watching started: their source is read now.
     let global = file_registry();

@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::codefile::PyCodeFile;
-use crate::definition::Definition;
-use crate::events::{activity, EventSource};
 use crate::file_registry::{absolute, file_registry, loaded_modules};
-use crate::glob_filter::GlobFilter;
+use crate::py_callbacks::{activity, EventSource};
+use crate::py_codefile::PyCodeFile;
+use crate::py_definition::Definition;
+use crate::py_glob_filter::GlobFilter;
 use crate::resolve::{code_of, definition_of, is_code_like, module_name_of, resolve};
 use crate::sniffer::install_sniffer;
 
@@ -160,7 +160,7 @@ impl Registry {
         };
         file_registry().add_auto_filter(filter.clone_ref(py));
         install_sniffer(py)?;
-        jurigged_patch::registry::install_audit_hook(py)?;
+        jurigged_patch::code_registry::install_audit_hook(py)?;
         for (name, file) in loaded_modules(py)? {
             if filter.call1(py, (file.as_os_str(),))?.extract::<bool>(py)? {
                 file_registry().register(py, &name, &file, None)?;

@@ -9,8 +9,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::event::Event;
-use crate::operations::all_to_python;
+use crate::py_event::Event;
+use crate::py_operations::all_to_python;
 use crate::touched::{self, Touched};
 
 /// A source file, its live text and the module it feeds.

@@ -33,7 +33,7 @@ pub fn find_code<'py>(
         (None, None) => return Err(pyo3::exceptions::PyValueError::new_err("find_code needs a filename or a module")),
     };
     let filename = std::path::absolute(&filename).unwrap_or(filename);
-    let registry = jurigged_patch::registry::code_registry();
+    let registry = jurigged_patch::code_registry::code_registry();
     let dotted = path.join(".");
     if let Some(code) = registry.find(py, &filename, &dotted, 0) {
         return Ok(Some(code));
@@ -63,5 +63,5 @@ pub fn get_functions<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult
 /// How many times jurigged scanned the heap for the users of changed code.
 #[pyfunction]
 pub fn heap_scans() -> usize {
-    jurigged_patch::registry::code_registry().heap_scans()
+    jurigged_patch::code_registry::code_registry().heap_scans()
 }

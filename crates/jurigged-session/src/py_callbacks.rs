@@ -75,7 +75,7 @@ pub fn activity(py: Python<'_>) -> PyResult<&'static Py<EventSource>> {
 }
 
 /// Calls the callbacks of `registry.activity` with `event`.
-pub fn announce(py: Python<'_>, event: &Py<crate::event::Event>) {
+pub fn announce(py: Python<'_>, event: &Py<crate::py_event::Event>) {
     match activity(py) {
         Ok(activity) => activity.get().emit(py, vec![event.clone_ref(py).into_any()]),
         Err(error) => error.print(py),

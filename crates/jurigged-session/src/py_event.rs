@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use jurigged_deftree::Kind;
 use pyo3::prelude::*;
 
-use crate::definition::Definition;
-use crate::errors::exception_value;
+use crate::py_definition::Definition;
+use crate::py_errors::exception_value;
 
 /// What an event tells: the same kinds from the patcher to the loggers, the
 /// develoop and Python (`Event.kind`, a lowercase word).
@@ -56,7 +56,7 @@ impl EventKind {
 /// `Delete pkg.mod.f @L3`, `Run pkg.mod @L42: print("hi")`, or an error.
 ///
 /// Operations are handed out as the original's classes, which extend this one
-/// (see `operations.rs`).
+/// (see `py_operations.rs`).
 #[pyclass(module = "jurigged", frozen, subclass)]
 pub struct Event {
     /// What happened.

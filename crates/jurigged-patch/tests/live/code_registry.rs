@@ -1,7 +1,7 @@
 //! The code registry: once a module is known to it, each function's code object
 //! is found by the file, its dotted path in the module and its first line.
 
-use jurigged_patch::registry::{code_registry, install_audit_hook};
+use jurigged_patch::code_registry::{code_registry, install_audit_hook};
 use pyo3::prelude::*;
 
 use crate::support::LiveFile;
