@@ -60,6 +60,7 @@ fn to_dict<'py>(py: Python<'py>, settings: &SessionSettings) -> PyResult<Bound<'
 
 /// `jurigged._jurigged._tag_logs_with_pid()`: called by `jurigged/_child.py` in a
 /// child that joins its parent's sessions, whose lines go to the same terminal.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn _tag_logs_with_pid() {
     crate::logger::tag_with_pid();

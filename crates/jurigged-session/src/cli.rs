@@ -248,7 +248,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         // As `python -i`: leaving the REPL ends the program successfully.
         status = 0;
     }
-    watcher.stop();
+    watcher.stop()?;
     crate::lifecycle::note_exit_status(status);
     Ok(status)
 }

@@ -35,6 +35,7 @@ pub struct PyWatcher {
     core: Arc<SessionCore>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl PyWatcher {
     /// Starts applying saves (watch() does it unless autostart=False).
@@ -142,6 +143,7 @@ pub struct WatchOptions {
 
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 #[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None, children = false))]
 #[allow(clippy::too_many_arguments)]

@@ -63,7 +63,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
         let (dir, file) = project(py, "session_save", "def f():\n    return 1\n");
         let announced = PyList::empty(py);
         let append = announced.getattr("append").expect("list.append");
-        activity(py).expect("registry.activity").get().register(append.unbind());
+        activity(py).expect("registry.activity").get().register(append.unbind()).expect("register");
         let watcher = start_watching(
             py,
             WatchOptions {
@@ -84,7 +84,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
 
         save(&file, "def f():\n    return 2\n");
         let updated = wait_until(py, |_| old_reference.call0().and_then(|v| v.extract::<i64>()).ok() == Some(2));
-        watcher.stop();
+        watcher.stop().expect("stop");
         assert!(updated, "the save never reached the function the program held");
         let kinds: Vec<EventKind> = announced
             .iter()
