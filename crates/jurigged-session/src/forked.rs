@@ -75,8 +75,7 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
     }
     let settings = &core.settings;
     let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .debounce(settings.debounce)
-        .poll(settings.poll)
+        .timing(settings.timing)
         .build()
         .map_err(|e| PyOSError::new_err(e.to_string()))?;
     // The files the parent's session watched: the live files its patterns match
