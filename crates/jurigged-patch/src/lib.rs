@@ -29,6 +29,7 @@ mod scope;
 mod shift;
 mod step;
 mod users;
+mod warning_filters;
 
 pub use codefile::{live_parser, read_source, CodeFile};
 pub use conform::conform;
