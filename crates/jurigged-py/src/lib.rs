@@ -27,7 +27,14 @@ fn cli_main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> PyResult<i32> {
 }
 
 /// Registers the native module's contents.
-#[pymodule]
+///
+/// Declared as needing the GIL (`gil_used`): a save's commit swaps code objects
+/// in one stretch with no bytecode in between, and the fork hooks count on no
+/// other thread running, both of which the GIL gives and a free-threaded
+/// Python does not. Such a Python re-enables its GIL when it imports the module
+/// (and warns) until patching is proven safe without it. The standalone binary
+/// embeds this same definition.
+#[pymodule(gil_used = true)]
 #[pyo3(name = "_jurigged")]
 pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();

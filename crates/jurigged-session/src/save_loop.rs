@@ -36,6 +36,22 @@ impl SessionCore {
                         self.apply_save_guarded(&path);
                     }
                 }
+                Change::Error(error) if matches!(*error, jurigged_watch::Error::DescriptorsClosed) => {
+                    // A daemonizing child closed every descriptor (os.closerange):
+                    // no change can be seen any more. Said once; the thread ends.
+                    let line = format!(
+                        "jurigged: warning: {error}; this process no longer applies saves [pid {}]\n",
+                        std::process::id()
+                    );
+                    with_python(|py| {
+                        let written =
+                            py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", (line,)));
+                        if let Err(error) = written {
+                            error.print(py);
+                        }
+                    });
+                    return;
+                }
                 Change::Error(error) => {
                     let error = watch_error(&error);
                     with_python(|py| self.emit(py, Event::file_error(py, Path::new(""), error)));
