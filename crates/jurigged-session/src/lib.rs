@@ -51,3 +51,8 @@ pub use py_event::{Event, EventKind};
 pub use py_registry::{registry, Registry};
 pub use py_watcher::PyWatcher;
 pub use sniffer::ImportSniffer;
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
