@@ -13,6 +13,7 @@ mod roundtrip;
 mod sid;
 mod test;
 mod util;
+mod venvs;
 
 use util::Failure;
 

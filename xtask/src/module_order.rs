@@ -54,16 +54,18 @@ fn backward_uses(dir: &Path, order: &[String]) -> Result<Vec<String>, Failure> {
     Ok(broken)
 }
 
-/// The crates whose modules must not import each other in a circle.
-const CRATES: &[&str] = &[
-    "jurigged-watch",
-    "jurigged-deftree",
-    "jurigged-diff",
-    "jurigged-patch",
-    "jurigged-session",
-    "jurigged-develoop",
-    "jurigged-py",
-    "jurigged-cli",
+/// The source folders (relative to the workspace root) whose modules must not
+/// import each other in a circle: every crate's, xtask's own included.
+const SOURCES: &[&str] = &[
+    "crates/jurigged-watch/src",
+    "crates/jurigged-deftree/src",
+    "crates/jurigged-diff/src",
+    "crates/jurigged-patch/src",
+    "crates/jurigged-session/src",
+    "crates/jurigged-develoop/src",
+    "crates/jurigged-py/src",
+    "crates/jurigged-cli/src",
+    "xtask/src",
 ];
 
 /// The modules of the crate in `dir` (one file each, directly in `src`) and
@@ -122,10 +124,10 @@ fn find_circle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
 /// Checks that no crate's modules import each other in a circle, and
 /// jurigged-session's modules against the order its `lib.rs` lists.
 pub fn check() -> Result<(), Failure> {
-    for krate in CRATES {
-        let dir = util::root().join("crates").join(krate).join("src");
+    for source in SOURCES {
+        let dir = util::root().join(source);
         if let Some(circle) = find_circle(&module_graph(&dir)?) {
-            return Err(format!("{krate}: modules import each other in a circle: {}", circle.join(" -> ")).into());
+            return Err(format!("{source}: modules import each other in a circle: {}", circle.join(" -> ")).into());
         }
     }
     let dir = util::root().join(CRATE_SOURCE);
@@ -138,7 +140,10 @@ pub fn check() -> Result<(), Failure> {
     if !broken.is_empty() {
         return Err(format!("jurigged-session's module order broken:\n  {}", broken.join("\n  ")).into());
     }
-    eprintln!("modules: no circle in any crate; the {} modules of jurigged-session in their listed order", order.len());
+    eprintln!(
+        "modules: no circle in any crate nor in xtask; the {} modules of jurigged-session in their listed order",
+        order.len()
+    );
     Ok(())
 }
 

@@ -42,8 +42,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     util::run("cargo", &["test", "--workspace"])?;
     crate::crates::run()?;
     python::test_all()?;
-    let (main_python, main_venv) = &python::interpreters()[0];
-    replay::replay_installed(&python::ensure_venv(main_python, main_venv)?)?;
+    let (main_python, main_venv) = &crate::venvs::interpreters()[0];
+    replay::replay_installed(&crate::venvs::ensure_venv(main_python, main_venv)?)?;
     if quick {
         return Ok(());
     }
