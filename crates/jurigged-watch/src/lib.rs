@@ -35,3 +35,8 @@ pub use filter::{Filter, Unmatched};
 pub use fingerprint::Fingerprint;
 pub use timing::{debounce_argument, poll_argument, Timing, DEFAULT_DEBOUNCE, MAX_WAIT, MIN_DEBOUNCE};
 pub use watcher::{Change, Watcher, WatcherBuilder};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
