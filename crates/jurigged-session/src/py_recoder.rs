@@ -7,6 +7,7 @@ use jurigged_deftree::{Kind, Node};
 use jurigged_diff::{Deletions, Order};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyWeakrefReference;
 
 use crate::py_callbacks::EventSource;
 use crate::py_codefile::PyCodeFile;
@@ -54,10 +55,15 @@ struct State {
 
 /// Changes one definition (or a module) of a watched file in memory; `commit()`
 /// writes it to the file.
-#[pyclass(module = "jurigged", frozen)]
+///
+/// Its file's listener holds it weakly: a recoder nobody references is dropped,
+/// and its subscription with it.
+#[pyclass(module = "jurigged", frozen, weakref)]
 pub struct Recoder {
     name: String,
     codefile: Py<PyCodeFile>,
+    /// The file it listens to (its CodeFile's path, which never changes).
+    filename: std::path::PathBuf,
     /// Full dotted path of the focus (`mod.Class.method`), or the module's name.
     focus: String,
     deletable: bool,
@@ -445,13 +451,25 @@ impl Recoder {
     }
 }
 
-/// Tells `recoder` of the changes other than its own made to its file.
+/// Tells `recoder` of the changes other than its own made to its file, for as
+/// long as something else keeps it alive: the subscription holds it weakly.
 fn subscribe(py: Python<'_>, recoder: &Py<Recoder>) -> PyResult<()> {
-    let filename = recoder.get().codefile.bind(py).try_borrow()?.path().to_path_buf();
-    let told = recoder.clone_ref(py);
-    let listener = move |py: Python<'_>, touched: &Touched| Recoder::definitions_touched(told.bind(py), touched);
+    let filename = recoder.get().filename.clone();
+    let told = PyWeakrefReference::new(recoder.bind(py))?.unbind();
+    let listener = move |py: Python<'_>, touched: &Touched| {
+        let alive = told.bind(py).upgrade();
+        if let Some(recoder) = alive.as_ref().and_then(|r| r.cast::<Recoder>().ok()) {
+            Recoder::definitions_touched(recoder, touched);
+        }
+    };
     touched::subscribe(filename, recoder.get().identity(), std::sync::Arc::new(listener));
     Ok(())
+}
+
+impl Drop for Recoder {
+    fn drop(&mut self) {
+        touched::unsubscribe(&self.filename, self.identity());
+    }
 }
 
 impl Recoder {
@@ -469,14 +487,15 @@ impl Recoder {
         deletable: bool,
         focus: Option<String>,
     ) -> PyResult<Recoder> {
-        let (baseline, module_name) = {
+        let (baseline, module_name, filename) = {
             let file = codefile.bind(py).try_borrow()?;
-            (file.text_str(), file.module_name_str().to_string())
+            (file.text_str(), file.module_name_str().to_string(), file.path().to_path_buf())
         };
         let watched: Vec<String> = focus.iter().cloned().collect();
         Ok(Recoder {
             name,
             codefile,
+            filename,
             focus: focus.unwrap_or(module_name),
             deletable,
             state: Mutex::new(State { status: Status::Live, watched, last_patch: None, baseline }),
