@@ -96,6 +96,27 @@ impl CodeFile {
         self.namespace.as_ref().map(|n| n.bind(py).clone())
     }
 
+    /// A copy of this file's state (the same file, module, tree, disk state and
+    /// namespace), to change while the owner of this one is not held: changes
+    /// run the program's code, and a fork meanwhile must not find the owner in
+    /// use. [`CodeFile::adopt`] takes the outcome back.
+    pub fn clone_ref(&self, py: Python<'_>) -> CodeFile {
+        CodeFile {
+            filename: self.filename.clone(),
+            module_name: self.module_name.clone(),
+            tree: Arc::clone(&self.tree),
+            disk: self.disk,
+            namespace: self.namespace.as_ref().map(|n| n.clone_ref(py)),
+        }
+    }
+
+    /// Takes the live tree and disk state of `changed`, a copy made by
+    /// [`CodeFile::clone_ref`] and changed since.
+    pub fn adopt(&mut self, changed: CodeFile) {
+        self.tree = changed.tree;
+        self.disk = changed.disk;
+    }
+
     /// Parses `text` as a version of this file.
     pub fn parse(&self, text: &str) -> Result<DefTree> {
         Ok(live_parser(&self.module_name, &self.filename).parse(text)?)

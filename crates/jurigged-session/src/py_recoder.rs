@@ -158,7 +158,13 @@ impl Recoder {
 
     /// Deletes the focused definition (`patch("")` of a deletable recoder).
     fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
-        let mut file = self.codefile.bind(py).try_borrow_mut()?;
+        let tree = self.without_focus(py)?;
+        PyCodeFile::merge_tree(self.codefile.bind(py), &tree, Order::New, Deletions::All)
+    }
+
+    /// The file's text without the focused definition, parsed.
+    fn without_focus(&self, py: Python<'_>) -> PyResult<jurigged_deftree::DefTree> {
+        let file = self.codefile.bind(py).try_borrow()?;
         let text = file.text_str();
         let tree = file.tree();
         let Some(node) = tree.find(&self.focus).next() else {
@@ -181,9 +187,7 @@ impl Recoder {
         let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
             return Err(PatchError::new_err(format!("{} cannot be cut out of its file", self.focus)));
         };
-        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(PyErr::from)?;
-        file.associate_loaded_module(py);
-        file.merge_tree(py, &tree, Order::New, Deletions::All)
+        file.parse_text(&format!("{before}{replacement}{after}")).map_err(PyErr::from)
     }
 
     /// The snippet that defines the focus with `source`, wrapped in the headers of
@@ -266,11 +270,7 @@ impl Recoder {
         }
         let deletions =
             if self.deletable && !module { Deletions::Only(vec![self.focus.clone()]) } else { Deletions::None };
-        let events = {
-            let mut file = self.codefile.bind(py).try_borrow_mut()?;
-            file.associate_loaded_module(py);
-            file.merge_tree(py, &snippet, Order::Original, deletions)?
-        };
+        let events = PyCodeFile::merge_tree(self.codefile.bind(py), &snippet, Order::Original, deletions)?;
         self.after_patch(this, source, module, events)
     }
 
@@ -296,14 +296,14 @@ impl Recoder {
 
     /// Makes tracebacks and `inspect.getsource` show the live (patched) text.
     fn show_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let file = self.codefile.bind(py).try_borrow()?;
+        let text = self.codefile.bind(py).try_borrow()?.text_str();
         // Keyed as code objects name the file (os.fsdecode of the real path).
-        let name = file.path().as_os_str().into_pyobject(py)?;
-        cache_lines(py, name.as_any(), &file.text_str())
+        let name = self.filename.as_os_str().into_pyobject(py)?;
+        cache_lines(py, name.as_any(), &text)
     }
 
     fn forget_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let filename = self.codefile.bind(py).try_borrow()?.path().as_os_str().to_os_string();
+        let filename = self.filename.as_os_str();
         py.import("linecache")?.getattr("cache")?.call_method1("pop", (filename, py.None()))?;
         Ok(())
     }
@@ -371,11 +371,8 @@ impl Recoder {
         let py = this.py();
         let recoder = this.get();
         let baseline = lock(&recoder.state).baseline.clone();
-        let events = {
-            let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
-            let tree = file.parse_text(&baseline).map_err(PyErr::from)?;
-            file.merge_tree(py, &tree, Order::New, Deletions::All)?
-        };
+        let tree = recoder.codefile.bind(py).try_borrow()?.parse_text(&baseline).map_err(PyErr::from)?;
+        let events = PyCodeFile::merge_tree(recoder.codefile.bind(py), &tree, Order::New, Deletions::All)?;
         recoder.forget_live_text(py)?;
         let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::by(&events), None);
