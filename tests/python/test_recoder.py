@@ -645,6 +645,11 @@ def test_a_recoder_nobody_references_is_freed_and_stops_listening(ws):
     assert dropped_statuses == []
     # Many recoders made and dropped leave nothing behind either.
     refs = [weakref.ref(jurigged.make_recoder(mod.g)) for _ in range(100)]
+    # One whose callback holds it: a cycle the collector frees.
+    cyclic = jurigged.make_recoder(mod.g)
+    cyclic.on_status.register(lambda r, status, own=cyclic: None)
+    refs.append(weakref.ref(cyclic))
+    del cyclic
     gc.collect()
     assert [r for r in refs if r() is not None] == []
     changer.patch("def f(x):\n    return x + 200\n")

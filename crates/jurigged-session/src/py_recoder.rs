@@ -8,6 +8,7 @@ use jurigged_diff::{Deletions, Order};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyWeakrefReference;
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::py_callbacks::EventSource;
 use crate::py_codefile::PyCodeFile;
@@ -445,6 +446,13 @@ impl Recoder {
 
     fn __repr__(&self) -> String {
         format!("<jurigged.Recoder {} ({})>", self.focus, lock(&self.state).status.as_str())
+    }
+
+    /// Shows the collector what a recoder holds, so that a cycle through it
+    /// (an `on_status` callback naming the recoder) is freed.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.codefile)?;
+        visit.call(&self.on_status)
     }
 }
 
