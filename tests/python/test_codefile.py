@@ -92,6 +92,22 @@ def test_a_statement_that_raises_rejects_the_whole_save_with_its_exception(ws):
     assert "1 / 0" not in cf.text
 
 
+def test_a_change_from_within_a_change_of_the_same_file_is_refused_and_the_file_stays_usable(ws):
+    mod, cf = ws.module("def f():\n    return 1\n")
+    mod.CF = cf
+    seen = []
+    mod.seen = seen
+    # The save's statement reads the file (allowed: its live text is the one
+    # before the save) and tries to change it again (refused).
+    with pytest.raises(jurigged.PatchError, match="being applied"):
+        cf.update("def f():\n    return 2\n\nseen.append(CF.text)\nCF.update('Z = 1\\n')\n")
+    assert seen == ["def f():\n    return 1\n"]
+    assert mod.f() == 1 and not hasattr(mod, "Z")
+    # Nothing is left in use.
+    cf.update("def f():\n    return 3\n")
+    assert mod.f() == 3 and cf.text == "def f():\n    return 3\n"
+
+
 def test_merge_of_a_snippet_in_original_order_keeps_the_rest_of_the_file(ws):
     mod, cf = ws.module(BASE)
     f, a_class, h = mod.f, mod.A, mod.h

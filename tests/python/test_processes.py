@@ -91,6 +91,77 @@ def test_a_forked_child_applies_a_later_save_itself(run, workspace):
     assert re.search(r"^Update work\.task @L1$", process.stderr, re.M), process.describe()
 
 
+#: A save whose module-level statement blocks until the program has forked.
+BLOCKING = (
+    "import os\nimport time\n\n\ndef task(x):\n    return RESULT\n\n\n"
+    "open('go', 'w').close()\n"
+    "while not os.path.exists('forked'):\n    time.sleep(0.01)\n"
+)
+
+
+def test_a_child_forked_during_a_save_can_use_and_save_the_file(run, workspace):
+    """A thread forks while a save's statement runs: the child's CodeFile of that
+    file is not left in use (its text reads, a later save applies in the child)."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import sys
+            import time
+            import warnings
+
+            import jurigged
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+
+            def wait(condition, what):
+                deadline = time.monotonic() + PATIENCE
+                while not condition():
+                    if time.monotonic() > deadline:
+                        sys.stdout.write(f"[{os.getpid()}] gave up waiting for {what}\\n")
+                        return False
+                    time.sleep(0.01)
+                return True
+
+            print("ready", flush=True)
+            # The save's statement is running (and blocks) on the session's thread.
+            if not wait(lambda: os.path.exists("go"), "the save"):
+                sys.exit(3)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    codefile = jurigged.registry.get(work.__file__)
+                    print("child reads", len(codefile.text) > 0, flush=True)
+                except Exception as error:
+                    print("child cannot read:", repr(error), flush=True)
+                    sys.exit(1)
+                ok = wait(lambda: work.task(0) == 2, "the second save")
+                ok = ok and "return 2" in codefile.text
+                sys.stdout.write(f"child sees the second save: {ok}\\n")
+                sys.exit(0 if ok else 1)
+            open("forked", "w").close()
+            ok = wait(lambda: work.task(0) == 2, "the second save")
+            sys.stdout.write(f"parent sees the second save: {ok}\\n")
+            _, status = os.waitpid(pid, 0)
+            sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    process.wait_for("ready", stream="stdout")
+    workspace.save("work.py", BLOCKING.replace("RESULT", "1"))
+    read = process.wait_for(lambda line: line.startswith("child"), stream="stdout")
+    assert read == "child reads True", process.describe()
+    workspace.save("work.py", BLOCKING.replace("RESULT", "2"))
+    assert process.wait_exit() == 0, process.describe()
+    assert "child sees the second save: True" in process.stdout, process.describe()
+    assert "parent sees the second save: True" in process.stdout, process.describe()
+    assert "borrowed" not in process.stderr, process.describe()
+
+
 POOL = """\
     import multiprocessing
     import sys

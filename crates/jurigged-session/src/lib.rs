@@ -47,7 +47,7 @@ pub mod touched;
 
 pub use py_callbacks::EventSource;
 pub use py_codefile::PyCodeFile;
-pub use py_errors::{ConformException, OutOfSyncException, PatchError, StaleException};
+pub use py_errors::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
 pub use py_event::{Event, EventKind};
 pub use py_registry::{registry, Registry};
 pub use py_watcher::PyWatcher;
