@@ -7,7 +7,7 @@
 //! the namespace leads to, such as those hidden by a decorator.
 
 pub use crate::code_type::is_code;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -29,7 +29,9 @@ pub struct CodeEntry {
 /// The code objects of one file, indexed by path and by identity.
 #[derive(Default)]
 struct FileCodes {
-    by_path: HashMap<String, Vec<CodeEntry>>,
+    /// Ordered, so that what stands below a path (`path.` and on) is one range:
+    /// forgetting a definition costs its own entries, not the whole file's.
+    by_path: BTreeMap<String, Vec<CodeEntry>>,
     /// Path of each recorded code object, by the object's address (the registry
     /// keeps the objects alive, so addresses are stable).
     by_code: HashMap<usize, String>,
@@ -254,9 +256,15 @@ impl CodeRegistry {
     /// Forgets what is recorded at `path` or below it.
     pub(crate) fn forget(&self, filename: &Path, path: &str) {
         if let Some(codes) = self.files().get_mut(filename) {
+            use std::ops::Bound::{Included, Unbounded};
             let below = format!("{path}.");
-            let gone: Vec<String> =
-                codes.by_path.keys().filter(|p| *p == path || p.starts_with(&below)).cloned().collect();
+            let nested = codes.by_path.range::<str, _>((Included(below.as_str()), Unbounded));
+            let gone: Vec<String> = nested
+                .map(|(key, _)| key)
+                .take_while(|key| key.starts_with(&below))
+                .chain(codes.by_path.get_key_value(path).map(|(key, _)| key))
+                .cloned()
+                .collect();
             for key in gone {
                 for entry in codes.by_path.remove(&key).unwrap_or_default() {
                     codes.by_code.remove(&(entry.code.as_ptr() as usize));
