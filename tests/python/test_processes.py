@@ -296,6 +296,79 @@ def test_pid_tags_are_only_in_children(run, workspace):
     process.kill()  # the child ends as its parent does
 
 
+def inotify_descriptors(pid):
+    """The descriptors of process `pid` that are inotify instances (none once it
+    is gone)."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return set()
+    found = set()
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == "anon_inode:inotify":
+                found.add(int(descriptor))
+        except OSError:
+            pass
+    return found
+
+
+def inotify_instances(parent, children):
+    """The inotify instances a forked program made: the parent's, and those its
+    children made themselves. A child keeps the descriptors it inherited, under
+    the parent's numbers: those are the parent's instances, not new ones."""
+    inherited = inotify_descriptors(parent)
+    return len(inherited) + sum(len(inotify_descriptors(child) - inherited) for child in children)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts inotify instances through /proc (Linux)")
+def test_a_pool_of_two_hundred_forked_children_takes_a_save_with_few_inotify_instances(run, workspace):
+    """Each forked child re-arms its sessions; if each took an inotify instance,
+    200 of them would use up the user's (128 by default) for every program of
+    the user. The first few watch with notifications, the others poll, and
+    every one of them takes the save."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import sys
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+
+            children = []
+            for _ in range(200):
+                pid = os.fork()
+                if pid == 0:
+                    deadline = time.monotonic() + PATIENCE
+                    while work.task(0) != 2 and time.monotonic() < deadline:
+                        time.sleep(0.1)
+                    os._exit(0 if work.task(0) == 2 else 1)
+                children.append(pid)
+            print("forked", *children, flush=True)
+            took = sum(os.waitpid(pid, 0)[1] == 0 for pid in children)
+            print(took, "children took the save", flush=True)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    forked = process.wait_for("forked", stream="stdout", timeout=PROGRAM_PATIENCE)
+    children = [int(pid) for pid in forked.split()[1:]]
+    # A child's watcher is made by its fork hook, before it runs any of the
+    # program's code: by now each one has what it will use.
+    used = inotify_instances(process.popen.pid, children)
+    workspace.save("work.py", NEW)
+    assert process.wait_exit(timeout=PROGRAM_PATIENCE) == 0, process.describe()
+    assert "200 children took the save" in process.stdout, process.describe()
+    assert "does not apply saves" not in process.stderr, process.describe()
+    # The parent's watcher and at most four children's.
+    assert 1 <= used <= 5, used
+
 # -- Dask ------------------------------------------------------------------------------
 
 DASK_DRIVER = """\
