@@ -345,6 +345,9 @@ def test_a_pool_of_two_hundred_forked_children_takes_a_save_with_few_inotify_ins
             for _ in range(200):
                 pid = os.fork()
                 if pid == 0:
+                    # Its fork hook has run: it watches the file now.
+                    sys.stdout.write("ready\\n")
+                    sys.stdout.flush()
                     deadline = time.monotonic() + PATIENCE
                     while work.task(0) != 2 and time.monotonic() < deadline:
                         time.sleep(0.1)
@@ -358,6 +361,7 @@ def test_a_pool_of_two_hundred_forked_children_takes_a_save_with_few_inotify_ins
     )
     process = run(*FAST, "app.py")
     forked = process.wait_for("forked", stream="stdout", timeout=PROGRAM_PATIENCE)
+    wait_until(lambda: process.stdout.count("ready") == 200, timeout=PROGRAM_PATIENCE, what="every child ready")
     children = [int(pid) for pid in forked.split()[1:]]
     # A child's watcher is made by its fork hook, before it runs any of the
     # program's code: by now each one has what it will use.
