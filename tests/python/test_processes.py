@@ -450,6 +450,129 @@ def test_a_save_in_a_dask_driver_reaches_every_worker_and_late_ones(workspace):
     assert "applied [1, 1, 1]" in lines, process
 
 
+#: A Dask worker started from a script of its own, in a directory of its own:
+#: its `__main__` is this script, and its `shared` is another file than the
+#: driver's (a package there, a module in the driver's).
+WORKER_SCRIPT = """\
+    import asyncio
+    import sys
+
+    from distributed import Worker
+
+    import shared
+    import work
+
+    def own():
+        return "the worker's own"
+
+    async def main(address):
+        async with Worker(address, nthreads=1) as worker:
+            await worker.finished()
+
+    if __name__ == "__main__":
+        asyncio.run(main(sys.argv[1]))
+    """
+
+#: The driver: its own script, shared.py and work.py are saved, in that order.
+DASK_SCRIPT_DRIVER = """\
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from distributed import Client, LocalCluster
+
+    import jurigged
+    import jurigged.dask
+    import shared
+    import work
+
+    def probe():
+        import __main__
+        import shared
+        import work
+
+        own = getattr(__main__, "own", None)
+        return (own() if own else None, getattr(__main__, "DRIVER_RAN", None), shared.VALUE, work.task(0))
+
+    def probes():
+        return sorted(set(client.run(probe).values()))
+
+    def wait(what, condition):
+        deadline = time.monotonic() + PATIENCE
+        while not condition():
+            if time.monotonic() > deadline:
+                sys.exit(f"never: {what}")
+            time.sleep(0.01)
+
+    if __name__ == "__main__":
+        cluster = LocalCluster(n_workers=0, dashboard_address=None)
+        client = Client(cluster)
+        worker = subprocess.Popen([sys.executable, "worker_script.py", cluster.scheduler_address], cwd="worker")
+        try:
+            client.wait_for_workers(1, timeout=PATIENCE)
+            print("first", probes(), flush=True)
+            watcher = jurigged.watch(os.getcwd(), debounce=0.01)
+            jurigged.dask.attach(client)
+            with open(__file__) as f:
+                script = f.read()
+            with open(__file__, "w") as f:
+                f.write(script + "\\nDRIVER_RAN = True\\n")
+            wait("the driver applied its own script", lambda: globals().get("DRIVER_RAN"))
+            with open("shared.py", "w") as f:
+                f.write("VALUE = 'the driver saved shared'\\n")
+            wait("the driver applied shared.py", lambda: shared.VALUE == "the driver saved shared")
+            with open("work.py", "w") as f:
+                f.write("def task(x):\\n    return 2\\n")
+            wait("the worker took work.py", lambda: probes()[0][3] == 2)
+            print("after", probes(), flush=True)
+            watcher.stop()
+        finally:
+            client.close()
+            worker.terminate()
+            worker.wait(PATIENCE)
+            cluster.close()
+    """
+
+
+def test_a_dask_worker_started_from_its_own_script_keeps_its_main_and_other_files(workspace):
+    """A worker whose `__main__` is its own script: the driver's script save is
+    not applied there (the worker's functions stay, the driver's statements do
+    not run); a save of shared.py skips the worker's `shared` (another file: a
+    package), saying so in the driver; work.py, the same file under another
+    root (the worker's own copy), takes the save."""
+    pytest.importorskip("distributed", reason="distributed is not installed in this venv")
+    workspace.write("work.py", OLD)
+    workspace.write("shared.py", "VALUE = \"the driver's shared\"\n")
+    workspace.write("driver.py", program(DASK_SCRIPT_DRIVER))
+    workspace.write("worker/work.py", OLD)
+    workspace.write("worker/shared/__init__.py", "VALUE = \"the worker's shared\"\n")
+    workspace.write("worker/worker_script.py", textwrap.dedent(WORKER_SCRIPT))
+    process = subprocess.run(
+        [sys.executable, "driver.py"],
+        cwd=workspace.root,
+        env=child_env({"JURIGGED_SESSION": None}),
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_PATIENCE * 3,
+    )
+    lines = process.stdout.splitlines()
+    assert process.returncode == 0, process
+    assert "first [(\"the worker's own\", None, \"the worker's shared\", 1)]" in lines, process
+    assert "after [(\"the worker's own\", None, \"the worker's shared\", 2)]" in lines, process
+    skipped = [line for line in process.stderr.splitlines() if line.startswith("Skipped ")]
+    assert any(
+        line.startswith("Skipped driver.py: the driver's script is not applied to this worker's __main__ (worker_script.py)")
+        for line in skipped
+    ), process.stderr
+    assert any(
+        line.startswith("Skipped shared: this worker's shared is shared/__init__.py, the driver's is shared.py [worker ")
+        for line in skipped
+    ), process.stderr
+    # Said once, not at every save.
+    assert len(skipped) == 2, process.stderr
+
+
 def test_importing_jurigged_dask_does_not_import_distributed():
     """The standalone binary runs every module of the package at startup: a
     program that does not use Dask must not pay for importing it."""
