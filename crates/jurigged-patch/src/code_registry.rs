@@ -241,13 +241,18 @@ impl CodeRegistry {
         let Some(codes) = files.get_mut(&filename) else { return Ok(()) };
         let Some(path) = codes.by_code.remove(&(old.as_ptr() as usize)) else { return Ok(()) };
         if let Some(entries) = codes.by_path.get_mut(&path) {
-            for entry in entries.iter_mut().filter(|e| e.code.bind(old.py()).is(old)) {
+            let new_was_there = entries.iter().any(|e| e.code.as_ptr() == new.as_ptr());
+            for entry in entries.iter_mut().filter(|e| e.code.as_ptr() == old.as_ptr()) {
                 entry.code = new.clone().unbind();
                 entry.first_line = first_line;
             }
-            // Several old versions given the same new code are one entry now.
-            let mut seen = HashSet::new();
-            entries.retain(|e| seen.insert(e.code.as_ptr() as usize));
+            // Several old versions given the same new code are one entry now
+            // (only then: many codes share a path, `<lambda>`, and hashing them
+            // all at each replace made a save of many lines quadratic).
+            if new_was_there {
+                let mut seen = HashSet::new();
+                entries.retain(|e| seen.insert(e.code.as_ptr() as usize));
+            }
         }
         codes.by_code.insert(new.as_ptr() as usize, path);
         Ok(())
