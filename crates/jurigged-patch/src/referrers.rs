@@ -35,6 +35,7 @@ pub(crate) fn scan_heap<'py>(py: Python<'py>, codes: &[&Bound<'py, PyAny>]) -> P
         gc.call_method0("get_objects")?
     };
     let function_type = py.import("types")?.getattr("FunctionType")?;
+    let conform = ConformLookup::new(py)?;
     let mut conforming_types: HashMap<usize, bool> = HashMap::new();
     let mut holders = Holders { functions: Vec::new(), conformers: Vec::new() };
     for candidate in candidates.cast::<PyList>()?.iter() {
@@ -51,7 +52,7 @@ pub(crate) fn scan_heap<'py>(py: Python<'py>, codes: &[&Bound<'py, PyAny>]) -> P
         let conforms = match conforming_types.get(&(kind.as_ptr() as usize)) {
             Some(&conforms) => conforms,
             None => {
-                let conforms = kind.hasattr("__conform__")?;
+                let conforms = conform.defined_for(kind.as_any());
                 conforming_types.insert(kind.as_ptr() as usize, conforms);
                 conforms
             }
@@ -66,4 +67,32 @@ pub(crate) fn scan_heap<'py>(py: Python<'py>, codes: &[&Bound<'py, PyAny>]) -> P
         }
     }
     Ok(holders)
+}
+
+/// Whether a type defines `__conform__`, read from the dictionaries of its
+/// MRO through `type`'s own descriptors: for each type of the heap, no
+/// metaclass code runs (a metaclass `__getattr__` may raise, or do anything).
+struct ConformLookup<'py> {
+    mro: Bound<'py, PyAny>,
+    dict: Bound<'py, PyAny>,
+}
+
+impl<'py> ConformLookup<'py> {
+    fn new(py: Python<'py>) -> PyResult<Self> {
+        let slots = py.import("builtins")?.getattr("type")?.getattr("__dict__")?;
+        Ok(ConformLookup { mro: slots.get_item("__mro__")?, dict: slots.get_item("__dict__")? })
+    }
+
+    /// False when anything about the type cannot be read: its objects are
+    /// then not asked to conform, and the save goes on.
+    fn defined_for(&self, kind: &Bound<'py, PyAny>) -> bool {
+        let Ok(mro) =
+            self.mro.call_method1("__get__", (kind,)).and_then(|m| m.cast_into::<PyTuple>().map_err(PyErr::from))
+        else {
+            return false;
+        };
+        mro.iter().any(|base| {
+            self.dict.call_method1("__get__", (&base,)).and_then(|d| d.contains("__conform__")).unwrap_or(false)
+        })
+    }
 }
