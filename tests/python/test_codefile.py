@@ -296,8 +296,8 @@ def test_a_save_of_many_functions_finds_their_users_and_conform_objects_in_one_w
     """Past a few dozen changed functions, users are found by one walk over the
     heap (not gc.get_referrers, which compares each reference with every code):
     a `__conform__` object holding one of the old codes is still told, and a
-    metaclass whose `__getattr__` raises (its classes are in the heap) is never
-    asked."""
+    metaclass whose `__getattr__` raises (an instance of its class is in the
+    heap) is never asked."""
     functions = lambda value: "".join(f"def f{i}():\n    return {value}\n\n" for i in range(100))  # noqa: E731
     header = """
 import types
@@ -308,6 +308,8 @@ class Hostile(type):
 
 class Guarded(metaclass=Hostile):
     pass
+
+guarded = Guarded()
 
 class Transformed:
     __slots__ = ("code",)
