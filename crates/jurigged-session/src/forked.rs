@@ -49,6 +49,7 @@ pub(crate) fn install_fork_hook(py: Python<'_>) -> PyResult<()> {
 /// `os.register_at_fork(after_in_child=...)`: each running session of the
 /// parent gets a watcher and a thread of its own in the child. A session that
 /// cannot be re-armed is reported; the child runs on regardless.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn rearm_after_fork(py: Python<'_>) {
     let running: Vec<Arc<SessionCore>> = lock(sessions()).clone();
@@ -63,7 +64,7 @@ fn rearm_after_fork(py: Python<'_>) {
         if core.stopped.load(Ordering::Acquire) || !core.inherited() {
             continue;
         }
-        let poll = match core.settings.poll {
+        let poll = match core.settings.timing.poll() {
             Some(interval) => Some(interval),
             None => match watch.get_or_insert_with(|| take_slot(py)) {
                 ChildWatch::Native => None,
@@ -81,6 +82,8 @@ fn rearm_after_fork(py: Python<'_>) {
 /// files it watched (polling every `poll` if given), and starts its thread if
 /// the parent's was running.
 fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyResult<()> {
+    let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll)
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
     // The parent's watcher and the receiving end of its channel belong to
     // threads this process does not have: leaked, never dropped or locked.
     if let Some(parents) = lock(&core.watcher).take() {
@@ -89,12 +92,8 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyR
     if let Some(parents) = lock(&core.changes).take() {
         std::mem::forget(parents);
     }
-    let settings = &core.settings;
-    let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .debounce(settings.debounce)
-        .poll(poll)
-        .build()
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let (watcher, changes) =
+        jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| PyOSError::new_err(e.to_string()))?;
     // The files the parent's session watched: the live files its patterns match
     // (the parent's watcher, which lists them, is not to be touched).
     for path in crate::live_trees::paths() {
