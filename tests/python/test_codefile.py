@@ -308,6 +308,46 @@ def test_conform_object_with_slots_is_told_the_new_code(ws):
     assert types.FunctionType(holder.code, mod.__dict__)() == 2
 
 
+def test_a_save_of_many_functions_finds_their_users_and_conform_objects_in_one_walk_of_the_heap(ws):
+    """Past a few dozen changed functions, users are found by one walk over the
+    heap (not gc.get_referrers, which compares each reference with every code):
+    a `__conform__` object holding one of the old codes is still told, and a
+    metaclass whose `__getattr__` raises (an instance of its class is in the
+    heap) is never asked."""
+    functions = lambda value: "".join(f"def f{i}():\n    return {value}\n\n" for i in range(100))  # noqa: E731
+    header = """
+import types
+
+class Hostile(type):
+    def __getattr__(cls, name):
+        raise RuntimeError(f"asked for {name}")
+
+class Guarded(metaclass=Hostile):
+    pass
+
+guarded = Guarded()
+
+class Transformed:
+    __slots__ = ("code",)
+
+    def __init__(self, code):
+        self.code = code
+
+    def __conform__(self, new_code):
+        self.code = new_code
+
+"""
+    mod, cf = ws.module(header + functions(1))
+    holder = mod.Transformed(mod.f50.__code__)
+    kept = [getattr(mod, f"f{i}") for i in range(100)]
+    # Their users are not known yet: the save has to look at the heap.
+    scans = jurigged._jurigged.heap_scans()
+    ws.edit(cf, header + functions(2))
+    assert jurigged._jurigged.heap_scans() == scans + 1
+    assert [f() for f in kept] == [2] * 100
+    assert holder.code is mod.f50.__code__
+
+
 def test_conform_function_directly(ws):
     mod, _ = ws.module(
         """

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
 
 use crate::code_registry::{code_registry, is_code};
 use crate::error::{Error, Result};
+use crate::referrers::scan_heap;
 use crate::users::{user_index, RefCounter};
 
 /// One code object to replace, and what else the functions running it get.
@@ -142,26 +142,11 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
         users.functions = known;
         return Ok(users);
     }
-    let gc = py.import("gc")?;
     let olds: Vec<&Bound<'py, PyAny>> = swaps.iter().map(|s| &s.old).collect();
     code_registry().count_heap_scan();
-    let referrers = gc.call_method1("get_referrers", PyTuple::new(py, &olds)?)?;
-    let function_type = py.import("types")?.getattr("FunctionType")?;
-    let index_of = |code: &Bound<'py, PyAny>| olds.iter().position(|old| old.is(code));
-    for referrer in referrers.cast::<PyList>()?.iter() {
-        if referrer.get_type().is(&function_type) {
-            if let Some(index) = index_of(&referrer.getattr("__code__")?) {
-                users.functions.push((referrer, index));
-            }
-        } else if referrer.get_type().hasattr("__conform__")? {
-            // Which of the old codes does it hold (in a slot)?
-            for held in gc.call_method1("get_referents", (&referrer,))?.cast::<PyList>()?.iter() {
-                if let Some(index) = index_of(&held) {
-                    users.conformers.push((referrer.clone(), index));
-                }
-            }
-        }
-    }
+    let holders = scan_heap(py, &olds)?;
+    users.functions = holders.functions;
+    users.conformers = holders.conformers;
     Ok(users)
 }
 

@@ -25,6 +25,7 @@ mod patcher;
 mod prepare;
 mod py_exceptions;
 mod redecorate;
+mod referrers;
 mod scope;
 mod shift;
 mod step;
