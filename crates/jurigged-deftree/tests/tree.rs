@@ -144,14 +144,16 @@ fn variable_facts() {
 
 #[test]
 fn module_facts_include_bindings_inside_blocks() {
-    let tree = parse("try:
+    let tree = parse(
+        "try:
     from fast import run
 except ImportError:
     def run():
         pass
 if True:
     x = y = 1
-");
+",
+    );
     assert_eq!(tree.root().vars().unwrap().assigned, ["run", "x", "y"]);
 }
 

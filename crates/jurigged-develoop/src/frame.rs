@@ -85,11 +85,7 @@ pub fn render(screen: &Screen, width: usize, height: usize) -> Vec<u8> {
     for line in result_lines {
         let _ = queue!(out, style::Print(clip(line)), style::Print("\r\n"));
     }
-    let _ = queue!(
-        out,
-        cursor::MoveTo(0, height.saturating_sub(1) as u16),
-        style::Print(key_bar(width, &screen.note))
-    );
+    let _ = queue!(out, cursor::MoveTo(0, height.saturating_sub(1) as u16), style::Print(key_bar(width, &screen.note)));
     out
 }
 
