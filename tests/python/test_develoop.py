@@ -684,6 +684,24 @@ def test_input_in_the_rich_view_reads_the_line_on_the_normal_screen(terminals, e
     t.assert_restored()
 
 
+def test_ctrl_c_while_input_reads_a_line_aborts_the_run_and_the_view_comes_back(terminals, entry, prog):
+    (prog / "prog.py").write_bytes(source(ASKING))
+    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "prog.py"], prog)
+    t.wait_for(ALT_SCREEN_OFF)
+    t.wait_for("name? ")
+    wait_for_lflags(t, (True, True))
+    t.type(b"\x03")  # the terminal's usual mode: SIGINT
+    t.wait_for(ALT_SCREEN_ON)
+    t.wait_screen("aborted after", "r re-run")
+    assert t.alive(), f"Ctrl-C at the prompt ended the program\n{t.describe()}"
+    wait_for_lflags(t, (False, False))
+    t.type("q")
+    assert t.wait_exit() == 0
+    assert b"Traceback" not in t.output, t.describe()
+    assert_left_view(t, "rich")
+    t.assert_restored()
+
+
 ASKING = """\
 def ask():
     name = input("name? ")
@@ -735,11 +753,14 @@ def test_a_loop_target_never_defined_is_reported_at_start(terminals, entry, prog
     one never does); a name bound inside a block is not reported."""
     (prog / "helpers.py").write_bytes(source(HELPERS))
     (prog / "prog.py").write_bytes(source(NEVER_ENDS))
-    argv = [*entry, "-d", "0.01", "-l", "gret", "-l", "hidden", "-x", "helpers:wrok", "-l", "helpers:work", "prog.py"]
+    argv = [*entry, "-d", "0.01", "-l", "gret", "-l", "hidden", "-x", "helpers:wrok", "-l", "helpers:work"]
+    # threading is imported before the program starts (the session's thread).
+    argv += ["-l", "threading:Thred", "prog.py"]
     t = terminals(argv, prog)
     t.wait_for("main loop started", start=0)
     t.wait_for("jurigged: --loop gret: prog.py does not define gret; no loop on it", start=0)
     t.wait_for("jurigged: --xloop helpers:wrok: helpers.py does not define wrok; no loop on it", start=0)
+    t.wait_for("jurigged: --loop threading:Thred: threading.py does not define Thred; no loop on it", start=0)
     assert t.alive()
     data = t.output
     assert b"hidden" not in data and b"helpers:work" not in data, t.describe()

@@ -220,11 +220,12 @@ fn give_up_undefined(py: Python<'_>, module: Option<&str>) {
     );
 }
 
-/// As a module's body starts: gives up at once on its targets that its source
-/// never defines (a misspelt name), rather than when the body ends, which a
-/// program's main loop or server may never do.
-fn give_up_never_defined(py: Python<'_>, module: &str, frame: &Bound<'_, PyAny>) -> PyResult<()> {
-    let filename: std::path::PathBuf = frame.getattr("f_code")?.getattr("co_filename")?.extract()?;
+/// As a module's body starts (or at once for a module already imported):
+/// gives up on its targets that its source `filename` never defines (a
+/// misspelt name), rather than when the program ends, which a main loop or a
+/// server may never do.
+fn give_up_never_defined(py: Python<'_>, module: &str, filename: &Bound<'_, PyAny>) -> PyResult<()> {
+    let filename: std::path::PathBuf = filename.extract()?;
     let targets: Vec<Vec<String>> = pending()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -266,7 +267,8 @@ fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Boun
             return Ok(py.None());
         }
         // Only an early warning: whatever goes wrong here must not reach the program.
-        if let Err(error) = give_up_never_defined(py, &module, frame) {
+        let filename = frame.getattr("f_code")?.getattr("co_filename")?;
+        if let Err(error) = give_up_never_defined(py, &module, &filename) {
             error.print(py);
         }
     }
@@ -318,6 +320,14 @@ pub fn attach_loops(py: Python<'_>, loops: &[String], xloops: &[String], interfa
         }
         if let Ok(module) = modules.get_item(&name) {
             attach_in(py, &name, module.getattr("__dict__")?.cast::<PyDict>()?)?;
+            // Its body has run: what it did not define may be defined later by
+            // other code, unless its source cannot bind the name at all.
+            match module.getattr("__file__") {
+                Ok(filename) if pending_in(&name) && !filename.is_none() => {
+                    give_up_never_defined(py, &name, &filename)?;
+                }
+                _ => {}
+            }
         }
     }
     if !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
