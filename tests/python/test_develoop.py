@@ -421,23 +421,31 @@ def test_loop_imported_from_jurigged_loop(terminals, entry, prog):
     t.assert_restored()
 
 
-def start_asking_loop(terminals, entry, prog):
-    """A basic-interface loop on a function that reads a name with input()."""
-    (prog / "prog.py").write_bytes(
-        source(
-            """\
-            def ask():
-                name = input("name? ")
-                print(f"hello {name}")
-                return name.upper()
+ASKING = """\
+def ask():
+    name = input("name? ")
+    print(f"hello {name}")
+    return name.upper()
 
 
-            result = ask()
-            print(f"continued with {result}")
-            """
-        )
-    )
-    return terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+result = ask()
+print(f"continued with {result}")
+"""
+
+
+def start_asking_loop(terminals, entry, prog, iface="basic"):
+    """A loop on a function that reads a name with input()."""
+    return start_loop(terminals, entry, prog, iface, ASKING, name="ask")
+
+
+def continue_to_the_end(terminal, iface, expected):
+    """`c`: the program goes on with `expected`, ends with status 0 and leaves
+    the terminal as it was."""
+    press(terminal, iface, "c")
+    terminal.wait_for(expected)
+    assert terminal.wait_exit() == 0
+    assert_left_view(terminal, iface)
+    terminal.assert_restored()
 
 
 def test_input_inside_a_basic_loop_function(terminals, entry, prog):
@@ -581,35 +589,26 @@ def test_no_error_is_printed_before_the_loop(terminals, entry, prog):
 
 # -- the rich view while the function blocks in C ------------------------------------
 
+NAPPING = """\
+{set_up}
+
+
+def nap():
+    print("blocking now")
+    {blocking_call}
+    return 7
+
+
+result = nap()
+print(f"continued with {{result}}")
+"""
+
+#: Functions that block in C: in time.sleep(), in a socket read.
 BLOCKING = {
-    "sleep": """\
-import time
-
-
-def nap():
-    print("blocking now")
-    time.sleep(100)
-    return 7
-
-
-result = nap()
-print(f"continued with {result}")
-""",
-    "socket": """\
-import socket
-
-ours, theirs = socket.socketpair()
-
-
-def nap():
-    print("blocking now")
-    ours.recv(1)
-    return 7
-
-
-result = nap()
-print(f"continued with {result}")
-""",
+    "sleep": NAPPING.format(set_up="import time", blocking_call="time.sleep(100)"),
+    "socket": NAPPING.format(
+        set_up="import socket\n\nours, theirs = socket.socketpair()", blocking_call="ours.recv(1)"
+    ),
 }
 
 #: The status line of a run that has been going for half a second or more.
@@ -638,11 +637,7 @@ def test_a_aborts_a_run_blocked_in_c_at_once(terminals, entry, prog, blocker):
     assert t.alive(), "aborting a run ended the program"
     save(prog / "prog.py", BLOCKING[blocker].replace("    print(\"blocking now\")\n", "    print(\"not blocking\")\n    return 8\n"))
     t.wait_screen("not blocking", "returned 8")
-    t.type("c")
-    t.wait_for("continued with 8")
-    assert t.wait_exit() == 0
-    assert_left_view(t, "rich")
-    t.assert_restored()
+    continue_to_the_end(t, "rich", "continued with 8")
 
 
 @pytest.mark.parametrize("blocker", ["sleep", "socket"])
@@ -662,8 +657,7 @@ def test_q_during_a_blocked_run_ends_the_program_cleanly(terminals, entry, prog,
 def test_input_in_the_rich_view_reads_the_line_on_the_normal_screen(terminals, entry, prog):
     """input() in the function: the full screen steps aside for the line
     (typed, echoed, in the terminal's usual mode) and comes back."""
-    (prog / "prog.py").write_bytes(source(ASKING))
-    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "prog.py"], prog)
+    t = start_asking_loop(terminals, entry, prog, "rich")
     t.wait_for(ALT_SCREEN_ON)
     t.wait_for(ALT_SCREEN_OFF)
     t.wait_for("name? ")
@@ -677,16 +671,11 @@ def test_input_in_the_rich_view_reads_the_line_on_the_normal_screen(terminals, e
     wait_for_lflags(t, (True, True))
     t.type("again\n")
     t.wait_screen("hello again", "returned 'AGAIN'")
-    t.type("c")
-    t.wait_for("continued with AGAIN")
-    assert t.wait_exit() == 0
-    assert_left_view(t, "rich")
-    t.assert_restored()
+    continue_to_the_end(t, "rich", "continued with AGAIN")
 
 
 def test_ctrl_c_while_input_reads_a_line_aborts_the_run_and_the_view_comes_back(terminals, entry, prog):
-    (prog / "prog.py").write_bytes(source(ASKING))
-    t = terminals([*entry, "-d", "0.01", "--loop", "ask", "prog.py"], prog)
+    t = start_asking_loop(terminals, entry, prog, "rich")
     t.wait_for(ALT_SCREEN_OFF)
     t.wait_for("name? ")
     wait_for_lflags(t, (True, True))
@@ -701,17 +690,6 @@ def test_ctrl_c_while_input_reads_a_line_aborts_the_run_and_the_view_comes_back(
     assert_left_view(t, "rich")
     t.assert_restored()
 
-
-ASKING = """\
-def ask():
-    name = input("name? ")
-    print(f"hello {name}")
-    return name.upper()
-
-
-result = ask()
-print(f"continued with {result}")
-"""
 
 
 def test_c_leaves_the_last_runs_output_on_the_normal_screen(terminals, entry, prog):
