@@ -35,3 +35,8 @@ pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use patcher::{patch, LiveModule};
 pub use py_exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
