@@ -28,19 +28,18 @@ const KEY_BARS: &[&str] = &[
     "r a c q",
 ];
 
-/// The longest key bar that fits in `width` columns (the last column is left
-/// free: writing there makes some terminals wrap), then the note if it fits.
+/// The longest key bar that fits in `width` columns with the note after it
+/// (the last column is left free: writing there makes some terminals wrap);
+/// when no bar leaves room for the note, the longest bar that fits alone.
 pub fn key_bar(width: usize, note: &str) -> String {
     let fits = |text: &str| text.chars().count() < width;
-    let keys = KEY_BARS.iter().copied().find(|bar| fits(bar)).unwrap_or("");
-    let with_note = format!("{keys}   {note}");
-    if !note.is_empty() && fits(&with_note) {
-        with_note
-    } else if keys.is_empty() {
-        note.chars().take(width.saturating_sub(1)).collect()
-    } else {
-        keys.to_string()
+    if !note.is_empty() {
+        let with_note = KEY_BARS.iter().map(|bar| format!("{bar}   {note}")).find(|line| fits(line));
+        if let Some(line) = with_note {
+            return line;
+        }
     }
+    KEY_BARS.iter().copied().find(|bar| fits(bar)).unwrap_or("").to_string()
 }
 
 /// The last `count` lines of `text`.
@@ -100,6 +99,10 @@ mod tests {
         assert_eq!(key_bar(41, ""), "r re-run · a abort · c continue · q quit");
         assert_eq!(key_bar(12, ""), "r a c q");
         assert_eq!(key_bar(100, "change detected"), format!("{}   change detected", super::KEY_BARS[0]));
+        let note = "change detected: re-running";
+        assert_eq!(key_bar(80, note), format!("{}   {note}", super::KEY_BARS[1]));
+        assert_eq!(key_bar(41, note), format!("r a c q   {note}"));
+        assert_eq!(key_bar(30, note), "r a c q");
         assert_eq!(key_bar(3, ""), "");
     }
 }
