@@ -23,16 +23,18 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 /// Commands arrive here; behind a lock so that waiting can release the GIL.
 pub type Commands = Mutex<Receiver<Command>>;
 use std::sync::{Arc, Mutex};
-
-use interrupt::RunSlot;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
+// `#[py_entry]` runs each entry from Python inside `crate::boundary`.
+use jurigged_session::boundary;
 use jurigged_session::py_callbacks::activity;
 use jurigged_session::py_event::{Event, EventKind};
+
+use interrupt::RunSlot;
 
 pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 
@@ -146,7 +148,7 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
             Ok(())
         },
     )?;
-    activity(py)?.get().register(callback.clone().into_any().unbind());
+    activity(py)?.get().register(callback.clone().into_any().unbind())?;
     Ok(callback)
 }
 
@@ -180,7 +182,7 @@ pub fn run_loop(
             drive(py, function, args, kwargs, first, &mut view, &commands, Some(running))
         }
     };
-    activity(py)?.get().unregister(py, subscription.as_any());
+    let _ = activity(py)?.get().unregister(py, subscription.as_any());
     result
 }
 

@@ -28,6 +28,7 @@ struct Capture {
     shared: Arc<Shared>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Capture {
     fn write(&self, text: &str) -> usize {

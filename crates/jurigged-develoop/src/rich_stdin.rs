@@ -43,6 +43,7 @@ impl StdinAside {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl StdinAside {
     #[pyo3(signature = (size = -1))]
