@@ -188,8 +188,8 @@ fn pending_in(module: &str) -> bool {
 }
 
 /// Forgets the targets still pending that `drop` selects, and says so with
-/// `why` (which gets the option, the target's spec and its name).
-fn give_up(py: Python<'_>, drop: impl Fn(&Pending) -> bool, why: impl Fn(&str, &str, &str) -> String) {
+/// `why` (which gets the target's module and name).
+fn give_up(py: Python<'_>, drop: impl Fn(&Pending) -> bool, why: impl Fn(&str, &str) -> String) {
     let dropped: Vec<Pending> = {
         let mut list = pending().lock().unwrap_or_else(|p| p.into_inner());
         let (dropped, kept) = std::mem::take(&mut *list).into_iter().partition(|p| drop(p));
@@ -200,7 +200,7 @@ fn give_up(py: Python<'_>, drop: impl Fn(&Pending) -> bool, why: impl Fn(&str, &
         let option = if target.only_on_error { "--xloop" } else { "--loop" };
         let name = target.path.join(".");
         let spec = if target.module == "__main__" { name.clone() } else { format!("{}:{name}", target.module) };
-        let message = format!("jurigged: {option} {spec}: {}; no loop on it\n", why(&target.module, &name, &spec));
+        let message = format!("jurigged: {option} {spec}: {}; no loop on it\n", why(&target.module, &name));
         if let Err(error) = py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", (message,))) {
             error.print(py);
         }
@@ -213,7 +213,7 @@ fn give_up_undefined(py: Python<'_>, module: Option<&str>) {
     give_up(
         py,
         |p| module.is_none_or(|m| p.module == m),
-        |module, name, _| {
+        |module, name| {
             if module == "__main__" {
                 format!("the program did not define {name}")
             } else {
@@ -226,9 +226,10 @@ fn give_up_undefined(py: Python<'_>, module: Option<&str>) {
 /// As a module's body starts (or at once for a module already imported):
 /// gives up on its targets that its source `filename` never defines (a
 /// misspelt name), rather than when the program ends, which a main loop or a
-/// server may never do.
-fn give_up_never_defined(py: Python<'_>, module: &str, filename: &Bound<'_, PyAny>) -> PyResult<()> {
-    let filename: std::path::PathBuf = filename.extract()?;
+/// server may never do. Only an early warning: what goes wrong here is printed,
+/// never raised into the program.
+fn give_up_never_defined(py: Python<'_>, module: &str, filename: PyResult<Bound<'_, PyAny>>) {
+    let Ok(filename) = filename.and_then(|f| f.extract::<std::path::PathBuf>()) else { return };
     let targets: Vec<Vec<String>> = pending()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -239,15 +240,10 @@ fn give_up_never_defined(py: Python<'_>, module: &str, filename: &Bound<'_, PyAn
     // Reading and parsing the file needs no GIL.
     let never = py.detach(|| crate::target_check::never_defined(&filename, &targets));
     if never.is_empty() {
-        return Ok(());
+        return;
     }
     let shown = filename.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    give_up(
-        py,
-        |p| p.module == module && never.contains(&p.path),
-        |_, name, _| format!("{shown} does not define {name}"),
-    );
-    Ok(())
+    give_up(py, |p| p.module == module && never.contains(&p.path), |_, name| format!("{shown} does not define {name}"));
 }
 
 /// The trace function: in the bodies of modules with functions to wrap only,
@@ -270,11 +266,7 @@ fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Boun
             // Not one of the modules waited for: its lines are not traced.
             return Ok(py.None());
         }
-        // Only an early warning: whatever goes wrong here must not reach the program.
-        let filename = frame.getattr("f_code")?.getattr("co_filename")?;
-        if let Err(error) = give_up_never_defined(py, &module, &filename) {
-            error.print(py);
-        }
+        give_up_never_defined(py, &module, frame.getattr("f_code").and_then(|code| code.getattr("co_filename")));
     }
     let mut still_pending = attach_in(py, &module, namespace)?;
     if event == "return" && pending_in(&module) {
@@ -326,11 +318,8 @@ pub fn attach_loops(py: Python<'_>, loops: &[String], xloops: &[String], interfa
             attach_in(py, &name, module.getattr("__dict__")?.cast::<PyDict>()?)?;
             // Its body has run: what it did not define may be defined later by
             // other code, unless its source cannot bind the name at all.
-            match module.getattr("__file__") {
-                Ok(filename) if pending_in(&name) && !filename.is_none() => {
-                    give_up_never_defined(py, &name, &filename)?;
-                }
-                _ => {}
+            if pending_in(&name) {
+                give_up_never_defined(py, &name, module.getattr("__file__"));
             }
         }
     }
