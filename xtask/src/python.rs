@@ -8,24 +8,48 @@ use crate::util::{self, Failure};
 use crate::venvs::{ensure_venv, host_interpreter, interpreters};
 
 /// Packages that only some suites import, installed into a venv only when one
-/// of them runs: `distributed` for test_processes.py's Dask cluster.
-const SUITE_PACKAGES: &[(&str, &str, &str)] = &[("test_processes.py", "distributed", "distributed")];
+/// of them runs: `distributed` for test_processes.py's Dask cluster, the web
+/// frameworks and servers for test_servers.py, a Jupyter kernel and its client
+/// for test_ipython.py. Pinned (by Python version where the newest release no
+/// longer supports 3.9) so that a new release cannot break the suite unseen;
+/// each entry is (suite, a module it imports, the requirements).
+const SUITE_PACKAGES: &[(&str, &str, &[&str])] = &[
+    ("test_processes.py", "distributed", &["distributed"]),
+    (
+        "test_servers.py",
+        "aiohttp",
+        &[
+            "flask==3.1.3",
+            "fastapi==0.128.8",
+            "uvicorn==0.39.0",
+            "gunicorn==23.0.0",
+            "django==4.2.30; python_version < '3.10'",
+            "django==5.2.19; python_version >= '3.10'",
+            "aiohttp==3.13.5",
+        ],
+    ),
+    ("test_ipython.py", "ipykernel", &["ipykernel==6.31.0", "jupyter_client==8.6.3"]),
+];
 
 /// Installs the packages of the suites `args` selects (all of them when it
-/// names no test file) that the venv of `venv_python` lacks.
+/// names no test file) into the venv of `venv_python`. pip returns at once,
+/// without the network, when the pinned versions are already there.
 fn ensure_suite_packages(venv_python: &Path, args: &[&str]) -> Result<(), Failure> {
     let names_files = args.iter().any(|a| a.contains(".py") || a.contains('/'));
-    for (suite, module, package) in SUITE_PACKAGES {
+    for (suite, module, requirements) in SUITE_PACKAGES {
         let selected = !names_files || args.iter().any(|a| a.contains(suite));
+        if !selected {
+            continue;
+        }
+        let pinned = requirements.iter().all(|r| r.contains("=="));
         let present = Command::new(venv_python)
             .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success());
-        if selected && !present {
-            util::run(
-                &venv_python.to_string_lossy(),
-                &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", package],
-            )?;
+        if pinned || !present {
+            let mut command = vec!["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+            command.extend(requirements.iter().copied());
+            util::run(&venv_python.to_string_lossy(), &command)?;
         }
     }
     Ok(())
