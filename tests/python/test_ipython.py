@@ -33,6 +33,7 @@ class Kernel:
     def __init__(self, manager, client, terminal):
         self.manager, self.client, self.terminal = manager, client, terminal
         self.streams = []
+        self.last_cell = None
 
     def _collect(self, msg_id=None, timeout=TIMEOUT):
         """Reads iopub messages until the cell `msg_id` is idle (or, without
@@ -49,7 +50,7 @@ class Kernel:
             kind, content = message["msg_type"], message["content"]
             mine = msg_id is not None and message["parent_header"].get("msg_id") == msg_id
             if kind == "stream":
-                self.streams.append((content["name"], content["text"]))
+                self.streams.append((message["parent_header"].get("msg_id"), content["text"]))
                 if mine:
                     text.append(content["text"])
             elif mine and kind == "execute_result":
@@ -60,7 +61,7 @@ class Kernel:
                 return "".join(text), value, error
 
     def run(self, code):
-        msg_id = self.client.execute(textwrap.dedent(code))
+        msg_id = self.last_cell = self.client.execute(textwrap.dedent(code))
         text, value, error = self._collect(msg_id)
         self.client.get_shell_msg(timeout=TIMEOUT)
         return text, value, error
@@ -74,9 +75,11 @@ class Kernel:
         """Takes the stream messages sent while no cell ran."""
         self._collect()
 
-    def stream_text(self):
+    def stream_text(self, cell=None):
+        """What the kernel's streams sent: all of it, or under the cell whose
+        request is `cell`."""
         self.drain()
-        return "".join(text for _, text in self.streams)
+        return "".join(text for parent, text in self.streams if cell is None or parent == cell)
 
 
 @pytest.fixture
@@ -164,22 +167,45 @@ def test_load_ext_watches_the_working_directory_and_cells_see_saves(kernel, tmp_
 
 
 def test_messages_go_to_the_output_area_not_the_terminal(kernel, tmp_path):
-    """With %jurigged -v, a save's Update lines and a broken save's error are
-    stream messages of the kernel (what a notebook shows under its cells),
-    and the terminal the kernel started from gets none of them."""
+    """With %jurigged -v, a save's Update lines are stream messages of the
+    kernel (what a notebook shows under its cells) under the cell running at
+    the save, not under the %load_ext cell whose thread applies it; a broken
+    save between cells prints its error under the last cell run; the terminal
+    the kernel started from gets none of it."""
     notebook = tmp_path / "nb"
     save(notebook / "shapes.py", SHAPES_V1)
     kernel.run("%load_ext jurigged")
+    load_cell = kernel.last_cell
     text, _, error = kernel.run("%jurigged -v")
     assert error is None and "verbose" in text, text
     kernel.value("import shapes")
 
-    save(notebook / "shapes.py", SHAPES_V2)
-    wait_until(lambda: "Update shapes.area" in kernel.stream_text(), what="the Update line as cell output")
-    assert "Update shapes.Box.describe" in kernel.stream_text()
+    # A cell that saves the module and waits (bounded) for the new code.
+    v2 = textwrap.dedent(SHAPES_V2)
+    text, _, error = kernel.run(
+        f"""\
+        import time
+        with open("shapes.py", "w") as f:
+            f.write({v2!r})
+        deadline = time.monotonic() + {TIMEOUT}
+        while shapes.area(1, 1) != 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("area is", shapes.area(1, 1))
+        """
+    )
+    assert error is None and "area is 10" in text, text
+    saving_cell = kernel.last_cell
+    wait_until(
+        lambda: "Update shapes.Box.describe" in kernel.stream_text(saving_cell),
+        what=f"the Update lines under the cell running\n{kernel.streams}",
+    )
+    assert "Update shapes.area" in kernel.stream_text(saving_cell)
+    assert "Update" not in kernel.stream_text(load_cell)
 
     save(notebook / "shapes.py", SHAPES_V2.replace("def area(w, h):", "def area(w, h:"))
-    wait_until(lambda: "Error " in kernel.stream_text(), what="the error as cell output")
+    wait_until(
+        lambda: "Error " in kernel.stream_text(saving_cell), what=f"the error under the last cell\n{kernel.streams}"
+    )
     # The broken save changed nothing, and the kernel runs on.
     assert kernel.value("shapes.area(1, 1)") == "10"
 

@@ -10,10 +10,13 @@ adds the `%jurigged` line magic:
     %jurigged off              # stop watching (%jurigged again starts anew)
 
 Messages are written to `sys.stdout`/`sys.stderr` as they are when the message
-is written, not when watching started: in a kernel those are the kernel's
-streams, which send them to the notebook's output area (of the cell running, or
-of the last one run when the save comes while none runs), not to the terminal
-the kernel was started from.
+is written: in a kernel those are the kernel's streams, which send them to the
+notebook, not to the terminal the kernel was started from. ipykernel sends what
+a thread writes to the cell that started the thread (here the `%load_ext` cell,
+perhaps far above); the extension instead gives each message the cell running,
+or the last cell run when the save comes between cells, with the stream's
+`set_parent` (before each save) and the kernel's `get_parent`, so it shows
+where one is looking.
 
 IPython is imported by nothing here: the module only receives its shell.
 """
@@ -21,12 +24,14 @@ IPython is imported by nothing here: the module only receives its shell.
 import argparse
 import os
 import shlex
+import sys
 
 #: Directories not watched by default, as with the `jurigged` command.
 DEFAULT_EXCLUDES = [".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"]
 
-#: The watcher the extension started, and the options it was started with.
-_state = {"watcher": None, "options": None}
+#: The watcher the extension started, the options it was started with, and the
+#: kernel's request of the cell running or last run (None outside a kernel).
+_state = {"watcher": None, "options": None, "cell": None, "hook": None}
 
 
 class _UsageError(Exception):
@@ -76,9 +81,37 @@ def start(watch=(), exclude=(), verbose=False, debounce=0.05, poll=None):
         excludes = DEFAULT_EXCLUDES + list(exclude)
     logger = jurigged.verbose_logger if verbose else jurigged.default_logger
     watcher = jurigged.watch(patterns, logger=logger, debounce=debounce, poll=poll or False, exclude=excludes)
+    watcher.prerun.register(_write_under_the_cell)
     _state["watcher"] = watcher
     _state["options"] = {"watch": patterns, "exclude": excludes, "verbose": verbose}
     return watcher
+
+
+def _write_under_the_cell(path=None, codefile=None):
+    """The watcher's prerun callback (on the thread that applies the save and
+    logs it, before it does): makes the kernel's streams send what this thread
+    writes under the cell running or last run (see the module's docstring)."""
+    cell = _state["cell"]
+    if not cell:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        set_parent = getattr(stream, "set_parent", None)
+        if set_parent is not None:
+            set_parent(cell)
+
+
+def _cell_hook(ip):
+    """A pre_run_cell callback that remembers the kernel's request of the cell
+    about to run; None outside a kernel (terminal IPython)."""
+    kernel = getattr(ip, "kernel", None)
+    get_parent = getattr(kernel, "get_parent", None)
+    if get_parent is None:
+        return None
+
+    def remember(info=None):
+        _state["cell"] = get_parent("shell")
+
+    return remember
 
 
 def stop():
@@ -124,6 +157,11 @@ def load_ipython_extension(ip):
     """`%load_ext jurigged`: registers %jurigged and watches the working
     directory (unless the extension already watches something)."""
     ip.register_magic_function(jurigged_magic, magic_kind="line", magic_name="jurigged")
+    hook = _cell_hook(ip)
+    if hook is not None and _state["hook"] is None:
+        ip.events.register("pre_run_cell", hook)
+        _state["hook"] = hook
+        hook()  # this cell: the %load_ext one
     if _state["watcher"] is None:
         start()
     print(_describe())
@@ -132,3 +170,7 @@ def load_ipython_extension(ip):
 def unload_ipython_extension(ip):
     """`%unload_ext jurigged`: stops watching."""
     stop()
+    hook, _state["hook"] = _state["hook"], None
+    if hook is not None:
+        ip.events.unregister("pre_run_cell", hook)
+    _state["cell"] = None
