@@ -297,6 +297,58 @@ def test_flask_dev_server(serve, workspace):
     check_saves(serve, Server(workspace, "app.py", source, ["app.py"]), port)
 
 
+def test_flask_a_save_that_rebinds_the_app_starts_no_second_server(serve, workspace):
+    """A save that changes the statement making the app (`app = Flask(...)`)
+    runs it again, binding a new app; the running server keeps serving (the
+    views it routes to follow later saves) and no second server starts. (A
+    save that changes the running `if __name__ == "__main__": app.run(...)`
+    block itself is not covered: that block runs again today.)"""
+    need("flask")
+    port = free_port()
+
+    def source(app_line, view):
+        return textwrap.dedent(
+            f"""\
+            import os
+
+            from flask import Flask
+
+            {app_line}
+
+
+            @app.route("/")
+            def index():
+                return f"{{os.getpid()}} {view} helper0"
+
+
+            if __name__ == "__main__":
+                app.run(host="127.0.0.1", port={port}, use_reloader=False)
+            """
+        )
+
+    workspace.write("app.py", source("app = Flask(__name__)", "view0"))
+    process = serve(*FAST, "-v", "app.py")
+    client = ClientLoop(port).start()
+    try:
+        wait_until(lambda: client.pids() or not process.alive(), what="the server answering")
+        workspace.save("app.py", source("app = Flask(__name__, static_folder=None)", "view0"))
+        process.wait_for("Run __main__", stream="stderr")
+        for view in ["view1", "view2"]:
+            saved = time.monotonic()
+            workspace.save("app.py", source("app = Flask(__name__, static_folder=None)", view))
+            wait_until(
+                lambda: client.served_since(saved, view, "helper0"),
+                timeout=LATENCY,
+                what=f"the server answering {view}\n{process.describe()}",
+            )
+    finally:
+        client.stop()
+    assert client.failures == [], f"{client.failures[:10]}\n{process.describe()}"
+    assert process.alive(), process.describe()
+    output = process.stdout + process.stderr
+    assert output.count("Running on") == 1 and "Address already in use" not in output, output
+
+
 FASTAPI_APP = (
     """\
     from fastapi import FastAPI
