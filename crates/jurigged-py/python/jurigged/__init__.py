@@ -67,3 +67,17 @@ __all__ = [
     "virtual_file",
     "watch",
 ]
+
+
+def load_ipython_extension(ip):
+    """`%load_ext jurigged` in IPython or a Jupyter kernel (see jurigged.ipython)."""
+    from .ipython import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip):
+    """`%unload_ext jurigged`: stops the extension's watcher."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ip)
