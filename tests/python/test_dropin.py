@@ -17,10 +17,10 @@ def client(workspace):
     jurigged itself, as the projects do); killed at the end of the test."""
     processes = []
 
-    def start(source, **files):
+    def start(*parts, **files):
         for name, text in files.items():
             workspace.write(f"{name}.py", textwrap.dedent(text))
-        workspace.write("prog.py", textwrap.dedent(source))
+        workspace.write("prog.py", "".join(textwrap.dedent(part) for part in parts))
         process = Process([sys.executable, "prog.py"], cwd=workspace.root, env=child_env())
         processes.append(process)
         return process
@@ -28,6 +28,18 @@ def client(workspace):
     yield start
     for process in processes:
         process.kill()
+
+
+def wait_all(process, *texts):
+    """Waits until each of `texts` is in some line the process printed, in any
+    order (a watcher's hooks and the program's own prints race)."""
+
+    def seen():
+        process._pump(0.05)
+        printed = process.lines["stdout"] + process.lines["stderr"]
+        return all(any(text in line for line in printed) for text in texts)
+
+    wait_until(seen, what=f"{texts} in the output of {process.argv}")
 
 
 def python_says(code):
@@ -96,3 +108,187 @@ def test_shift_lineno_moves_a_code_object_and_those_inside_it():
         """
     )
     assert said == ["10", "10", "not", "code"]
+
+
+# -- registries and watchers of a client's own -------------------------------------------
+
+LIB_V1 = """\
+def f():
+    return 1
+"""
+
+LIB_V2 = """\
+def f():
+    return 2
+"""
+
+VALUE_LOOP = """
+    last = None
+    while True:
+        value = lib.f()
+        if value != last:
+            print("value", value, flush=True)
+            last = value
+        if os.path.exists("stop"):
+            break
+        time.sleep(0.01)
+"""
+
+
+def test_a_registry_of_its_own_and_a_watcher_over_it_reload(client, workspace):
+    # trellis's hot_reload: auto_register(filter=fn), set_logger, Watcher(registry,
+    # debounce=0.05), postrun, start and stop, on a Registry() of its own.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        from jurigged.register import Registry
+        import lib
+
+        registry = Registry()
+        registry.auto_register(filter=lambda filename: os.path.basename(filename) == "lib.py")
+        registry.set_logger(lambda event: print("log", type(event).__name__, flush=True))
+        watcher = jurigged.live.Watcher(registry, debounce=0.05)
+        assert watcher.registry is registry
+        watcher.postrun.register(lambda path, cf: print("postrun", os.path.basename(path), flush=True))
+        watcher.start()
+        print("cached", sorted(os.path.basename(f) for f in registry.cache), flush=True)
+        own = registry.get(os.path.abspath("lib.py"))
+        print("one copy", own is jurigged.registry.get(os.path.abspath("lib.py")), flush=True)
+        """,
+        VALUE_LOOP,
+        """
+        watcher.stop()
+        watcher.join()
+        print("stopped", flush=True)
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("log WatchOperation")
+    process.wait_for("cached ['lib.py']")
+    # One live copy of the file, whichever registry hands it out.
+    process.wait_for("one copy True")
+    process.wait_for("value 1")
+    workspace.save("lib.py", LIB_V2)
+    wait_all(process, "value 2", "postrun lib.py", "log UpdateOperation")
+    workspace.write("stop", "")
+    process.wait_for("stopped")
+
+
+def test_watcher_registry_auto_register_adds_files_to_the_watch(client, workspace):
+    # transformers_sae: watch(glob, autostart=False, logger=conservative_logger),
+    # then watcher.registry.auto_register(jurigged.live.to_filter(...)), start:
+    # the watcher watches what its registry tracks, as in the original.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        import lib
+
+        watcher = jurigged.watch("./nothing_*.py", autostart=False, logger=jurigged.live.conservative_logger)
+        watcher.registry.auto_register(jurigged.live.to_filter([os.path.abspath("lib.py")]))
+        watcher.start()
+        print("watching", [os.path.basename(f) for f in watcher.files()], flush=True)
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("watching ['lib.py']")
+    process.wait_for("value 1")
+    workspace.save("lib.py", LIB_V2)
+    process.wait_for("value 2")
+    workspace.write("stop", "")
+
+
+def test_watch_with_a_callable_pattern_and_watcher_registry(client, workspace):
+    # transformers_sae: watch(glob, autostart=False, logger=conservative_logger),
+    # then watcher.registry.auto_register(jurigged.live.to_filter(...)), start.
+    # pytest-hot-reloading: watch(pattern=callable, poll=2).
+    process = client(
+        """
+        import os, time
+        import jurigged
+        import lib, other
+
+        watcher = jurigged.watch("./nothing_*.py", autostart=False, logger=jurigged.live.conservative_logger)
+        watcher.registry.auto_register(jurigged.live.to_filter([os.path.abspath("lib.py")]))
+        watcher.start()
+        second = jurigged.watch(pattern=lambda filename: filename.endswith("other.py"), poll=0.05)
+        print("poll", second.poll, second.registry is jurigged.registry, flush=True)
+        """,
+        VALUE_LOOP.replace("value = lib.f()", "value = f'{lib.f()} {other.g()}'"),
+        lib=LIB_V1,
+        other="def g():\n    return 'a'\n",
+    )
+    process.wait_for("poll 0.05 True")
+    process.wait_for("value 1 a")
+    workspace.save("lib.py", LIB_V2)
+    process.wait_for("value 2 a")
+    workspace.save("other.py", "def g():\n    return 'b'\n")
+    process.wait_for("value 2 b")
+    workspace.write("stop", "")
+
+
+def test_a_registry_of_its_own_passed_to_watch_and_its_precache_history(client, workspace):
+    # The original's tests make registries and pass them to watch(registry=...);
+    # precache_activity replays the files prepared before a callback came.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        from jurigged.register import Registry
+        import lib
+
+        registry = Registry()
+        registry.prepare("lib", os.path.abspath("lib.py"))
+        heard = []
+        registry.precache_activity.register(lambda name, filename: heard.append(name))
+        print("heard", heard, flush=True)
+        print("get", registry.get(os.path.abspath("lib.py")) is jurigged.registry.get(os.path.abspath("lib.py")))
+        watcher = jurigged.watch("./lib.py", registry=registry, logger=lambda e: print("log", e, flush=True))
+        print("own", watcher.registry is registry, flush=True)
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("heard ['lib']")
+    process.wait_for("get True")
+    process.wait_for("own True")
+    process.wait_for("value 1")
+    workspace.save("lib.py", LIB_V2)
+    wait_all(process, "value 2", "log Update lib.f")
+    workspace.write("stop", "")
+
+
+def test_conform_objects_are_given_the_new_function(client, workspace):
+    # fluidkit and ovld read the new function's signature in __conform__ (the
+    # original gives the function); they call codefind from it.
+    process = client(
+        """
+        import os, time, inspect
+        import jurigged
+        import lib
+
+        class Holder:
+            __slots__ = ("code",)
+
+            def __init__(self, code):
+                self.code = code
+
+            def __conform__(self, new):
+                import codefind
+                codefind.code_registry.update_cache_entry(self, self.code, getattr(new, "__code__", new))
+                kind = type(new).__name__
+                print("conform", kind, inspect.signature(new) if kind == "function" else "", flush=True)
+
+        holder = Holder(lib.f.__code__)
+        watcher = jurigged.watch("./lib.py")
+        print("ready", flush=True)
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("value 1")
+    workspace.save("lib.py", "def f(x=5):\n    return 2\n")
+    wait_all(process, "conform function (x=5)", "value 2")
+    workspace.write("stop", "")

@@ -48,8 +48,11 @@ pub fn ensure_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
 }
 
 /// Packages that only some suites import, installed into a venv only when one
-/// of them runs: `distributed` for test_processes.py's Dask cluster.
-const SUITE_PACKAGES: &[(&str, &str, &str)] = &[("test_processes.py", "distributed", "distributed")];
+/// of them runs: `distributed` for test_processes.py's Dask cluster; `codefind`
+/// (a dependency of the wheel, which is installed without its dependencies)
+/// for test_dropin.py's clients.
+const SUITE_PACKAGES: &[(&str, &str, &str)] =
+    &[("test_processes.py", "distributed", "distributed"), ("test_dropin.py", "codefind", "codefind==0.1.7")];
 
 /// Installs the packages of the suites `args` selects (all of them when it
 /// names no test file) that the venv of `venv_python` lacks.

@@ -13,9 +13,13 @@ from ._jurigged import (
     Watcher,
     cli_main,
     default_logger as conservative_logger,
+    glob_filter,
     verbose_logger as default_logger,
     watch,
 )
+
+#: The original's debounce, in seconds.
+DEFAULT_DEBOUNCE = 0.05
 
 
 def cli():
@@ -23,11 +27,40 @@ def cli():
     sys.exit(cli_main(sys.argv))
 
 
+def to_filter(pattern):
+    """A filename filter from a watch pattern (a glob), a list of them, or a
+    callable taking a filename (returned as it is)."""
+    if isinstance(pattern, str):
+        return glob_filter(pattern)
+    if isinstance(pattern, (list, tuple)):
+        # Imported here: the standalone binary runs the package's modules in
+        # name order, `utils` after this one.
+        from .utils import or_filter
+
+        return or_filter([to_filter(each) for each in pattern])
+    return pattern
+
+
+def __getattr__(name):
+    # The original polls with watchdog's PollingObserverVFS, and clients read or
+    # replace `jurigged.live.PollingObserverVFS` (pytest-hot-reloading does).
+    # Polling here is the engine's own; the name is given when watchdog is
+    # installed, looked up only when asked for (watchdog is not imported
+    # otherwise). A replacement assigned by a client is kept, not used.
+    if name == "PollingObserverVFS":
+        from watchdog.observers.polling import PollingObserverVFS
+
+        return PollingObserverVFS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "DEFAULT_DEBOUNCE",
     "WatchOperation",
     "Watcher",
     "cli",
     "conservative_logger",
     "default_logger",
+    "to_filter",
     "watch",
 ]
