@@ -11,6 +11,19 @@ import pytest
 from cli_support import Process, child_env, wait_until
 
 
+#: Every client program prints with `say`: one write per line, so that lines
+#: from the watcher's thread (loggers, hooks) and the program's never mix.
+SAY = """\
+import os as _os
+
+
+def say(*parts):
+    _os.write(1, (" ".join(str(part) for part in parts) + "\\n").encode())
+
+
+"""
+
+
 @pytest.fixture
 def client(workspace):
     """Starts `python prog.py` in the workspace (a client program that imports
@@ -20,7 +33,7 @@ def client(workspace):
     def start(*parts, **files):
         for name, text in files.items():
             workspace.write(f"{name}.py", textwrap.dedent(text))
-        workspace.write("prog.py", "".join(textwrap.dedent(part) for part in parts))
+        workspace.write("prog.py", SAY + "".join(textwrap.dedent(part) for part in parts))
         process = Process([sys.executable, "prog.py"], cwd=workspace.root, env=child_env())
         processes.append(process)
         return process
@@ -39,7 +52,10 @@ def wait_all(process, *texts):
         printed = process.lines["stdout"] + process.lines["stderr"]
         return all(any(text in line for line in printed) for text in texts)
 
-    wait_until(seen, what=f"{texts} in the output of {process.argv}")
+    try:
+        wait_until(seen, what=f"{texts} in the output")
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\n{process.describe()}") from None
 
 
 def python_says(code):
@@ -80,10 +96,10 @@ def test_an_evaluated_annotation_naming_watch_operation_is_defined(client):
         import jurigged
 
         def log(s: jurigged.live.WatchOperation):
-            print("logged", type(s).__name__, flush=True)
+            print("logged", type(s).__name__)
 
         log(jurigged.live.WatchOperation("some/file.py"))
-        print("defined", log.__annotations__["s"].__name__, flush=True)
+        print("defined", log.__annotations__["s"].__name__)
         """
     )
     process.wait_for("logged WatchOperation")
@@ -127,7 +143,7 @@ VALUE_LOOP = """
     while True:
         value = lib.f()
         if value != last:
-            print("value", value, flush=True)
+            say("value", value)
             last = value
         if os.path.exists("stop"):
             break
@@ -147,20 +163,20 @@ def test_a_registry_of_its_own_and_a_watcher_over_it_reload(client, workspace):
 
         registry = Registry()
         registry.auto_register(filter=lambda filename: os.path.basename(filename) == "lib.py")
-        registry.set_logger(lambda event: print("log", type(event).__name__, flush=True))
+        registry.set_logger(lambda event: say("log", type(event).__name__))
         watcher = jurigged.live.Watcher(registry, debounce=0.05)
         assert watcher.registry is registry
-        watcher.postrun.register(lambda path, cf: print("postrun", os.path.basename(path), flush=True))
+        watcher.postrun.register(lambda path, cf: say("postrun", os.path.basename(path)))
         watcher.start()
-        print("cached", sorted(os.path.basename(f) for f in registry.cache), flush=True)
+        say("cached", sorted(os.path.basename(f) for f in registry.cache))
         own = registry.get(os.path.abspath("lib.py"))
-        print("one copy", own is jurigged.registry.get(os.path.abspath("lib.py")), flush=True)
+        say("one copy", own is jurigged.registry.get(os.path.abspath("lib.py")))
         """,
         VALUE_LOOP,
         """
         watcher.stop()
         watcher.join()
-        print("stopped", flush=True)
+        say("stopped")
         """,
         lib=LIB_V1,
     )
@@ -188,7 +204,7 @@ def test_watcher_registry_auto_register_adds_files_to_the_watch(client, workspac
         watcher = jurigged.watch("./nothing_*.py", autostart=False, logger=jurigged.live.conservative_logger)
         watcher.registry.auto_register(jurigged.live.to_filter([os.path.abspath("lib.py")]))
         watcher.start()
-        print("watching", [os.path.basename(f) for f in watcher.files()], flush=True)
+        say("watching", [os.path.basename(f) for f in watcher.files()])
         """,
         VALUE_LOOP,
         lib=LIB_V1,
@@ -214,7 +230,7 @@ def test_watch_with_a_callable_pattern_and_watcher_registry(client, workspace):
         watcher.registry.auto_register(jurigged.live.to_filter([os.path.abspath("lib.py")]))
         watcher.start()
         second = jurigged.watch(pattern=lambda filename: filename.endswith("other.py"), poll=0.05)
-        print("poll", second.poll, second.registry is jurigged.registry, flush=True)
+        say("poll", second.poll, second.registry is jurigged.registry)
         """,
         VALUE_LOOP.replace("value = lib.f()", "value = f'{lib.f()} {other.g()}'"),
         lib=LIB_V1,
@@ -243,10 +259,10 @@ def test_a_registry_of_its_own_passed_to_watch_and_its_precache_history(client, 
         registry.prepare("lib", os.path.abspath("lib.py"))
         heard = []
         registry.precache_activity.register(lambda name, filename: heard.append(name))
-        print("heard", heard, flush=True)
-        print("get", registry.get(os.path.abspath("lib.py")) is jurigged.registry.get(os.path.abspath("lib.py")))
-        watcher = jurigged.watch("./lib.py", registry=registry, logger=lambda e: print("log", e, flush=True))
-        print("own", watcher.registry is registry, flush=True)
+        say("heard", heard)
+        say("get", registry.get(os.path.abspath("lib.py")) is jurigged.registry.get(os.path.abspath("lib.py")))
+        watcher = jurigged.watch("./lib.py", registry=registry, logger=lambda e: say("log", e))
+        say("own", watcher.registry is registry)
         """,
         VALUE_LOOP,
         lib=LIB_V1,
@@ -279,11 +295,11 @@ def test_conform_objects_are_given_the_new_function(client, workspace):
                 import codefind
                 codefind.code_registry.update_cache_entry(self, self.code, getattr(new, "__code__", new))
                 kind = type(new).__name__
-                print("conform", kind, inspect.signature(new) if kind == "function" else "", flush=True)
+                say("conform", kind, inspect.signature(new) if kind == "function" else "")
 
         holder = Holder(lib.f.__code__)
         watcher = jurigged.watch("./lib.py")
-        print("ready", flush=True)
+        say("ready")
         """,
         VALUE_LOOP,
         lib=LIB_V1,
@@ -291,4 +307,145 @@ def test_conform_objects_are_given_the_new_function(client, workspace):
     process.wait_for("value 1")
     workspace.save("lib.py", "def f(x=5):\n    return 2\n")
     wait_all(process, "conform function (x=5)", "value 2")
+    workspace.write("stop", "")
+
+
+# -- loggers and definitions -----------------------------------------------------------------
+
+
+def test_a_logger_reading_definitions_as_interactions_does(client, workspace):
+    # interactions.py's ext/jurigged.py (naff's is the same): isinstance checks
+    # on the operation and definition classes, defn.stashed.lineno,
+    # defn.dotpath(), defn.parent.dotpath() and defn.text for a statement.
+    process = client(
+        """
+        import os, time
+        from jurigged import watch
+        from jurigged.codetools import AddOperation, DeleteOperation, LineDefinition, UpdateOperation
+        from jurigged.live import WatchOperation
+        import lib
+
+        def log(event):
+            if isinstance(event, WatchOperation):
+                say("Watch", os.path.basename(event.filename))
+            elif isinstance(event, (Exception, SyntaxError)):
+                say("Error", type(event).__name__)
+            else:
+                lineno = event.defn.stashed.lineno
+                dotpath = event.defn.dotpath()
+                extra = ""
+                if isinstance(event.defn, LineDefinition):
+                    dotpath = event.defn.parent.dotpath()
+                    extra = f" | {event.defn.text}"
+                if isinstance(event, AddOperation):
+                    action = "Run" if isinstance(event.defn, LineDefinition) else "Add"
+                elif isinstance(event, UpdateOperation):
+                    action = "Update"
+                elif isinstance(event, DeleteOperation):
+                    action = "Delete"
+                say(f"{action} {dotpath}:{lineno}{extra}")
+
+        watcher = watch("./lib.py", logger=log)
+        """,
+        VALUE_LOOP,
+        lib="def f():\n    return 1\n\n\ndef gone():\n    pass\n",
+    )
+    process.wait_for("Watch lib.py")
+    process.wait_for("value 1")
+    workspace.save("lib.py", "def f():\n    return 2\n\n\nprint('hello')\n\n\ndef g():\n    pass\n")
+    wait_all(process, "Update lib.f:1", "Delete lib.gone:", "Run lib:5 | print('hello')", "Add lib.g:8", "value 2")
+    workspace.write("stop", "")
+
+
+def test_definitions_place_themselves_as_snektalk_reads_them(client, workspace):
+    # snektalk: registry.cache, make_recoder(...).focus.codestring / .stashed /
+    # .hierarchy(), codetools.Extent, on_status, patch, commit.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        from jurigged import codetools
+        import lib
+
+        watcher = jurigged.watch("./lib.py")
+        say("cached", [os.path.basename(f) for f in jurigged.registry.cache])
+        recoder = jurigged.make_recoder(lib.Shape.area)
+        focus = recoder.focus
+        say("focus", focus.dotpath(), type(focus).__name__)
+        say("stashed", focus.stashed.lineno, focus.stashed.end_lineno, isinstance(focus.stashed, codetools.Extent))
+        say("hierarchy", [type(d).__name__ for d in focus.hierarchy()])
+        say("codestring", repr(focus.codestring))
+        recoder.on_status.register(lambda recoder, status: say("status", status))
+        recoder.patch("def area(self):\\n    return self.side ** 2\\n")
+        say("area", lib.Shape(3).area())
+        recoder.commit()
+        say("file", repr(open("lib.py").read().splitlines()[5]))
+        say("extent", codetools.Extent(1, 0, 2, 4, filename="x.py").end_col_offset)
+        """,
+        lib="class Shape:\n    def __init__(self, side):\n        self.side = side\n\n    def area(self):\n        return 0\n",
+    )
+    process.wait_for("cached ['lib.py']")
+    process.wait_for("focus lib.Shape.area FunctionDefinition")
+    process.wait_for("stashed 5 6 True")
+    process.wait_for("hierarchy ['FunctionDefinition', 'ClassDefinition', 'ModuleCode']")
+    process.wait_for("codestring 'def area(self):\\n        return 0\\n'")
+    process.wait_for("area 9")
+    process.wait_for("file '        return self.side ** 2'")
+    process.wait_for("extent 4")
+
+
+def test_codefind_and_the_operation_classes_as_starbear_uses_them(client, workspace):
+    # starbear: codetools.CodeFileOperation on registry.activity, `import codefind`.
+    process = client(
+        """
+        import os, time
+        import codefind
+        import jurigged
+        from jurigged import codetools
+        import lib
+
+        def on_activity(event):
+            if isinstance(event, codetools.CodeFileOperation):
+                say("operation", type(event).__name__, event.defn.dotpath())
+
+        jurigged.registry.activity.register(on_activity)
+        watcher = jurigged.watch("./lib.py")
+        say("codefind", callable(codefind.code_registry.update_cache_entry))
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("codefind True")
+    process.wait_for("value 1")
+    workspace.save("lib.py", LIB_V2)
+    wait_all(process, "operation UpdateOperation lib.f", "value 2")
+    workspace.write("stop", "")
+
+
+def test_the_definition_classes_can_be_subclassed_and_replaced(client, workspace):
+    # pytest-hot-reloading subclasses FunctionDefinition and DeleteOperation and
+    # puts its subclass in codetools; it replaces GroupDefinition.append.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        import jurigged.codetools as codetools
+        import lib
+
+        class Mine(codetools.FunctionDefinition):
+            pass
+
+        class MyDelete(codetools.DeleteOperation):
+            pass
+
+        codetools.FunctionDefinition = Mine
+        codetools.GroupDefinition.append = lambda self, *children, ensure_separation=False: None
+        watcher = jurigged.watch("./lib.py", logger=lambda e: say("defn", type(e.defn).__name__, e.defn.name))
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("value 1")
+    workspace.save("lib.py", LIB_V2)
+    wait_all(process, "defn Mine f", "value 2")
     workspace.write("stop", "")

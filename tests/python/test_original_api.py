@@ -137,7 +137,7 @@ def test_recoder_constructed_as_in_the_original(ws, tmp_path):
     codefile, definition = jurigged.registry.find(mod.f)
     recoder = jurigged.Recoder("my patch", codefile, deletable=False, focus=definition)
     assert recoder.name == "my patch"
-    assert recoder.focus == "jm_recoder_ctor.f"
+    assert recoder.focus.dotpath() == "jm_recoder_ctor.f"
     assert recoder.codefile is codefile
     assert recoder.status == "live"
     recoder.patch("def f(x):\n    return x * 10\n")

@@ -50,25 +50,60 @@ pub fn ensure_venv(python: &str, venv: &Path) -> Result<PathBuf, Failure> {
 /// Packages that only some suites import, installed into a venv only when one
 /// of them runs: `distributed` for test_processes.py's Dask cluster; `codefind`
 /// (a dependency of the wheel, which is installed without its dependencies)
-/// for test_dropin.py's clients.
-const SUITE_PACKAGES: &[(&str, &str, &str)] =
-    &[("test_processes.py", "distributed", "distributed"), ("test_dropin.py", "codefind", "codefind==0.1.7")];
+/// for test_dropin.py's clients; pytest-hot-reloading, pinned, for its suite.
+/// pytest-hot-reloading requires `jurigged<0.6` (the original), which pip would
+/// install over ours: it goes in without its dependencies, and those it uses
+/// (cachetools; watchdog, which the original brought) beside it, as the README
+/// tells its users to.
+const SUITE_PACKAGES: &[SuitePackages] = &[
+    SuitePackages { suite: "test_processes.py", module: "distributed", python: (3, 9), pip: &["distributed"] },
+    SuitePackages { suite: "test_dropin.py", module: "codefind", python: (3, 9), pip: &["codefind==0.1.7"] },
+    SuitePackages {
+        suite: "test_pytest_hot_reloading.py",
+        module: "pytest_hot_reloading",
+        python: (3, 10),
+        pip: &[
+            "--no-deps",
+            "pytest-hot-reloading==0.1.0a19",
+            "cachetools==5.5.2",
+            "watchdog==6.0.0",
+            "codefind==0.1.7",
+        ],
+    },
+];
+
+/// What one suite needs installed.
+struct SuitePackages {
+    /// The test file that needs them.
+    suite: &'static str,
+    /// A module whose import tells they are there.
+    module: &'static str,
+    /// The oldest Python they install on (older ones skip the suite).
+    python: (u32, u32),
+    /// The arguments of `pip install`.
+    pip: &'static [&'static str],
+}
 
 /// Installs the packages of the suites `args` selects (all of them when it
 /// names no test file) that the venv of `venv_python` lacks.
 fn ensure_suite_packages(venv_python: &Path, args: &[&str]) -> Result<(), Failure> {
     let names_files = args.iter().any(|a| a.contains(".py") || a.contains('/'));
-    for (suite, module, package) in SUITE_PACKAGES {
-        let selected = !names_files || args.iter().any(|a| a.contains(suite));
+    let version = Command::new(venv_python)
+        .args(["-c", "import sys; print(*sys.version_info[:2])"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|_| Vec::<u32>::new());
+    let version = (version.first().copied().unwrap_or(0), version.get(1).copied().unwrap_or(0));
+    for needs in SUITE_PACKAGES {
+        let selected = !names_files || args.iter().any(|a| a.contains(needs.suite));
         let present = Command::new(venv_python)
-            .args(["-c", &format!("import {module}")])
+            .args(["-c", &format!("import {}", needs.module)])
             .output()
             .is_ok_and(|o| o.status.success());
-        if selected && !present {
-            util::run(
-                &venv_python.to_string_lossy(),
-                &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", package],
-            )?;
+        if selected && !present && version >= needs.python {
+            let mut command = vec!["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+            command.extend(needs.pip.iter().copied());
+            util::run(&venv_python.to_string_lossy(), &command)?;
         }
     }
     Ok(())

@@ -372,12 +372,7 @@ impl<'py> Preparation<'_, 'py> {
             nested_pairs(&old_code, &new_code, &mut self.swaps)?;
             self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
             let attributes = Some(attributes.clone());
-            self.swaps.push(Swap {
-                old: old_code,
-                new: Some(new_code.clone()),
-                attributes,
-                function: handed.clone(),
-            });
+            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes, function: handed.clone() });
         }
         Ok(())
     }
