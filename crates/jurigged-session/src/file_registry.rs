@@ -26,6 +26,9 @@ pub struct FileRegistry {
     /// imported, and given to the `prepare` of the registry that asked, if any
     /// (a `Registry()` of a client's own).
     auto_filters: Mutex<Vec<AutoFilter>>,
+    /// Callbacks of the original's `add_sniffer`: told (module name, filename)
+    /// of every Python source module imported.
+    sniffers: Mutex<Vec<Py<PyAny>>>,
 }
 
 /// One `auto_register` call: what it accepts, and who is told.
@@ -88,6 +91,29 @@ impl FileRegistry {
     /// The CodeFile of `filename`, if tracked.
     pub fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
         lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
+    }
+
+    /// Tells `report` (module name, filename) of each Python source module
+    /// imported from now on.
+    pub fn add_sniffer(&self, report: Py<PyAny>) {
+        lock(&self.sniffers).push(report);
+    }
+
+    /// Stops telling `report`.
+    pub fn remove_sniffer(&self, report: &Py<PyAny>) {
+        lock(&self.sniffers).retain(|r| !r.is(report));
+    }
+
+    /// Calls every sniffer with (module name, filename); one that raises is
+    /// reported on stderr and never breaks the import.
+    pub fn tell_sniffers(&self, py: Python<'_>, module_name: &str, filename: &Path) {
+        // Cloned first: they are Python code, run with no lock held.
+        let sniffers: Vec<Py<PyAny>> = lock(&self.sniffers).iter().map(|s| s.clone_ref(py)).collect();
+        for sniffer in sniffers {
+            if let Err(error) = sniffer.call1(py, (module_name, filename.as_os_str())) {
+                error.print(py);
+            }
+        }
     }
 
     /// Tracks the modules `filter` accepts from now on; each is also given to

@@ -310,6 +310,25 @@ impl Registry {
     }
 }
 
+/// The original's `jurigged.register.add_sniffer(report)`: `report(module_name,
+/// filename)` is called for every Python source module imported from now on
+/// (a report that raises is printed, the import goes on). Returns `report`,
+/// given an `uninstall()` that stops it when it takes attributes, as the
+/// original's does.
+#[pyfunction]
+pub fn add_sniffer(py: Python<'_>, report: Py<PyAny>) -> PyResult<Py<PyAny>> {
+    install_sniffer(py)?;
+    file_registry().add_sniffer(report.clone_ref(py));
+    let stopped = report.clone_ref(py);
+    let uninstall = pyo3::types::PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
+        file_registry().remove_sniffer(&stopped);
+        let _ = args;
+    })?;
+    // A report that takes no attributes (a builtin) is still installed.
+    let _ = report.bind(py).setattr("uninstall", uninstall);
+    Ok(report)
+}
+
 /// What `registry.auto_register` returns: `uninstall()` stops tracking the
 /// modules its filter accepts when they are imported (those tracked stay so).
 #[pyclass(module = "jurigged", frozen)]

@@ -60,6 +60,22 @@ impl PyWatcher {
         following(py, registry, timing, None)
     }
 
+    /// What the original exposes as its file-system observer: here the watcher
+    /// itself (`watcher.observer.is_alive()`).
+    #[getter]
+    fn observer(slf: &Bound<'_, Self>) -> Py<PyWatcher> {
+        slf.clone().unbind()
+    }
+
+    /// Whether its thread is applying saves (started, and not yet ended after
+    /// stop()).
+    fn is_alive(&self) -> bool {
+        if self.core.inherited() {
+            return false;
+        }
+        lock(&self.core.finished).as_ref().is_some_and(|finished| !finished.load(Ordering::SeqCst))
+    }
+
     /// The registry whose files it watches.
     #[getter]
     fn registry(&self, py: Python<'_>) -> Py<Registry> {

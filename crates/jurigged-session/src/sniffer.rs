@@ -42,6 +42,7 @@ impl ImportSniffer {
         let origin = spec.getattr("origin").ok().and_then(|o| o.extract::<PathBuf>().ok());
         if let Some(origin) = origin.filter(|o| o.extension().is_some_and(|e| e == "py")) {
             let origin = absolute(&origin);
+            file_registry().tell_sniffers(py, fullname, &origin);
             // The sessions lock is let go before the auto_register filters run:
             // they are Python code, and one that imports comes back here.
             let watched = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
