@@ -423,8 +423,9 @@ def test_codefind_and_the_operation_classes_as_starbear_uses_them(client, worksp
 
 
 def test_the_definition_classes_can_be_subclassed_and_replaced(client, workspace):
-    # pytest-hot-reloading subclasses FunctionDefinition and DeleteOperation and
-    # puts its subclass in codetools; it replaces GroupDefinition.append.
+    # pytest-hot-reloading subclasses FunctionDefinition (overriding reevaluate)
+    # and DeleteOperation and puts its subclass in codetools; it replaces
+    # GroupDefinition.append.
     process = client(
         """
         import os, time
@@ -433,7 +434,14 @@ def test_the_definition_classes_can_be_subclassed_and_replaced(client, workspace
         import lib
 
         class Mine(codetools.FunctionDefinition):
-            pass
+            def reevaluate(self, new_node, glb):
+                # As pytest-hot-reloading does: read the old and the new node,
+                # transform the new one (here: its returned constant) and let
+                # the base class compile it.
+                old = self.node.body[0].value.value
+                new_node.body[0].value.value += 100
+                say("reevaluate", old, "->", new_node.body[0].value.value, glb["__name__"])
+                return super().reevaluate(new_node, glb)
 
         class MyDelete(codetools.DeleteOperation):
             pass
@@ -447,5 +455,6 @@ def test_the_definition_classes_can_be_subclassed_and_replaced(client, workspace
     )
     process.wait_for("value 1")
     workspace.save("lib.py", LIB_V2)
-    wait_all(process, "defn Mine f", "value 2")
+    # The override ran, and the function it compiled is the one that runs.
+    wait_all(process, "defn Mine f", "reevaluate 1 -> 102 lib", "value 102")
     workspace.write("stop", "")

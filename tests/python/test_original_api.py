@@ -387,11 +387,15 @@ def test_the_provided_loggers_take_what_a_users_logger_gets(ws, watching, capsys
     assert "ZeroDivisionError: boom" in err
     assert "anything else" in err
     # The original's names in jurigged.live: default_logger prints everything,
-    # conservative_logger errors only.
+    # conservative_logger errors only, with print (stdout) as the original's.
     live.conservative_logger(update)
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr() == ("", "")
     live.default_logger(update)
-    assert f"Update {name}.f @L1" in capsys.readouterr().err
+    assert f"Update {name}.f @L1" in capsys.readouterr().out
+    live.conservative_logger(ZeroDivisionError("boom"))
+    assert "ZeroDivisionError: boom" in capsys.readouterr().out
+    live.default_logger(12345)
+    assert capsys.readouterr().out == "12345\n"
 
 
 def test_the_original_modules_expose_their_public_names():

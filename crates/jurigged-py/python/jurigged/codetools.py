@@ -13,6 +13,11 @@ clients can subclass them and put their subclass here in place of the class:
 definitions made after that are of the client's class.
 """
 
+import __future__
+import ast
+import sys
+import traceback
+
 from ._jurigged import (
     AddOperation,
     CodeFile,
@@ -23,7 +28,9 @@ from ._jurigged import (
     Extent,
     StaleException,
     UpdateOperation,
+    WatchOperation,
     conform,
+    registry,
 )
 
 
@@ -40,6 +47,11 @@ class Definition(_NativeDefinition):
         """The namespace of the module the definition lives in."""
         parent = self.parent
         return parent.get_globals() if parent is not None else None
+
+    def stash(self, lineno=1, col_offset=0):
+        """The original moved its tree's line numbers here; the engine shifts
+        moved definitions itself, so there is nothing left to do."""
+        return None
 
 
 class LineDefinition(Definition):
@@ -80,7 +92,124 @@ class ClassDefinition(GroupDefinition):
 
 
 class FunctionDefinition(GroupDefinition):
-    """A ``def`` or ``async def`` statement."""
+    """A ``def`` or ``async def`` statement.
+
+    When a client puts a subclass of it in ``jurigged.codetools`` that overrides
+    ``reevaluate`` (pytest-hot-reloading does, to rewrite assertions and to
+    notice a test's changed signature), the override is called after the engine
+    updates the function: with ``self.node`` the ``ast`` node of the function as
+    it was and ``new_node`` as it is now, and the function it returns is what
+    the live function runs from then on."""
+
+    #: The function's ``ast`` node, as it was before the update being applied.
+    node = None
+
+    def _live_function(self):
+        """The live function object, found from its module by dotted path."""
+        chain = list(self.hierarchy())
+        module = sys.modules.get(chain[-1].name) if chain else None
+        target = module
+        for defn in reversed(chain[:-1]):
+            if target is None:
+                return None
+            owned = vars(target) if isinstance(target, type) else None
+            target = owned.get(defn.name) if owned is not None else getattr(target, defn.name, None)
+            target = getattr(target, "__func__", target)
+        return target if hasattr(target, "__code__") else None
+
+    def get_object(self):
+        """The code object the live function runs, or None."""
+        function = self._live_function()
+        return function.__code__ if function is not None else None
+
+    def recode(self, new_code, recode_current=True, use_cache=False):
+        """Gives `new_code` to the live function (and what else runs its code)."""
+        function = self._live_function()
+        if function is not None and recode_current:
+            conform(function, new_code)
+
+    def reevaluate(self, new_node, glb):
+        """Compiles `new_node` (an ``ast`` function definition) without its
+        decorators in the module namespace `glb`, gives the new code to the live
+        function and returns the new function."""
+        fields = {name: getattr(new_node, name) for name in new_node._fields}
+        fields["decorator_list"] = []
+        bare = ast.copy_location(type(new_node)(**fields), new_node)
+        tree = ast.fix_missing_locations(ast.Module(body=[bare], type_ignores=[]))
+        code = compile(tree, self.filename, "exec", flags=_future_flags(glb), dont_inherit=True)
+        scope = {}
+        exec(code, glb, scope)
+        new_function = scope[new_node.name]
+        live = self._live_function()
+        # A method using super() has a __class__ cell a module-level compile lacks:
+        # the engine's update of it stands.
+        if live is not None and live.__code__.co_freevars == new_function.__code__.co_freevars:
+            conform(live, new_function)
+        self.node = new_node
+        return new_function
+
+
+_BaseFunctionDefinition = FunctionDefinition
+
+
+def _future_flags(namespace):
+    """The compiler flags of the `from __future__` imports of a module."""
+    flags = 0
+    for name in __future__.all_feature_names:
+        feature = getattr(__future__, name)
+        if namespace.get(name) is feature:
+            flags |= feature.compiler_flag
+    return flags
+
+
+def _function_nodes(module_name, text):
+    """{dotted path: ast node} of the functions and methods of a module's text."""
+    found = {}
+
+    def visit(body, prefix):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[f"{prefix}.{node.name}"] = node
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}.{node.name}")
+
+    visit(ast.parse(text).body, module_name)
+    return found
+
+
+#: {filename: {dotted path: ast node}}: each function as it was last applied, for
+#: the `node` an overriding `reevaluate` compares with (kept only while a client
+#: overrides it).
+_last_nodes = {}
+
+
+def _honour_reevaluate(event):
+    """Calls a client's `FunctionDefinition.reevaluate` for each function a save
+    updated (`registry.activity`); nothing when no client overrides it."""
+    current = globals()["FunctionDefinition"]
+    if getattr(current, "reevaluate", None) is _BaseFunctionDefinition.reevaluate:
+        return
+    codefile = getattr(event, "codefile", None)
+    if codefile is None:
+        return
+    try:
+        if isinstance(event, WatchOperation):
+            _last_nodes[codefile.filename] = _function_nodes(codefile.module_name, codefile.text)
+        elif isinstance(event, UpdateOperation) and isinstance(event.defn, _BaseFunctionDefinition):
+            now = _function_nodes(codefile.module_name, codefile.text)
+            before = _last_nodes.get(codefile.filename, {})
+            _last_nodes[codefile.filename] = now
+            path = event.defn.dotpath()
+            if path in now and codefile.namespace is not None:
+                defn = event.defn
+                defn.node = before.get(path, now[path])
+                defn.reevaluate(now[path], codefile.namespace)
+    except Exception:
+        # A client's override that fails is told, never breaks the save.
+        traceback.print_exc()
+
+
+registry.activity.register(_honour_reevaluate)
 
 
 __all__ = [

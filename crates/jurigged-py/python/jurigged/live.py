@@ -2,21 +2,15 @@
 loggers and the command line.
 
 As in the original, ``default_logger`` here prints every event and
-``conservative_logger`` only errors (``jurigged.default_logger`` is the
-errors-only one, ``jurigged.verbose_logger`` the one that prints everything).
+``conservative_logger`` only errors, with ``print`` (to stdout; a program may
+replace ``print``); ``jurigged.verbose_logger`` and ``jurigged.default_logger``
+are the engine's own, which write coloured lines to stderr.
 """
 
 import sys
+import traceback
 
-from ._jurigged import (
-    WatchOperation,
-    Watcher,
-    cli_main,
-    default_logger as conservative_logger,
-    glob_filter,
-    verbose_logger as default_logger,
-    watch,
-)
+from ._jurigged import UpdateOperation, WatchOperation, Watcher, cli_main, glob_filter, watch
 
 #: The original's debounce, in seconds.
 DEFAULT_DEBOUNCE = 0.05
@@ -25,6 +19,30 @@ DEFAULT_DEBOUNCE = 0.05
 def cli():
     """Runs the ``jurigged`` command line with ``sys.argv``."""
     sys.exit(cli_main(sys.argv))
+
+
+def default_logger(event):
+    """Prints `event` as the original's logger does: an exception with its
+    traceback (a SyntaxError with only its place), an update of a function, an
+    addition, a deletion or a watched file as its log line, anything else as
+    its str()."""
+    if isinstance(event, SyntaxError):
+        print("".join(traceback.format_exception(type(event), event, event.__traceback__, limit=0)))
+    elif isinstance(event, BaseException):
+        print("".join(traceback.format_exception(type(event), event, event.__traceback__)))
+    elif isinstance(event, UpdateOperation):
+        from .codetools import FunctionDefinition
+
+        if isinstance(event.defn, FunctionDefinition):
+            print(str(event))
+    else:
+        print(str(event))
+
+
+def conservative_logger(event):
+    """Prints errors only, as `default_logger` does."""
+    if isinstance(event, Exception):
+        default_logger(event)
 
 
 def to_filter(pattern):
