@@ -12,6 +12,7 @@
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod annotate;
+pub mod boundary;
 pub mod code_registry;
 mod code_type;
 mod codefile;
@@ -28,6 +29,7 @@ mod scope;
 mod shift;
 mod step;
 mod users;
+mod warning_filters;
 
 pub use codefile::{live_parser, read_source, CodeFile};
 pub use conform::conform;
@@ -35,3 +37,8 @@ pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use patcher::{patch, LiveModule};
 pub use py_exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -48,6 +48,7 @@ impl EventSource {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl EventSource {
     #[new]

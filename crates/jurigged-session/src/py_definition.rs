@@ -97,6 +97,14 @@ impl Definition {
             Kind::Class | Kind::Function => self.path.rsplit_once('.').map(|(parent, _)| parent.to_string()),
         }
     }
+
+    /// The dotted path as Python sees it (a statement: its scope's, then `<line>`).
+    fn dotted(&self) -> String {
+        match self.kind {
+            Kind::Line => format!("{}.<line>", self.path),
+            _ => self.path.clone(),
+        }
+    }
 }
 
 /// Where a definition stands in its file: lines (1-based) and columns (0-based),
@@ -111,6 +119,7 @@ pub struct Extent {
     content: Option<String>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Extent {
     #[new]
@@ -142,6 +151,7 @@ impl Extent {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Definition {
     /// `Definition(kind, path, filename, lineno, text=None)`: what jurigged makes
@@ -239,10 +249,7 @@ impl Definition {
     /// The dotted path, `pkg.mod.Class.method` (a statement: its scope's, then
     /// `<line>`, as the original writes it).
     fn dotpath(&self) -> String {
-        match self.kind {
-            Kind::Line => format!("{}.<line>", self.path),
-            _ => self.path.clone(),
-        }
+        self.dotted()
     }
 
     /// The file that holds it.
@@ -279,13 +286,13 @@ impl Definition {
     }
 
     fn __str__(&self) -> String {
-        self.dotpath()
+        self.dotted()
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
         let this = slf.get();
-        Ok(format!("<{class} {} @L{}>", this.dotpath(), this.lineno))
+        Ok(format!("<{class} {} @L{}>", this.dotted(), this.lineno))
     }
 }
 

@@ -33,6 +33,7 @@ pub struct DeleteOperation;
 #[pyclass(module = "jurigged.live", extends = Event, frozen, subclass)]
 pub struct WatchOperation;
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl WatchOperation {
     /// `WatchOperation(filename)`, as the original's dataclass is made (a

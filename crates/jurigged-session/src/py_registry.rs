@@ -94,6 +94,7 @@ impl Registry {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Registry {
     /// A registry of the client's own, independent of `jurigged.registry`: it
@@ -243,7 +244,7 @@ impl Registry {
     /// `filename`: `(codefile, None)` outside every definition, `(None, None)`
     /// for a file the registry does not track.
     fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Placed> {
-        let Some(codefile) = self.get(py, filename.clone()) else { return Ok((None, None)) };
+        let Some(codefile) = self.get(py, filename.clone())? else { return Ok((None, None)) };
         let found = {
             // Live trees keep function bodies whole; a full parse finds nested
             // definitions too.
@@ -315,6 +316,7 @@ impl Registry {
 /// (a report that raises is printed, the import goes on). Returns `report`,
 /// given an `uninstall()` that stops it when it takes attributes, as the
 /// original's does.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn add_sniffer(py: Python<'_>, report: Py<PyAny>) -> PyResult<Py<PyAny>> {
     install_sniffer(py)?;
@@ -336,6 +338,7 @@ pub struct AutoRegistration {
     filter: Py<PyAny>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl AutoRegistration {
     /// Stops registering newly imported modules for this filter.

@@ -29,6 +29,9 @@ use crate::sync::lock;
 /// How long join() waits between checks for Ctrl-C.
 const JOIN_SLICE: Duration = Duration::from_millis(50);
 
+/// The polling interval of `watch(poll=True)`.
+const DEFAULT_POLL: Duration = Duration::from_secs(1);
+
 /// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
 /// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
 /// application.
@@ -46,17 +49,18 @@ pub struct PyWatcher {
     subscription: Option<Py<PyAny>>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl PyWatcher {
     #[new]
-    #[pyo3(signature = (registry, debounce = 0.05, poll = None))]
+    #[pyo3(signature = (registry, debounce = None, poll = None))]
     fn new(
         py: Python<'_>,
         registry: &Bound<'_, Registry>,
-        debounce: f64,
+        debounce: Option<&Bound<'_, PyAny>>,
         poll: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyWatcher> {
-        let timing = Timing::of(debounce, poll)?;
+        let timing = timing_of(debounce, poll)?;
         following(py, registry, timing, None)
     }
 
@@ -85,13 +89,13 @@ impl PyWatcher {
     /// Seconds a burst of file-system events is gathered before it is applied.
     #[getter]
     fn debounce(&self) -> f64 {
-        self.core.settings.debounce.as_secs_f64()
+        self.core.settings.timing.debounce().as_secs_f64()
     }
 
     /// The polling interval in seconds, or False under system notifications.
     #[getter]
     fn poll<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.core.settings.poll {
+        match self.core.settings.timing.poll() {
             Some(interval) => Ok(interval.as_secs_f64().into_pyobject(py)?.into_any()),
             None => Ok(false.into_pyobject(py)?.to_owned().into_any()),
         }
@@ -183,6 +187,10 @@ impl PyWatcher {
     }
 }
 
+/// Directories not watched by default (when no pattern is given on the command
+/// line or to `jurigged attach`): other people's code.
+pub const DEFAULT_EXCLUDES: &[&str] = &[".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"];
+
 /// What a session watches and how: the arguments of `watch()` and of the command
 /// line, checked.
 pub struct WatchOptions {
@@ -192,10 +200,9 @@ pub struct WatchOptions {
     pub excludes: Vec<String>,
     /// Called with every event; None for silence.
     pub logger: Option<Py<PyAny>>,
-    /// How long a burst of file-system events is gathered before it is applied.
-    pub debounce: Duration,
-    /// Polling interval instead of system notifications, when set.
-    pub poll: Option<Duration>,
+    /// How long a burst of file-system events is gathered before it is
+    /// applied, and the polling interval if polling replaces notifications.
+    pub timing: jurigged_watch::Timing,
     /// Whether saves are applied from now on (else after `start()`).
     pub autostart: bool,
     /// Where to write every event as a JSON line, if anywhere.
@@ -207,8 +214,9 @@ pub struct WatchOptions {
 
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
+#[jurigged_entry::py_entry]
 #[pyfunction]
-#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None, children = false))]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = None, poll = None, exclude = None, events = None, children = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -216,13 +224,13 @@ pub fn watch(
     logger: Option<Py<PyAny>>,
     registry: Option<&Bound<'_, Registry>>,
     autostart: bool,
-    debounce: f64,
+    debounce: Option<&Bound<'_, PyAny>>,
     poll: Option<&Bound<'_, PyAny>>,
     exclude: Option<Vec<String>>,
     events: Option<PathBuf>,
     children: bool,
 ) -> PyResult<PyWatcher> {
-    let timing = Timing::of(debounce, poll)?;
+    let timing = timing_of(debounce, poll)?;
     let logger = match logger {
         Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
         None => Some(crate::logger::errors_only(py)?),
@@ -259,8 +267,7 @@ pub fn watch(
         patterns: globs.unwrap_or_default(),
         excludes: exclude.unwrap_or_default(),
         logger,
-        debounce: timing.debounce,
-        poll: timing.poll,
+        timing,
         autostart,
         events,
         children,
@@ -268,30 +275,30 @@ pub fn watch(
     start_watching(py, options)
 }
 
-/// How a watcher waits: the debounce, and the polling interval if it polls.
-#[derive(Clone, Copy)]
-struct Timing {
-    debounce: Duration,
-    poll: Option<Duration>,
+/// The timing of watch()'s and Watcher()'s arguments: `debounce` in seconds
+/// (None: the default); `poll` False/None for system notifications, True for
+/// the default interval, or seconds. Checked (ValueError) as the command line's.
+fn timing_of(debounce: Option<&Bound<'_, PyAny>>, poll: Option<&Bound<'_, PyAny>>) -> PyResult<jurigged_watch::Timing> {
+    let poll = match poll {
+        None => None,
+        Some(value) => match value.extract::<bool>() {
+            Ok(false) => None,
+            Ok(true) => Some(DEFAULT_POLL.as_secs_f64()),
+            Err(_) => Some(seconds(value)?),
+        },
+    };
+    let debounce = debounce.map(seconds).transpose()?;
+    jurigged_watch::Timing::from_seconds(debounce, poll).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
-impl Timing {
-    /// From watch()'s arguments: `debounce` in seconds; `poll` False/None for
-    /// system notifications, True for the default interval, or seconds.
-    fn of(debounce: f64, poll: Option<&Bound<'_, PyAny>>) -> PyResult<Timing> {
-        if !(debounce.is_finite() && debounce >= 0.0) {
-            return Err(PyValueError::new_err("debounce must be a number of seconds, zero or more"));
+/// A number of seconds from Python: an int too large for a float is taken as
+/// the infinity of its sign, which the timing checks then refuse (ValueError).
+fn seconds(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    match value.extract::<f64>() {
+        Err(error) if error.is_instance_of::<pyo3::exceptions::PyOverflowError>(value.py()) => {
+            Ok(if value.lt(0)? { f64::NEG_INFINITY } else { f64::INFINITY })
         }
-        let poll = match poll {
-            None => None,
-            Some(value) if value.is_none() => None,
-            Some(value) => match value.extract::<bool>() {
-                Ok(false) => None,
-                Ok(true) => Some(Duration::from_secs(1)),
-                Err(_) => Some(Duration::from_secs_f64(value.extract::<f64>()?.max(0.0))),
-            },
-        };
-        Ok(Timing { debounce: Duration::from_secs_f64(debounce), poll })
+        other => other,
     }
 }
 
@@ -301,19 +308,13 @@ impl Timing {
 fn following(
     py: Python<'_>,
     registry: &Bound<'_, Registry>,
-    timing: Timing,
+    timing: jurigged_watch::Timing,
     events: Option<EventStream>,
 ) -> PyResult<PyWatcher> {
     let nothing: [&str; 0] = [];
     let filter = Filter::new(nothing, nothing).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let settings = SessionSettings {
-        patterns: Vec::new(),
-        excludes: Vec::new(),
-        debounce: timing.debounce,
-        poll: timing.poll,
-        children: false,
-        verbose: None,
-    };
+    let settings =
+        SessionSettings { patterns: Vec::new(), excludes: Vec::new(), timing, children: false, verbose: None };
     let logger = Some(registry.getattr("log")?.unbind());
     let core = new_session(py, filter, settings, logger, registry.get().own_activity(py), events)?;
     let adopting = Arc::clone(&core);
@@ -342,11 +343,8 @@ fn new_session(
     registry_activity: Option<Py<EventSource>>,
     events: Option<EventStream>,
 ) -> PyResult<Arc<SessionCore>> {
-    let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .debounce(settings.debounce)
-        .poll(settings.poll)
-        .build()
-        .map_err(|e| watch_error(&e))?;
+    let (watcher, changes) =
+        jurigged_watch::Watcher::builder().timing(settings.timing).build().map_err(|e| watch_error(&e))?;
     let core = Arc::new(SessionCore {
         filter,
         members: Mutex::default(),
@@ -390,8 +388,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
     let settings = SessionSettings {
         patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
         excludes: options.excludes.clone(),
-        debounce: options.debounce,
-        poll: options.poll,
+        timing: options.timing,
         children: options.children,
         verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().is_verbose())),
     };

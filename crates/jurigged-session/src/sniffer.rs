@@ -23,6 +23,7 @@ thread_local! {
     static SNIFFING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl ImportSniffer {
     #[pyo3(signature = (fullname, path = None, target = None))]
@@ -50,7 +51,7 @@ impl ImportSniffer {
             if watched || accepted || !prepares.is_empty() {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
-                let registered = crate::boundary::guard_py(|| file_registry().register(py, fullname, &origin, source));
+                let registered = crate::boundary::entry(|| file_registry().register(py, fullname, &origin, source));
                 if let (true, Ok(codefile)) = (accepted, &registered) {
                     crate::file_registry::adopt_everywhere(py, codefile, fullname, &origin)?;
                 }
