@@ -90,6 +90,11 @@ class ModuleCode(GroupDefinition):
 class ClassDefinition(GroupDefinition):
     """A ``class`` statement."""
 
+    def get_object(self):
+        """The live class, found from its module by dotted path, or None."""
+        found = _live_object(self)
+        return found if isinstance(found, type) else None
+
 
 class FunctionDefinition(GroupDefinition):
     """A ``def`` or ``async def`` statement.
@@ -106,15 +111,7 @@ class FunctionDefinition(GroupDefinition):
 
     def _live_function(self):
         """The live function object, found from its module by dotted path."""
-        chain = list(self.hierarchy())
-        module = sys.modules.get(chain[-1].name) if chain else None
-        target = module
-        for defn in reversed(chain[:-1]):
-            if target is None:
-                return None
-            owned = vars(target) if isinstance(target, type) else None
-            target = owned.get(defn.name) if owned is not None else getattr(target, defn.name, None)
-            target = getattr(target, "__func__", target)
+        target = _live_object(self)
         return target if hasattr(target, "__code__") else None
 
     def get_object(self):
@@ -150,6 +147,20 @@ class FunctionDefinition(GroupDefinition):
 
 
 _BaseFunctionDefinition = FunctionDefinition
+
+
+def _live_object(defn):
+    """What `defn` names in its live module (a class's own attribute for a
+    method: unwrapped from staticmethod/classmethod), or None."""
+    chain = list(defn.hierarchy())
+    target = sys.modules.get(chain[-1].name) if chain else None
+    for outer in reversed(chain[:-1]):
+        if target is None:
+            return None
+        owned = vars(target) if isinstance(target, type) else None
+        target = owned.get(outer.name) if owned is not None else getattr(target, outer.name, None)
+        target = getattr(target, "__func__", target)
+    return target
 
 
 def _future_flags(namespace):
