@@ -375,6 +375,8 @@ def test_definitions_place_themselves_as_snektalk_reads_them(client, workspace):
         say("stashed", focus.stashed.lineno, focus.stashed.end_lineno, isinstance(focus.stashed, codetools.Extent))
         say("hierarchy", [type(d).__name__ for d in focus.hierarchy()])
         say("objects", focus.parent.get_object() is lib.Shape, focus.get_object() is lib.Shape.area.__code__)
+        # One definition, one object: another recoder of it has the same focus.
+        say("same focus", jurigged.make_recoder(lib.Shape.area.__code__).focus is focus)
         say("codestring", repr(focus.codestring))
         recoder.on_status.register(lambda recoder, status: say("status", status))
         recoder.patch("def area(self):\\n    return self.side ** 2\\n")
@@ -390,6 +392,7 @@ def test_definitions_place_themselves_as_snektalk_reads_them(client, workspace):
     process.wait_for("stashed 5 6 True")
     process.wait_for("hierarchy ['FunctionDefinition', 'ClassDefinition', 'ModuleCode']")
     process.wait_for("objects True True")
+    process.wait_for("same focus True")
     process.wait_for("codestring 'def area(self):\\n        return 0\\n'")
     process.wait_for("area 9")
     process.wait_for("file '        return self.side ** 2'")

@@ -37,20 +37,12 @@ fn kind_word(kind: Kind) -> &'static str {
     }
 }
 
-/// The `jurigged.codetools` class of a kind, looked up when a definition is
-/// made: a client that replaced it there (with a subclass) gets its own.
-fn class_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Module => "ModuleCode",
-        Kind::Class => "ClassDefinition",
-        Kind::Function => "FunctionDefinition",
-        Kind::Line => "LineDefinition",
-    }
-}
-
 impl Definition {
     /// A definition object of the `jurigged.codetools` class that matches `kind`
-    /// (a bare `Definition` where that module cannot be imported).
+    /// now (a client that replaced it there with a subclass gets its own), the
+    /// one handed out already for the same place if it is still alive (by
+    /// `codetools._definition`); a bare `Definition` where that module cannot
+    /// be imported.
     pub fn create(
         py: Python<'_>,
         kind: Kind,
@@ -59,10 +51,10 @@ impl Definition {
         lineno: u32,
         text: Option<String>,
     ) -> PyResult<Py<Definition>> {
-        let class = py.import("jurigged.codetools").and_then(|m| m.getattr(class_name(kind)));
-        match class {
-            Ok(class) => {
-                let made = class.call1((kind_word(kind), path, filename, lineno, text))?;
+        let make = py.import("jurigged.codetools").and_then(|m| m.getattr("_definition"));
+        match make {
+            Ok(make) => {
+                let made = make.call1((kind_word(kind), path, filename, lineno, text))?;
                 Ok(made.cast_into::<Definition>()?.unbind())
             }
             Err(_) => Py::new(py, Definition { kind, path: path.to_string(), filename: filename.into(), lineno, text }),

@@ -17,6 +17,7 @@ import __future__
 import ast
 import sys
 import traceback
+import weakref
 
 from ._jurigged import (
     AddOperation,
@@ -147,6 +148,34 @@ class FunctionDefinition(GroupDefinition):
 
 
 _BaseFunctionDefinition = FunctionDefinition
+
+
+#: Definitions handed out and still referenced, so that the same definition at
+#: the same place is the same object (as the original's tree nodes are): two
+#: recoders of one function share their `focus`, and what a client sets on a
+#: definition (its `node`) stays while it holds it.
+_handed_out = weakref.WeakValueDictionary()
+
+_CLASS_OF_KIND = {
+    "module": "ModuleCode",
+    "class": "ClassDefinition",
+    "function": "FunctionDefinition",
+    "line": "LineDefinition",
+}
+
+
+def _definition(kind, path, filename, lineno, text=None):
+    """The definition object for a place in a file (made by the engine): of the
+    class ``jurigged.codetools`` has for its kind now, the one already handed
+    out if it is still alive."""
+    cls = globals()[_CLASS_OF_KIND[kind]]
+    key = (kind, path, filename, lineno, text)
+    found = _handed_out.get(key)
+    if type(found) is cls:
+        return found
+    made = cls(kind, path, filename, lineno, text)
+    _handed_out[key] = made
+    return made
 
 
 def _live_object(defn):
