@@ -262,6 +262,20 @@ def test_deletable_recoder_patch_with_nothing_deletes_the_function(ws):
     assert mod.g(1) == 0
 
 
+def test_a_deletable_recoder_defines_again_what_it_deleted(ws):
+    # As the original: after patch(""), a patch with the function puts it back.
+    mod, path = imported(ws, SOURCE, "jm_recoder_redefine")
+    recoder = jurigged.make_recoder(mod.f, deletable=True)
+    recoder.patch("")
+    assert "f" not in vars(mod)
+    events = recoder.patch("def f(x):\n    return x * 10\n")
+    # Added where new definitions go (after the others).
+    assert [str(e).rsplit(" @", 1)[0] for e in events] == ["Add jm_recoder_redefine.f"]
+    assert mod.f(4) == 40
+    recoder.commit()
+    assert "return x * 10" in path.read_text() and "def g" in path.read_text()
+
+
 # -- registry ---------------------------------------------------------------------
 
 

@@ -185,10 +185,22 @@ impl Recoder {
     fn wrap(&self, py: Python<'_>, source: &str) -> PyResult<String> {
         let file = self.codefile.bind(py).try_borrow()?;
         let tree = file.tree();
-        let focus = tree.find(&self.focus).next().ok_or_else(|| {
-            PatchError::new_err(format!("{} is no longer defined in {}", self.focus, file.filename_string()))
-        })?;
-        let mut wrapped = indent(&dedent(source), &indentation_of(focus));
+        let indentation = match tree.find(&self.focus).next() {
+            Some(focus) => indentation_of(focus),
+            // A top-level function a deletable recoder deleted: the patch
+            // defines it again, at the module's level (as the original's does).
+            None if self.deletable && self.focus.rsplit_once('.').is_some_and(|(p, _)| p == tree.module_name()) => {
+                String::new()
+            }
+            None => {
+                return Err(PatchError::new_err(format!(
+                    "{} is no longer defined in {}",
+                    self.focus,
+                    file.filename_string()
+                )))
+            }
+        };
+        let mut wrapped = indent(&dedent(source), &indentation);
         // Ancestors, innermost first: the classes the focus lives in.
         let mut path = self.focus.as_str();
         while let Some((parent, _)) = path.rsplit_once('.') {
