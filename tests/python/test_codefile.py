@@ -333,8 +333,9 @@ class Transformed:
     def __init__(self, code):
         self.code = code
 
-    def __conform__(self, new_code):
-        self.code = new_code
+    def __conform__(self, new):
+        # Given the new function (or, where there is none, its code).
+        self.code = new.__code__ if isinstance(new, types.FunctionType) else new
 
 """
     mod, cf = ws.module(header + functions(1))
