@@ -596,7 +596,11 @@ fn code_lines(tree: &DefTree) -> Vec<&Node> {
 /// The class (relative path) whose body an edit changes, if any.
 fn changed_class(live: &LiveModule<'_>, edit: &Edit) -> Option<String> {
     let scope = match edit {
-        Edit::Update { new, .. } | Edit::Redecorate { new, .. } => parent_path(new.path()).to_string(),
+        // A method's body or signature: class decorators read the class's
+        // annotations, fields and attributes, never a method's code, and running
+        // them again for it would make a new class for nothing (`@attrs.define`).
+        Edit::Update { .. } => return None,
+        Edit::Redecorate { new, .. } => parent_path(new.path()).to_string(),
         Edit::Add { parent, .. } | Edit::Run { parent, .. } | Edit::Delete { parent, .. } => parent.clone(),
         _ => return None,
     };

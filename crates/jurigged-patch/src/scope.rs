@@ -243,6 +243,13 @@ pub(crate) fn defined_later(new_tree: &DefTree, class_path: &str, node: &Node) -
     let earlier: Vec<String> = before.iter().filter_map(|c| bound_name(c)).collect();
     let mut later: Vec<String> =
         after.iter().filter_map(|c| bound_name(c)).filter(|name| !earlier.contains(name)).collect();
+    // The name a definition binds is bound only once its decorators, defaults
+    // and annotations have run: they read what stood before it (`def re(self)
+    // -> re.Pattern` reads the module `re`, not the live class's `re`).
+    if node.kind().is_definition() && !earlier.iter().any(|name| name == node.name()) {
+        later.push(node.name().to_string());
+    }
+    later.sort();
     later.dedup();
     later
 }
