@@ -23,6 +23,7 @@ mod event;
 mod patcher;
 mod prepare;
 mod py_exceptions;
+mod reclass;
 mod redecorate;
 mod scope;
 mod shift;

@@ -43,7 +43,7 @@ fn error_to_python(error: Error) -> PyErr {
     match error {
         Error::Conform { .. } => ConformException::new_err(message),
         Error::Stale { .. } => StaleException::new_err(message),
-        Error::Missing { .. } => PatchError::new_err(message),
+        Error::Missing { .. } | Error::Follow { .. } => PatchError::new_err(message),
         Error::Python { error, .. } | Error::Interpreter(error) => error,
         Error::Io { filename, error } => {
             PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.into_os_string()))

@@ -1,0 +1,616 @@
+//! A class whose class statement a save runs again (its header changed, its
+//! `__slots__` changed, its decorators return a new class): live instances
+//! follow it.
+//!
+//! Where CPython allows it the live class keeps its identity: its `__bases__`
+//! are assigned and its namespace is brought to the new body's, so every
+//! reference to the class (other modules, registries, `from m import C`) and
+//! every instance follow with no search. Where it cannot (another layout, another
+//! metaclass, a base's `__init_subclass__` that saw the new class), the new class
+//! is bound, the live instances of the old one (found by the save's one heap
+//! scan) get `__class__` = the new class, and its subclasses get it as a base.
+//! What cannot follow is counted and reported.
+//!
+//! After either, the instances that followed get the fields a fresh instance
+//! would have (`@dataclass` and attrs defaults and factories) and the class's
+//! migration hook runs for each.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString, PyTuple, PyType};
+
+use crate::redecorate::bind_class_cells;
+use crate::scope::{class_dict, LiveModule, Scope};
+
+/// The method a class may define to migrate an instance that followed a change
+/// of its class: `def __jurigged_migrate__(self, old_class)`.
+pub(crate) const MIGRATE_HOOK: &str = "__jurigged_migrate__";
+
+/// Names of a class's namespace that belong to the class object itself, not to
+/// its body: never moved from the new class to the live one, never removed.
+const OWN_NAMES: &[&str] = &[
+    "__dict__",
+    "__weakref__",
+    "__module__",
+    "__qualname__",
+    "__slots__",
+    "__classcell__",
+    "__classdictcell__",
+    "__firstlineno__",
+    "__static_attributes__",
+    // The ABC registry: the live class's virtual subclasses stay registered.
+    "_abc_impl",
+    "_abc_registry",
+    "_abc_cache",
+    "_abc_negative_cache",
+    "_abc_negative_cache_version",
+];
+
+/// How a class made again is brought to the program.
+pub(crate) enum Mode {
+    /// The live class is updated: bases and namespace.
+    InPlace,
+    /// The live class's body changed and its decorators were applied again to
+    /// it (see `redecorate`): only its instances are visited.
+    Fields,
+    /// The new class is bound; instances and subclasses migrate to it.
+    Replace {
+        /// Why the live class could not be updated (worded for the report).
+        why: String,
+        /// Whether instances may get the new class at all (an Enum's members
+        /// are made by its class statement: they stay).
+        migrate: bool,
+    },
+}
+
+/// One class made again by a save.
+pub(crate) struct ClassChange<'py> {
+    pub(crate) old: Bound<'py, PyType>,
+    pub(crate) new: Bound<'py, PyType>,
+    scope: Scope<'py>,
+    name: String,
+    /// The class's dotted path and first line, for the report.
+    pub(crate) path: String,
+    pub(crate) line: u32,
+    pub(crate) mode: Mode,
+    /// Whether the change binds the new class itself (no step of the save does).
+    pub(crate) rebind: bool,
+    /// The names the old class statement bound: removed from the live class
+    /// when the new one lacks them (attributes the program set stay).
+    old_body: Vec<String>,
+    /// Whether the instances must be visited after the change (fields to fill,
+    /// a migration hook): the live class's instances are then found by the
+    /// save's heap scan even when the class keeps its identity.
+    visit_instances: bool,
+}
+
+/// What committing a class change did, for what runs after the stretch.
+pub(crate) struct Committed<'py> {
+    /// Instances that follow the new class body (all, when the class kept its identity).
+    followed: Vec<Bound<'py, PyAny>>,
+    /// Values moved onto the live class (their `__set_name__` runs after).
+    moved: Vec<(String, Bound<'py, PyAny>)>,
+    /// What could not follow, worded for the report.
+    problems: Vec<String>,
+}
+
+impl<'py> ClassChange<'py> {
+    /// Decides how `new` (made by the save, not bound yet) replaces `old`, bound
+    /// as `name` in `scope`.
+    pub(crate) fn prepare(
+        old: Bound<'py, PyType>,
+        new: Bound<'py, PyType>,
+        scope: Scope<'py>,
+        name: &str,
+        path: &str,
+        line: u32,
+        old_body: Vec<String>,
+    ) -> PyResult<Self> {
+        let mode = decide(&old, &new)?;
+        let visit_instances = matches!(mode, Mode::Replace { .. }) || has_hook(&new)? || gains_fields(&old, &new)?;
+        Ok(ClassChange {
+            old,
+            new,
+            scope,
+            name: name.to_string(),
+            path: path.to_string(),
+            line,
+            mode,
+            rebind: false,
+            old_body,
+            visit_instances,
+        })
+    }
+
+    /// A decorated class whose body changed, kept in place: `fresh` is the class
+    /// its statement and decorators made again, whose fields the live class's
+    /// instances get.
+    pub(crate) fn fields_only(
+        old: Bound<'py, PyType>,
+        fresh: Bound<'py, PyType>,
+        path: &str,
+        line: u32,
+    ) -> PyResult<Self> {
+        let visit_instances = gains_fields(&old, &fresh)?;
+        Ok(ClassChange {
+            old,
+            new: fresh,
+            scope: Scope::Module,
+            name: String::new(),
+            path: path.to_string(),
+            line,
+            mode: Mode::Fields,
+            rebind: false,
+            old_body: Vec::new(),
+            visit_instances,
+        })
+    }
+
+    /// Whether the live instances of the old class must be found.
+    pub(crate) fn visits_instances(&self) -> bool {
+        self.visit_instances
+    }
+
+    /// The change itself, inside the commit's stretch: only C-level setters run
+    /// (no Python code of the program). `instances` are the live instances of the
+    /// old class (empty when they were not looked for).
+    pub(crate) fn commit(&self, live: &LiveModule<'py>, instances: &[Bound<'py, PyAny>]) -> PyResult<Committed<'py>> {
+        let py = self.old.py();
+        let mut done = Committed { followed: Vec::new(), moved: Vec::new(), problems: Vec::new() };
+        match &self.mode {
+            Mode::InPlace => {
+                if let Err(error) = self.update_in_place(&mut done) {
+                    done.problems.push(format!("the live class keeps its old header ({})", error.value(py)));
+                    return Ok(done);
+                }
+                done.followed = instances.to_vec();
+            }
+            Mode::Fields => done.followed = instances.to_vec(),
+            Mode::Replace { why, migrate } => {
+                if self.rebind {
+                    self.bind(live)?;
+                }
+                let (followed, stayed, error) = if *migrate {
+                    migrate_instances(&self.old, instances, &self.new)?
+                } else {
+                    (Vec::new(), instances.len(), None)
+                };
+                if stayed > 0 {
+                    // Our reason first; CPython's words when it refused for another.
+                    let reason = match error {
+                        Some(error) if !why.starts_with("layout") => format!("{why}: {error}"),
+                        _ => why.clone(),
+                    };
+                    done.problems.push(format!(
+                        "{} of {} live instances keep the old class ({reason})",
+                        thousands(stayed),
+                        thousands(instances.len())
+                    ));
+                }
+                done.followed = followed;
+                self.rebase_subclasses(&mut done)?;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Binds the new class where the old one was.
+    fn bind(&self, live: &LiveModule<'py>) -> PyResult<()> {
+        match &self.scope {
+            Scope::Module => live.namespace.set_item(&self.name, &self.new),
+            Scope::Class { class, .. } => {
+                let setattr = class.py().import("builtins")?.getattr("type")?.getattr("__setattr__")?;
+                setattr.call1((class, self.scope.stored_name(&self.name), &self.new)).map(drop)
+            }
+        }
+    }
+
+    /// Bases and namespace of the new class onto the live one.
+    fn update_in_place(&self, done: &mut Committed<'py>) -> PyResult<()> {
+        let py = self.old.py();
+        let type_ = py.import("builtins")?.getattr("type")?;
+        let (setattr, delattr) = (type_.getattr("__setattr__")?, type_.getattr("__delattr__")?);
+        let old_bases = self.old.getattr("__bases__")?;
+        let new_bases = self.new.getattr("__bases__")?;
+        if !same_items(&old_bases, &new_bases)? {
+            setattr.call1((&self.old, "__bases__", &new_bases))?;
+        }
+        let (before, after) = (class_dict(&self.old)?, class_dict(&self.new)?);
+        let member = py.import("types")?.getattr("MemberDescriptorType")?;
+        for (key, value) in after.iter() {
+            let name: String = key.extract()?;
+            // Slot descriptors belong to their class's layout (equal here).
+            if OWN_NAMES.contains(&name.as_str()) || value.get_type().is(&member) {
+                continue;
+            }
+            if before.get_item(&name)?.is_some_and(|old| old.is(&value)) {
+                continue;
+            }
+            bind_class_cells(&value, &self.old)?;
+            setattr.call1((&self.old, &name, &value))?;
+            done.moved.push((name, value));
+        }
+        for key in before.keys() {
+            let name: String = key.extract()?;
+            if OWN_NAMES.contains(&name.as_str()) || after.contains(&name)? {
+                continue;
+            }
+            // What the old body bound, and what the class machinery derives
+            // from a body (`__abstractmethods__`, a decorator's `__init__`).
+            let machinery = name.starts_with("__") && name.ends_with("__");
+            if machinery || self.old_body.contains(&name) {
+                delattr.call1((&self.old, &name))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Subclasses of the old class (in any module) get the new class as a base.
+    fn rebase_subclasses(&self, done: &mut Committed<'py>) -> PyResult<()> {
+        let py = self.old.py();
+        let type_ = py.import("builtins")?.getattr("type")?;
+        let subclasses = type_.getattr("__subclasses__")?.call1((&self.old,))?;
+        let setattr = type_.getattr("__setattr__")?;
+        for subclass in subclasses.cast::<PyList>()?.iter() {
+            if subclass.is(&self.new) {
+                continue;
+            }
+            let bases = subclass.getattr("__bases__")?;
+            let mut rebased = Vec::new();
+            for base in bases.try_iter()? {
+                let base = base?;
+                rebased.push(if base.is(&self.old) { self.new.clone().into_any() } else { base });
+            }
+            let rebased = PyTuple::new(py, rebased)?;
+            if let Err(error) = setattr.call1((&subclass, "__bases__", rebased)) {
+                let name: String = subclass.getattr("__qualname__")?.extract()?;
+                done.problems.push(format!("subclass {name} keeps the old class as its base ({})", error.value(py)));
+            }
+        }
+        Ok(())
+    }
+
+    /// What runs Python code, after the stretch: `__set_name__` of what moved,
+    /// virtual subclasses registered again, fields filled and the migration hook
+    /// on the instances that followed. Returns what to report.
+    pub(crate) fn finish(&self, done: Committed<'py>) -> Vec<String> {
+        let mut problems = done.problems;
+        for (name, value) in &done.moved {
+            let result = value.get_type().hasattr("__set_name__").and_then(|has| {
+                if has {
+                    value.call_method1("__set_name__", (&self.old, name)).map(drop)
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(error) = result {
+                problems.push(format!("{name}.__set_name__ raised {}", error.value(self.old.py())));
+            }
+        }
+        if matches!(self.mode, Mode::Replace { .. }) {
+            if let Err(error) = self.register_virtual_subclasses() {
+                problems.push(format!("the virtual subclasses of the old class were not registered again ({error})"));
+            }
+        }
+        // The live class has the new namespace when it kept its identity.
+        let class = if matches!(self.mode, Mode::Replace { .. }) { &self.new } else { &self.old };
+        if let Err(error) = fill_fields(class, &done.followed) {
+            problems.push(format!("the new fields were not filled on the old instances ({error})"));
+        }
+        match run_hook(&self.old, class, &done.followed) {
+            Ok(Some(report)) => problems.push(report),
+            Ok(None) => {}
+            Err(error) => problems.push(format!("{MIGRATE_HOOK} could not run ({error})")),
+        }
+        problems
+    }
+
+    /// An ABC's virtual subclasses (`register`) registered with the new class.
+    fn register_virtual_subclasses(&self) -> PyResult<()> {
+        let py = self.old.py();
+        let abc = py.import("abc")?;
+        if !self.old.is_instance(&abc.getattr("ABCMeta")?)? || !self.new.is_instance(&abc.getattr("ABCMeta")?)? {
+            return Ok(());
+        }
+        let Ok(dump) = abc.getattr("_get_dump").and_then(|dump| dump.call1((&self.old,))) else { return Ok(()) };
+        for reference in dump.get_item(0)?.try_iter()? {
+            let subclass = reference?.call0()?;
+            if !subclass.is_none() {
+                self.new.call_method1("register", (subclass,))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the live class can be updated in place, and if not, why.
+fn decide<'py>(old: &Bound<'py, PyType>, new: &Bound<'py, PyType>) -> PyResult<Mode> {
+    let py = old.py();
+    let replace = |why: String| Mode::Replace { why, migrate: true };
+    let metaclass = old.get_type();
+    if let Ok(enum_type) = py.import("enum").and_then(|e| e.getattr("EnumMeta")) {
+        if metaclass.is_subclass(enum_type.cast::<PyType>()?)? {
+            return Ok(Mode::Replace {
+                why: "an Enum's members are made by its class statement".to_string(),
+                migrate: false,
+            });
+        }
+    }
+    if !new.get_type().is(&metaclass) {
+        return Ok(replace("metaclass changed".to_string()));
+    }
+    if !plain_metaclass(&metaclass)? {
+        let name: String = metaclass.getattr("__qualname__")?.extract()?;
+        return Ok(replace(format!("its metaclass {name} made the new class")));
+    }
+    let (old_dict, new_dict) = (class_dict(old)?, class_dict(new)?);
+    let same_slots = match (old_dict.get_item("__slots__")?, new_dict.get_item("__slots__")?) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.eq(b)?,
+        _ => false,
+    };
+    if !same_slots {
+        return Ok(replace("layout changed: __slots__".to_string()));
+    }
+    for attribute in ["__basicsize__", "__itemsize__", "__dictoffset__", "__weakrefoffset__"] {
+        if !old.getattr(attribute)?.eq(new.getattr(attribute)?)? {
+            return Ok(replace("layout changed: base".to_string()));
+        }
+    }
+    if let Some(base) = init_subclass_base(new)? {
+        return Ok(replace(format!("{base}.__init_subclass__ saw the new class")));
+    }
+    if let Some(refused) = bases_refused(old, new)? {
+        return Ok(replace(refused));
+    }
+    Ok(Mode::InPlace)
+}
+
+/// Why CPython would refuse the new class's bases for the live class, if it
+/// would (a class based on `object` alone cannot take a Python class as its
+/// base: "deallocator differs"). Asked of a throwaway class of the same bases
+/// and slots, so the live class is untouched.
+fn bases_refused(old: &Bound<'_, PyType>, new: &Bound<'_, PyType>) -> PyResult<Option<String>> {
+    let py = old.py();
+    let (old_bases, new_bases) = (old.getattr("__bases__")?, new.getattr("__bases__")?);
+    if same_items(&old_bases, &new_bases)? {
+        return Ok(None);
+    }
+    let namespace = pyo3::types::PyDict::new(py);
+    if let Some(slots) = class_dict(old)?.get_item("__slots__")? {
+        namespace.set_item("__slots__", slots)?;
+    }
+    let probe = match old.get_type().call1(("_jurigged_probe", old_bases, namespace)) {
+        Ok(probe) => probe,
+        Err(error) => return Ok(Some(format!("its bases cannot be assigned: {}", error.value(py)))),
+    };
+    let setattr = py.import("builtins")?.getattr("type")?.getattr("__setattr__")?;
+    Ok(setattr
+        .call1((&probe, "__bases__", new_bases))
+        .err()
+        .map(|error| format!("its bases cannot be assigned: {}", error.value(py))))
+}
+
+/// `type` and the ABC metaclasses of the standard library, which keep nothing
+/// about a class outside of its namespace.
+fn plain_metaclass(metaclass: &Bound<'_, PyType>) -> PyResult<bool> {
+    let py = metaclass.py();
+    let mut plain = vec![py.import("builtins")?.getattr("type")?, py.import("abc")?.getattr("ABCMeta")?];
+    plain.extend(py.import("typing")?.getattr("_ProtocolMeta").ok());
+    Ok(plain.iter().any(|m| m.is(metaclass)))
+}
+
+/// The first base (in the new class's MRO, the standard library's `typing`
+/// aside) defining `__init_subclass__`: it saw the new class, which a registry
+/// it keeps may hold, so the new class is the one to bind.
+fn init_subclass_base(new: &Bound<'_, PyType>) -> PyResult<Option<String>> {
+    let mro = new.getattr("__mro__")?;
+    for base in mro.try_iter()?.skip(1) {
+        let base = base?.cast_into::<PyType>()?;
+        let namespace = class_dict(&base)?;
+        let module: String = base.getattr("__module__")?.extract().unwrap_or_default();
+        if namespace.contains("__init_subclass__")? && module != "typing" && module != "builtins" {
+            return Ok(Some(base.getattr("__qualname__")?.extract()?));
+        }
+    }
+    Ok(None)
+}
+
+fn same_items(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let (a, b) = (a.cast::<PyTuple>()?, b.cast::<PyTuple>()?);
+    Ok(a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.is(&y)))
+}
+
+/// Gives each instance (of `old`) the new class, with C-level setters only
+/// (no `__setattr__` of the program runs). Returns those that followed, how
+/// many did not, and why the first did not.
+fn migrate_instances<'py>(
+    old: &Bound<'py, PyType>,
+    instances: &[Bound<'py, PyAny>],
+    new: &Bound<'py, PyType>,
+) -> PyResult<(Vec<Bound<'py, PyAny>>, usize, Option<String>)> {
+    let py = new.py();
+    let name = PyString::intern(py, "__class__");
+    let object_setattr = py.import("builtins")?.getattr("object")?.getattr("__setattr__")?;
+    // The class's own setter is the generic one unless it defines __setattr__:
+    // then `object.__setattr__` is called, slower but with no code of the program.
+    let generic = py.import("inspect")?.getattr("getattr_static")?.call1((old, "__setattr__"))?.is(&object_setattr);
+    let mut followed = Vec::with_capacity(instances.len());
+    let mut error = None;
+    for instance in instances {
+        let result =
+            if generic { instance.setattr(&name, new) } else { object_setattr.call1((instance, &name, new)).map(drop) };
+        match result {
+            Ok(()) => followed.push(instance.clone()),
+            Err(raised) => {
+                if error.is_none() {
+                    error = Some(raised.value(py).to_string());
+                }
+                if followed.is_empty() {
+                    // Every instance has the same class: none will follow.
+                    return Ok((followed, instances.len(), error));
+                }
+            }
+        }
+    }
+    let stayed = instances.len() - followed.len();
+    Ok((followed, stayed, error))
+}
+
+/// A field's default as a fresh instance gets it.
+enum FieldDefault<'py> {
+    Value(Bound<'py, PyAny>),
+    Factory { factory: Bound<'py, PyAny>, takes_self: bool },
+}
+
+/// The fields of `class` (`@dataclass`, attrs) with a default or a factory.
+fn field_defaults<'py>(class: &Bound<'py, PyType>) -> PyResult<Vec<(String, FieldDefault<'py>)>> {
+    let py = class.py();
+    let mut out = Vec::new();
+    let lookup = |name: &str| -> Option<Bound<'py, PyAny>> {
+        // Through the class's MRO, without a metaclass's __getattr__.
+        py.import("inspect").ok()?.getattr("getattr_static").ok()?.call1((class, name, py.None())).ok()
+    };
+    if lookup("__dataclass_fields__").is_some_and(|f| !f.is_none()) {
+        let dataclasses = py.import("dataclasses")?;
+        let missing = dataclasses.getattr("MISSING")?;
+        for field in dataclasses.call_method1("fields", (class,))?.try_iter()? {
+            let field = field?;
+            let name: String = field.getattr("name")?.extract()?;
+            let factory = field.getattr("default_factory")?;
+            let default = field.getattr("default")?;
+            if !factory.is(&missing) {
+                out.push((name, FieldDefault::Factory { factory, takes_self: false }));
+            } else if !default.is(&missing) {
+                out.push((name, FieldDefault::Value(default)));
+            }
+        }
+    } else if let Some(attributes) = lookup("__attrs_attrs__").filter(|a| !a.is_none()) {
+        let attr = py.import("attr")?;
+        let (nothing, factory_type) = (attr.getattr("NOTHING")?, attr.getattr("Factory")?);
+        for attribute in attributes.try_iter()? {
+            let attribute = attribute?;
+            let name: String = attribute.getattr("name")?.extract()?;
+            let default = attribute.getattr("default")?;
+            if default.is(&nothing) {
+                continue;
+            }
+            if default.is_instance(&factory_type)? {
+                let takes_self = default.getattr("takes_self")?.is_truthy()?;
+                out.push((name, FieldDefault::Factory { factory: default.getattr("factory")?, takes_self }));
+            } else {
+                out.push((name, FieldDefault::Value(default)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `new` has fields with a default or a factory that `old` lacks.
+fn gains_fields(old: &Bound<'_, PyType>, new: &Bound<'_, PyType>) -> PyResult<bool> {
+    let before: Vec<String> = field_defaults(old)?.into_iter().map(|(name, _)| name).collect();
+    Ok(field_defaults(new)?.iter().any(|(name, _)| !before.contains(name)))
+}
+
+/// Gives each instance the fields a fresh instance would have and it lacks
+/// (never removes one: the program's data stays).
+fn fill_fields<'py>(class: &Bound<'py, PyType>, instances: &[Bound<'py, PyAny>]) -> PyResult<()> {
+    if instances.is_empty() {
+        return Ok(());
+    }
+    let fields = field_defaults(class)?;
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let py = class.py();
+    let object = py.import("builtins")?.getattr("object")?;
+    let (getattribute, setattr) = (object.getattr("__getattribute__")?, object.getattr("__setattr__")?);
+    for instance in instances {
+        for (name, default) in &fields {
+            if getattribute.call1((instance, name.as_str())).is_ok() {
+                continue;
+            }
+            let value = match default {
+                FieldDefault::Value(value) => value.clone(),
+                FieldDefault::Factory { factory, takes_self: true } => factory.call1((instance,))?,
+                FieldDefault::Factory { factory, .. } => factory.call0()?,
+            };
+            setattr.call1((instance, name.as_str(), value))?;
+        }
+    }
+    Ok(())
+}
+
+fn has_hook(class: &Bound<'_, PyType>) -> PyResult<bool> {
+    let py = class.py();
+    let found = py.import("inspect")?.getattr("getattr_static")?.call1((class, MIGRATE_HOOK, py.None()))?;
+    Ok(!found.is_none())
+}
+
+/// Runs the class's migration hook for each instance that followed; reports
+/// how many raised, with the first traceback.
+fn run_hook<'py>(
+    old: &Bound<'py, PyType>,
+    new: &Bound<'py, PyType>,
+    instances: &[Bound<'py, PyAny>],
+) -> PyResult<Option<String>> {
+    if instances.is_empty() || !has_hook(new)? {
+        return Ok(None);
+    }
+    let py = new.py();
+    let mut failed = 0;
+    let mut first: Option<PyErr> = None;
+    for instance in instances {
+        if let Err(error) = instance.getattr(MIGRATE_HOOK).and_then(|hook| hook.call1((old,))) {
+            failed += 1;
+            first.get_or_insert(error);
+        }
+    }
+    let Some(error) = first else { return Ok(None) };
+    let traceback = py
+        .import("traceback")?
+        .call_method1("format_exception", (error.get_type(py), error.value(py), error.traceback(py)))?
+        .extract::<Vec<String>>()?
+        .concat();
+    Ok(Some(format!(
+        "{MIGRATE_HOOK} raised for {} of {} instances; the first:\n{}",
+        thousands(failed),
+        thousands(instances.len()),
+        traceback.trim_end()
+    )))
+}
+
+/// `1204` as `1,204`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The names a class statement's body binds (stored: private names mangled).
+pub(crate) fn body_names(class: &jurigged_deftree::Node) -> Vec<String> {
+    class
+        .children()
+        .iter()
+        .filter_map(crate::scope::bound_name)
+        .map(|name| crate::scope::mangle(class.name(), &name))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}
