@@ -231,7 +231,7 @@ impl<'py> Preparation<'_, 'py> {
                 if node.kind() == Kind::Class {
                     self.note_class_change(&scope, node, &mut bindings)?;
                 }
-                self.note_slots_change(&scope, &bindings)?;
+                self.note_remade_class(&scope, node, &bindings)?;
                 Ok(Step::Bind { bindings, scope, code, event })
             }
             Err(error) if self.needs_commit(py, &error) => {
@@ -638,16 +638,27 @@ impl<'py> Preparation<'_, 'py> {
         Ok(())
     }
 
-    /// A statement of a class body that gives the class other `__slots__`: the
-    /// class's layout changes, so its whole statement runs again.
-    fn note_slots_change(&mut self, scope: &Scope<'py>, bindings: &[(String, Bound<'py, PyAny>)]) -> Result<()> {
+    /// A statement of a class body whose class must be made again by its whole
+    /// statement: one that gives the class other `__slots__` (another layout),
+    /// or any statement of a class its metaclass or base builds from the body
+    /// (an Enum's members, a NamedTuple's or TypedDict's fields, a model
+    /// metaclass's fields), which setting the attribute would leave behind.
+    fn note_remade_class(
+        &mut self,
+        scope: &Scope<'py>,
+        node: &Node,
+        bindings: &[(String, Bound<'py, PyAny>)],
+    ) -> Result<()> {
         let Scope::Class { class, path } = scope else { return Ok(()) };
-        let Some((_, slots)) = bindings.iter().find(|(name, _)| name == "__slots__") else { return Ok(()) };
-        let changed = match crate::scope::class_dict(class)?.get_item("__slots__")? {
-            Some(live) => !live.eq(slots)?,
-            None => true,
+        let slots_changed = match bindings.iter().find(|(name, _)| name == "__slots__") {
+            Some((_, slots)) => match crate::scope::class_dict(class)?.get_item("__slots__")? {
+                Some(live) => !live.eq(slots)?,
+                None => true,
+            },
+            None => false,
         };
-        if changed && !self.remade.contains(path) {
+        let built_from_body = node.kind() == Kind::Line && crate::reclass::built_from_body(class)?;
+        if (slots_changed || built_from_body) && !self.remade.contains(path) {
             self.remade.push(path.clone());
         }
         Ok(())

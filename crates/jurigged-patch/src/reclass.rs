@@ -81,6 +81,8 @@ pub(crate) struct ClassChange<'py> {
     /// a migration hook): the live class's instances are then found by the
     /// save's heap scan even when the class keeps its identity.
     visit_instances: bool,
+    /// A NamedTuple whose fields changed: its instances keep theirs.
+    tuple_fields: bool,
 }
 
 /// What committing a class change did, for what runs after the stretch.
@@ -106,7 +108,9 @@ impl<'py> ClassChange<'py> {
         old_body: Vec<String>,
     ) -> PyResult<Self> {
         let mode = decide(&old, &new)?;
-        let visit_instances = matches!(mode, Mode::Replace { .. }) || has_hook(&new)? || gains_fields(&old, &new)?;
+        let tuple_fields = tuple_fields_changed(&old, &new)?;
+        let visit_instances =
+            matches!(mode, Mode::Replace { .. }) || has_hook(&new)? || gains_fields(&old, &new)? || tuple_fields;
         Ok(ClassChange {
             old,
             new,
@@ -118,6 +122,7 @@ impl<'py> ClassChange<'py> {
             rebind: false,
             old_body,
             visit_instances,
+            tuple_fields,
         })
     }
 
@@ -142,6 +147,7 @@ impl<'py> ClassChange<'py> {
             rebind: false,
             old_body: Vec::new(),
             visit_instances,
+            tuple_fields: false,
         })
     }
 
@@ -274,6 +280,12 @@ impl<'py> ClassChange<'py> {
     /// on the instances that followed. Returns what to report.
     pub(crate) fn finish(&self, done: Committed<'py>) -> Vec<String> {
         let mut problems = done.problems;
+        if self.tuple_fields && !done.followed.is_empty() {
+            problems.push(format!(
+                "{} live instances keep their old fields (a NamedTuple's instances are tuples, which cannot change)",
+                thousands(done.followed.len())
+            ));
+        }
         for (name, value) in &done.moved {
             let result = value.get_type().hasattr("__set_name__").and_then(|has| {
                 if has {
@@ -388,6 +400,31 @@ fn bases_refused(old: &Bound<'_, PyType>, new: &Bound<'_, PyType>) -> PyResult<O
         .call1((&probe, "__bases__", new_bases))
         .err()
         .map(|error| format!("its bases cannot be assigned: {}", error.value(py))))
+}
+
+/// Whether a class is built from its body by more than `type` does: a
+/// metaclass of the program or a library (Enum, TypedDict, a model's fields),
+/// or `typing.NamedTuple`. A statement of its body that changes makes it again.
+pub(crate) fn built_from_body(class: &Bound<'_, PyType>) -> PyResult<bool> {
+    Ok(!plain_metaclass(&class.get_type())? || is_named_tuple(class)?)
+}
+
+fn is_named_tuple(class: &Bound<'_, PyType>) -> PyResult<bool> {
+    let tuple = class.py().import("builtins")?.getattr("tuple")?;
+    Ok(class_dict(class)?.contains("_fields")? && class.is_subclass(tuple.cast::<PyType>()?)?)
+}
+
+/// The fields of a NamedTuple class when `new`'s differ from `old`'s: its
+/// instances are tuples, which cannot gain or lose items.
+fn tuple_fields_changed<'py>(old: &Bound<'py, PyType>, new: &Bound<'py, PyType>) -> PyResult<bool> {
+    if !is_named_tuple(old)? || !is_named_tuple(new)? {
+        return Ok(false);
+    }
+    let fields = |class: &Bound<'py, PyType>| class_dict(class)?.get_item("_fields");
+    Ok(match (fields(old)?, fields(new)?) {
+        (Some(a), Some(b)) => !a.eq(b)?,
+        _ => false,
+    })
 }
 
 /// `type` and the ABC metaclasses of the standard library, which keep nothing
