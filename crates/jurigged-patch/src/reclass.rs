@@ -16,7 +16,7 @@
 //! migration hook runs for each.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::redecorate::bind_class_cells;
 use crate::scope::{class_dict, LiveModule, Scope};
@@ -562,8 +562,15 @@ fn fill_fields<'py>(class: &Bound<'py, PyType>, instances: &[Bound<'py, PyAny>])
     let object = py.import("builtins")?.getattr("object")?;
     let (getattribute, setattr) = (object.getattr("__getattribute__")?, object.getattr("__setattr__")?);
     for instance in instances {
+        // Its own attributes: a class attribute (a dataclass default) is not the
+        // instance's, which a fresh one would have.
+        let own = getattribute.call1((instance, "__dict__")).ok().and_then(|d| d.cast_into::<PyDict>().ok());
         for (name, default) in &fields {
-            if getattribute.call1((instance, name.as_str())).is_ok() {
+            let has = match &own {
+                Some(own) => own.contains(name.as_str())?,
+                None => getattribute.call1((instance, name.as_str())).is_ok(),
+            };
+            if has {
                 continue;
             }
             let value = match default {
