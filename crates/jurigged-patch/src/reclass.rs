@@ -25,6 +25,9 @@ use crate::scope::{class_dict, LiveModule, Scope};
 /// of its class: `def __jurigged_migrate__(self, old_class)`.
 pub(crate) const MIGRATE_HOOK: &str = "__jurigged_migrate__";
 
+/// The name of the throwaway class that asks CPython whether bases can be assigned.
+const PROBE: &str = "_jurigged_probe";
+
 /// Names of a class's namespace that belong to the class object itself, not to
 /// its body: never moved from the new class to the live one, never removed.
 const OWN_NAMES: &[&str] = &[
@@ -257,7 +260,9 @@ impl<'py> ClassChange<'py> {
         let subclasses = type_.getattr("__subclasses__")?.call1((&self.old,))?;
         let setattr = type_.getattr("__setattr__")?;
         for subclass in subclasses.cast::<PyList>()?.iter() {
-            if subclass.is(&self.new) {
+            // A probe of `bases_refused` not collected yet is no subclass of the program's.
+            let name: String = subclass.getattr("__name__")?.extract()?;
+            if subclass.is(&self.new) || name == PROBE {
                 continue;
             }
             let bases = subclass.getattr("__bases__")?;
@@ -391,7 +396,7 @@ fn bases_refused(old: &Bound<'_, PyType>, new: &Bound<'_, PyType>) -> PyResult<O
     if let Some(slots) = class_dict(old)?.get_item("__slots__")? {
         namespace.set_item("__slots__", slots)?;
     }
-    let probe = match old.get_type().call1(("_jurigged_probe", old_bases, namespace)) {
+    let probe = match old.get_type().call1((PROBE, old_bases, namespace)) {
         Ok(probe) => probe,
         Err(error) => return Ok(Some(format!("its bases cannot be assigned: {}", error.value(py)))),
     };
