@@ -12,6 +12,7 @@
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod annotate;
+pub mod boundary;
 pub mod code_registry;
 mod code_type;
 mod codefile;
@@ -29,6 +30,7 @@ mod scope;
 mod shift;
 mod step;
 mod users;
+mod warning_filters;
 
 pub use codefile::{live_parser, read_source, CodeFile};
 pub use conform::conform;

@@ -114,6 +114,7 @@ impl Logger {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Logger {
     fn __call__(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -205,6 +205,7 @@ impl PyCodeFile {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl PyCodeFile {
     #[new]

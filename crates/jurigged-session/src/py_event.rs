@@ -92,6 +92,7 @@ pub struct Event {
     running_in: Vec<String>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Event {
     #[pyo3(name = "__str__")]
