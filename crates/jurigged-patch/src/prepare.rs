@@ -664,15 +664,20 @@ impl<'py> Preparation<'_, 'py> {
         Ok(())
     }
 
+    /// The dotted path of a definition from its path relative to the module.
+    fn full_path(&self, relative: &str) -> String {
+        if self.live.module_name.is_empty() {
+            relative.to_string()
+        } else {
+            format!("{}.{relative}", self.live.module_name)
+        }
+    }
+
     /// Runs again the class statements of the classes whose layout the save
     /// changes (see [`Preparation::note_slots_change`]).
     fn remake_classes(&mut self) -> Result<()> {
         for path in std::mem::take(&mut self.remade) {
-            let full = if self.live.module_name.is_empty() {
-                path.clone()
-            } else {
-                format!("{}.{path}", self.live.module_name)
-            };
+            let full = self.full_path(&path);
             let new_tree = self.new_tree;
             let Some(node) = new_tree.find(&full).find(|n| n.kind() == Kind::Class) else { continue };
             // Its decorators run with the statement.
@@ -689,11 +694,7 @@ impl<'py> Preparation<'_, 'py> {
     fn class_redecorations(&mut self) -> Result<Vec<ClassRedecoration<'py>>> {
         let mut out = Vec::new();
         for path in std::mem::take(&mut self.changed_classes) {
-            let full = if self.live.module_name.is_empty() {
-                path.clone()
-            } else {
-                format!("{}.{path}", self.live.module_name)
-            };
+            let full = self.full_path(&path);
             let Some(node) = self.new_tree.find(&full).find(|n| n.kind() == Kind::Class) else { continue };
             if node.decorator_location().is_none() {
                 continue;
