@@ -21,6 +21,7 @@ mod compile;
 mod conform;
 mod error;
 mod event;
+mod fields;
 mod patcher;
 mod prepare;
 mod py_exceptions;
