@@ -713,6 +713,7 @@ impl<'py> Preparation<'_, 'py> {
                     self.note_class_change(&scope, node, &mut bindings)?;
                     if let Some(change) = self.class_changes.last_mut().filter(|c| c.old.is(&redecoration.live_class)) {
                         change.rebind = true;
+                        change.taken_away = redecoration.taken_away.clone();
                     }
                 }
                 None => {

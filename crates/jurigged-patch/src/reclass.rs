@@ -73,6 +73,10 @@ pub(crate) struct ClassChange<'py> {
     pub(crate) mode: Mode,
     /// Whether the change binds the new class itself (no step of the save does).
     pub(crate) rebind: bool,
+    /// Names the class body bound and its decorators took away (attrs' field
+    /// definitions), which the save's statements bound on the live class too:
+    /// removed from it.
+    pub(crate) taken_away: Vec<(String, Bound<'py, PyAny>)>,
     /// The names the old class statement bound: removed from the live class
     /// when the new one lacks them (attributes the program set stay).
     old_body: Vec<String>,
@@ -119,6 +123,7 @@ impl<'py> ClassChange<'py> {
             line,
             mode,
             rebind: false,
+            taken_away: Vec::new(),
             old_body,
             visit_instances,
             tuple_fields,
@@ -144,6 +149,7 @@ impl<'py> ClassChange<'py> {
             line,
             mode: Mode::Fields,
             rebind: false,
+            taken_away: Vec::new(),
             old_body: Vec::new(),
             visit_instances,
             tuple_fields: false,
@@ -161,6 +167,7 @@ impl<'py> ClassChange<'py> {
     pub(crate) fn commit(&self, live: &LiveModule<'py>, instances: &[Bound<'py, PyAny>]) -> PyResult<Committed<'py>> {
         let py = self.old.py();
         let mut done = Committed { followed: Vec::new(), moved: Vec::new(), problems: Vec::new() };
+        self.remove_taken_away()?;
         match &self.mode {
             Mode::InPlace => {
                 if let Err(error) = self.update_in_place(&mut done) {
@@ -196,6 +203,23 @@ impl<'py> ClassChange<'py> {
             }
         }
         Ok(done)
+    }
+
+    /// Removes from the live class what its decorators took away from the new one.
+    fn remove_taken_away(&self) -> PyResult<()> {
+        if self.taken_away.is_empty() {
+            return Ok(());
+        }
+        let delattr = self.old.py().import("builtins")?.getattr("type")?.getattr("__delattr__")?;
+        let live = class_dict(&self.old)?;
+        for (name, made) in &self.taken_away {
+            // What the save's statement bound there: of the kind the body made,
+            // not the live class's own (a slot of the same name).
+            if live.get_item(name)?.is_some_and(|value| value.get_type().is(made.get_type())) {
+                delattr.call1((&self.old, name))?;
+            }
+        }
+        Ok(())
     }
 
     /// Binds the new class where the old one was.

@@ -32,6 +32,9 @@ pub(crate) struct ClassRedecoration<'py> {
     /// `@dataclass(slots=True)`): it replaces the live class, whose instances
     /// follow it.
     pub(crate) new_class: Option<Bound<'py, PyType>>,
+    /// With `new_class`: what the class body bound that the decorators turned
+    /// into something else or took away (attrs' field definitions), by name.
+    pub(crate) taken_away: Vec<(String, Bound<'py, PyAny>)>,
     /// The class the statement made again, decorated: its fields (dataclass,
     /// attrs) are those the live instances should have.
     pub(crate) fresh: Bound<'py, PyType>,
@@ -90,10 +93,22 @@ impl<'py> ClassRedecoration<'py> {
             removed: Vec::new(),
             problem: None,
             new_class: None,
+            taken_away: Vec::new(),
             fresh: fresh.clone(),
         };
         if let Some(new_class) = decorated.as_ref().filter(|d| !d.is(&fresh)).and_then(|d| d.cast::<PyType>().ok()) {
             redecoration.new_class = Some(new_class.clone());
+            // What the class body bound that the decorators took away (attrs'
+            // field definitions): the save's statements bound it on the live
+            // class too, where it must not stay.
+            let kept = class_dict(new_class)?;
+            for (key, made) in before.iter() {
+                let name: String = key.extract()?;
+                let replaced = kept.get_item(&name)?.is_none_or(|k| !k.get_type().is(made.get_type()));
+                if replaced && !name.starts_with("__") {
+                    redecoration.taken_away.push((name, made));
+                }
+            }
             return Ok(Some(redecoration));
         }
         if !decorated.is_some_and(|d| d.is(&fresh)) {
