@@ -1,6 +1,7 @@
 """jurigged.make_recoder and Recoder: patch a function, method, class or module in
 memory, write it back with commit(), revert(), repatch(), and follow its status."""
 
+import gc
 import importlib
 import inspect
 import json
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import traceback
+import weakref
 
 import pytest
 
@@ -617,6 +619,41 @@ def test_status_and_on_status_transitions(ws):
     # may or may not be announced again, but no other status appears.
     collapsed = [s for i, s in enumerate(statuses) if i == 0 or statuses[i - 1] != s]
     assert collapsed == ["live", "saved", "live", "out-of-sync"]
+
+
+# -- lifetime -----------------------------------------------------------------------
+
+
+def test_a_recoder_nobody_references_is_freed_and_stops_listening(ws):
+    mod, _ = simple(ws)
+    kept = jurigged.make_recoder(mod.f)
+    kept_statuses = []
+    kept.on_status.register(lambda r, status: kept_statuses.append(status))
+    dropped = jurigged.make_recoder(mod.f)
+    dropped_statuses = []
+    # Its callbacks live on without it (the callback does not hold it).
+    dropped.on_status.register(lambda r, status: dropped_statuses.append(status))
+    gone = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert gone() is None, "the recoder is still referenced (by its file's listener)"
+    # Another recoder changes f: the living one hears of it, the dropped one not.
+    changer = jurigged.make_recoder(mod.f)
+    changer.patch("def f(x):\n    return x + 100\n")
+    assert mod.f(1) == 101
+    assert kept_statuses == ["out-of-sync"]
+    assert dropped_statuses == []
+    # Many recoders made and dropped leave nothing behind either.
+    refs = [weakref.ref(jurigged.make_recoder(mod.g)) for _ in range(100)]
+    # One whose callback holds it: a cycle the collector frees.
+    cyclic = jurigged.make_recoder(mod.g)
+    cyclic.on_status.register(lambda r, status, own=cyclic: None)
+    refs.append(weakref.ref(cyclic))
+    del cyclic
+    gc.collect()
+    assert [r for r in refs if r() is not None] == []
+    changer.patch("def f(x):\n    return x + 200\n")
+    assert kept_statuses == ["out-of-sync"] and mod.f(1) == 201
 
 
 # -- classes ------------------------------------------------------------------------

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple, PyType};
+use pyo3::types::PyType;
 
 use crate::code_registry::{code_registry, is_code};
 use crate::error::{Error, Result};
+use crate::referrers::scan_heap;
 use crate::users::{user_index, RefCounter};
 
 /// One code object to replace, and what else the functions running it get.
@@ -150,30 +151,12 @@ pub(crate) fn find_users<'py>(
         users.functions = known;
         return Ok(users);
     }
-    let gc = py.import("gc")?;
     let olds: Vec<&Bound<'py, PyAny>> = swaps.iter().map(|s| &s.old).collect();
     code_registry().count_heap_scan();
-    let wanted: Vec<&Bound<'py, PyAny>> = olds.iter().copied().chain(classes.iter().map(|c| c.as_any())).collect();
-    let referrers = gc.call_method1("get_referrers", PyTuple::new(py, wanted)?)?;
-    let function_type = py.import("types")?.getattr("FunctionType")?;
-    let index_of = |code: &Bound<'py, PyAny>| olds.iter().position(|old| old.is(code));
-    for referrer in referrers.cast::<PyList>()?.iter() {
-        let class = referrer.get_type();
-        if let Some(index) = classes.iter().position(|c| c.is(&class)) {
-            users.instances[index].push(referrer);
-        } else if class.is(&function_type) {
-            if let Some(index) = index_of(&referrer.getattr("__code__")?) {
-                users.functions.push((referrer, index));
-            }
-        } else if referrer.get_type().hasattr("__conform__")? {
-            // Which of the old codes does it hold (in a slot)?
-            for held in gc.call_method1("get_referents", (&referrer,))?.cast::<PyList>()?.iter() {
-                if let Some(index) = index_of(&held) {
-                    users.conformers.push((referrer.clone(), index));
-                }
-            }
-        }
-    }
+    let holders = scan_heap(py, &olds, classes)?;
+    users.functions = holders.functions;
+    users.conformers = holders.conformers;
+    users.instances = holders.instances;
     Ok(users)
 }
 

@@ -4,6 +4,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use pyo3::{PyTraverseError, PyVisit};
 
 /// Callbacks to call when something happens: `source.register(fn)` (also as a
 /// decorator), `source.unregister(fn)`, `source(*args)` calls them all.
@@ -61,6 +62,19 @@ impl EventSource {
 
     fn __len__(&self) -> usize {
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Shows the collector the callbacks: a callback that holds what holds
+    /// this source (a recoder's `on_status` callback naming the recoder) is a
+    /// cycle it can free.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Never waits: a collection can start on a thread that holds the lock.
+        if let Ok(callbacks) = self.callbacks.try_lock() {
+            for callback in callbacks.iter() {
+                visit.call(callback)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -30,6 +30,7 @@ from ._jurigged import (
     EventSource,
     OutOfSyncException,
     PatchError,
+    ReadOnlyError,
     Recoder,
     StaleException,
     Watcher,
@@ -51,6 +52,7 @@ __all__ = [
     "EventSource",
     "OutOfSyncException",
     "PatchError",
+    "ReadOnlyError",
     "Recoder",
     "StaleException",
     "Watcher",
@@ -65,3 +67,17 @@ __all__ = [
     "virtual_file",
     "watch",
 ]
+
+
+def load_ipython_extension(ip):
+    """`%load_ext jurigged` in IPython or a Jupyter kernel (see jurigged.ipython)."""
+    from .ipython import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip):
+    """`%unload_ext jurigged`: stops the extension's watcher."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ip)
