@@ -116,14 +116,14 @@ def test_make_recoder_focus_and_codefile(ws):
     mod, path = simple(ws)
     recoder = jurigged.make_recoder(mod.f)
     assert isinstance(recoder, jurigged.Recoder)
-    assert recoder.focus == f"{mod.__name__}.f"
+    assert recoder.focus.dotpath() == f"{mod.__name__}.f"
     assert recoder.status == "live"
     assert recoder.codefile.filename == str(path)
     assert recoder.codefile is jurigged.registry.get(str(path))
-    assert jurigged.make_recoder(mod.C.m).focus == f"{mod.__name__}.C.m"
-    assert jurigged.make_recoder(mod.C().m).focus == f"{mod.__name__}.C.m"
-    assert jurigged.make_recoder(mod.C).focus == f"{mod.__name__}.C"
-    assert jurigged.make_recoder(mod).focus == mod.__name__
+    assert jurigged.make_recoder(mod.C.m).focus.dotpath() == f"{mod.__name__}.C.m"
+    assert jurigged.make_recoder(mod.C().m).focus.dotpath() == f"{mod.__name__}.C.m"
+    assert jurigged.make_recoder(mod.C).focus.dotpath() == f"{mod.__name__}.C"
+    assert jurigged.make_recoder(mod).focus.dotpath() == mod.__name__
 
 
 def test_make_recoder_returns_none_without_a_source(ws):
@@ -727,7 +727,7 @@ class Box:
 old = f
 box = Box()
 recoder = jurigged.make_recoder(f)
-report = {"focus": recoder.focus, "name": __name__}
+report = {"focus": recoder.focus.dotpath(), "name": __name__}
 recoder.patch("def f(x):\\n    return x * 100\\n")
 report["patched"] = [old(2), f(2)]
 report["source"] = inspect.getsource(f)
@@ -738,7 +738,7 @@ recoder.patch("def f(x):\\n    return x * 7\\n")
 recoder.commit()
 report["committed"] = [old(2), recoder.status]
 method_recoder = jurigged.make_recoder(Box.get)
-report["method_focus"] = method_recoder.focus
+report["method_focus"] = method_recoder.focus.dotpath()
 method_recoder.patch("def get(self):\\n    return 'patched box'\\n")
 report["method"] = box.get()
 print("REPORT " + json.dumps(report), flush=True)

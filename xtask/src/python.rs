@@ -10,8 +10,14 @@ use crate::venvs::{ensure_venv, host_interpreter, interpreters};
 /// Packages that only some suites import, installed into a venv only when one
 /// of them runs: `distributed` for test_processes.py's Dask cluster; the web
 /// frameworks and servers for test_servers.py; a Jupyter kernel and its client
-/// for test_ipython.py. Pinned (Django by Python version: its newest release no
-/// longer installs on 3.9) so that a new release cannot break a suite unseen.
+/// for test_ipython.py (Django pinned by Python version: its newest release no
+/// longer installs on 3.9); `codefind` (a dependency of the wheel, which is
+/// installed without its dependencies) for test_dropin.py's clients;
+/// pytest-hot-reloading for its suite. pytest-hot-reloading requires
+/// `jurigged<0.6` (the original), which pip would install over ours: it goes in
+/// without its dependencies, and those it uses (cachetools; watchdog, which the
+/// original brought) beside it, as the README tells its users to. All pinned,
+/// so that a new release cannot break a suite unseen.
 const SUITE_PACKAGES: &[SuitePackages] = &[
     SuitePackages { suite: "test_processes.py", module: "distributed", python: (3, 9), pip: &["distributed"] },
     SuitePackages {
@@ -33,6 +39,19 @@ const SUITE_PACKAGES: &[SuitePackages] = &[
         module: "ipykernel",
         python: (3, 9),
         pip: &["ipykernel==6.31.0", "jupyter_client==8.6.3"],
+    },
+    SuitePackages { suite: "test_dropin.py", module: "codefind", python: (3, 9), pip: &["codefind==0.1.7"] },
+    SuitePackages {
+        suite: "test_pytest_hot_reloading.py",
+        module: "pytest_hot_reloading",
+        python: (3, 10),
+        pip: &[
+            "--no-deps",
+            "pytest-hot-reloading==0.1.0a19",
+            "cachetools==5.5.2",
+            "watchdog==6.0.0",
+            "codefind==0.1.7",
+        ],
     },
 ];
 

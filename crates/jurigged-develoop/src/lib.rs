@@ -148,7 +148,7 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
             Ok(())
         },
     )?;
-    activity(py)?.get().register(callback.clone().into_any().unbind())?;
+    activity(py)?.get().register(py, callback.clone().into_any().unbind(), false)?;
     Ok(callback)
 }
 

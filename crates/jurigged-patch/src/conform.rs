@@ -16,6 +16,10 @@ pub(crate) struct Swap<'py> {
     pub(crate) old: Bound<'py, PyAny>,
     /// None when the function was deleted: `__conform__` objects are told so.
     pub(crate) new: Option<Bound<'py, PyAny>>,
+    /// The new function object, for the function that changed (not its nested
+    /// closures): what `__conform__` objects are given, as the original gives
+    /// them (they read its signature, defaults and `__code__`).
+    pub(crate) function: Option<Bound<'py, PyAny>>,
     /// For the function that changed (not its nested closures): what the new
     /// definition gives besides code.
     pub(crate) attributes: Option<FunctionAttributes<'py>>,
@@ -115,7 +119,7 @@ pub(crate) fn nested_pairs<'py>(
         let new_code = candidates.remove(0);
         if freevars(&old_code)? == freevars(&new_code)? {
             nested_pairs(&old_code, &new_code, out)?;
-            out.push(Swap { old: old_code, new: Some(new_code), attributes: None });
+            out.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None });
         }
     }
     Ok(())
@@ -198,7 +202,11 @@ pub(crate) fn record_swaps<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> PyRe
 pub(crate) fn tell_conformers<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> Vec<PyErr> {
     let mut errors = Vec::new();
     for (conformer, index) in &users.conformers {
-        if let Err(error) = conformer.call_method1("__conform__", (&swaps[*index].new,)) {
+        let swap = &swaps[*index];
+        // The new function when there is one, else its code (a nested closure),
+        // or None (deleted).
+        let given = swap.function.as_ref().or(swap.new.as_ref());
+        if let Err(error) = conformer.call_method1("__conform__", (given,)) {
             errors.push(error);
         }
     }

@@ -65,6 +65,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_recoder::make_recoder, m)?)?;
     m.add_function(wrap_pyfunction!(py_recoder::virtual_file, m)?)?;
     m.add_function(wrap_pyfunction!(py_glob_filter::glob_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(py_registry::add_sniffer, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::develoop_function, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::xloop, m)?)?;
     logger::add_loggers(m)?;

@@ -97,7 +97,7 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyR
     // The files the parent's session watched: the live files its patterns match
     // (the parent's watcher, which lists them, is not to be touched).
     for path in crate::live_trees::paths() {
-        if core.filter.matches(&path) {
+        if core.wants(&path) {
             watcher.add_file(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
         }
     }

@@ -196,10 +196,22 @@ impl Recoder {
     fn wrap(&self, py: Python<'_>, source: &str) -> PyResult<String> {
         let file = self.codefile.bind(py).try_borrow()?;
         let tree = file.tree();
-        let focus = tree.find(&self.focus).next().ok_or_else(|| {
-            PatchError::new_err(format!("{} is no longer defined in {}", self.focus, file.filename_string()))
-        })?;
-        let mut wrapped = indent(&dedent(source), &indentation_of(focus));
+        let indentation = match tree.find(&self.focus).next() {
+            Some(focus) => indentation_of(focus),
+            // A top-level function a deletable recoder deleted: the patch
+            // defines it again, at the module's level (as the original's does).
+            None if self.deletable && self.focus.rsplit_once('.').is_some_and(|(p, _)| p == tree.module_name()) => {
+                String::new()
+            }
+            None => {
+                return Err(PatchError::new_err(format!(
+                    "{} is no longer defined in {}",
+                    self.focus,
+                    file.filename_string()
+                )))
+            }
+        };
+        let mut wrapped = indent(&dedent(source), &indentation);
         // Ancestors, innermost first: the classes the focus lives in.
         let mut path = self.focus.as_str();
         while let Some((parent, _)) = path.rsplit_once('.') {
@@ -394,11 +406,30 @@ impl Recoder {
         self.on_status.clone_ref(py)
     }
 
-    /// The dotted path of what this recoder changes (its module's name for a
-    /// module recoder).
+    /// The definition this recoder changes (its module for a module recoder),
+    /// as the original's: `.dotpath()`, `.codestring` (its live text),
+    /// `.stashed` (its extent), `.hierarchy()`.
     #[getter]
-    fn focus(&self) -> String {
-        self.focus.clone()
+    fn focus(&self, py: Python<'_>) -> PyResult<Py<crate::py_definition::Definition>> {
+        let (filename, module_name) = {
+            let file = self.codefile.bind(py).try_borrow()?;
+            (file.filename_string(), file.module_name_str().to_string())
+        };
+        let live = crate::live_trees::live_tree(std::path::Path::new(&filename));
+        let placed = live.and_then(|(module, tree)| {
+            if self.focus == module {
+                Some((jurigged_deftree::Kind::Module, 1))
+            } else {
+                tree.find(&self.focus).next().map(|node| (node.kind(), node.first_line()))
+            }
+        });
+        let fallback = if self.focus == module_name {
+            (jurigged_deftree::Kind::Module, 1)
+        } else {
+            (jurigged_deftree::Kind::Function, 1)
+        };
+        let (kind, line) = placed.unwrap_or(fallback);
+        crate::py_definition::Definition::create(py, kind, &self.focus, &filename, line, None)
     }
 
     /// The recoder's name (`make_recoder` names it after its focus).

@@ -22,7 +22,6 @@ finally:
     else:
         _os.environ["MIMALLOC_ARENA_EAGER_COMMIT"] = _previous
 
-from . import db
 from ._jurigged import (
     CodeFile,
     ConformException,
@@ -44,6 +43,11 @@ from ._jurigged import (
     virtual_file,
     watch,
 )
+
+# The original's modules, reachable as attributes after `import jurigged` as
+# they are there (clients write `jurigged.live.WatchOperation` with no import of
+# their own). Each is a few lines of names over the native module.
+from . import codetools, db, live, loop, recode, register, utils, version  # noqa: E402
 
 __all__ = [
     "CodeFile",
