@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
+use crate::py_codefile::PyCodeFile;
 use crate::py_errors::watch_error;
 use crate::py_event::Event;
 use crate::running::Running;
@@ -127,27 +128,27 @@ impl SessionCore {
             // still known: only when the save changes something.
             let running = if script.is_some() { Running::now(py, path) } else { Running::default() };
             let started = Instant::now();
-            let result = {
-                let mut file = match codefile.bind(py).try_borrow_mut() {
-                    Ok(file) => file,
-                    Err(error) => {
-                        self.emit(py, file_error(py, path, error.into()));
-                        return;
+            // No borrow of the CodeFile is held while the save's code runs
+            // (see PyCodeFile::change).
+            let result = match script {
+                None => match codefile.bind(py).try_borrow_mut() {
+                    Ok(mut file) => {
+                        file.set_disk(bytes);
+                        Ok(Vec::new())
                     }
-                };
-                let result = match script {
-                    None => Ok(Vec::new()),
-                    Some(script) => {
-                        file.associate_loaded_module(py);
-                        if file.text_str() == old_text {
-                            file.apply_tree(py, new, &script)
-                        } else {
-                            file.merge_tree(py, &new, Order::New, Deletions::All)
-                        }
-                    }
-                };
-                file.set_disk(bytes);
-                result
+                    Err(error) => Err(PyErr::from(error)),
+                },
+                Some(script) => PyCodeFile::change(codefile.bind(py), |py, file| {
+                    let result = if file.text() == old_text {
+                        file.apply(py, new, &script)
+                    } else {
+                        // Changed through the API since the tree this save was
+                        // diffed against: the save is taken as the whole new file.
+                        file.merge(py, &new, Order::New, Deletions::All)
+                    };
+                    file.set_disk(bytes);
+                    result
+                }),
             };
             match result {
                 Ok(events) => {
