@@ -333,8 +333,9 @@ class Transformed:
     def __init__(self, code):
         self.code = code
 
-    def __conform__(self, new_code):
-        self.code = new_code
+    def __conform__(self, new):
+        # Given the new function (the original's protocol), or a code object.
+        self.code = getattr(new, "__code__", new)
 
 """
     mod, cf = ws.module(header + functions(1))
