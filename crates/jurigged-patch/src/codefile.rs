@@ -189,7 +189,7 @@ impl CodeFile {
     }
 
     /// Writes the live text to the file (the file a symlink names), keeping its
-    /// mode, owner and links (see [`crate::write_back`]). Refuses when the file
+    /// mode, owner and links (see `write_back.rs`). Refuses when the file
     /// changed on disk since it was read (checked again right before the new
     /// text takes effect) or is read-only.
     pub fn commit(&mut self) -> Result<()> {
