@@ -112,6 +112,7 @@ pub(crate) fn commit<'py>(
             line: 0,
             code: None,
             error: Some(Error::Interpreter(error)),
+            message: None,
         });
     }
     for step in after {
@@ -167,6 +168,7 @@ fn error_event(event: &Event, error: Error) -> Event {
         line: event.line,
         code: event.code.clone(),
         error: Some(error),
+        message: None,
     }
 }
 

@@ -12,6 +12,7 @@
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod annotate;
+mod clock;
 pub mod code_registry;
 mod code_type;
 mod codefile;
@@ -20,6 +21,7 @@ mod compile;
 mod conform;
 mod error;
 mod event;
+mod held;
 mod patcher;
 mod prepare;
 mod py_exceptions;
@@ -29,9 +31,11 @@ mod shift;
 mod step;
 mod users;
 
-pub use codefile::{live_parser, read_source, CodeFile};
+pub use clock::StatementClock;
+pub use codefile::{live_parser, read_source, CodeFile, SaveContext};
 pub use conform::conform;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
+pub use held::{Pending, RunningFrame};
 pub use patcher::{patch, LiveModule};
 pub use py_exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};

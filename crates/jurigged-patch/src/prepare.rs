@@ -8,11 +8,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use crate::annotate::bind_whole_scope;
+use crate::clock::StatementClock;
 use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
+use crate::held::Holds;
 use crate::redecorate::ClassRedecoration;
 use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
 use crate::shift::prepare_shift;
@@ -37,10 +39,14 @@ pub(crate) fn prepare<'py>(
     script: &EditScript,
     old_tree: &DefTree,
     new_tree: &DefTree,
+    holds: &Holds,
+    clock: Option<&dyn StatementClock>,
 ) -> Result<Prepared<'py>> {
     let py = live.namespace.py();
     let mut prepared = Preparation {
         live,
+        holds,
+        clock,
         new_tree,
         staged: Staged::new(py, new_tree)?,
         swaps: Vec::new(),
@@ -98,6 +104,10 @@ const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
 
 struct Preparation<'a, 'py> {
     live: &'a LiveModule<'py>,
+    /// The statements this save does not run (running now, or pending).
+    holds: &'a Holds,
+    /// Told as each statement starts and ends.
+    clock: Option<&'a dyn StatementClock>,
     new_tree: &'a DefTree,
     staged: Staged<'py>,
     swaps: Vec<Swap<'py>>,
@@ -169,6 +179,12 @@ impl<'py> Preparation<'_, 'py> {
                 let step = self.run(parent, node, EventKind::Add)?;
                 self.steps.push(step);
             }
+            Edit::Run { node, .. } if self.holds.get(node).is_some() => {
+                let hold = self.holds.get(node).cloned();
+                if let Some(event) = hold.and_then(|hold| Holds::event(&hold, &live.filename, node)) {
+                    self.steps.push(Step::Swapped(event));
+                }
+            }
             Edit::Run { parent, node } => {
                 let step = self.run(parent, node, EventKind::Run)?;
                 self.steps.push(step);
@@ -189,7 +205,14 @@ impl<'py> Preparation<'_, 'py> {
             .map_err(|e| live.python_error(node, e))?;
         let hidden = self.hidden(&scope, node);
         let event = event(live, kind, node);
-        match self.staged.run(live, &code, &scope, &hidden) {
+        if let Some(clock) = self.clock {
+            clock.started(&live.filename, node.position().start.line, &crate::held::first_line_of(node));
+        }
+        let ran = self.staged.run(live, &code, &scope, &hidden);
+        if let Some(clock) = self.clock {
+            clock.ended();
+        }
+        match ran {
             Ok(mut bindings) => {
                 // A later definition of a name (the implementation after its
                 // overload stubs, a setter after its getter, a `__doc__` property

@@ -138,6 +138,7 @@ impl<'py> ClassRedecoration<'py> {
             line: self.line,
             code: None,
             error: Some(Error::Interpreter(error)),
+            message: None,
         }
     }
 }

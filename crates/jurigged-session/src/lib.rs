@@ -7,7 +7,7 @@
 //!
 //! Modules, each using only those listed before it:
 //! `sync`, `py_errors`, `boundary`, `py_definition`, `py_event`, `py_callbacks`, `py_operations`,
-//! `event_stream`, `logger`, `touched`, `live_trees`, `lifecycle`, `py_codefile`,
+//! `event_stream`, `logger`, `long_statements`, `touched`, `live_trees`, `lifecycle`, `py_codefile`,
 //! `running`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
 //! `py_registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
 //! `py_watcher`, `py_recoder`, `py_db`, `cli` (`docs/architecture.md` says what each
@@ -24,6 +24,7 @@ mod forked;
 pub mod lifecycle;
 pub mod live_trees;
 pub mod logger;
+pub mod long_statements;
 pub mod py_callbacks;
 pub mod py_codefile;
 pub mod py_db;

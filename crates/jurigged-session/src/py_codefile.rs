@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use jurigged_deftree::DefTree;
 use jurigged_diff::{Deletions, EditScript, Order};
-use jurigged_patch::CodeFile;
+use jurigged_patch::{CodeFile, SaveContext};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -36,6 +36,18 @@ fn hand_out(owner: &Bound<'_, PyCodeFile>, filename: &Path, events: Vec<Event>) 
     touched::notify(py, filename, &Touched::by(&events), None);
     let events = events.into_iter().map(|e| e.of_file(owner.clone().into_any().unbind())).collect();
     all_to_python(py, events)
+}
+
+/// The record of a pending statement of `filename`.
+fn pending_record(filename: &Path, pending: &jurigged_patch::Pending) -> serde_json::Value {
+    serde_json::json!({
+        "file": filename.to_string_lossy(),
+        "line": pending.line,
+        "code": pending.code,
+        "error": pending.error,
+        "at": pending.at,
+        "message": pending.note(filename, pending.line),
+    })
 }
 
 /// What `CodeFile.merge` is given: another CodeFile (its module's name and
@@ -192,6 +204,33 @@ impl PyCodeFile {
         self.changed(py, result)
     }
 
+    /// Makes `new` live as a save: statements running now or pending are held
+    /// back (see [`CodeFile::apply_save`]).
+    pub fn apply_save_tree(
+        &mut self,
+        py: Python<'_>,
+        new: DefTree,
+        script: &EditScript,
+        context: &SaveContext<'_>,
+    ) -> PyResult<Vec<Event>> {
+        let result = self.inner.apply_save(py, new, script, context);
+        self.changed(py, result)
+    }
+
+    /// The file was saved with the text that is live: a statement pending
+    /// since a save that applied nothing is no longer in it.
+    pub fn settle_pending(&mut self) {
+        self.inner.settle_pending();
+    }
+
+    /// The statements of this file held back until edited, as records (file,
+    /// line, code, error, at, message): what the event stream and
+    /// `registry.pending()` list.
+    pub fn pending_records(&self) -> Vec<serde_json::Value> {
+        let filename = self.inner.filename();
+        self.inner.pending().iter().map(|pending| pending_record(filename, pending)).collect()
+    }
+
     /// Merges `other` into the live code.
     pub fn merge_tree(
         &mut self,
@@ -338,6 +377,16 @@ impl PyCodeFile {
     /// Whether the file on disk changed since it was last read or written.
     fn stale(&self) -> bool {
         self.inner.stale()
+    }
+
+    /// The statements of this file whose last run raised, held back until they
+    /// are edited: one dict each (file, line, code, error, at, message).
+    #[getter]
+    fn pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let json = py.import("json")?;
+        let records: PyResult<Vec<Bound<'py, PyAny>>> =
+            self.pending_records().iter().map(|r| json.call_method1("loads", (r.to_string(),))).collect();
+        PyList::new(py, records?)
     }
 
     /// Dotted paths of the classes and functions the live text defines.

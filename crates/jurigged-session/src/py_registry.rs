@@ -42,6 +42,20 @@ impl Registry {
         Ok(activity(py)?.clone_ref(py))
     }
 
+    /// The statements of every tracked file whose last run raised, held back
+    /// until they are edited (a save that keeps their text applies the rest):
+    /// one dict each (file, line, code, error, at, message).
+    fn pending<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let mut out = Vec::new();
+        for codefile in file_registry().codefiles(py) {
+            let Ok(file) = codefile.bind(py).try_borrow() else { continue };
+            for record in file.pending_records() {
+                out.push(py.import("json")?.call_method1("loads", (record.to_string(),))?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The CodeFile of a watched file, or None.
     fn get(&self, py: Python<'_>, filename: PathBuf) -> Option<Py<PyCodeFile>> {
         file_registry().lookup(py, &filename)

@@ -10,16 +10,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jurigged_diff::{diff, Deletions, Order};
+use jurigged_patch::SaveContext;
 use jurigged_watch::Change;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
+use crate::long_statements::LongStatements;
 use crate::py_errors::watch_error;
 use crate::py_event::Event;
 use crate::running::Running;
-use crate::sessions::SessionCore;
+use crate::sessions::{next_save_id, SaveOutcome, SessionCore};
 use crate::syntax::{cpython_can_judge, cpython_syntax_error};
 use crate::touched::{self, Touched};
 
@@ -110,7 +112,14 @@ impl SessionCore {
             // Which functions of the file run now, named while their old code is
             // still known: only when the save changes something.
             let running = if script.is_some() { Running::now(py, path) } else { Running::default() };
+            let save = next_save_id();
+            let clock = LongStatements::new();
+            let context = SaveContext {
+                running: running.body_frames(),
+                clock: self.logger.is_some().then_some(&clock as &dyn jurigged_patch::StatementClock),
+            };
             let started = Instant::now();
+            let changed = script.is_some();
             let result = {
                 let mut file = match codefile.bind(py).try_borrow_mut() {
                     Ok(file) => file,
@@ -120,11 +129,15 @@ impl SessionCore {
                     }
                 };
                 let result = match script {
-                    None => Ok(Vec::new()),
+                    // The file is back to what is live: nothing is pending any more.
+                    None => {
+                        file.settle_pending();
+                        Ok(Vec::new())
+                    }
                     Some(script) => {
                         file.associate_loaded_module(py);
                         if file.text_str() == old_text {
-                            file.apply_tree(py, new, &script)
+                            file.apply_save_tree(py, new, &script, &context)
                         } else {
                             file.merge_tree(py, &new, Order::New, Deletions::All)
                         }
@@ -133,17 +146,29 @@ impl SessionCore {
                 file.set_disk(bytes);
                 result
             };
+            drop(context);
+            drop(clock);
+            let pending = codefile.bind(py).try_borrow().map(|file| file.pending_records()).unwrap_or_default();
+            let elapsed = started.elapsed();
             match result {
                 Ok(events) => {
-                    let elapsed = started.elapsed();
                     let touched = Touched::by(&events);
-                    let mut events: Vec<Event> =
-                        events.into_iter().map(|e| e.of_file(codefile.clone_ref(py).into_any())).collect();
+                    let mut events: Vec<Event> = events
+                        .into_iter()
+                        .map(|e| e.of_file(codefile.clone_ref(py).into_any()).in_save(save))
+                        .collect();
                     running.note_on(&mut events);
-                    self.emit_save(py, path, events, elapsed);
+                    let outcome = SaveOutcome { id: save, applied: true, pending };
+                    if changed || !events.is_empty() {
+                        self.emit_save(py, path, events, elapsed, &outcome);
+                    }
                     touched::notify(py, path, &touched, None);
                 }
-                Err(error) => self.emit(py, file_error(py, path, error)),
+                Err(error) => {
+                    let event = file_error(py, path, error).in_save(save);
+                    let outcome = SaveOutcome { id: save, applied: false, pending };
+                    self.emit_save(py, path, vec![event], elapsed, &outcome);
+                }
             }
             self.postrun.get().emit(py, hook_args(py));
         });
