@@ -330,7 +330,7 @@ def test_a_script_outside_the_watched_patterns_is_watched_and_its_imports_named(
     script = workspace.path("app.py")
     process = run(*FAST, "-v", "-w", str(watched), str(script), cwd=workspace.elsewhere)
     process.wait_for("value 1 1", stream="stdout")
-    note = process.wait_for("not watched", stream="stderr")
+    note = process.wait_for("Not watched: ", stream="stderr")
     assert str(workspace.path("helper.py")) in note
     workspace.save("app.py", program.replace("return 1", "return 2"))
     process.wait_for("value 2 1", stream="stdout")
