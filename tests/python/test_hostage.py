@@ -273,7 +273,9 @@ def test_every_record_of_a_save_has_its_id_and_a_save_record_ends_it(run, worksp
     workspace.save("app.py", program.replace("return 1", "return (2"))
     error = wait_for_record(stream, kind="error")
     assert error["line"] == error["error"]["line"] is not None
-    assert error["save"] != save["save"]
+    assert error["save"] not in (None, save["save"])
+    rejected = wait_for_record(stream, kind="save", save=error["save"])
+    assert (rejected["outcome"], rejected["errors"], rejected["updates"]) == ("rejected", 1, 0)
 
 
 def test_the_script_is_watched_from_another_directory(run, workspace):

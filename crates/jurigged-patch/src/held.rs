@@ -86,12 +86,15 @@ impl Holds {
         let (kind, message) = match hold {
             Hold::Running { threads } => {
                 let word = if threads.len() == 1 { "thread" } else { "threads" };
+                let lines = if position.start.line == position.end.line {
+                    format!("L{}", position.start.line)
+                } else {
+                    format!("L{}-L{}", position.start.line, position.end.line)
+                };
                 let message = format!(
-                    "Skip {} @L{}-L{}: this statement is running ({word} {}); its change takes effect when the \
+                    "Skip {} @{lines}: this statement is running ({word} {}); its change takes effect when the \
                      program restarts",
                     node.path(),
-                    position.start.line,
-                    position.end.line,
                     threads.join(", ")
                 );
                 (EventKind::Skip, message)

@@ -92,12 +92,16 @@ impl SessionCore {
             matches!(parsed, Err(jurigged_deftree::Error::Syntax { .. })) && cpython_can_judge(path, &bytes);
         with_python(|py| {
             let Some(codefile) = file_registry().lookup(py, path) else { return };
+            let save = next_save_id();
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
                     let cpythons = if ask_cpython { cpython_syntax_error(py, path, &bytes) } else { None };
                     let error = cpythons.unwrap_or_else(|| PyErr::from(jurigged_patch::Error::from(error)));
-                    self.emit(py, file_error(py, path, error));
+                    let pending = codefile.bind(py).try_borrow().map(|f| f.pending_records()).unwrap_or_default();
+                    let outcome = SaveOutcome { id: save, applied: false, pending };
+                    let event = file_error(py, path, error).in_save(save);
+                    self.emit_save(py, path, vec![event], std::time::Duration::ZERO, &outcome);
                     return;
                 }
             };
@@ -112,7 +116,6 @@ impl SessionCore {
             // Which functions of the file run now, named while their old code is
             // still known: only when the save changes something.
             let running = if script.is_some() { Running::now(py, path) } else { Running::default() };
-            let save = next_save_id();
             let clock = LongStatements::new();
             let context = SaveContext {
                 running: running.body_frames(),
