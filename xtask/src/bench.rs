@@ -98,9 +98,9 @@ fn compare(quick: bool, measures: &[&str]) -> Result<(), Failure> {
     let root = util::root();
     let bench_dir = root.join("target/bench");
     std::fs::create_dir_all(&bench_dir).map_err(|e| format!("{}: {e}", bench_dir.display()))?;
-    let main_python = python::ensure_venv("python3", &root.join(".venv"))?;
+    let main_python = crate::venvs::ensure_venv("python3", &root.join(".venv"))?;
     let original = ensure_original(&bench_dir.join("original"))?;
-    let ours = python::ensure_plain_venv("python3", &bench_dir.join("ours"))?;
+    let ours = crate::venvs::ensure_plain_venv("python3", &bench_dir.join("ours"))?;
     let wheel = python::build_wheel_into(&main_python, true, &bench_dir.join("wheels"))?;
     python::install_wheel(&ours, &wheel)?;
 
@@ -154,7 +154,7 @@ fn compare(quick: bool, measures: &[&str]) -> Result<(), Failure> {
 
 /// The venv with jurigged 0.6.1, created and filled if needed; returns its python.
 fn ensure_original(venv: &Path) -> Result<PathBuf, Failure> {
-    let venv_python = python::ensure_plain_venv("python3", venv)?;
+    let venv_python = crate::venvs::ensure_plain_venv("python3", venv)?;
     let installed = Command::new(&venv_python)
         .args(["-c", "import importlib.metadata as m, sys; sys.exit(m.version('jurigged') != '0.6.1')"])
         .output()

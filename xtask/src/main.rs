@@ -1,6 +1,7 @@
 //! Project tasks: `cargo xtask <command>`. Run `cargo xtask help` for the list.
 
 mod bench;
+mod crates;
 mod demo;
 mod fuzz;
 mod install;
@@ -12,6 +13,7 @@ mod roundtrip;
 mod sid;
 mod test;
 mod util;
+mod venvs;
 
 use util::Failure;
 
@@ -28,6 +30,8 @@ commands:
   sid [--path]             make the Debian sid root that has Python 3.14 and 3.15
   install-check            `cargo install --path crates/jurigged-cli` (the README's
                            line) into a scratch root; the binary ends programs as python
+  crates                   the library crates as embedders meet them: docs without
+                           warnings, cargo package, the examples of the pure crates
   layering                 check the dependency rules between the crates
                            (xtask/src/layering.rs)
   roundtrip DIR...         parse every .py under DIR and check exact reconstruction
@@ -58,6 +62,7 @@ fn main() {
         "sid-exec" => sid::exec_inside(rest),
         "install-check" => install::run(rest),
         "layering" => layering::check(),
+        "crates" => crates::run(),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

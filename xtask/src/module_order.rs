@@ -37,6 +37,36 @@ fn uses(source: &str) -> Vec<String> {
     used
 }
 
+/// The modules the table under "### Modules of jurigged-session" in
+/// docs/architecture.md names, in order.
+fn documented_order(architecture: &str) -> Vec<String> {
+    let Some(start) = architecture.find("### Modules of jurigged-session") else { return Vec::new() };
+    architecture[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| line.trim_start_matches('|').trim_start().strip_prefix('`')?.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Where the listed order, the documented order and the module files disagree.
+fn order_mismatches(listed: &[String], documented: &[String], files: &[String]) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    if listed != documented {
+        mismatches.push(format!(
+            "docs/architecture.md's module table ({}) is not lib.rs's order ({})",
+            documented.join(", "),
+            listed.join(", ")
+        ));
+    }
+    for file in files.iter().filter(|f| !listed.contains(f)) {
+        mismatches.push(format!("{file}.rs is not in lib.rs's module order"));
+    }
+    mismatches
+}
+
 /// Every `crate::` use that names a module listed at or after the user.
 fn backward_uses(dir: &Path, order: &[String]) -> Result<Vec<String>, Failure> {
     let mut broken = Vec::new();
@@ -54,16 +84,18 @@ fn backward_uses(dir: &Path, order: &[String]) -> Result<Vec<String>, Failure> {
     Ok(broken)
 }
 
-/// The crates whose modules must not import each other in a circle.
-const CRATES: &[&str] = &[
-    "jurigged-watch",
-    "jurigged-deftree",
-    "jurigged-diff",
-    "jurigged-patch",
-    "jurigged-session",
-    "jurigged-develoop",
-    "jurigged-py",
-    "jurigged-cli",
+/// The source folders (relative to the workspace root) whose modules must not
+/// import each other in a circle: every crate's, xtask's own included.
+const SOURCES: &[&str] = &[
+    "crates/jurigged-watch/src",
+    "crates/jurigged-deftree/src",
+    "crates/jurigged-diff/src",
+    "crates/jurigged-patch/src",
+    "crates/jurigged-session/src",
+    "crates/jurigged-develoop/src",
+    "crates/jurigged-py/src",
+    "crates/jurigged-cli/src",
+    "xtask/src",
 ];
 
 /// The modules of the crate in `dir` (one file each, directly in `src`) and
@@ -122,10 +154,10 @@ fn find_circle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
 /// Checks that no crate's modules import each other in a circle, and
 /// jurigged-session's modules against the order its `lib.rs` lists.
 pub fn check() -> Result<(), Failure> {
-    for krate in CRATES {
-        let dir = util::root().join("crates").join(krate).join("src");
+    for source in SOURCES {
+        let dir = util::root().join(source);
         if let Some(circle) = find_circle(&module_graph(&dir)?) {
-            return Err(format!("{krate}: modules import each other in a circle: {}", circle.join(" -> ")).into());
+            return Err(format!("{source}: modules import each other in a circle: {}", circle.join(" -> ")).into());
         }
     }
     let dir = util::root().join(CRATE_SOURCE);
@@ -134,17 +166,41 @@ pub fn check() -> Result<(), Failure> {
     if order.is_empty() {
         return Err(format!("{CRATE_SOURCE}/lib.rs lists no module order").into());
     }
+    let architecture = std::fs::read_to_string(util::root().join("docs/architecture.md"))
+        .map_err(|e| format!("docs/architecture.md: {e}"))?;
+    let files: Vec<String> = module_graph(&dir)?.into_iter().map(|(name, _)| name).collect();
+    let mismatches = order_mismatches(&order, &documented_order(&architecture), &files);
+    if !mismatches.is_empty() {
+        return Err(mismatches.join("\n").into());
+    }
     let broken = backward_uses(&dir, &order)?;
     if !broken.is_empty() {
         return Err(format!("jurigged-session's module order broken:\n  {}", broken.join("\n  ")).into());
     }
-    eprintln!("modules: no circle in any crate; the {} modules of jurigged-session in their listed order", order.len());
+    eprintln!(
+        "modules: no circle in any crate nor in xtask; the {} modules of jurigged-session in their listed order, as docs/architecture.md lists them",
+        order.len()
+    );
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_table_is_read_and_held_against_the_listing_and_the_files() {
+        let doc = "intro\n### Modules of jurigged-session\n\ntext\n\n| module | job |\n|---|---|\n| `a` | x |\n| `b` | y |\n\n## Next\n| `c` | z |\n";
+        let documented = documented_order(doc);
+        assert_eq!(documented, ["a", "b"]);
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(order_mismatches(&names(&["a", "b"]), &documented, &names(&["a", "b"])).is_empty());
+        assert_eq!(order_mismatches(&names(&["b", "a"]), &documented, &names(&["a", "b"])).len(), 1);
+        assert_eq!(
+            order_mismatches(&names(&["a", "b"]), &documented, &names(&["a", "b", "sync2"])),
+            ["sync2.rs is not in lib.rs's module order"]
+        );
+    }
 
     #[test]
     fn the_listing_is_read_in_order_and_a_backward_use_is_found() {

@@ -43,8 +43,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         }
         _ => return Err(format!("unknown options {args:?}\n\n{HELP}").into()),
     };
-    let (main_python, main_venv) = &python::interpreters()[0];
-    let venv_python = python::ensure_venv(main_python, main_venv)?;
+    let (main_python, main_venv) = &crate::venvs::interpreters()[0];
+    let venv_python = crate::venvs::ensure_venv(main_python, main_venv)?;
     let wheel = python::build_wheel(&venv_python, false)?;
     if let Some(version) = in_sid {
         let cache = download_all(&venv_python)?;

@@ -284,8 +284,8 @@ impl SidRoot {
         if has_wheels {
             return Ok(());
         }
-        let (main_python, main_venv) = &crate::python::interpreters()[0];
-        let host_python = crate::python::ensure_plain_venv(main_python, main_venv)?;
+        let (main_python, main_venv) = &crate::venvs::interpreters()[0];
+        let host_python = crate::venvs::ensure_plain_venv(main_python, main_venv)?;
         let into = into.to_string_lossy().into_owned();
         let mut args = vec!["-m", "pip", "download", "-q", "--disable-pip-version-check", "--only-binary=:all:"];
         args.extend(["--implementation", "cp", "--python-version", version, "-d", &into]);

@@ -13,7 +13,8 @@ Runs, in order: cargo fmt --check, clippy (warnings denied), the dependency
 rules (xtask/src/layering.rs: no pyo3 under the pure-Rust crates, clap and
 crossterm only under the session, develoop, bindings and binary, each crate
 depending only on lower layers; jurigged-session's modules in their listed
-order), cargo test --workspace, pytest on the wheel under Python 3.11
+order), cargo test --workspace (the READMEs' examples included), the library
+crates as embedders meet them (cargo xtask crates), pytest on the wheel under Python 3.11
 (python3), 3.9 and 3.13 (from pyenv), 3.14 and 3.15 (in the Debian sid root,
 see `cargo xtask sid --help`), the replay
 of real releases (cargo xtask replay), the README's `cargo install` line
@@ -39,9 +40,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     util::run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     layering::check()?;
     util::run("cargo", &["test", "--workspace"])?;
+    crate::crates::run()?;
     python::test_all()?;
-    let (main_python, main_venv) = &python::interpreters()[0];
-    replay::replay_installed(&python::ensure_venv(main_python, main_venv)?)?;
+    let (main_python, main_venv) = &crate::venvs::interpreters()[0];
+    replay::replay_installed(&crate::venvs::ensure_venv(main_python, main_venv)?)?;
     if quick {
         return Ok(());
     }

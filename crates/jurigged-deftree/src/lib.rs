@@ -41,3 +41,8 @@ pub use error::{Error, Result};
 pub use lines::{Location, Position};
 pub use tree::{DefTree, Kind, Node, Walk};
 pub use vars::VarFacts;
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

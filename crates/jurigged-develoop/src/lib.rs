@@ -277,3 +277,8 @@ impl jurigged_session::cli::Loops for Develoop {
         detach_loops(py)
     }
 }
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,4 +1,4 @@
-//! Structural diff of two Python [`DefTree`]s into an [`EditScript`].
+//! Structural diff of two Python [`DefTree`](jurigged_deftree::DefTree)s into an [`EditScript`].
 //!
 //! [`diff`] corresponds an old tree with a new one (definitions by kind and name
 //! within the same parent, statements by their code) and says what a live program
@@ -35,3 +35,8 @@ pub use correspond::counterparts;
 pub use edit::{Edit, Summary};
 pub use error::{Error, Result};
 pub use script::{diff, merge, Deletions, EditScript, Order};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

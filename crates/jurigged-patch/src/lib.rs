@@ -39,3 +39,8 @@ pub use event::{Event, EventKind};
 pub use held::{Pending, RunningFrame};
 pub use patcher::{patch, LiveModule};
 pub use py_exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

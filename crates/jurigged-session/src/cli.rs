@@ -19,6 +19,8 @@ Examples:
   jurigged -v -m mypackage        run a module, print every change applied
   jurigged -w src/ --exclude '*/generated/*' app.py
   jurigged                        a live REPL
+  jurigged attach PID             live updates in a running Python 3.14+ (attach --help)
+  jurigged detach PID             stop what attach started
 
 By default the current directory is watched (without .venv, venv, site-packages,
 dist-packages, .tox and .nox). Only files the program imports are watched.";
@@ -135,9 +137,6 @@ impl Cli {
     }
 }
 
-/// Directories not watched by default: other people's code.
-const DEFAULT_EXCLUDES: &[&str] = &[".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"];
-
 /// What the command line needs of the develoop (`--loop`, `--xloop`), which
 /// lives in a crate above this one.
 pub trait Loops {
@@ -153,6 +152,11 @@ pub trait Loops {
 pub fn main(py: Python<'_>, argv: Vec<OsString>, loops: &dyn Loops) -> PyResult<i32> {
     let mut words = vec![OsString::from("jurigged")];
     words.extend(argv.get(1..).unwrap_or_default().iter().cloned());
+    match words.get(1).and_then(|word| word.to_str()) {
+        Some("attach") => return crate::attach::attach_main(py, &words[1..]),
+        Some("detach") => return crate::attach::detach_main(py, &words[1..]),
+        _ => {}
+    }
     let cli = match Cli::try_parse_from(&words) {
         Ok(cli) => cli,
         Err(error) => {
@@ -197,7 +201,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             Some(directory) if !directory.starts_with(&cwd) => directory.as_os_str().to_string_lossy().into_owned(),
             _ => ".".to_string(),
         };
-        let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
+        let mut excludes: Vec<String> = crate::py_watcher::DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
         excludes.extend(cli.exclude.iter().cloned());
         (vec![root], excludes)
     } else {

@@ -10,11 +10,12 @@
 //! `event_stream`, `logger`, `long_statements`, `touched`, `live_trees`, `lifecycle`, `py_codefile`,
 //! `running`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
 //! `py_registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
-//! `py_watcher`, `py_recoder`, `py_db`, `cli` (`docs/architecture.md` says what each
+//! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
 //! does).
 
 mod sync;
 
+pub mod attach;
 pub mod boundary;
 pub mod child_env;
 pub mod cli;
@@ -52,3 +53,8 @@ pub use py_event::{Event, EventKind};
 pub use py_registry::{registry, Registry};
 pub use py_watcher::PyWatcher;
 pub use sniffer::ImportSniffer;
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -138,7 +138,7 @@ fn after_fork_in_parent() {
     crate::live_trees::fork_ended_in_parent();
 }
 
-/// Counts the calling watcher thread as inside Python (see [`with_python`]) until
+/// Counts the calling watcher thread as inside Python (see `with_python`) until
 /// the guard is dropped.
 pub fn leave_python() {
     IN_PYTHON.fetch_sub(1, Ordering::SeqCst);

@@ -118,6 +118,10 @@ impl PyWatcher {
     }
 }
 
+/// Directories not watched by default (when no pattern is given on the command
+/// line or to `jurigged attach`): other people's code.
+pub const DEFAULT_EXCLUDES: &[&str] = &[".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"];
+
 /// What a session watches and how: the arguments of `watch()` and of the command
 /// line, checked.
 pub struct WatchOptions {

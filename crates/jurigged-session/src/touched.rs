@@ -66,7 +66,7 @@ fn listeners() -> &'static Listeners {
 }
 
 /// Calls `listener` with what each later change of `path` touches (unless the
-/// change comes from `id` itself, see [`notify`]).
+/// change comes from `id` itself, see [`notify()`]).
 pub fn subscribe(path: PathBuf, id: usize, listener: Listener) {
     lock(listeners()).entry(path).or_default().push((id, listener));
 }

@@ -33,3 +33,8 @@ pub use error::{Error, Limit, Result};
 pub use filter::{Filter, Unmatched};
 pub use fingerprint::Fingerprint;
 pub use watcher::{Change, Watcher, WatcherBuilder, MIN_DEBOUNCE};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
