@@ -78,6 +78,7 @@ def test_a_running_top_level_loop_is_not_run_again_and_later_saves_apply(run, wo
     process.wait_for(lambda line: line == note, stream="stderr")
     skip = wait_for_record(stream, kind="skip")
     assert (skip["line"], skip["message"], skip["code"]) == (9, note, "while True: ...")
+    assert skip["rude"] == "running_statement"
 
     # A later save of f applies, to the one loop still running.
     workspace.save("app.py", changed.replace("return 1", "return 2"))
@@ -156,6 +157,7 @@ def test_a_statement_that_raised_is_pending_and_later_saves_apply_the_rest(run, 
     assert "not applied (OSError: Address already in use, at " in line and line.endswith("edit it to try again"), line
     wait_until(lambda: fetch(port) == "version 3", what="the new render served")
     pending = wait_for_record(stream, kind="pending")
+    assert pending["rude"] == "pending_statement"
     applied = wait_for_record(stream, kind="save", save=pending["save"])
     assert (applied["outcome"], applied["updates"], applied["skips"]) == ("applied", 1, 1)
     assert len(applied["pending"]) == 1
@@ -336,3 +338,113 @@ def test_a_script_outside_the_watched_patterns_is_watched_and_its_imports_named(
     assert str(workspace.path("helper.py")) in note
     workspace.save("app.py", program.replace("return 1", "return 2"))
     process.wait_for("value 2 1", stream="stdout")
+
+
+def test_a_deleted_function_still_called_by_live_code_is_named(run, workspace):
+    program = textwrap.dedent(
+        """\
+        import time
+
+
+        def shout():
+            return "HEY"
+
+
+        def greet():
+            return shout() + "!"
+
+
+        def f():
+            return 1
+
+
+        while True:
+            print("value", f(), flush=True)
+            time.sleep(0.05)
+        """
+    )
+    workspace.write("app.py", program)
+    stream = workspace.path("events.jsonl")
+    process = run(*FAST, "--events", str(stream), "app.py")
+    process.wait_for("value 1", stream="stdout")
+    without = program.replace('def shout():\n    return "HEY"\n\n\n', "")
+    workspace.save("app.py", without)
+    process.wait_for(lambda l: l == "Delete __main__.shout @L4 (still called by greet)", stream="stderr")
+    record = wait_for_record(stream, kind="delete", qualname="shout")
+    assert record["rude"] == "deleted_still_called"
+    # A deletion nothing calls is not named so.
+    workspace.save("app.py", without.replace('def greet():\n    return shout() + "!"\n\n\n', "").replace("return 1", "return 2"))
+    process.wait_for("value 2", stream="stdout")
+    greet = wait_for_record(stream, kind="delete", qualname="greet")
+    assert "rude" not in greet
+
+
+RESTARTING = textwrap.dedent(
+    """\
+    import os
+    import sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    port = int(sys.argv[1])
+
+
+    class Greeting:
+        greeting = "hello"
+
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = getattr(self, "greeting", "no greeting").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print("serving", os.getpid(), flush=True)
+    srv.serve_forever()
+    """
+)
+
+
+def test_restart_on_rude_edit_runs_the_program_again_after_a_class_header_change(run, workspace):
+    port = free_port()
+    workspace.write("app.py", RESTARTING)
+    process = run(*FAST, "--restart-on-rude-edit", "app.py", str(port))
+    first = process.wait_for("serving", stream="stdout")
+    assert fetch(port) == "no greeting"
+    # The class's header changes: made again, the server's instances would
+    # keep the old class; the program restarts instead.
+    workspace.save("app.py", RESTARTING.replace("class Handler(BaseHTTPRequestHandler)", "class Handler(Greeting, BaseHTTPRequestHandler)"))
+    process.wait_for(lambda l: l.startswith("Restart (class_remade: Add __main__.Handler @L12"), stream="stderr")
+    second = process.wait_for("serving", stream="stdout")
+    # The same process (exec), serving the new code on the same port.
+    assert second == first
+    wait_until(lambda: fetch(port) == "hello", what="the restarted server's new code")
+    # Still watched after the restart: a later save applies.
+    workspace.save(
+        "app.py",
+        RESTARTING.replace("class Handler(BaseHTTPRequestHandler)", "class Handler(Greeting, BaseHTTPRequestHandler)").replace(
+            '"hello"', '"bonjour"'
+        ),
+    )
+    wait_until(lambda: fetch(port) == "bonjour", what="a save after the restart")
+
+
+def test_without_restart_on_rude_edit_a_class_header_change_is_named_and_the_program_goes_on(run, workspace):
+    port = free_port()
+    workspace.write("app.py", RESTARTING)
+    stream = workspace.path("events.jsonl")
+    process = run(*FAST, "--events", str(stream), "app.py", str(port))
+    process.wait_for("serving", stream="stdout")
+    workspace.save("app.py", RESTARTING.replace("class Handler(BaseHTTPRequestHandler)", "class Handler(Greeting, BaseHTTPRequestHandler)"))
+    line = process.wait_for(lambda l: l.startswith("Add __main__.Handler @L12"), stream="stderr")
+    assert line.endswith("(a new class: instances made before keep the old one)")
+    record = wait_for_record(stream, kind="add", qualname="Handler")
+    assert record["rude"] == "class_remade"
+    assert "Restart" not in process.stderr
+    assert process.alive()

@@ -94,6 +94,13 @@ pub struct Cli {
     #[arg(short = 'v', long)]
     pub verbose: bool,
 
+    /// After a save with an edit that cannot take full effect (a running or
+    /// pending statement, a running function, a class made again, a deleted
+    /// function still called), execute the program again: same interpreter,
+    /// arguments, environment and directory, same pid
+    #[arg(long = "restart-on-rude-edit")]
+    pub restart_on_rude_edit: bool,
+
     /// Append every event to PATH as one JSON object per line ('-': stderr)
     #[arg(long, value_name = "PATH")]
     pub events: Option<PathBuf>,
@@ -192,6 +199,9 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         Ok(events) => events,
         Err(error) => return usage_error(py, &format!("--events: {}", error.value(py))),
     };
+    if cli.restart_on_rude_edit {
+        crate::restart::enable();
+    }
     let script_path = script.as_deref().map(|s| std::path::absolute(s).unwrap_or_else(|_| s.to_path_buf()));
     let (mut patterns, excludes) = if cli.watch.is_empty() {
         let cwd = std::env::current_dir().unwrap_or_default();

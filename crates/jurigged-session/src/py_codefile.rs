@@ -130,6 +130,11 @@ impl PyCodeFile {
         self.inner.parse(text)
     }
 
+    /// The namespace changes are applied to, if any.
+    pub fn live_namespace<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+        self.inner.namespace(py)
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         self.inner.filename()

@@ -101,6 +101,40 @@ pub struct Event {
     running_in: Vec<String>,
     /// The save it belongs to (every record of one save has the same).
     save: Option<u64>,
+    /// What the line adds in parentheses (a deletion still called by live code).
+    note: Option<String>,
+    /// Set when the edit cannot take full effect (see [`RudeEdit`]).
+    rude: Option<RudeEdit>,
+}
+
+/// An edit after which the live program is not what a fresh run of the new
+/// text would be: the one vocabulary of the log, the event stream (`rude`) and
+/// `Event.rude`, and what `--restart-on-rude-edit` restarts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RudeEdit {
+    /// A changed top-level statement running now: not run again.
+    RunningStatement,
+    /// An updated function running now: its frames keep the old code.
+    RunningFunction,
+    /// A changed statement whose last run raised: not run again.
+    PendingStatement,
+    /// A class made again (its header changed): live instances keep the old class.
+    ClassRemade,
+    /// A deleted function that live code still calls.
+    DeletedStillCalled,
+}
+
+impl RudeEdit {
+    /// The word of the stream's `rude` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RudeEdit::RunningStatement => "running_statement",
+            RudeEdit::RunningFunction => "running_function",
+            RudeEdit::PendingStatement => "pending_statement",
+            RudeEdit::ClassRemade => "class_remade",
+            RudeEdit::DeletedStillCalled => "deleted_still_called",
+        }
+    }
 }
 
 #[pymethods]
@@ -132,6 +166,14 @@ impl Event {
     #[getter(filename)]
     fn filename_as_given(&self) -> std::ffi::OsString {
         self.filename.as_os_str().to_os_string()
+    }
+
+    /// Why this edit cannot take full effect, when it cannot:
+    /// "running_statement", "running_function", "pending_statement",
+    /// "class_remade", "deleted_still_called"; else None.
+    #[getter(rude)]
+    fn rude_word(&self) -> Option<&'static str> {
+        self.rude().map(RudeEdit::as_str)
     }
 
     /// The id of the save this event belongs to (None outside a save).
@@ -181,6 +223,9 @@ impl Event {
 
     /// The event's one-line form, `str(event)`: what the verbose logger prints.
     pub fn text(&self) -> String {
+        if let Some(note) = &self.note {
+            return format!("{} ({note})", self.text);
+        }
         match self.running_in.as_slice() {
             [] => self.text.clone(),
             [one] => format!("{} (running in thread {one}: the new code takes effect at its next call)", self.text),
@@ -224,12 +269,34 @@ impl Event {
     /// Whether loggers tell it even when not verbose: an error, or a statement
     /// the save did not run.
     pub fn always_told(&self) -> bool {
-        matches!(self.kind, EventKind::Error | EventKind::Skip | EventKind::Pending)
+        matches!(self.kind, EventKind::Error | EventKind::Skip | EventKind::Pending) || self.rude.is_some()
     }
 
     /// Whether threads were running the old code of this update.
     pub fn was_running(&self) -> bool {
         !self.running_in.is_empty()
+    }
+
+    /// Why this edit cannot take full effect, when it cannot.
+    pub fn rude(&self) -> Option<RudeEdit> {
+        match self.kind {
+            EventKind::Skip => Some(RudeEdit::RunningStatement),
+            EventKind::Pending => Some(RudeEdit::PendingStatement),
+            EventKind::Update if self.was_running() => Some(RudeEdit::RunningFunction),
+            _ => self.rude,
+        }
+    }
+
+    /// Marks this edit as one that cannot take full effect, saying why in
+    /// parentheses after its line.
+    pub fn set_rude(&mut self, rude: RudeEdit, note: String) {
+        self.rude = Some(rude);
+        self.note = Some(note);
+    }
+
+    /// Whether it is a class (per the live tree after the change).
+    pub fn is_class(&self) -> bool {
+        self.definition == Some(Kind::Class)
     }
 
     /// The same event, as one of save `id`.
@@ -262,6 +329,9 @@ impl Event {
         record.insert("line".into(), line);
         if let Some(save) = self.save {
             record.insert("save".into(), save.into());
+        }
+        if let Some(rude) = self.rude() {
+            record.insert("rude".into(), rude.as_str().into());
         }
         record.insert("module".into(), self.module.clone().into());
         record.insert("qualname".into(), self.qualname().map(str::to_string).into());
@@ -302,6 +372,8 @@ impl Event {
             pid: std::process::id(),
             running_in: Vec::new(),
             save: None,
+            note: None,
+            rude: None,
         }
     }
 
@@ -324,6 +396,8 @@ impl Event {
             pid: std::process::id(),
             running_in: Vec::new(),
             save: None,
+            note: None,
+            rude: None,
         }
     }
 
@@ -375,6 +449,8 @@ impl Event {
             pid: std::process::id(),
             running_in: Vec::new(),
             save: None,
+            note: None,
+            rude: None,
         }
     }
 }

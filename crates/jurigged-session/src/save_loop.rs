@@ -161,11 +161,17 @@ impl SessionCore {
                         .map(|e| e.of_file(codefile.clone_ref(py).into_any()).in_save(save))
                         .collect();
                     running.note_on(&mut events);
+                    let namespace = codefile.bind(py).try_borrow().ok().and_then(|file| file.live_namespace(py));
+                    crate::rude::note_rude_edits(py, namespace.as_ref(), path, &mut events);
+                    let rude = events.iter().find_map(|e| e.rude().map(|r| (r, e.text())));
                     let outcome = SaveOutcome { id: save, applied: true, pending };
                     if changed || !events.is_empty() {
                         self.emit_save(py, path, events, elapsed, &outcome);
                     }
                     touched::notify(py, path, &touched, None);
+                    if let Some((rude, text)) = rude {
+                        crate::restart::after_rude_edit(py, rude, &text);
+                    }
                 }
                 Err(error) => {
                     let event = file_error(py, path, error).in_save(save);
