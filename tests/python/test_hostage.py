@@ -448,3 +448,34 @@ def test_without_restart_on_rude_edit_a_class_header_change_is_named_and_the_pro
     assert record["rude"] == "class_remade"
     assert "Restart" not in process.stderr
     assert process.alive()
+
+
+def test_a_class_whose_new_header_raised_is_pending_and_later_saves_apply(run, workspace):
+    program = textwrap.dedent(
+        """\
+        import time
+
+
+        class Config:
+            value = 1
+
+
+        def f():
+            return 1
+
+
+        while True:
+            print("value", f(), Config.value, flush=True)
+            time.sleep(0.05)
+        """
+    )
+    workspace.write("app.py", program)
+    process = run(*FAST, "app.py")
+    process.wait_for("value 1 1", stream="stdout")
+    broken = program.replace("class Config:", "class Config(Missing):")
+    workspace.save("app.py", broken)
+    process.wait_for("NameError", stream="stderr")
+    workspace.save("app.py", broken.replace("return 1", "return 2"))
+    line = process.wait_for(lambda l: l.startswith("Pending app.py L4 class Config(Missing):"), stream="stderr")
+    assert "not applied (NameError: name 'Missing' is not defined, at " in line, line
+    process.wait_for("value 2 1", stream="stdout")

@@ -195,9 +195,11 @@ impl CodeFile {
     /// statement is pending from now on.
     fn note_pending(&mut self, py: Python<'_>, error: &Error, script: &EditScript, new: &DefTree) {
         let Error::Python { line, path, error: raised, .. } = error else { return };
-        let Some((parent, node)) = script.edits().iter().find_map(|edit| match edit {
-            jurigged_diff::Edit::Run { parent, node } if node.first_line() == *line && node.path() == path => {
-                Some((parent, node))
+        let Some(node) = script.edits().iter().find_map(|edit| match edit {
+            jurigged_diff::Edit::Run { node, .. } | jurigged_diff::Edit::Add { node, .. }
+                if node.first_line() == *line && node.path() == path =>
+            {
+                Some(node)
             }
             _ => None,
         }) else {
@@ -210,7 +212,7 @@ impl CodeFile {
             .and_then(|&i| self.tree.root().children().get(i))
             .map(|old| old.code_text());
         let pending = Pending {
-            parent: parent.clone(),
+            path: node.path().to_string(),
             text: node.code_text(),
             live_text,
             line: node.position().start.line,
@@ -219,7 +221,10 @@ impl CodeFile {
             at: local_clock_time(py),
         };
         let mut kept = still_pending(std::mem::take(&mut self.pending), new);
-        kept.retain(|p| !(p.parent == pending.parent && (p.text == pending.text || p.live_text == pending.live_text)));
+        kept.retain(|p| {
+            !(p.path == pending.path
+                && (p.text == pending.text || (p.live_text.is_some() && p.live_text == pending.live_text)))
+        });
         kept.push(pending);
         self.pending = kept;
     }

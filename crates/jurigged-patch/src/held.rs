@@ -30,8 +30,8 @@ pub struct RunningFrame {
 /// A statement whose run raised: its save applied nothing.
 #[derive(Debug, Clone)]
 pub struct Pending {
-    /// Dotted path of the block it is in (the module, a class).
-    pub parent: String,
+    /// Its dotted path (a statement's is its block's: the module, a class).
+    pub path: String,
     /// Its code, as saved: a later save with this same text does not run it.
     pub text: String,
     /// The code of the statement it replaces, which is what runs live: a save
@@ -114,11 +114,12 @@ impl Holds {
     }
 }
 
-/// A statement's first line of code, ` ...` added when it has more.
+/// A statement's first line of code, ` ...` added when it has more (a
+/// definition has its body).
 pub(crate) fn first_line_of(node: &Node) -> String {
     let text = node.header_text().trim();
     let first = text.lines().next().unwrap_or_default().to_string();
-    if text.contains('\n') {
+    if text.contains('\n') || node.kind().is_definition() {
         format!("{first} ...")
     } else {
         first
@@ -213,9 +214,10 @@ pub(crate) fn holds_for(
 ) -> (Holds, Vec<(usize, usize)>) {
     let mut holds = Holds::default();
     for edit in script.edits() {
-        let Edit::Run { parent, node } = edit else { continue };
+        // A statement, or a definition whose run raised (a class body, a decorator).
+        let (Edit::Run { node, .. } | Edit::Add { node, .. }) = edit else { continue };
         let text = node.code_text();
-        let same_parent = |p: &&Pending| p.parent == *parent;
+        let same_parent = |p: &&Pending| p.path == node.path();
         if let Some(p) = pending.iter().filter(same_parent).find(|p| p.text == text) {
             holds.by_start.insert(node.span().start, Hold::Pending(p.clone()));
         } else if pending.iter().filter(same_parent).any(|p| p.live_text.as_deref() == Some(text.as_str())) {
@@ -245,10 +247,10 @@ pub(crate) fn holds_for(
     (holds, held_running)
 }
 
-/// The pending statements that still hold after a change to `tree`: those
+/// The pending statements (and definitions) that still hold after a change to `tree`: those
 /// whose text is still there (a statement edited since is tried again).
 pub(crate) fn still_pending(pending: Vec<Pending>, tree: &DefTree) -> Vec<Pending> {
-    let lines: std::collections::HashSet<(&str, String)> =
-        tree.walk().filter(|node| node.kind() == Kind::Line).map(|node| (node.path(), node.code_text())).collect();
-    pending.into_iter().filter(|p| lines.contains(&(p.parent.as_str(), p.text.clone()))).collect()
+    let nodes: std::collections::HashSet<(&str, String)> =
+        tree.walk().map(|node| (node.path(), node.code_text())).collect();
+    pending.into_iter().filter(|p| nodes.contains(&(p.path.as_str(), p.text.clone()))).collect()
 }

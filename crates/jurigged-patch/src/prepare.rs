@@ -175,15 +175,15 @@ impl<'py> Preparation<'_, 'py> {
                 let exact = self.definitions.is_shared(node.path());
                 prepare_shift(live, node, *delta, exact, &mut self.heap_learned, &mut self.swaps)?
             }
-            Edit::Add { parent, node } => {
-                let step = self.run(parent, node, EventKind::Add)?;
-                self.steps.push(step);
-            }
-            Edit::Run { node, .. } if self.holds.get(node).is_some() => {
+            Edit::Add { node, .. } | Edit::Run { node, .. } if self.holds.get(node).is_some() => {
                 let hold = self.holds.get(node).cloned();
                 if let Some(event) = hold.and_then(|hold| Holds::event(&hold, &live.filename, node)) {
                     self.steps.push(Step::Swapped(event));
                 }
+            }
+            Edit::Add { parent, node } => {
+                let step = self.run(parent, node, EventKind::Add)?;
+                self.steps.push(step);
             }
             Edit::Run { parent, node } => {
                 let step = self.run(parent, node, EventKind::Run)?;
@@ -572,7 +572,11 @@ impl<'py> Preparation<'_, 'py> {
             let Some(block) = block else { continue };
             let scope = self.live.scope(&parent, block)?;
             for node in block.children() {
-                if node.kind().is_definition() && scope.stored_name(node.name()) == name {
+                // A definition held back (pending) stays as it is live.
+                if node.kind().is_definition()
+                    && scope.stored_name(node.name()) == name
+                    && self.holds.get(node).is_none()
+                {
                     let step = self.run(&parent, node, EventKind::Update)?;
                     self.steps.push(step);
                 }
