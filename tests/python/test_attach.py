@@ -178,3 +178,66 @@ def test_an_attach_without_the_permission_says_what_is_needed(workspace):
         target.kill()
     assert done.returncode == 1, done
     assert "attaching needs the same user as the target" in done.stderr or "CAP_SYS_PTRACE" in done.stderr
+
+
+@NEEDS_314
+def test_ctrl_c_stops_following_and_the_session_keeps_running(run, workspace):
+    target = start_target(workspace)
+    try:
+        attach = run("attach", str(target.popen.pid))
+        attach.wait_for("jurigged: following its output", stream="stderr")
+        attach.interrupt()
+        assert attach.wait_exit() == 0
+        assert "stopped following" in attach.stderr and "its session keeps running" in attach.stderr
+        workspace.save("mod.py", "def f():\n    return 7\n")
+        target.wait_for("now=7 old=7")
+    finally:
+        target.kill()
+
+
+FORKING_TARGET = textwrap.dedent(
+    """\
+    import os, sys, time
+    import mod
+    print("started", flush=True)
+    # Forks once the attach has happened (the test creates the file then).
+    while not os.path.exists("fork-now"):
+        time.sleep(0.01)
+    parent = os.getpid()
+    if os.fork() == 0:
+        print(f"child pid {os.getpid()}", flush=True)
+        last = None
+        # Ends with its parent: an orphan would hold the test's pipes open.
+        while os.getppid() == parent:
+            value = mod.f()
+            if value != last:
+                print(f"child={value}", flush=True)
+                last = value
+            time.sleep(0.01)
+        os._exit(0)
+    time.sleep(600)
+    """
+)
+
+
+@NEEDS_314
+def test_a_child_forked_after_the_attach_takes_saves(run, workspace):
+    workspace.write("mod.py", "def f():\n    return 1\n")
+    workspace.write("target.py", FORKING_TARGET)
+    target = Process([sys.executable, "target.py"], cwd=workspace.root, env=child_env())
+    try:
+        target.wait_for("started")
+        attach = run("attach", str(target.popen.pid), "--no-follow")
+        assert attach.wait_exit() == 0, attach.describe()
+        workspace.write("fork-now", "")
+        target.wait_for("child=1")
+        workspace.save("mod.py", "def f():\n    return 2\n")
+        target.wait_for("child=2")
+    finally:
+        for line in target.stdout.splitlines():
+            if line.startswith("child pid "):
+                try:
+                    os.kill(int(line.split()[2]), 9)
+                except ProcessLookupError:
+                    pass
+        target.kill()

@@ -13,6 +13,7 @@ use crate::util::{self, Failure};
 /// The crates other tools embed (the binary and xtask are not for embedding;
 /// the binary's build also reads the Python package beside it).
 const LIBRARIES: &[&str] = &[
+    "jurigged-entry",
     "jurigged-watch",
     "jurigged-deftree",
     "jurigged-diff",

@@ -17,7 +17,7 @@ use crate::util::{self, Failure};
 /// The layers, lowest first: a crate may depend only on crates of lower layers.
 /// Crates named here but not in the workspace (yet) are skipped.
 const LAYERS: &[&[&str]] = &[
-    &["jurigged-watch", "jurigged-deftree"],
+    &["jurigged-entry", "jurigged-watch", "jurigged-deftree"],
     &["jurigged-diff"],
     &["jurigged-patch"],
     &["jurigged-session"],
@@ -30,7 +30,7 @@ const LAYERS: &[&[&str]] = &[
 const TOOLS: &[&str] = &["xtask"];
 
 /// Crates that must build and run with no Python.
-const PURE_RUST_CRATES: &[&str] = &["jurigged-watch", "jurigged-deftree", "jurigged-diff"];
+const PURE_RUST_CRATES: &[&str] = &["jurigged-entry", "jurigged-watch", "jurigged-deftree", "jurigged-diff"];
 
 /// The Python bindings, which the pure-Rust crates must not reach.
 const PYTHON_CRATES: &[&str] = &["pyo3", "pyo3-ffi"];
@@ -184,7 +184,8 @@ pub fn check() -> Result<(), Failure> {
         PURE_RUST_CRATES.join(", "),
         INTERFACE_OWNERS.join(", "),
     );
-    crate::module_order::check()
+    crate::module_order::check()?;
+    crate::py_entries::check()
 }
 
 #[cfg(test)]

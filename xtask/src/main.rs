@@ -7,6 +7,7 @@ mod fuzz;
 mod install;
 mod layering;
 mod module_order;
+mod py_entries;
 mod python;
 mod replay;
 mod roundtrip;

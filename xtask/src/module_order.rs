@@ -84,19 +84,17 @@ fn backward_uses(dir: &Path, order: &[String]) -> Result<Vec<String>, Failure> {
     Ok(broken)
 }
 
-/// The source folders (relative to the workspace root) whose modules must not
-/// import each other in a circle: every crate's, xtask's own included.
-const SOURCES: &[&str] = &[
-    "crates/jurigged-watch/src",
-    "crates/jurigged-deftree/src",
-    "crates/jurigged-diff/src",
-    "crates/jurigged-patch/src",
-    "crates/jurigged-session/src",
-    "crates/jurigged-develoop/src",
-    "crates/jurigged-py/src",
-    "crates/jurigged-cli/src",
-    "xtask/src",
-];
+/// The source folders whose modules must not import each other in a circle:
+/// every crate's (`crates/*/src`) and xtask's own.
+fn sources() -> Result<Vec<std::path::PathBuf>, Failure> {
+    let crates = util::root().join("crates");
+    let entries = std::fs::read_dir(&crates).map_err(|e| format!("{}: {e}", crates.display()))?;
+    let mut found: Vec<std::path::PathBuf> =
+        entries.flatten().map(|entry| entry.path().join("src")).filter(|src| src.is_dir()).collect();
+    found.sort();
+    found.push(util::root().join("xtask/src"));
+    Ok(found)
+}
 
 /// The modules of the crate in `dir` (one file each, directly in `src`) and
 /// those each one names as `crate::module` outside comments and tests.
@@ -154,9 +152,9 @@ fn find_circle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
 /// Checks that no crate's modules import each other in a circle, and
 /// jurigged-session's modules against the order its `lib.rs` lists.
 pub fn check() -> Result<(), Failure> {
-    for source in SOURCES {
-        let dir = util::root().join(source);
+    for dir in sources()? {
         if let Some(circle) = find_circle(&module_graph(&dir)?) {
+            let source = dir.strip_prefix(util::root()).unwrap_or(&dir).display().to_string();
             return Err(format!("{source}: modules import each other in a circle: {}", circle.join(" -> ")).into());
         }
     }

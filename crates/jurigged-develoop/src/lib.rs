@@ -22,6 +22,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
+// `#[py_entry]` runs each entry from Python inside `crate::boundary`.
+use jurigged_session::boundary;
 use jurigged_session::py_callbacks::activity;
 use jurigged_session::py_event::{Event, EventKind};
 
@@ -147,7 +149,7 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
             Ok(())
         },
     )?;
-    activity(py)?.get().register(callback.clone().into_any().unbind());
+    activity(py)?.get().register(callback.clone().into_any().unbind())?;
     Ok(callback)
 }
 
@@ -181,7 +183,7 @@ pub fn run_loop(
             drive(py, function, args, kwargs, first, &mut view, &commands, Some(running))
         }
     };
-    activity(py)?.get().unregister(py, subscription.as_any());
+    let _ = activity(py)?.get().unregister(py, subscription.as_any());
     result
 }
 

@@ -36,6 +36,7 @@ struct Capture {
     screen: Arc<Mutex<Screen>>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Capture {
     fn write(&self, text: &str) -> usize {

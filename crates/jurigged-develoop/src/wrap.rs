@@ -17,6 +17,7 @@ pub struct LoopWrapper {
     only_on_error: bool,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl LoopWrapper {
     #[pyo3(signature = (*args, **kwargs))]
@@ -80,6 +81,7 @@ fn decorator(
 
 /// Loops on the function: runs it, shows its output and result, waits for r
 /// (re-run), a (abort), c (continue), q (quit), and re-runs on every save.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 #[pyo3(name = "loop", signature = (function = None, *, interface = None))]
 pub fn develoop_function(
@@ -91,6 +93,7 @@ pub fn develoop_function(
 }
 
 /// Like loop, but only when the function raises; otherwise the program runs on.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 #[pyo3(signature = (function = None, *, interface = None))]
 pub fn xloop(py: Python<'_>, function: Option<&Bound<'_, PyAny>>, interface: Option<String>) -> PyResult<Py<PyAny>> {
@@ -215,6 +218,7 @@ fn give_up(py: Python<'_>, module: Option<&str>) {
 /// wraps them as soon as they exist (before each line, and when the body ends).
 /// A body that ends without defining one gives up on it, and the trace function
 /// is removed once nothing is pending: tracing costs the program every call.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let _ = arg;

@@ -489,12 +489,14 @@ fn collect_functions<'py>(
 
 /// `sys.addaudithook` callback: learns module bodies as they are executed. It
 /// never raises: an exception from an audit hook would abort the audited
-/// operation (here, an import of the user's program).
+/// operation (here, an import of the user's program), so even a panic of ours
+/// is caught here and the code object is left unlearned.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 #[pyo3(name = "_jurigged_audit_hook")]
 fn audit_hook(event: &str, args: &Bound<'_, PyAny>) {
     if event == "exec" {
-        let _ = learn_executed(args);
+        let _ = crate::boundary::guard(|| learn_executed(args));
     }
 }
 

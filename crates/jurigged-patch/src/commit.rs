@@ -14,6 +14,34 @@ use crate::event::{Event, EventKind};
 use crate::redecorate::{bind_class_cells, ClassRedecoration};
 use crate::scope::{LiveModule, Scope};
 use crate::step::Step;
+use crate::warning_filters::SilencedWarnings;
+
+/// The garbage collector held off for the commit stretch (a collection would
+/// run finalizers, the program's code, in the middle of it), and turned back on
+/// when dropped if it was on.
+struct CollectorPaused<'py> {
+    gc: Bound<'py, PyAny>,
+    was_enabled: bool,
+}
+
+impl<'py> CollectorPaused<'py> {
+    fn pause(py: Python<'py>) -> PyResult<CollectorPaused<'py>> {
+        let gc = py.import("gc")?.into_any();
+        let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
+        gc.call_method0("disable")?;
+        Ok(CollectorPaused { gc, was_enabled })
+    }
+}
+
+impl Drop for CollectorPaused<'_> {
+    fn drop(&mut self) {
+        if self.was_enabled {
+            if let Err(error) = self.gc.call_method0("enable") {
+                error.print(self.gc.py());
+            }
+        }
+    }
+}
 
 /// Commits prepared steps: bindings, deletions and code swaps in one stretch,
 /// then what runs Python code.
@@ -34,20 +62,18 @@ pub(crate) fn commit<'py>(
     let mut events = Vec::with_capacity(steps.len());
     let mut after: Vec<Step<'py>> = Vec::new();
 
+    // Both given back on every path out of the stretch, an early return or a
+    // panic included (the warning filters first: re-enabling the collector can
+    // run finalizers, which are the program's code).
+    let collector = CollectorPaused::pause(py)?;
     // Python 3.13+ warns when a function's code changes kind (`def` to `async
     // def`): the warning machinery would run Python code inside the stretch.
     let quiet = if swaps_change_kind(swaps)? {
-        let guard = py.import("warnings")?.call_method0("catch_warnings")?;
-        guard.call_method0("__enter__")?;
         let deprecation = py.import("builtins")?.getattr("DeprecationWarning")?;
-        py.import("warnings")?.call_method1("simplefilter", ("ignore", deprecation))?;
-        Some(guard)
+        Some(SilencedWarnings::ignoring(py, &deprecation)?)
     } else {
         None
     };
-    let gc = py.import("gc")?;
-    let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
-    gc.call_method0("disable")?;
     for step in steps {
         match step {
             Step::Bind { ref bindings, ref scope, ref event, .. } => {
@@ -93,12 +119,8 @@ pub(crate) fn commit<'py>(
             swap_errors.push(error);
         }
     }
-    if was_enabled {
-        gc.call_method0("enable")?;
-    }
-    if let Some(guard) = quiet {
-        guard.call_method1("__exit__", (py.None(), py.None(), py.None()))?;
-    }
+    drop(quiet);
+    drop(collector);
     drop(replaced);
     record_swaps(swaps, users)?;
 

@@ -12,6 +12,7 @@
 //! Every operation yields an [`Event`] (`Update app.f @L3`, `Run app @L9: x = 1`).
 
 mod annotate;
+pub mod boundary;
 mod clock;
 pub mod code_registry;
 mod code_type;
@@ -30,6 +31,7 @@ mod scope;
 mod shift;
 mod step;
 mod users;
+mod warning_filters;
 
 pub use clock::StatementClock;
 pub use codefile::{live_parser, read_source, CodeFile, SaveContext};

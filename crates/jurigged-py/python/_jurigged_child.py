@@ -67,7 +67,9 @@ _joined = False
 
 def join():
     """Starts, in this process, the parent's sessions it is to join. Never
-    raises: a child that cannot join runs on without live updates."""
+    raises, not even a BaseException: a child that cannot join (options that
+    watch() refuses, a broken JURIGGED_SESSION) says so in one line on stderr
+    and runs on without live updates."""
     global _joined
     if _joined:
         return
@@ -91,8 +93,13 @@ def join():
                 logger=_logger(options["logger"]),
                 children=options["children"],
             )
-    except Exception as error:  # the child's own program comes first
-        sys.stderr.write(f"jurigged: this process does not apply saves: {error!r} [pid {os.getpid()}]\n")
+    except BaseException as error:  # the child's own program comes first, whatever happened here
+        # One line, and never a second failure: site runs this for every
+        # Python of the environment, and an exception out of it stops that Python.
+        try:
+            sys.stderr.write(f"jurigged: warning: this process does not apply saves: {error!r} [pid {os.getpid()}]\n")
+        except BaseException:  # no stderr (pythonw, closed): stay silent
+            pass
 
 
 def _read_sessions():

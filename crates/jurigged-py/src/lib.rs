@@ -11,12 +11,16 @@ use jurigged_session::{
 };
 use pyo3::prelude::*;
 
+// `#[py_entry]` runs each entry from Python inside `crate::boundary`.
+use jurigged_session::boundary;
+
 // Parsing a save allocates and frees a tree per version of a file: mimalloc does
 // that markedly faster than the system allocator (a third of a 20,000-line save).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Runs the command line; returns the exit status.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn cli_main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> PyResult<i32> {
     cli::main(py, argv, &develoop::Develoop)

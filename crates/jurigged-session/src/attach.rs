@@ -43,13 +43,13 @@ pub struct AttachCli {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Interval to wait for to refresh a modified file, in seconds
-    #[arg(short = 'd', long, value_name = "DEBOUNCE", default_value_t = 0.05)]
-    pub debounce: f64,
+    /// Interval to wait for to refresh a modified file, in seconds [default: 0.05]
+    #[arg(short = 'd', long, value_name = "DEBOUNCE", value_parser = jurigged_watch::debounce_argument)]
+    pub debounce: Option<Duration>,
 
     /// Poll for changes using the given interval, in seconds
-    #[arg(long, value_name = "POLL")]
-    pub poll: Option<f64>,
+    #[arg(long, value_name = "POLL", value_parser = jurigged_watch::poll_argument)]
+    pub poll: Option<Duration>,
 
     /// Show watched files and changes as they happen (in the target's stderr and here)
     #[arg(short = 'v', long)]
@@ -87,12 +87,6 @@ pub fn attach_main(py: Python<'_>, words: &[OsString]) -> PyResult<i32> {
         Ok(cli) => cli,
         Err(error) => return clap_exit(py, error),
     };
-    if !(cli.debounce.is_finite() && cli.debounce >= 0.0) {
-        return refuse(py, "--debounce must be a number of seconds, zero or more");
-    }
-    if cli.poll.is_some_and(|p| !(p.is_finite() && p > 0.0)) {
-        return refuse(py, "--poll must be a positive number of seconds");
-    }
     let result = Target::find(cli.pid).and_then(|target| {
         let options = session_options(&cli);
         let answer = target.remote_run(py, Request::Start(&options))?;
@@ -162,8 +156,8 @@ fn session_options(cli: &AttachCli) -> serde_json::Value {
     serde_json::json!({
         "patterns": patterns,
         "excludes": excludes,
-        "debounce": cli.debounce,
-        "poll": cli.poll,
+        "debounce": cli.debounce.unwrap_or(jurigged_watch::DEFAULT_DEBOUNCE).as_secs_f64(),
+        "poll": cli.poll.map(|p| p.as_secs_f64()),
         "verbose": cli.verbose,
         "events": cli.events.as_deref().map(|p| absolute(&p.to_string_lossy())),
     })

@@ -1,43 +1,7 @@
-//! Where Rust meets the program: a panic of ours must never unwind into Python
-//! (pyo3 would raise `PanicException`, which `except Exception` does not catch)
-//! nor end a watcher thread.
+//! Where Rust meets the program: the panic boundary of jurigged-patch
+//! (`jurigged_patch::boundary`), which `#[py_entry]` reaches as
+//! `crate::boundary` in this crate: every entry from Python runs inside it, so a
+//! bug of ours becomes a `PatchError`, never pyo3's `PanicException` nor an
+//! abort; the session's threads run each save inside `guard`.
 
-use std::any::Any;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use pyo3::PyResult;
-
-use crate::py_errors::PatchError;
-
-/// Runs `f`; a panic inside comes back as its message.
-pub fn guard<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| panic_message(panic.as_ref()))
-}
-
-/// Runs `f` for a caller in Python; a panic inside becomes a `PatchError`.
-pub fn guard_py<R>(f: impl FnOnce() -> PyResult<R>) -> PyResult<R> {
-    guard(f).unwrap_or_else(|message| Err(PatchError::new_err(format!("internal error of jurigged: {message}"))))
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_inside_the_boundary_comes_back_as_its_message() {
-        assert_eq!(guard(|| 2 + 2), Ok(4));
-        let failed = guard(|| -> u32 { panic!("bad state at {}", 3) });
-        assert_eq!(failed, Err("bad state at 3".to_string()));
-        let text = "é";
-        let failed = guard(|| text[..1].len());
-        assert!(failed.unwrap_err().contains("char boundary"));
-    }
-}
+pub use jurigged_patch::boundary::{entry, entry_value, guard};

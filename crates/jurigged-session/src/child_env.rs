@@ -46,8 +46,9 @@ fn to_dict<'py>(py: Python<'py>, settings: &SessionSettings) -> PyResult<Bound<'
     let dict = PyDict::new(py);
     dict.set_item("patterns", &settings.patterns)?;
     dict.set_item("excludes", &settings.excludes)?;
-    dict.set_item("debounce", settings.debounce.as_secs_f64())?;
-    dict.set_item("poll", settings.poll.map(|p| p.as_secs_f64()))?;
+    // Seconds, read back by watch() in the child through the same checks.
+    dict.set_item("debounce", settings.timing.debounce().as_secs_f64())?;
+    dict.set_item("poll", settings.timing.poll().map(|p| p.as_secs_f64()))?;
     dict.set_item("children", settings.children)?;
     let logger = match settings.verbose {
         None => "none",
@@ -60,6 +61,7 @@ fn to_dict<'py>(py: Python<'py>, settings: &SessionSettings) -> PyResult<Bound<'
 
 /// `jurigged._jurigged._tag_logs_with_pid()`: called by `jurigged/_child.py` in a
 /// child that joins its parent's sessions, whose lines go to the same terminal.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn _tag_logs_with_pid() {
     crate::logger::tag_with_pid();

@@ -61,13 +61,14 @@ pub struct Cli {
     pub exclude: Vec<String>,
 
     /// Interval to wait for to refresh a modified file, in seconds
-    #[arg(short = 'd', long, value_name = "DEBOUNCE", default_value_t = 0.05)]
-    pub debounce: f64,
+    #[arg(short = 'd', long, value_name = "DEBOUNCE", value_parser = parse_debounce,
+          default_value_t = Seconds(jurigged_watch::DEFAULT_DEBOUNCE))]
+    pub debounce: Seconds,
 
     /// Poll for changes using the given interval, in seconds, instead of the
     /// system's file notifications
-    #[arg(long, value_name = "POLL")]
-    pub poll: Option<f64>,
+    #[arg(long, value_name = "POLL", value_parser = parse_poll)]
+    pub poll: Option<Seconds>,
 
     /// Module or module:function to run; the words after it are its arguments
     #[arg(short = 'm', value_name = "MODULE", num_args = 1.., allow_hyphen_values = true)]
@@ -116,6 +117,25 @@ pub struct Cli {
     /// Path to the script to run, then the script's arguments
     #[arg(value_name = "SCRIPT", num_args = 1.., trailing_var_arg = true)]
     pub command: Vec<OsString>,
+}
+
+/// A number of seconds on the command line, checked by the watcher's rules
+/// (`jurigged_watch::Timing`): a value no timer can hold is a usage error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+fn parse_debounce(text: &str) -> Result<Seconds, String> {
+    jurigged_watch::debounce_argument(text).map(Seconds)
+}
+
+fn parse_poll(text: &str) -> Result<Seconds, String> {
+    jurigged_watch::poll_argument(text).map(Seconds)
 }
 
 /// What to run: `-m MODULE ARGS...`, `SCRIPT ARGS...` or nothing (a REPL).
@@ -187,12 +207,10 @@ pub fn main(py: Python<'_>, argv: Vec<OsString>, loops: &dyn Loops) -> PyResult<
 
 /// Runs the parsed command line.
 fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
-    if !(cli.debounce.is_finite() && cli.debounce >= 0.0) {
-        return usage_error(py, "--debounce must be a number of seconds, zero or more");
-    }
-    if cli.poll.is_some_and(|p| !(p.is_finite() && p > 0.0)) {
-        return usage_error(py, "--poll must be a positive number of seconds");
-    }
+    let timing = match jurigged_watch::Timing::new(cli.debounce.0, cli.poll.map(|p| p.0)) {
+        Ok(timing) => timing,
+        Err(error) => return usage_error(py, &error.to_string()),
+    };
     let Program { module, script, args: program_args } = cli.program();
 
     let events = match cli.events.as_deref().map(crate::py_watcher::open_event_stream).transpose() {
@@ -234,8 +252,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             patterns,
             excludes,
             logger: Some(crate::logger::logger(py, cli.verbose)?),
-            debounce: Duration::from_secs_f64(cli.debounce),
-            poll: cli.poll.map(Duration::from_secs_f64),
+            timing,
             autostart: true,
             events,
             children: cli.children,
@@ -279,7 +296,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         // As `python -i`: leaving the REPL ends the program successfully.
         status = 0;
     }
-    watcher.stop();
+    watcher.stop()?;
     crate::lifecycle::note_exit_status(status);
     Ok(status)
 }
@@ -454,7 +471,10 @@ mod tests {
         assert!(cli.verbose);
         assert_eq!(cli.command, os_words("app.py -v --x 1"));
         let cli = parse("-w src -d 0.1 app.py");
-        assert_eq!((cli.watch, cli.debounce, cli.command), (words("src"), 0.1, os_words("app.py")));
+        assert_eq!(
+            (cli.watch, cli.debounce, cli.command),
+            (words("src"), Seconds(Duration::from_millis(100)), os_words("app.py"))
+        );
         let cli = parse("-m pkg.mod -i a");
         assert!(!cli.interactive);
         assert_eq!((cli.module, cli.command), (os_words("pkg.mod -i a"), vec![]));
@@ -473,10 +493,10 @@ mod tests {
         assert_eq!((cli.watch, cli.command), (words("src"), os_words("app.py")));
         let cli = parse("-vd 0.1 app.py");
         assert!(cli.verbose);
-        assert_eq!((cli.debounce, cli.command), (0.1, os_words("app.py")));
+        assert_eq!((cli.debounce, cli.command), (Seconds(Duration::from_millis(100)), os_words("app.py")));
         let cli = parse("-iv -d0.2 -m pkg x");
         assert!(cli.interactive && cli.verbose);
-        assert_eq!((cli.debounce, cli.module), (0.2, os_words("pkg x")));
+        assert_eq!((cli.debounce, cli.module), (Seconds(Duration::from_millis(200)), os_words("pkg x")));
         let cli = parse("-vm pkg -v");
         assert!(cli.verbose);
         assert_eq!(cli.module, os_words("pkg -v"));

@@ -43,6 +43,7 @@ pub(crate) fn install_fork_hook(py: Python<'_>) -> PyResult<()> {
 /// `os.register_at_fork(after_in_child=...)`: each running session of the
 /// parent gets a watcher and a thread of its own in the child. A session that
 /// cannot be re-armed is reported; the child runs on regardless.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn rearm_after_fork(py: Python<'_>) {
     let running: Vec<Arc<SessionCore>> = lock(sessions()).clone();
@@ -74,8 +75,7 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
     }
     let settings = &core.settings;
     let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .debounce(settings.debounce)
-        .poll(settings.poll)
+        .timing(settings.timing)
         .build()
         .map_err(|e| PyOSError::new_err(e.to_string()))?;
     // The files the parent's session watched: the live files its patterns match

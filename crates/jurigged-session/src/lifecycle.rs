@@ -77,6 +77,7 @@ pub fn note_exit_status(status: i32) {
 /// line's program has ended), the process ends now with it, output flushed, as
 /// the binary always does; programs that call watch() themselves keep the risk
 /// (a save's statement that ends during finalization, a few milliseconds).
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn before_exit(py: Python<'_>) {
     EXITING.store(true, Ordering::SeqCst);
@@ -103,6 +104,7 @@ fn before_exit(py: Python<'_>) {
 
 /// `os.register_at_fork(after_in_child=...)`: the watcher threads were not
 /// copied into the child, so none of them is inside Python or a lock there.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn after_fork_in_child() {
     IN_PYTHON.store(0, Ordering::SeqCst);
@@ -127,12 +129,14 @@ pub(crate) fn install_exit_hook(py: Python<'_>) -> PyResult<()> {
 
 /// `os.register_at_fork(before=...)`: no snapshot reader is inside the lock
 /// when the process forks (a reader holds it for a lookup, never longer).
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn before_fork() {
     crate::live_trees::fork_begins();
 }
 
 /// `os.register_at_fork(after_in_parent=...)`.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 fn after_fork_in_parent() {
     crate::live_trees::fork_ended_in_parent();

@@ -120,6 +120,7 @@ impl Logger {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Logger {
     fn __call__(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -34,6 +34,7 @@ impl EventSource {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl EventSource {
     #[new]

@@ -249,6 +249,7 @@ impl PyCodeFile {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl PyCodeFile {
     #[new]

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 /// Gives `new` (a function or a code object) to `target`: a function gets the new
 /// code (and, from a function, its defaults and docstring); an object with a
 /// `__conform__` method is called with it.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(jurigged_patch::conform(target, new)?)
@@ -13,6 +14,7 @@ pub fn conform(target: &Bound<'_, PyAny>, new: &Bound<'_, PyAny>) -> PyResult<()
 
 /// The code object defined at `path` (`"Class", "method"`) in `module` (a module
 /// or its name) or `filename`, or None. Part of `jurigged.db`.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 #[pyo3(signature = (*path, filename = None, module = None))]
 pub fn find_code<'py>(
@@ -46,6 +48,7 @@ pub fn find_code<'py>(
 
 /// Every function object whose code is `code` (closures made from it included).
 /// Part of `jurigged.db`.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn get_functions<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let function_type = py.import("types")?.getattr("FunctionType")?;
@@ -61,6 +64,7 @@ pub fn get_functions<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult
 }
 
 /// How many times jurigged scanned the heap for the users of changed code.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn heap_scans() -> usize {
     jurigged_patch::code_registry::code_registry().heap_scans()

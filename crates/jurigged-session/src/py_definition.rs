@@ -69,8 +69,17 @@ impl Definition {
     pub fn path(&self) -> &str {
         &self.path
     }
+
+    /// The dotted path as Python sees it (a statement: its scope's, then `<line>`).
+    fn dotted(&self) -> String {
+        match self.kind {
+            Kind::Line => format!("{}.<line>", self.path),
+            _ => self.path.clone(),
+        }
+    }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Definition {
     /// The name defined (None for a statement; the module's name for a module).
@@ -86,10 +95,7 @@ impl Definition {
     /// The dotted path, `pkg.mod.Class.method` (a statement: its scope's, then
     /// `<line>`, as the original writes it).
     fn dotpath(&self) -> String {
-        match self.kind {
-            Kind::Line => format!("{}.<line>", self.path),
-            _ => self.path.clone(),
-        }
+        self.dotted()
     }
 
     /// The file that holds it.
@@ -126,13 +132,13 @@ impl Definition {
     }
 
     fn __str__(&self) -> String {
-        self.dotpath()
+        self.dotted()
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
         let this = slf.get();
-        Ok(format!("<{class} {} @L{}>", this.dotpath(), this.lineno))
+        Ok(format!("<{class} {} @L{}>", this.dotted(), this.lineno))
     }
 }
 

@@ -137,6 +137,7 @@ impl RudeEdit {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Event {
     #[pyo3(name = "__str__")]

@@ -24,6 +24,7 @@ impl GlobFilter {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl GlobFilter {
     fn __call__(&self, filename: PathBuf) -> bool {
@@ -36,6 +37,7 @@ impl GlobFilter {
 }
 
 /// A filter for `registry.auto_register` from a watch pattern.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn glob_filter(pattern: &str) -> PyResult<GlobFilter> {
     GlobFilter::new(pattern)

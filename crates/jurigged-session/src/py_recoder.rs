@@ -303,18 +303,19 @@ impl Recoder {
     }
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Recoder {
     /// Replaces the focused definition with `source` (just the `def` or `class`,
     /// indented or not), in memory only.
     fn patch(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Py<Event>>> {
-        crate::boundary::guard_py(|| this.get().apply_patch(this, source, false))
+        this.get().apply_patch(this, source, false)
     }
 
     /// Merges any module-level code (helpers, imports, constants) into the module,
     /// in memory only.
     fn patch_module(this: &Bound<'_, Recoder>, source: &str) -> PyResult<Vec<Py<Event>>> {
-        crate::boundary::guard_py(|| this.get().apply_patch(this, source, true))
+        this.get().apply_patch(this, source, true)
     }
 
     /// Applies the last patch again.
@@ -487,6 +488,7 @@ impl Recoder {
 
 /// A recoder for a function, method, class or module; None when the object has
 /// no Python source jurigged can track.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 #[pyo3(signature = (obj, deletable = false))]
 pub fn make_recoder(py: Python<'_>, obj: &Bound<'_, PyAny>, deletable: bool) -> PyResult<Option<Py<Recoder>>> {
@@ -499,6 +501,7 @@ pub fn make_recoder(py: Python<'_>, obj: &Bound<'_, PyAny>, deletable: bool) -> 
 /// Registers `contents` in `linecache` under `name`, so that tracebacks and
 /// `inspect.getsource` show it (`linecache.checkcache` leaves such entries
 /// alone); returns `name`.
+#[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn virtual_file(py: Python<'_>, name: &str, contents: &str) -> PyResult<String> {
     cache_lines(py, pyo3::types::PyString::new(py, name).as_any(), contents)?;

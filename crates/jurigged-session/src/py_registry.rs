@@ -34,6 +34,7 @@ pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
     Ok(REGISTRY.get_or_init(|| created))
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl Registry {
     /// Callbacks called with every event (Watch, Update, Add, Delete, Run, errors).
@@ -196,6 +197,7 @@ pub struct AutoRegistration {
     filter: Py<PyAny>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl AutoRegistration {
     /// Stops registering newly imported modules for this filter.

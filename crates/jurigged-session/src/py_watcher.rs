@@ -27,6 +27,9 @@ use crate::sync::lock;
 /// How long join() waits between checks for Ctrl-C.
 const JOIN_SLICE: Duration = Duration::from_millis(50);
 
+/// The polling interval of `watch(poll=True)`.
+const DEFAULT_POLL: Duration = Duration::from_secs(1);
+
 /// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
 /// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
 /// application.
@@ -35,6 +38,7 @@ pub struct PyWatcher {
     core: Arc<SessionCore>,
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl PyWatcher {
     /// Starts applying saves (watch() does it unless autostart=False).
@@ -131,10 +135,9 @@ pub struct WatchOptions {
     pub excludes: Vec<String>,
     /// Called with every event; None for silence.
     pub logger: Option<Py<PyAny>>,
-    /// How long a burst of file-system events is gathered before it is applied.
-    pub debounce: Duration,
-    /// Polling interval instead of system notifications, when set.
-    pub poll: Option<Duration>,
+    /// How long a burst of file-system events is gathered before it is
+    /// applied, and the polling interval if polling replaces notifications.
+    pub timing: jurigged_watch::Timing,
     /// Whether saves are applied from now on (else after `start()`).
     pub autostart: bool,
     /// Where to write every event as a JSON line, if anywhere.
@@ -146,8 +149,9 @@ pub struct WatchOptions {
 
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
+#[jurigged_entry::py_entry]
 #[pyfunction]
-#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = 0.05, poll = None, exclude = None, events = None, children = false))]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = None, poll = None, exclude = None, events = None, children = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -155,7 +159,7 @@ pub fn watch(
     logger: Option<Py<PyAny>>,
     registry: Option<&Bound<'_, Registry>>,
     autostart: bool,
-    debounce: f64,
+    debounce: Option<&Bound<'_, PyAny>>,
     poll: Option<&Bound<'_, PyAny>>,
     exclude: Option<Vec<String>>,
     events: Option<PathBuf>,
@@ -174,13 +178,13 @@ pub fn watch(
         None => None,
         Some(value) => match value.extract::<bool>() {
             Ok(false) => None,
-            Ok(true) => Some(Duration::from_secs(1)),
-            Err(_) => Some(Duration::from_secs_f64(value.extract::<f64>()?.max(0.0))),
+            Ok(true) => Some(DEFAULT_POLL.as_secs_f64()),
+            Err(_) => Some(seconds(value)?),
         },
     };
-    if !(debounce.is_finite() && debounce >= 0.0) {
-        return Err(PyValueError::new_err("debounce must be a number of seconds, zero or more"));
-    }
+    let debounce = debounce.map(seconds).transpose()?;
+    let timing =
+        jurigged_watch::Timing::from_seconds(debounce, poll).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let logger = match logger {
         Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
         None => Some(crate::logger::errors_only(py)?),
@@ -189,13 +193,23 @@ pub fn watch(
         patterns,
         excludes: exclude.unwrap_or_default(),
         logger,
-        debounce: Duration::from_secs_f64(debounce),
-        poll,
+        timing,
         autostart,
         events: events.as_deref().map(open_event_stream).transpose()?,
         children,
     };
     start_watching(py, options)
+}
+
+/// A number of seconds from Python: an int too large for a float is taken as
+/// the infinity of its sign, which the timing checks then refuse (ValueError).
+fn seconds(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    match value.extract::<f64>() {
+        Err(error) if error.is_instance_of::<pyo3::exceptions::PyOverflowError>(value.py()) => {
+            Ok(if value.lt(0)? { f64::NEG_INFINITY } else { f64::INFINITY })
+        }
+        other => other,
+    }
 }
 
 /// The event stream to `path` (`-`: stderr), or the OSError that prevents it.
@@ -214,16 +228,12 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         // Said, not raised: the files may appear later (a build step).
         py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
     }
-    let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .debounce(options.debounce)
-        .poll(options.poll)
-        .build()
-        .map_err(|e| watch_error(&e))?;
+    let (watcher, changes) =
+        jurigged_watch::Watcher::builder().timing(options.timing).build().map_err(|e| watch_error(&e))?;
     let settings = SessionSettings {
         patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
         excludes: options.excludes.clone(),
-        debounce: options.debounce,
-        poll: options.poll,
+        timing: options.timing,
         children: options.children,
         verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().is_verbose())),
     };

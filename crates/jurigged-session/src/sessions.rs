@@ -54,10 +54,8 @@ pub struct SessionSettings {
     pub patterns: Vec<String>,
     /// Exclude patterns, as given.
     pub excludes: Vec<String>,
-    /// How long a burst of file-system events is gathered.
-    pub debounce: Duration,
-    /// Polling interval instead of system notifications, when set.
-    pub poll: Option<Duration>,
+    /// The debounce and the polling interval, checked.
+    pub timing: jurigged_watch::Timing,
     /// Whether any Python the program starts joins (else only multiprocessing's).
     pub children: bool,
     /// The logger a child uses: None (silent), errors only, or every event.

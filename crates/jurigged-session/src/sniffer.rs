@@ -23,6 +23,7 @@ thread_local! {
     static SNIFFING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+#[jurigged_entry::py_entry]
 #[pymethods]
 impl ImportSniffer {
     #[pyo3(signature = (fullname, path = None, target = None))]
@@ -52,7 +53,7 @@ impl ImportSniffer {
             if wanted {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
-                let registered = crate::boundary::guard_py(|| file_registry().register(py, fullname, &origin, source));
+                let registered = crate::boundary::entry(|| file_registry().register(py, fullname, &origin, source));
                 if let Err(error) = registered {
                     let event = to_python(py, Event::file_error(py, &origin, error))?;
                     announce(py, &event);

@@ -23,21 +23,20 @@ pub fn cpython_can_judge(path: &Path, bytes: &[u8]) -> bool {
 
 /// CPython's `SyntaxError` for `bytes` (a save [`cpython_can_judge`]), or None
 /// when it raises none (ours stands). Compiled, never run; from the bytes, so
-/// that a coding declaration applies; with warnings silenced, so that neither a
-/// warning filter of the program runs nor `-W error` turns one into the error.
+/// that a coding declaration applies.
+///
+/// Under the program's warning filters as they are, as every compile of a save
+/// is: the warnings CPython emits on the way (an invalid escape sequence) are
+/// the file's, as at its import, and `-W error` makes the first of them the
+/// error, as it would at import. The filters cannot be put aside meanwhile:
+/// this is the save thread, and CPython lets go of the GIL while it compiles a
+/// broken file (it reads the error's line from the file), so the program's
+/// threads would run with them (issue 20).
 pub fn cpython_syntax_error(py: Python<'_>, path: &Path, bytes: &[u8]) -> Option<PyErr> {
-    let warnings = py.import("warnings").ok()?;
-    let silenced = warnings.call_method0("catch_warnings").ok()?;
-    silenced.call_method0("__enter__").ok()?;
-    let compiled = warnings.call_method1("simplefilter", ("ignore",)).and_then(|_| {
-        let options = PyDict::new(py);
-        options.set_item("dont_inherit", true)?;
-        py.import("builtins")?
-            .getattr("compile")?
-            .call((PyBytes::new(py, bytes), path.as_os_str(), "exec"), Some(&options))
-    });
-    let _ = silenced.call_method1("__exit__", (py.None(), py.None(), py.None()));
-    match compiled {
+    let options = PyDict::new(py);
+    options.set_item("dont_inherit", true).ok()?;
+    let compile = py.import("builtins").ok()?.getattr("compile").ok()?;
+    match compile.call((PyBytes::new(py, bytes), path.as_os_str(), "exec"), Some(&options)) {
         Err(error) if error.is_instance_of::<pyo3::exceptions::PySyntaxError>(py) => Some(error),
         _ => None,
     }

@@ -63,15 +63,14 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
         let (dir, file) = project(py, "session_save", "def f():\n    return 1\n");
         let announced = PyList::empty(py);
         let append = announced.getattr("append").expect("list.append");
-        activity(py).expect("registry.activity").get().register(append.unbind());
+        activity(py).expect("registry.activity").get().register(append.unbind()).expect("register");
         let watcher = start_watching(
             py,
             WatchOptions {
                 patterns: vec![dir.path().display().to_string()],
                 excludes: Vec::new(),
                 logger: None,
-                debounce: Duration::from_millis(10),
-                poll: None,
+                timing: jurigged_watch::Timing::new(Duration::from_millis(10), None).expect("a short debounce"),
                 autostart: true,
                 events: None,
                 children: false,
@@ -84,7 +83,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
 
         save(&file, "def f():\n    return 2\n");
         let updated = wait_until(py, |_| old_reference.call0().and_then(|v| v.extract::<i64>()).ok() == Some(2));
-        watcher.stop();
+        watcher.stop().expect("stop");
         assert!(updated, "the save never reached the function the program held");
         let kinds: Vec<EventKind> = announced
             .iter()

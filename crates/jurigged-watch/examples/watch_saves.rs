@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use jurigged_watch::{Change, Watcher};
+use jurigged_watch::{poll_argument, Change, Timing, Watcher, DEFAULT_DEBOUNCE};
 
 struct Options {
     files: Vec<PathBuf>,
@@ -27,8 +27,8 @@ fn parse_args() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--poll" => {
-                let seconds = args.next().and_then(|s| s.parse::<f64>().ok()).ok_or("--poll takes seconds")?;
-                options.poll = Some(Duration::try_from_secs_f64(seconds).map_err(|e| format!("--poll: {e}"))?);
+                let seconds = args.next().ok_or("--poll takes seconds")?;
+                options.poll = Some(poll_argument(&seconds).map_err(|e| format!("--poll: {e}"))?);
             }
             "--count" => {
                 options.count = Some(args.next().and_then(|s| s.parse().ok()).ok_or("--count takes a number")?)
@@ -50,7 +50,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let built = Watcher::builder().poll(options.poll).build();
+    let built =
+        Timing::new(DEFAULT_DEBOUNCE, options.poll).and_then(|timing| Watcher::builder().timing(timing).build());
     let (watcher, changes) = match built {
         Ok(pair) => pair,
         Err(error) => {

@@ -44,6 +44,17 @@ pub enum Error {
         #[source]
         source: notify::Error,
     },
+    /// A debounce or polling interval no timer can hold (NaN, infinite,
+    /// negative, too long).
+    #[error("{option} must be {expected}, not {value}")]
+    Timing {
+        /// `debounce` or `poll`.
+        option: &'static str,
+        /// The value given, as written.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
     /// A thread of the watcher could not be started.
     #[error("failed to start a watcher thread: {0}")]
     Thread(#[source] std::io::Error),

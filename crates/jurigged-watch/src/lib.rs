@@ -8,10 +8,9 @@
 //!   burst as a [`Change`]. `--poll` mode compares contents instead.
 //!
 //! ```no_run
-//! use std::time::Duration;
-//! use jurigged_watch::{Change, Watcher};
+//! use jurigged_watch::{Change, Timing, Watcher};
 //!
-//! let (watcher, changes) = Watcher::builder().debounce(Duration::from_millis(50)).build()?;
+//! let (watcher, changes) = Watcher::builder().timing(Timing::from_seconds(Some(0.05), None)?).build()?;
 //! watcher.add_file("app.py".as_ref())?;
 //! if let Ok(Change::Files(paths)) = changes.recv() {
 //!     println!("saved: {paths:?}");
@@ -27,12 +26,14 @@ mod fingerprint;
 mod native;
 mod poll;
 mod routes;
+mod timing;
 mod watcher;
 
 pub use error::{Error, Limit, Result};
 pub use filter::{Filter, Unmatched};
 pub use fingerprint::Fingerprint;
-pub use watcher::{Change, Watcher, WatcherBuilder, MIN_DEBOUNCE};
+pub use timing::{debounce_argument, poll_argument, Timing, DEFAULT_DEBOUNCE, MAX_WAIT, MIN_DEBOUNCE};
+pub use watcher::{Change, Watcher, WatcherBuilder};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

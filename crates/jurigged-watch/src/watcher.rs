@@ -3,42 +3,26 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use crate::change::Change;
 use crate::change::{lock, Files};
 use crate::error::Result;
 use crate::native::Native;
 use crate::poll::Poller;
+use crate::timing::Timing;
 
-/// The shortest debounce: a zero debounce would report half-written files.
-pub const MIN_DEBOUNCE: Duration = Duration::from_millis(1);
-
-/// Builds a [`Watcher`]: `Watcher::builder().debounce(d).poll(None).build()`.
-#[derive(Debug, Clone)]
+/// Builds a [`Watcher`]: `Watcher::builder().timing(timing).build()`.
+#[derive(Debug, Clone, Default)]
 pub struct WatcherBuilder {
-    debounce: Duration,
-    poll: Option<Duration>,
-}
-
-impl Default for WatcherBuilder {
-    fn default() -> Self {
-        WatcherBuilder { debounce: Duration::from_millis(50), poll: None }
-    }
+    timing: Timing,
 }
 
 impl WatcherBuilder {
-    /// How long a file must stay quiet before its change is reported (default
-    /// 50 ms; zero means the smallest safe value, 1 ms).
-    pub fn debounce(mut self, debounce: Duration) -> Self {
-        self.debounce = debounce.max(MIN_DEBOUNCE);
-        self
-    }
-
-    /// Polls every `interval` instead of using the system's notifications, for
-    /// file systems that do not deliver them (network mounts, some containers).
-    pub fn poll(mut self, interval: Option<Duration>) -> Self {
-        self.poll = interval.map(|i| i.max(MIN_DEBOUNCE));
+    /// The debounce (how long a file must stay quiet before its change is
+    /// reported) and the polling interval, if polling replaces the system's
+    /// notifications (network mounts, some containers). Default: 50 ms, no polling.
+    pub fn timing(mut self, timing: Timing) -> Self {
+        self.timing = timing;
         self
     }
 
@@ -47,9 +31,9 @@ impl WatcherBuilder {
     pub fn build(self) -> Result<(Watcher, Receiver<Change>)> {
         let (sender, receiver) = channel();
         let files: Files = Arc::default();
-        let backend = match self.poll {
+        let backend = match self.timing.poll() {
             Some(interval) => Backend::Poll(Poller::start(interval, Arc::clone(&files), sender)?),
-            None => Backend::Native(Native::start(self.debounce, Arc::clone(&files), sender)?),
+            None => Backend::Native(Native::start(self.timing.debounce(), Arc::clone(&files), sender)?),
         };
         Ok((Watcher { backend: Some(backend), files }, receiver))
     }
@@ -125,16 +109,5 @@ impl Watcher {
 impl Drop for Watcher {
     fn drop(&mut self) {
         self.stop_backend();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn zero_debounce_is_never_used() {
-        assert_eq!(Watcher::builder().debounce(Duration::ZERO).debounce, MIN_DEBOUNCE);
-        assert_eq!(Watcher::builder().poll(Some(Duration::ZERO)).poll, Some(MIN_DEBOUNCE));
     }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::mpsc::Receiver;
 
-use jurigged_watch::{Change, Watcher};
+use jurigged_watch::{Change, Timing, Watcher};
 
 struct Dir(PathBuf);
 
@@ -31,7 +31,7 @@ impl Drop for Dir {
 type Watched = (Watcher, Receiver<Change>);
 
 fn watcher(poll: Option<Duration>) -> Watched {
-    Watcher::builder().debounce(Duration::from_millis(20)).poll(poll).build().unwrap()
+    Watcher::builder().timing(Timing::new(Duration::from_millis(20), poll).unwrap()).build().unwrap()
 }
 
 /// Collects reported paths until every one of `expected` was seen, or fails after

@@ -130,7 +130,7 @@ def watch(
     logger: Optional[Callable[[Any], Any]] = None,
     registry: Optional[Registry] = None,
     autostart: bool = True,
-    debounce: float = 0.05,
+    debounce: Optional[float] = None,
     poll: Union[bool, float, None] = None,
     exclude: Optional[Sequence[str]] = None,
     events: Optional[_Path] = None,
