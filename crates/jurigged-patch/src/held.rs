@@ -254,3 +254,40 @@ pub(crate) fn still_pending(pending: Vec<Pending>, tree: &DefTree) -> Vec<Pendin
         tree.walk().map(|node| (node.path(), node.code_text())).collect();
     pending.into_iter().filter(|p| nodes.contains(&(p.path.as_str(), p.text.clone()))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{replacements, Origins};
+    use jurigged_deftree::{DefTree, Parser};
+
+    fn tree(text: &str) -> DefTree {
+        Parser::new().module("app").parse(text).expect("parses")
+    }
+
+    const OLD: &str = "import time\n\ndef f():\n    return 1\n\nwhile True:\n    time.sleep(1)\nprint('end')\n";
+
+    #[test]
+    fn a_changed_statement_replaces_the_old_one_between_the_same_kept_neighbours() {
+        let old = tree(OLD);
+        let new = tree(&OLD.replace("sleep(1)", "sleep(2)").replace("import time\n", "import time\nx = 1\n"));
+        let pairs = replacements(&old, &new);
+        // New: import, x = 1, def f, while, print. Old: import, def f, while, print.
+        // `x = 1` has no old statement in its gap; the loop replaces the loop.
+        assert_eq!(pairs.get(&3), Some(&2));
+        assert_eq!(pairs.get(&1), None);
+        assert_eq!(pairs.len(), 1);
+    }
+
+    #[test]
+    fn statements_keep_the_lines_of_the_running_body_across_saves() {
+        let old = tree(OLD);
+        let origins = Origins::of(&old);
+        assert_eq!(origins.statement_at(7), Some(2));
+        // Two lines added above: the loop moved in the file, not in the body.
+        let new = tree(&format!("y = 0\nz = 0\n{}", OLD.replace("sleep(1)", "sleep(2)")));
+        let after = origins.after(&old, &new, &[(2, 4)]);
+        assert_eq!(after.statement_at(7), Some(4));
+        assert_eq!(after.statement_at(1), Some(2));
+        assert_eq!(after.0[0], None);
+    }
+}
