@@ -479,3 +479,38 @@ def test_a_class_whose_new_header_raised_is_pending_and_later_saves_apply(run, w
     line = process.wait_for(lambda l: l.startswith("Pending app.py L4 class Config(Missing):"), stream="stderr")
     assert "not applied (NameError: name 'Missing' is not defined, at " in line, line
     process.wait_for("value 2 1", stream="stdout")
+
+
+def test_a_class_decorator_returning_another_class_is_a_rude_edit(run, workspace):
+    program = textwrap.dedent(
+        """\
+        import time
+
+
+        def subclassed(cls):
+            return type(cls.__name__, (cls,), {})
+
+
+        @subclassed
+        class Config:
+            value = 1
+
+
+        def f():
+            return 1
+
+
+        while True:
+            print("value", f(), Config.value, flush=True)
+            time.sleep(0.05)
+        """
+    )
+    workspace.write("app.py", program)
+    stream = workspace.path("events.jsonl")
+    process = run(*FAST, "--events", str(stream), "app.py")
+    process.wait_for("value 1 1", stream="stdout")
+    workspace.save("app.py", program.replace("value = 1", "value = 2").replace("return 1", "return 2"))
+    process.wait_for("its decorators return a new class", stream="stderr")
+    record = wait_for_record(stream, kind="error", qualname="Config")
+    assert record["rude"] == "class_decorator_replaced"
+    process.wait_for("value 2", stream="stdout")

@@ -135,6 +135,7 @@ pub(crate) fn commit<'py>(
             code: None,
             error: Some(Error::Interpreter(error)),
             message: None,
+            class_replaced: false,
         });
     }
     for step in after {
@@ -191,6 +192,7 @@ fn error_event(event: &Event, error: Error) -> Event {
         code: event.code.clone(),
         error: Some(error),
         message: None,
+        class_replaced: false,
     }
 }
 

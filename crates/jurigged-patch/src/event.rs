@@ -59,6 +59,9 @@ pub struct Event {
     /// The whole line, when the kind's usual form does not say it all (a
     /// statement held back says why).
     pub message: Option<String>,
+    /// An error because a class's decorators return another class, which
+    /// cannot replace the live one: the edit cannot take full effect.
+    pub class_replaced: bool,
 }
 
 impl fmt::Display for Event {

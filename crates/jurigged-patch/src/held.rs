@@ -110,6 +110,7 @@ impl Holds {
             code: Some(first_line_of(node)),
             error: None,
             message: Some(message),
+            class_replaced: false,
         })
     }
 }

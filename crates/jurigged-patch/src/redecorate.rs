@@ -139,6 +139,7 @@ impl<'py> ClassRedecoration<'py> {
             code: None,
             error: Some(Error::Interpreter(error)),
             message: None,
+            class_replaced: self.problem.is_some(),
         }
     }
 }

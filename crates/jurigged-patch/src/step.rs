@@ -44,6 +44,7 @@ pub(crate) fn event(live: &LiveModule<'_>, kind: EventKind, node: &Node) -> Even
         code,
         error: None,
         message: None,
+        class_replaced: false,
     }
 }
 

@@ -122,6 +122,9 @@ pub enum RudeEdit {
     ClassRemade,
     /// A deleted function that live code still calls.
     DeletedStillCalled,
+    /// A decorated class whose decorators return another class: what they
+    /// make cannot replace the live class.
+    ClassDecoratorReplaced,
 }
 
 impl RudeEdit {
@@ -133,6 +136,7 @@ impl RudeEdit {
             RudeEdit::PendingStatement => "pending_statement",
             RudeEdit::ClassRemade => "class_remade",
             RudeEdit::DeletedStillCalled => "deleted_still_called",
+            RudeEdit::ClassDecoratorReplaced => "class_decorator_replaced",
         }
     }
 }
@@ -171,7 +175,8 @@ impl Event {
 
     /// Why this edit cannot take full effect, when it cannot:
     /// "running_statement", "running_function", "pending_statement",
-    /// "class_remade", "deleted_still_called"; else None.
+    /// "class_remade", "deleted_still_called", "class_decorator_replaced";
+    /// else None.
     #[getter(rude)]
     fn rude_word(&self) -> Option<&'static str> {
         self.rude().map(RudeEdit::as_str)
@@ -434,6 +439,7 @@ impl Event {
             EventKind::Skip | EventKind::Pending => Some(Kind::Line),
             EventKind::Watch | EventKind::Error => None,
         };
+        let rude = event.class_replaced.then_some(RudeEdit::ClassDecoratorReplaced);
         let error = event.error.map(|e| exception_value(py, PyErr::from(e)).into_any().unbind());
         Event {
             kind,
@@ -451,7 +457,7 @@ impl Event {
             running_in: Vec::new(),
             save: None,
             note: None,
-            rude: None,
+            rude,
         }
     }
 }
