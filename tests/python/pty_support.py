@@ -53,10 +53,10 @@ def lflags(attributes):
 class Terminal:
     """A child process running in a fresh pseudo-terminal of ROWS×COLUMNS."""
 
-    def __init__(self, argv, cwd, env=None):
+    def __init__(self, argv, cwd, env=None, rows=ROWS, columns=COLUMNS):
         self.argv = [str(a) for a in argv]
         self.master, self.slave = pty.openpty()
-        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         #: The slave's termios before the child ran.
         self.before = termios.tcgetattr(self.slave)
         self._buffer = bytearray()
@@ -185,6 +185,11 @@ class Terminal:
         if isinstance(data, str):
             data = data.encode("utf-8")
         os.write(self.master, data)
+
+    def resize(self, rows, columns):
+        """Resizes the terminal, as a terminal window does (the kernel sends
+        SIGWINCH to the child's process group)."""
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
     # -- the process -----------------------------------------------------------
 

@@ -6,6 +6,7 @@ files the way editors do and waits, with deadlines, for what the program and
 jurigged print."""
 
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -85,11 +86,14 @@ def test_help_lists_the_options(run, flag):
     assert "usage" in help_text.lower()
 
 
-def test_version_prints_the_bare_version(run):
+def test_version_names_the_distribution_the_engine_and_the_python(run):
     process = run("--version")
     assert process.wait_exit() == 0, process.describe()
-    # As the original: the version alone, e.g. `0.1.0`.
-    assert process.lines["stdout"] == [jurigged.__version__], process.describe()
+    # Above the original's 0.6.1, so that a dependent's `jurigged>=0.5` accepts it.
+    assert tuple(int(part) for part in jurigged.__version__.split(".")[:2]) >= (0, 7)
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    expected = f"jurigged {jurigged.__version__} (jurigged-rs, {python})"
+    assert process.lines["stdout"] == [expected], process.describe()
 
 
 @pytest.mark.parametrize(

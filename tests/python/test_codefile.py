@@ -92,6 +92,22 @@ def test_a_statement_that_raises_rejects_the_whole_save_with_its_exception(ws):
     assert "1 / 0" not in cf.text
 
 
+def test_a_change_from_within_a_change_of_the_same_file_is_refused_and_the_file_stays_usable(ws):
+    mod, cf = ws.module("def f():\n    return 1\n")
+    mod.CF = cf
+    seen = []
+    mod.seen = seen
+    # The save's statement reads the file (allowed: its live text is the one
+    # before the save) and tries to change it again (refused).
+    with pytest.raises(jurigged.PatchError, match="being applied"):
+        cf.update("def f():\n    return 2\n\nseen.append(CF.text)\nCF.update('Z = 1\\n')\n")
+    assert seen == ["def f():\n    return 1\n"]
+    assert mod.f() == 1 and not hasattr(mod, "Z")
+    # Nothing is left in use.
+    cf.update("def f():\n    return 3\n")
+    assert mod.f() == 3 and cf.text == "def f():\n    return 3\n"
+
+
 def test_merge_of_a_snippet_in_original_order_keeps_the_rest_of_the_file(ws):
     mod, cf = ws.module(BASE)
     f, a_class, h = mod.f, mod.A, mod.h
@@ -290,6 +306,46 @@ def test_conform_object_with_slots_is_told_the_new_code(ws):
     assert holder.code is not old_code
     assert holder.code is mod.f.__code__
     assert types.FunctionType(holder.code, mod.__dict__)() == 2
+
+
+def test_a_save_of_many_functions_finds_their_users_and_conform_objects_in_one_walk_of_the_heap(ws):
+    """Past a few dozen changed functions, users are found by one walk over the
+    heap (not gc.get_referrers, which compares each reference with every code):
+    a `__conform__` object holding one of the old codes is still told, and a
+    metaclass whose `__getattr__` raises (an instance of its class is in the
+    heap) is never asked."""
+    functions = lambda value: "".join(f"def f{i}():\n    return {value}\n\n" for i in range(100))  # noqa: E731
+    header = """
+import types
+
+class Hostile(type):
+    def __getattr__(cls, name):
+        raise RuntimeError(f"asked for {name}")
+
+class Guarded(metaclass=Hostile):
+    pass
+
+guarded = Guarded()
+
+class Transformed:
+    __slots__ = ("code",)
+
+    def __init__(self, code):
+        self.code = code
+
+    def __conform__(self, new_code):
+        self.code = new_code
+
+"""
+    mod, cf = ws.module(header + functions(1))
+    holder = mod.Transformed(mod.f50.__code__)
+    kept = [getattr(mod, f"f{i}") for i in range(100)]
+    # Their users are not known yet: the save has to look at the heap.
+    scans = jurigged._jurigged.heap_scans()
+    ws.edit(cf, header + functions(2))
+    assert jurigged._jurigged.heap_scans() == scans + 1
+    assert [f() for f in kept] == [2] * 100
+    assert holder.code is mod.f50.__code__
 
 
 def test_conform_function_directly(ws):

@@ -8,6 +8,7 @@ interfaces (the full-screen `rich` view, the default on a terminal, and the
 line-based `basic` one) are covered."""
 
 import re
+import time
 
 import pytest
 
@@ -48,8 +49,8 @@ def terminals():
     """Starts programs in terminals; kills whatever is left at the end."""
     started = []
 
-    def start(argv, cwd):
-        terminal = Terminal(argv, cwd)
+    def start(argv, cwd, **size):
+        terminal = Terminal(argv, cwd, **size)
         started.append(terminal)
         return terminal
 
@@ -293,11 +294,14 @@ def test_xloop_on_a_raising_function_enters_the_loop(terminals, entry, prog, ifa
 # -- the terminal is restored on every way out --------------------------------------
 
 
-@pytest.mark.parametrize("when", ["waiting", "running"])
+@pytest.mark.parametrize("when", ["waiting", "running", "blocked"])
 def test_ctrl_c_in_the_rich_view_ends_the_program_and_restores_the_terminal(terminals, entry, prog, when):
     if when == "waiting":
         t = start_loop(terminals, entry, prog, "rich", COMPUTE)
         t.wait_for("returned 42")
+    elif when == "blocked":
+        t = start_loop(terminals, entry, prog, "rich", BLOCKING["sleep"], name="nap")
+        wait_until_blocked(t)
     else:
         t = start_loop(terminals, entry, prog, "rich", SPIN, name="spin")
         t.wait_for("spinning")
@@ -417,23 +421,31 @@ def test_loop_imported_from_jurigged_loop(terminals, entry, prog):
     t.assert_restored()
 
 
-def start_asking_loop(terminals, entry, prog):
-    """A basic-interface loop on a function that reads a name with input()."""
-    (prog / "prog.py").write_bytes(
-        source(
-            """\
-            def ask():
-                name = input("name? ")
-                print(f"hello {name}")
-                return name.upper()
+ASKING = """\
+def ask():
+    name = input("name? ")
+    print(f"hello {name}")
+    return name.upper()
 
 
-            result = ask()
-            print(f"continued with {result}")
-            """
-        )
-    )
-    return terminals([*entry, "-d", "0.01", "--loop", "ask", "--loop-interface", "basic", "prog.py"], prog)
+result = ask()
+print(f"continued with {result}")
+"""
+
+
+def start_asking_loop(terminals, entry, prog, iface="basic"):
+    """A loop on a function that reads a name with input()."""
+    return start_loop(terminals, entry, prog, iface, ASKING, name="ask")
+
+
+def continue_to_the_end(terminal, iface, expected):
+    """`c`: the program goes on with `expected`, ends with status 0 and leaves
+    the terminal as it was."""
+    press(terminal, iface, "c")
+    terminal.wait_for(expected)
+    assert terminal.wait_exit() == 0
+    assert_left_view(terminal, iface)
+    terminal.assert_restored()
 
 
 def test_input_inside_a_basic_loop_function(terminals, entry, prog):
@@ -572,4 +584,182 @@ def test_no_error_is_printed_before_the_loop(terminals, entry, prog):
     before = t.output[: t.output.find(b"[develoop] running")]
     assert before.strip() == b"", f"printed before the loop: {before!r}"
     t.type("q\n")
+    assert t.wait_exit() == 0
+
+
+# -- the rich view while the function blocks in C ------------------------------------
+
+NAPPING = """\
+{set_up}
+
+
+def nap():
+    print("blocking now")
+    {blocking_call}
+    return 7
+
+
+result = nap()
+print(f"continued with {{result}}")
+"""
+
+#: Functions that block in C: in time.sleep(), in a socket read.
+BLOCKING = {
+    "sleep": NAPPING.format(set_up="import time", blocking_call="time.sleep(100)"),
+    "socket": NAPPING.format(
+        set_up="import socket\n\nours, theirs = socket.socketpair()", blocking_call="ours.recv(1)"
+    ),
+}
+
+#: The status line of a run that has been going for half a second or more.
+BLOCKED_FOR_A_WHILE = re.compile("running\u2026 (0\\.[5-9]|[1-9])".encode("utf-8"))
+
+
+def wait_until_blocked(terminal):
+    """Waits until the function has printed and its run has lasted half a
+    second by the view's own clock: it sits in its blocking call."""
+    terminal.wait_screen("blocking now")
+    terminal.wait_for(BLOCKED_FOR_A_WHILE)
+
+
+@pytest.mark.parametrize("blocker", ["sleep", "socket"])
+def test_a_aborts_a_run_blocked_in_c_at_once(terminals, entry, prog, blocker):
+    """`a` stops a function blocked in time.sleep() or a socket read: the run
+    gets a KeyboardInterrupt, as Ctrl-C gives it under python, within half a
+    second; the loop goes on."""
+    t = start_loop(terminals, entry, prog, "rich", BLOCKING[blocker], name="nap")
+    wait_until_blocked(t)
+    pressed = time.monotonic()
+    t.type("a")
+    t.wait_for("aborted after")
+    took = time.monotonic() - pressed
+    assert took < 0.5, f"the abort took {took:.2f} s\n{t.describe()}"
+    assert t.alive(), "aborting a run ended the program"
+    save(prog / "prog.py", BLOCKING[blocker].replace("    print(\"blocking now\")\n", "    print(\"not blocking\")\n    return 8\n"))
+    t.wait_screen("not blocking", "returned 8")
+    continue_to_the_end(t, "rich", "continued with 8")
+
+
+@pytest.mark.parametrize("blocker", ["sleep", "socket"])
+def test_q_during_a_blocked_run_ends_the_program_cleanly(terminals, entry, prog, blocker):
+    t = start_loop(terminals, entry, prog, "rich", BLOCKING[blocker], name="nap")
+    wait_until_blocked(t)
+    t.type("q")
+    status = t.wait_exit()
+    data = t.output
+    assert status == 0, f"status {status}\n{t.describe()}"
+    assert b"Traceback" not in data and b"KeyboardInterrupt" not in data, t.describe()
+    assert b"continued with" not in data
+    assert_left_view(t, "rich")
+    t.assert_restored()
+
+
+def test_input_in_the_rich_view_reads_the_line_on_the_normal_screen(terminals, entry, prog):
+    """input() in the function: the full screen steps aside for the line
+    (typed, echoed, in the terminal's usual mode) and comes back."""
+    t = start_asking_loop(terminals, entry, prog, "rich")
+    t.wait_for(ALT_SCREEN_ON)
+    t.wait_for(ALT_SCREEN_OFF)
+    t.wait_for("name? ")
+    wait_for_lflags(t, (True, True))
+    t.type("world\n")
+    t.wait_for(ALT_SCREEN_ON)
+    t.wait_screen("name? world", "hello world", "returned 'WORLD'")
+    t.type("r")
+    t.wait_for(ALT_SCREEN_OFF)
+    t.wait_for("name? ")
+    wait_for_lflags(t, (True, True))
+    t.type("again\n")
+    t.wait_screen("hello again", "returned 'AGAIN'")
+    continue_to_the_end(t, "rich", "continued with AGAIN")
+
+
+def test_ctrl_c_while_input_reads_a_line_aborts_the_run_and_the_view_comes_back(terminals, entry, prog):
+    t = start_asking_loop(terminals, entry, prog, "rich")
+    t.wait_for(ALT_SCREEN_OFF)
+    t.wait_for("name? ")
+    wait_for_lflags(t, (True, True))
+    t.type(b"\x03")  # the terminal's usual mode: SIGINT
+    t.wait_for(ALT_SCREEN_ON)
+    t.wait_screen("aborted after", "r re-run")
+    assert t.alive(), f"Ctrl-C at the prompt ended the program\n{t.describe()}"
+    wait_for_lflags(t, (False, False))
+    t.type("q")
+    assert t.wait_exit() == 0
+    assert b"Traceback" not in t.output, t.describe()
+    assert_left_view(t, "rich")
+    t.assert_restored()
+
+
+
+def test_c_leaves_the_last_runs_output_on_the_normal_screen(terminals, entry, prog):
+    t = start_loop(terminals, entry, prog, "rich", COMPUTE)
+    t.wait_screen("side effect 1", "returned 42")
+    t.type("r")
+    t.wait_screen("side effect 2", "returned 42")
+    t.type("c")
+    t.wait_for("continued with 42")
+    assert t.wait_exit() == 0
+    data = t.output
+    normal = data[data.rfind(ALT_SCREEN_OFF) :]
+    assert b"side effect 2" in normal, f"the last run's output is not on the normal screen\n{t.describe()}"
+    assert normal.find(b"side effect 2") < normal.find(b"continued with 42")
+    assert b"side effect 1" not in normal, "only the last run's output is shown"
+    t.assert_restored()
+
+
+# -- --loop NAME that the program never defines ------------------------------------------
+
+NEVER_ENDS = """\
+import time
+
+import helpers
+
+if True:
+    def hidden():
+        return 1
+
+print("main loop started")
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_a_loop_target_never_defined_is_reported_at_start(terminals, entry, prog):
+    """`-l gret` where nothing named gret is ever defined: said as soon as the
+    script (and each module named) starts, not when the program ends (this
+    one never does); a name bound inside a block is not reported."""
+    (prog / "helpers.py").write_bytes(source(HELPERS))
+    (prog / "prog.py").write_bytes(source(NEVER_ENDS))
+    argv = [*entry, "-d", "0.01", "-l", "gret", "-l", "hidden", "-x", "helpers:wrok", "-l", "helpers:work"]
+    # threading is imported before the program starts (the session's thread).
+    argv += ["-l", "threading:Thred", "prog.py"]
+    t = terminals(argv, prog)
+    t.wait_for("main loop started", start=0)
+    t.wait_for("jurigged: --loop gret: prog.py does not define gret; no loop on it", start=0)
+    t.wait_for("jurigged: --xloop helpers:wrok: helpers.py does not define wrok; no loop on it", start=0)
+    t.wait_for("jurigged: --loop threading:Thred: threading.py does not define Thred; no loop on it", start=0)
+    assert t.alive()
+    data = t.output
+    assert b"hidden" not in data and b"helpers:work" not in data, t.describe()
+
+
+# -- the rules and the key bar follow the terminal's width ---------------------------------
+
+
+def rule(width):
+    """A rule line exactly `width` columns wide, as one line of a frame."""
+    return b"\r\n" + ("\u2500" * width).encode("utf-8") + b"\r\n"
+
+
+def test_rules_follow_the_terminal_width_and_a_narrow_one_gets_a_short_key_bar(terminals, entry, prog):
+    (prog / "prog.py").write_bytes(source(COMPUTE))
+    t = terminals([*entry, "-d", "0.01", "--loop", "compute", "prog.py"], prog, rows=24, columns=120)
+    t.wait_screen(rule(120), "returned 42", "q quit \u00b7 save a watched file to re-run")
+    t.resize(24, 36)
+    t.wait_screen(rule(36), "r run \u00b7 a abort \u00b7 c cont \u00b7 q quit", "returned 42")
+    t.resize(24, 60)
+    t.wait_screen(rule(60), "r re-run \u00b7 a abort \u00b7 c continue \u00b7 q quit")
+    t.type("c")
+    t.wait_for("continued with 42")
     assert t.wait_exit() == 0

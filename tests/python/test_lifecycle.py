@@ -64,6 +64,54 @@ sys.stdout.write("main done\\n")
     assert process.lines["stderr"][-1:] == expected_error, process.describe()
 
 
+FINALIZED_ENDINGS = dict(ENDINGS, **{"os-exit-5": ("os._exit(5)", 5)})
+
+
+@pytest.mark.parametrize("ending", list(FINALIZED_ENDINGS))
+def test_the_interpreter_is_finalized_as_under_python(run, workspace, ending):
+    """After atexit, the interpreter is finalized: a file the program wrote and
+    never closed holds its text, `__del__` methods of objects still referenced
+    run (the session's own daemon thread does not get in the way); os._exit
+    skips all of it, as under python."""
+    statement, status = FINALIZED_ENDINGS[ending]
+    workspace.write(
+        "app.py",
+        f"""\
+import atexit
+import os
+import sys
+
+class Holder:
+    def __del__(self):
+        print("del ran")
+
+holder = Holder()
+unclosed = open("out.txt", "w")
+unclosed.write("hello\\n")
+atexit.register(print, "atexit ran")
+sys.stdout.write("main done\\n")
+{statement}
+""",
+    )
+    buffered = {"PYTHONUNBUFFERED": None}
+    out = workspace.root / "out.txt"
+    reference = subprocess.run(
+        [sys.executable, "app.py"], cwd=workspace.root, capture_output=True, env=child_env(buffered), timeout=60
+    )
+    assert reference.returncode == status
+    expected_out = out.read_bytes()
+    expected_lines = reference.stdout.decode().splitlines()
+    assert expected_out == (b"" if ending.startswith("os-exit") else b"hello\n")
+    # os._exit: nothing flushed, not even stdout (a pipe: block-buffered).
+    assert expected_lines == ([] if ending.startswith("os-exit") else ["main done", "atexit ran", "del ran"])
+    out.unlink()
+    process = run("app.py", env=buffered)
+    assert process.wait_exit() == status, process.describe()
+    assert process.lines["stdout"] == expected_lines, process.describe()
+    assert out.read_bytes() == expected_out, process.describe()
+    assert "Fatal Python error" not in process.stderr, process.describe()
+
+
 # -- the binary's virtual environment -------------------------------------------------
 
 

@@ -137,7 +137,7 @@ def test_recoder_constructed_as_in_the_original(ws, tmp_path):
     codefile, definition = jurigged.registry.find(mod.f)
     recoder = jurigged.Recoder("my patch", codefile, deletable=False, focus=definition)
     assert recoder.name == "my patch"
-    assert recoder.focus == "jm_recoder_ctor.f"
+    assert recoder.focus.dotpath() == "jm_recoder_ctor.f"
     assert recoder.codefile is codefile
     assert recoder.status == "live"
     recoder.patch("def f(x):\n    return x * 10\n")
@@ -260,6 +260,20 @@ def test_deletable_recoder_patch_with_nothing_deletes_the_function(ws):
     with pytest.raises(ValueError):
         jurigged.make_recoder(mod.g).patch("")
     assert mod.g(1) == 0
+
+
+def test_a_deletable_recoder_defines_again_what_it_deleted(ws):
+    # As the original: after patch(""), a patch with the function puts it back.
+    mod, path = imported(ws, SOURCE, "jm_recoder_redefine")
+    recoder = jurigged.make_recoder(mod.f, deletable=True)
+    recoder.patch("")
+    assert "f" not in vars(mod)
+    events = recoder.patch("def f(x):\n    return x * 10\n")
+    # Added where new definitions go (after the others).
+    assert [str(e).rsplit(" @", 1)[0] for e in events] == ["Add jm_recoder_redefine.f"]
+    assert mod.f(4) == 40
+    recoder.commit()
+    assert "return x * 10" in path.read_text() and "def g" in path.read_text()
 
 
 # -- registry ---------------------------------------------------------------------
@@ -387,11 +401,15 @@ def test_the_provided_loggers_take_what_a_users_logger_gets(ws, watching, capsys
     assert "ZeroDivisionError: boom" in err
     assert "anything else" in err
     # The original's names in jurigged.live: default_logger prints everything,
-    # conservative_logger errors only.
+    # conservative_logger errors only, with print (stdout) as the original's.
     live.conservative_logger(update)
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr() == ("", "")
     live.default_logger(update)
-    assert f"Update {name}.f @L1" in capsys.readouterr().err
+    assert f"Update {name}.f @L1" in capsys.readouterr().out
+    live.conservative_logger(ZeroDivisionError("boom"))
+    assert "ZeroDivisionError: boom" in capsys.readouterr().out
+    live.default_logger(12345)
+    assert capsys.readouterr().out == "12345\n"
 
 
 def test_the_original_modules_expose_their_public_names():

@@ -91,6 +91,77 @@ def test_a_forked_child_applies_a_later_save_itself(run, workspace):
     assert re.search(r"^Update work\.task @L1$", process.stderr, re.M), process.describe()
 
 
+#: A save whose module-level statement blocks until the program has forked.
+BLOCKING = (
+    "import os\nimport time\n\n\ndef task(x):\n    return RESULT\n\n\n"
+    "open('go', 'w').close()\n"
+    "while not os.path.exists('forked'):\n    time.sleep(0.01)\n"
+)
+
+
+def test_a_child_forked_during_a_save_can_use_and_save_the_file(run, workspace):
+    """A thread forks while a save's statement runs: the child's CodeFile of that
+    file is not left in use (its text reads, a later save applies in the child)."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import sys
+            import time
+            import warnings
+
+            import jurigged
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+
+            def wait(condition, what):
+                deadline = time.monotonic() + PATIENCE
+                while not condition():
+                    if time.monotonic() > deadline:
+                        sys.stdout.write(f"[{os.getpid()}] gave up waiting for {what}\\n")
+                        return False
+                    time.sleep(0.01)
+                return True
+
+            print("ready", flush=True)
+            # The save's statement is running (and blocks) on the session's thread.
+            if not wait(lambda: os.path.exists("go"), "the save"):
+                sys.exit(3)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    codefile = jurigged.registry.get(work.__file__)
+                    print("child reads", len(codefile.text) > 0, flush=True)
+                except Exception as error:
+                    print("child cannot read:", repr(error), flush=True)
+                    sys.exit(1)
+                ok = wait(lambda: work.task(0) == 2, "the second save")
+                ok = ok and "return 2" in codefile.text
+                sys.stdout.write(f"child sees the second save: {ok}\\n")
+                sys.exit(0 if ok else 1)
+            open("forked", "w").close()
+            ok = wait(lambda: work.task(0) == 2, "the second save")
+            sys.stdout.write(f"parent sees the second save: {ok}\\n")
+            _, status = os.waitpid(pid, 0)
+            sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    process.wait_for("ready", stream="stdout")
+    workspace.save("work.py", BLOCKING.replace("RESULT", "1"))
+    read = process.wait_for(lambda line: line.startswith("child"), stream="stdout")
+    assert read == "child reads True", process.describe()
+    workspace.save("work.py", BLOCKING.replace("RESULT", "2"))
+    assert process.wait_exit() == 0, process.describe()
+    assert "child sees the second save: True" in process.stdout, process.describe()
+    assert "parent sees the second save: True" in process.stdout, process.describe()
+    assert "borrowed" not in process.stderr, process.describe()
+
+
 POOL = """\
     import multiprocessing
     import sys
@@ -296,6 +367,86 @@ def test_pid_tags_are_only_in_children(run, workspace):
     process.kill()  # the child ends as its parent does
 
 
+def inotify_descriptors(pid):
+    """The descriptors of process `pid` that are inotify instances (none once it
+    is gone)."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return set()
+    found = set()
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == "anon_inode:inotify":
+                found.add(int(descriptor))
+        except OSError:
+            pass
+    return found
+
+
+def inotify_instances(parent, children):
+    """The inotify instances a forked program made: the parent's, and those its
+    children made themselves. A child keeps the descriptors it inherited, under
+    the parent's numbers: those are the parent's instances, not new ones."""
+    inherited = inotify_descriptors(parent)
+    return len(inherited) + sum(len(inotify_descriptors(child) - inherited) for child in children)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts inotify instances through /proc (Linux)")
+def test_a_pool_of_two_hundred_forked_children_takes_a_save_with_few_inotify_instances(run, workspace):
+    """Each forked child re-arms its sessions; if each took an inotify instance,
+    200 of them would use up the user's (128 by default) for every program of
+    the user. The first few watch with notifications, the others poll, and
+    every one of them takes the save."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import sys
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+
+            children = []
+            for _ in range(200):
+                pid = os.fork()
+                if pid == 0:
+                    # Its fork hook has run: it watches the file now.
+                    sys.stdout.write("ready\\n")
+                    sys.stdout.flush()
+                    deadline = time.monotonic() + PATIENCE
+                    while work.task(0) != 2 and time.monotonic() < deadline:
+                        time.sleep(0.1)
+                    os._exit(0 if work.task(0) == 2 else 1)
+                children.append(pid)
+            with open("children.txt", "w") as f:  # not stdout: the children write there too
+                f.write(" ".join(map(str, children)))
+            print("forked", flush=True)
+            took = sum(os.waitpid(pid, 0)[1] == 0 for pid in children)
+            print(took, "children took the save", flush=True)
+            """
+        ),
+    )
+    process = run(*FAST, "app.py")
+    process.wait_for("forked", stream="stdout", timeout=PROGRAM_PATIENCE)
+    wait_until(lambda: process.stdout.count("ready") == 200, timeout=PROGRAM_PATIENCE, what="every child ready")
+    children = [int(pid) for pid in workspace.path("children.txt").read_text().split()]
+    assert len(children) == 200
+    # A child's watcher is made by its fork hook, before it runs any of the
+    # program's code: by now each one has what it will use.
+    used = inotify_instances(process.popen.pid, children)
+    workspace.save("work.py", NEW)
+    assert process.wait_exit(timeout=PROGRAM_PATIENCE) == 0, process.describe()
+    assert "200 children took the save" in process.stdout, process.describe()
+    assert "does not apply saves" not in process.stderr, process.describe()
+    # The parent's watcher and at most four children's.
+    assert 1 <= used <= 5, used
+
 # -- Dask ------------------------------------------------------------------------------
 
 DASK_DRIVER = """\
@@ -371,6 +522,129 @@ def test_a_save_in_a_dask_driver_reaches_every_worker_and_late_ones(workspace):
     # Each worker applied the save once: the two by the driver's message, the
     # late one by the plugin (its file on disk is the old one).
     assert "applied [1, 1, 1]" in lines, process
+
+
+#: A Dask worker started from a script of its own, in a directory of its own:
+#: its `__main__` is this script, and its `shared` is another file than the
+#: driver's (a package there, a module in the driver's).
+WORKER_SCRIPT = """\
+    import asyncio
+    import sys
+
+    from distributed import Worker
+
+    import shared
+    import work
+
+    def own():
+        return "the worker's own"
+
+    async def main(address):
+        async with Worker(address, nthreads=1) as worker:
+            await worker.finished()
+
+    if __name__ == "__main__":
+        asyncio.run(main(sys.argv[1]))
+    """
+
+#: The driver: its own script, shared.py and work.py are saved, in that order.
+DASK_SCRIPT_DRIVER = """\
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from distributed import Client, LocalCluster
+
+    import jurigged
+    import jurigged.dask
+    import shared
+    import work
+
+    def probe():
+        import __main__
+        import shared
+        import work
+
+        own = getattr(__main__, "own", None)
+        return (own() if own else None, getattr(__main__, "DRIVER_RAN", None), shared.VALUE, work.task(0))
+
+    def probes():
+        return sorted(set(client.run(probe).values()))
+
+    def wait(what, condition):
+        deadline = time.monotonic() + PATIENCE
+        while not condition():
+            if time.monotonic() > deadline:
+                sys.exit(f"never: {what}")
+            time.sleep(0.01)
+
+    if __name__ == "__main__":
+        cluster = LocalCluster(n_workers=0, dashboard_address=None)
+        client = Client(cluster)
+        worker = subprocess.Popen([sys.executable, "worker_script.py", cluster.scheduler_address], cwd="worker")
+        try:
+            client.wait_for_workers(1, timeout=PATIENCE)
+            print("first", probes(), flush=True)
+            watcher = jurigged.watch(os.getcwd(), debounce=0.01)
+            jurigged.dask.attach(client)
+            with open(__file__) as f:
+                script = f.read()
+            with open(__file__, "w") as f:
+                f.write(script + "\\nDRIVER_RAN = True\\n")
+            wait("the driver applied its own script", lambda: globals().get("DRIVER_RAN"))
+            with open("shared.py", "w") as f:
+                f.write("VALUE = 'the driver saved shared'\\n")
+            wait("the driver applied shared.py", lambda: shared.VALUE == "the driver saved shared")
+            with open("work.py", "w") as f:
+                f.write("def task(x):\\n    return 2\\n")
+            wait("the worker took work.py", lambda: probes()[0][3] == 2)
+            print("after", probes(), flush=True)
+            watcher.stop()
+        finally:
+            client.close()
+            worker.terminate()
+            worker.wait(PATIENCE)
+            cluster.close()
+    """
+
+
+def test_a_dask_worker_started_from_its_own_script_keeps_its_main_and_other_files(workspace):
+    """A worker whose `__main__` is its own script: the driver's script save is
+    not applied there (the worker's functions stay, the driver's statements do
+    not run); a save of shared.py skips the worker's `shared` (another file: a
+    package), saying so in the driver; work.py, the same file under another
+    root (the worker's own copy), takes the save."""
+    pytest.importorskip("distributed", reason="distributed is not installed in this venv")
+    workspace.write("work.py", OLD)
+    workspace.write("shared.py", "VALUE = \"the driver's shared\"\n")
+    workspace.write("driver.py", program(DASK_SCRIPT_DRIVER))
+    workspace.write("worker/work.py", OLD)
+    workspace.write("worker/shared/__init__.py", "VALUE = \"the worker's shared\"\n")
+    workspace.write("worker/worker_script.py", textwrap.dedent(WORKER_SCRIPT))
+    process = subprocess.run(
+        [sys.executable, "driver.py"],
+        cwd=workspace.root,
+        env=child_env({"JURIGGED_SESSION": None}),
+        capture_output=True,
+        text=True,
+        timeout=PROGRAM_PATIENCE * 3,
+    )
+    lines = process.stdout.splitlines()
+    assert process.returncode == 0, process
+    assert "first [(\"the worker's own\", None, \"the worker's shared\", 1)]" in lines, process
+    assert "after [(\"the worker's own\", None, \"the worker's shared\", 2)]" in lines, process
+    skipped = [line for line in process.stderr.splitlines() if line.startswith("Skipped ")]
+    assert any(
+        line.startswith("Skipped driver.py: the driver's script is not applied to this worker's __main__ (worker_script.py)")
+        for line in skipped
+    ), process.stderr
+    assert any(
+        line.startswith("Skipped shared: this worker's shared is shared/__init__.py, the driver's is shared.py [worker ")
+        for line in skipped
+    ), process.stderr
+    # Said once, not at every save.
+    assert len(skipped) == 2, process.stderr
 
 
 def test_importing_jurigged_dask_does_not_import_distributed():

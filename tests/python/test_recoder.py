@@ -1,6 +1,7 @@
 """jurigged.make_recoder and Recoder: patch a function, method, class or module in
 memory, write it back with commit(), revert(), repatch(), and follow its status."""
 
+import gc
 import importlib
 import inspect
 import json
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import traceback
+import weakref
 
 import pytest
 
@@ -114,14 +116,14 @@ def test_make_recoder_focus_and_codefile(ws):
     mod, path = simple(ws)
     recoder = jurigged.make_recoder(mod.f)
     assert isinstance(recoder, jurigged.Recoder)
-    assert recoder.focus == f"{mod.__name__}.f"
+    assert recoder.focus.dotpath() == f"{mod.__name__}.f"
     assert recoder.status == "live"
     assert recoder.codefile.filename == str(path)
     assert recoder.codefile is jurigged.registry.get(str(path))
-    assert jurigged.make_recoder(mod.C.m).focus == f"{mod.__name__}.C.m"
-    assert jurigged.make_recoder(mod.C().m).focus == f"{mod.__name__}.C.m"
-    assert jurigged.make_recoder(mod.C).focus == f"{mod.__name__}.C"
-    assert jurigged.make_recoder(mod).focus == mod.__name__
+    assert jurigged.make_recoder(mod.C.m).focus.dotpath() == f"{mod.__name__}.C.m"
+    assert jurigged.make_recoder(mod.C().m).focus.dotpath() == f"{mod.__name__}.C.m"
+    assert jurigged.make_recoder(mod.C).focus.dotpath() == f"{mod.__name__}.C"
+    assert jurigged.make_recoder(mod).focus.dotpath() == mod.__name__
 
 
 def test_make_recoder_returns_none_without_a_source(ws):
@@ -619,6 +621,41 @@ def test_status_and_on_status_transitions(ws):
     assert collapsed == ["live", "saved", "live", "out-of-sync"]
 
 
+# -- lifetime -----------------------------------------------------------------------
+
+
+def test_a_recoder_nobody_references_is_freed_and_stops_listening(ws):
+    mod, _ = simple(ws)
+    kept = jurigged.make_recoder(mod.f)
+    kept_statuses = []
+    kept.on_status.register(lambda r, status: kept_statuses.append(status))
+    dropped = jurigged.make_recoder(mod.f)
+    dropped_statuses = []
+    # Its callbacks live on without it (the callback does not hold it).
+    dropped.on_status.register(lambda r, status: dropped_statuses.append(status))
+    gone = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert gone() is None, "the recoder is still referenced (by its file's listener)"
+    # Another recoder changes f: the living one hears of it, the dropped one not.
+    changer = jurigged.make_recoder(mod.f)
+    changer.patch("def f(x):\n    return x + 100\n")
+    assert mod.f(1) == 101
+    assert kept_statuses == ["out-of-sync"]
+    assert dropped_statuses == []
+    # Many recoders made and dropped leave nothing behind either.
+    refs = [weakref.ref(jurigged.make_recoder(mod.g)) for _ in range(100)]
+    # One whose callback holds it: a cycle the collector frees.
+    cyclic = jurigged.make_recoder(mod.g)
+    cyclic.on_status.register(lambda r, status, own=cyclic: None)
+    refs.append(weakref.ref(cyclic))
+    del cyclic
+    gc.collect()
+    assert [r for r in refs if r() is not None] == []
+    changer.patch("def f(x):\n    return x + 200\n")
+    assert kept_statuses == ["out-of-sync"] and mod.f(1) == 201
+
+
 # -- classes ------------------------------------------------------------------------
 
 
@@ -690,7 +727,7 @@ class Box:
 old = f
 box = Box()
 recoder = jurigged.make_recoder(f)
-report = {"focus": recoder.focus, "name": __name__}
+report = {"focus": recoder.focus.dotpath(), "name": __name__}
 recoder.patch("def f(x):\\n    return x * 100\\n")
 report["patched"] = [old(2), f(2)]
 report["source"] = inspect.getsource(f)
@@ -701,7 +738,7 @@ recoder.patch("def f(x):\\n    return x * 7\\n")
 recoder.commit()
 report["committed"] = [old(2), recoder.status]
 method_recoder = jurigged.make_recoder(Box.get)
-report["method_focus"] = method_recoder.focus
+report["method_focus"] = method_recoder.focus.dotpath()
 method_recoder.patch("def get(self):\\n    return 'patched box'\\n")
 report["method"] = box.get()
 print("REPORT " + json.dumps(report), flush=True)

@@ -12,24 +12,35 @@ use std::process::Command;
 use crate::util::{self, Failure};
 
 /// What the installed binary runs: a non-daemon thread, an atexit handler,
-/// buffered output and an exit status, all of which python honours.
+/// buffered output, a file written and never closed, an object whose `__del__`
+/// runs when the interpreter is finalized, and an exit status, all of which
+/// python honours.
 const PROGRAM: &str = "\
 import atexit
 import sys
 import threading
 import time
 
+class Holder:
+    def __del__(self):
+        print('del ran')
+
 def late():
     time.sleep(0.2)
     print('thread done')
 
+holder = Holder()
+unclosed = open('unclosed.txt', 'w')
+unclosed.write('hello\\n')
 atexit.register(print, 'atexit ran')
 threading.Thread(target=late).start()
 sys.stdout.write('main done\\n')
 sys.exit(7)
 ";
 
-const EXPECTED_OUTPUT: &str = "main done\nthread done\natexit ran\n";
+const EXPECTED_OUTPUT: &str = "main done\nthread done\natexit ran\ndel ran\n";
+/// What the unclosed file holds once python has ended.
+const EXPECTED_UNCLOSED: &str = "hello\n";
 const EXPECTED_STATUS: i32 = 7;
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
@@ -62,10 +73,12 @@ fn check(scratch: &Path) -> Result<(), Failure> {
         .output()
         .map_err(|e| format!("cannot run the installed {}: {e}", binary.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    if output.status.code() != Some(EXPECTED_STATUS) || stdout != EXPECTED_OUTPUT {
+    let unclosed = std::fs::read_to_string(scratch.join("unclosed.txt")).unwrap_or_default();
+    if output.status.code() != Some(EXPECTED_STATUS) || stdout != EXPECTED_OUTPUT || unclosed != EXPECTED_UNCLOSED {
         return Err(format!(
             "the installed jurigged does not end a program as python does: status {:?} (expected {EXPECTED_STATUS}), \
-             stdout {stdout:?} (expected {EXPECTED_OUTPUT:?}), stderr {:?}",
+             stdout {stdout:?} (expected {EXPECTED_OUTPUT:?}), unclosed file {unclosed:?} (expected \
+             {EXPECTED_UNCLOSED:?}), stderr {:?}",
             output.status.code(),
             String::from_utf8_lossy(&output.stderr)
         )

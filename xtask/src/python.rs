@@ -8,24 +8,85 @@ use crate::util::{self, Failure};
 use crate::venvs::{ensure_venv, host_interpreter, interpreters};
 
 /// Packages that only some suites import, installed into a venv only when one
-/// of them runs: `distributed` for test_processes.py's Dask cluster.
-const SUITE_PACKAGES: &[(&str, &str, &str)] = &[("test_processes.py", "distributed", "distributed")];
+/// of them runs: `distributed` for test_processes.py's Dask cluster; the web
+/// frameworks and servers for test_servers.py; a Jupyter kernel and its client
+/// for test_ipython.py (Django pinned by Python version: its newest release no
+/// longer installs on 3.9); `codefind` (a dependency of the wheel, which is
+/// installed without its dependencies) for test_dropin.py's clients;
+/// pytest-hot-reloading for its suite. pytest-hot-reloading requires
+/// `jurigged<0.6` (the original), which pip would install over ours: it goes in
+/// without its dependencies, and those it uses (cachetools; watchdog, which the
+/// original brought) beside it, as the README tells its users to. All pinned,
+/// so that a new release cannot break a suite unseen.
+const SUITE_PACKAGES: &[SuitePackages] = &[
+    SuitePackages { suite: "test_processes.py", module: "distributed", python: (3, 9), pip: &["distributed"] },
+    SuitePackages {
+        suite: "test_servers.py",
+        module: "aiohttp",
+        python: (3, 9),
+        pip: &[
+            "flask==3.1.3",
+            "fastapi==0.128.8",
+            "uvicorn==0.39.0",
+            "gunicorn==23.0.0",
+            "django==4.2.30; python_version < '3.10'",
+            "django==5.2.19; python_version >= '3.10'",
+            "aiohttp==3.13.5",
+        ],
+    },
+    SuitePackages {
+        suite: "test_ipython.py",
+        module: "ipykernel",
+        python: (3, 9),
+        pip: &["ipykernel==6.31.0", "jupyter_client==8.6.3"],
+    },
+    SuitePackages { suite: "test_dropin.py", module: "codefind", python: (3, 9), pip: &["codefind==0.1.7"] },
+    SuitePackages {
+        suite: "test_pytest_hot_reloading.py",
+        module: "pytest_hot_reloading",
+        python: (3, 10),
+        pip: &[
+            "--no-deps",
+            "pytest-hot-reloading==0.1.0a19",
+            "cachetools==5.5.2",
+            "watchdog==6.0.0",
+            "codefind==0.1.7",
+        ],
+    },
+];
+
+/// What one suite needs installed.
+struct SuitePackages {
+    /// The test file that needs them.
+    suite: &'static str,
+    /// A module whose import tells they are there.
+    module: &'static str,
+    /// The oldest Python they install on (older ones skip the suite).
+    python: (u32, u32),
+    /// The arguments of `pip install`.
+    pip: &'static [&'static str],
+}
 
 /// Installs the packages of the suites `args` selects (all of them when it
 /// names no test file) that the venv of `venv_python` lacks.
 fn ensure_suite_packages(venv_python: &Path, args: &[&str]) -> Result<(), Failure> {
     let names_files = args.iter().any(|a| a.contains(".py") || a.contains('/'));
-    for (suite, module, package) in SUITE_PACKAGES {
-        let selected = !names_files || args.iter().any(|a| a.contains(suite));
+    let version = Command::new(venv_python)
+        .args(["-c", "import sys; print(*sys.version_info[:2])"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|_| Vec::<u32>::new());
+    let version = (version.first().copied().unwrap_or(0), version.get(1).copied().unwrap_or(0));
+    for needs in SUITE_PACKAGES {
+        let selected = !names_files || args.iter().any(|a| a.contains(needs.suite));
         let present = Command::new(venv_python)
-            .args(["-c", &format!("import {module}")])
+            .args(["-c", &format!("import {}", needs.module)])
             .output()
             .is_ok_and(|o| o.status.success());
-        if selected && !present {
-            util::run(
-                &venv_python.to_string_lossy(),
-                &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", package],
-            )?;
+        if selected && !present && version >= needs.python {
+            let mut command = vec!["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+            command.extend(needs.pip.iter().copied());
+            util::run(&venv_python.to_string_lossy(), &command)?;
         }
     }
     Ok(())

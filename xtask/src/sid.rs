@@ -32,7 +32,10 @@ const READY_MARKER: &str = ".jurigged-ready";
 const OPT: &str = "opt/jurigged";
 
 /// The packages the end-to-end suites import besides the standard library.
-const TEST_REQUIREMENTS: &[&str] = &["pytest"];
+const TEST_REQUIREMENTS: &[&str] = &["pytest", "codefind==0.1.7"];
+
+/// How the wheel file of each of TEST_REQUIREMENTS starts: all must be there.
+const TEST_WHEEL_PREFIXES: &[&str] = &["pytest-", "codefind-"];
 
 const HELP: &str = "usage: cargo xtask sid [--path]
 
@@ -248,7 +251,7 @@ impl SidRoot {
         let project = util::root().to_string_lossy().trim_start_matches('/').replace(['/', ' '], "_");
         let venv = format!("/{OPT}/venvs/{project}-{version}");
         let python = format!("{venv}/bin/python");
-        let has_pytest = self.exec(&[&python, "-c", "import pytest"], Quiet::Yes).is_ok();
+        let has_pytest = self.exec(&[&python, "-c", "import pytest, codefind"], Quiet::Yes).is_ok();
         if has_pytest {
             return Ok(python);
         }
@@ -278,9 +281,10 @@ impl SidRoot {
 
     /// Downloads (on the host, once) the wheels the tests need for `version`.
     fn download_wheels(&self, version: &str, into: &Path) -> Result<(), Failure> {
-        let has_wheels = std::fs::read_dir(into)
-            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("pytest-")))
-            .unwrap_or(false);
+        let names: Vec<String> = std::fs::read_dir(into)
+            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        let has_wheels = TEST_WHEEL_PREFIXES.iter().all(|prefix| names.iter().any(|n| n.starts_with(prefix)));
         if has_wheels {
             return Ok(());
         }

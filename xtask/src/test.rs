@@ -13,7 +13,7 @@ Runs, in order: cargo fmt --check, clippy (warnings denied), the dependency
 rules (xtask/src/layering.rs: no pyo3 under the pure-Rust crates, clap and
 crossterm only under the session, develoop, bindings and binary, each crate
 depending only on lower layers; jurigged-session's modules in their listed
-order), cargo test --workspace (the READMEs' examples included), the library
+order; every #[pymethods] block and #[pyfunction] under #[py_entry]), cargo test --workspace (the READMEs' examples included), the library
 crates as embedders meet them (cargo xtask crates), pytest on the wheel under Python 3.11
 (python3), 3.9 and 3.13 (from pyenv), 3.14 and 3.15 (in the Debian sid root,
 see `cargo xtask sid --help`), the replay

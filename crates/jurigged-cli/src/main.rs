@@ -6,9 +6,11 @@
 //! (`pyvenv.cfg` next to its directory), else the active one (`VIRTUAL_ENV`),
 //! when its `pyvenv.cfg` names the same Python version.
 //!
-//! The program ends as under `python`: non-daemon threads are joined, `atexit`
-//! handlers run, the standard streams are flushed, and the exit status is the
-//! program's.
+//! The program ends as under `python`: the interpreter is finalized
+//! (`Py_FinalizeEx`: non-daemon threads joined, `atexit` handlers run, the
+//! standard streams flushed, then modules torn down, so that `__del__` methods
+//! run and files the program never closed are flushed), and the exit status is
+//! the program's.
 
 mod venv;
 
@@ -26,19 +28,42 @@ const PACKAGE_MODULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/pac
 
 fn main() {
     pyo3::append_to_inittab!(jurigged_native);
-    let status = Python::attach(|py| {
-        let status = match run(py) {
-            Ok(status) => status,
-            Err(error) => {
-                error.print(py);
-                1
-            }
-        };
-        shut_down(py, status)
+    let status = Python::attach(|py| match run(py) {
+        Ok(status) => status,
+        Err(error) => {
+            error.print(py);
+            1
+        }
     });
-    // The interpreter is not finalized (its objects are still referenced from
-    // Rust statics); shut_down did what finalization does that a program sees.
+    let status = finalize(status);
     std::process::exit(status);
+}
+
+/// Ends the interpreter as `python` does once its program has ended:
+/// `Py_FinalizeEx` waits for the non-daemon threads, runs the `atexit` handlers
+/// (ours among them: watcher threads stop entering Python, and a save still
+/// running gets its bounded wait), flushes the standard streams, collects and
+/// tears down the modules (`__del__` methods run, unclosed files are flushed).
+/// Returns the exit status: 120 when flushing stdout failed, as python.
+///
+/// Objects that Rust statics hold are never used again: the process exits right
+/// after, and statics are not dropped.
+#[allow(unsafe_code)]
+fn finalize(status: i32) -> i32 {
+    // SAFETY: called once, on the main thread that initialized the interpreter,
+    // after the last `Python::attach` has ended and before the process exits;
+    // `PyGILState_Ensure` makes that thread's state current, as
+    // `Py_FinalizeEx` requires. Nothing of ours enters Python after it: watcher
+    // threads check the exit flag our atexit hook sets during finalization.
+    let finalized = unsafe {
+        pyo3::ffi::PyGILState_Ensure();
+        pyo3::ffi::Py_FinalizeEx()
+    };
+    if finalized < 0 {
+        120
+    } else {
+        status
+    }
 }
 
 fn run(py: Python<'_>) -> PyResult<i32> {
@@ -69,42 +94,6 @@ fn install_signal_handlers(py: Python<'_>) -> PyResult<()> {
         }
     }
     Ok(())
-}
-
-/// The program-visible part of `Py_FinalizeEx`, in its order: wait for the
-/// non-daemon threads, run the `atexit` handlers, flush stdout and stderr.
-/// Returns the exit status (120 when stdout cannot be flushed, as python).
-fn shut_down(py: Python<'_>, status: i32) -> i32 {
-    let report = |error: PyErr| error.print(py);
-    // As python: only a program that imported threading can have threads to join.
-    if let Ok(Some(threading)) =
-        py.import("sys").and_then(|sys| sys.getattr("modules")?.get_item("threading").map(Some))
-    {
-        if let Err(error) = threading.call_method0("_shutdown") {
-            report(error);
-        }
-    }
-    if let Err(error) = py.import("atexit").and_then(|atexit| atexit.call_method0("_run_exitfuncs")) {
-        report(error);
-    }
-    let mut status = status;
-    for name in ["stdout", "stderr"] {
-        let flushed = py.import("sys").and_then(|sys| sys.getattr(name)).and_then(|stream| {
-            if stream.is_none() {
-                return Ok(());
-            }
-            stream.call_method0("flush").map(drop)
-        });
-        if let Err(error) = flushed {
-            if name == "stdout" {
-                report(error);
-                if status == 0 {
-                    status = 120;
-                }
-            }
-        }
-    }
-    status
 }
 
 /// Registers the `jurigged` package: the native module as `jurigged._jurigged`

@@ -199,7 +199,7 @@ impl<'a> Builder<'a> {
             code_key: None,
             holds_code: true,
             imports: Arc::from([]),
-            vars: None,
+            vars: self.vars.borrow_mut().remove(&vars::MODULE_KEY).map(Arc::new),
             offset: 0,
             header_line: 1,
         }

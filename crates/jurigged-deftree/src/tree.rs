@@ -103,7 +103,9 @@ impl Node {
         &self.children
     }
 
-    /// Variable facts of a class or function.
+    /// Variable facts of a class or function, and of the module (the root): its
+    /// `assigned` names every module-level binding, those made inside `if` or
+    /// `try` blocks and by imports included.
     pub fn vars(&self) -> Option<&VarFacts> {
         self.vars.as_deref()
     }

@@ -276,8 +276,13 @@ impl<'a> Visitor<'a> for Collector<'a> {
     }
 }
 
+/// The key of the module's own facts in what [`analyze`] returns (no statement
+/// starts there: offsets are those of a source that fits in memory).
+pub(crate) const MODULE_KEY: u32 = u32::MAX;
+
 /// Variable facts for every `def` and `class` of a module, keyed by the start offset
-/// of the statement (its first decorator, if any).
+/// of the statement (its first decorator, if any), and the module's own under
+/// [`MODULE_KEY`].
 pub(crate) fn analyze(body: &[Stmt]) -> HashMap<u32, VarFacts> {
     let mut collector = Collector { scopes: vec![Scope::new(ScopeKind::Module, None, None)], current: 0 };
     collector.visit_body(body);
@@ -315,7 +320,11 @@ pub(crate) fn analyze(body: &[Stmt]) -> HashMap<u32, VarFacts> {
 
     let mut facts = HashMap::new();
     for (index, scope) in scopes.iter().enumerate() {
-        let Some(def_start) = scope.def_start else { continue };
+        let key = match scope.kind {
+            ScopeKind::Module => Some(MODULE_KEY),
+            _ => scope.def_start,
+        };
+        let Some(def_start) = key else { continue };
         let free = &needed[index];
         let mut closure: Vec<String> = free
             .iter()

@@ -137,6 +137,24 @@ fn variable_facts() {
     let child = only(&tree, "pkg.mod.Child").vars().unwrap();
     assert_eq!(child.assigned, ["LIMIT", "method"]);
     assert_eq!(child.cells, ["__class__"]);
+
+    let module = tree.root().vars().unwrap();
+    assert_eq!(module.assigned, ["math", "SCALE", "outer", "Base", "Child"]);
+}
+
+#[test]
+fn module_facts_include_bindings_inside_blocks() {
+    let tree = parse(
+        "try:
+    from fast import run
+except ImportError:
+    def run():
+        pass
+if True:
+    x = y = 1
+",
+    );
+    assert_eq!(tree.root().vars().unwrap().assigned, ["run", "x", "y"]);
 }
 
 #[test]

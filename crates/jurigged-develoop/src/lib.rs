@@ -7,8 +7,15 @@
 //! applied to any watched file re-runs the function. `xloop` only enters the loop
 //! when the function raises.
 
+// Modules, each using only those listed before it: `interrupt`, `frame`,
+// `full_screen`, `rich_stdin`, `basic`, `rich`, `target_check`, `wrap`.
 mod basic;
+mod frame;
+mod full_screen;
+mod interrupt;
 mod rich;
+mod rich_stdin;
+mod target_check;
 mod wrap;
 
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -26,6 +33,8 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use jurigged_session::boundary;
 use jurigged_session::py_callbacks::activity;
 use jurigged_session::py_event::{Event, EventKind};
+
+use interrupt::RunSlot;
 
 pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 
@@ -123,16 +132,6 @@ fn title(py: Python<'_>, function: &Bound<'_, PyAny>) -> String {
     format!("{name}{signature}")
 }
 
-/// Raises an exception in the thread `thread_id` (to abort a run).
-fn interrupt_thread(py: Python<'_>, thread_id: u64) -> PyResult<()> {
-    let ctypes = py.import("ctypes")?;
-    let set_async_exc = ctypes.getattr("pythonapi")?.getattr("PyThreadState_SetAsyncExc")?;
-    let id = ctypes.getattr("c_ulong")?.call1((thread_id,))?;
-    let exc = ctypes.getattr("py_object")?.call1((py.get_type::<PyKeyboardInterrupt>(),))?;
-    set_async_exc.call1((id, exc))?;
-    Ok(())
-}
-
 /// Subscribes to `registry.activity`: every applied change becomes `Changed`.
 fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Bound<'py, PyCFunction>> {
     let sender = Mutex::new(sender);
@@ -149,7 +148,7 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
             Ok(())
         },
     )?;
-    activity(py)?.get().register(callback.clone().into_any().unbind())?;
+    activity(py)?.get().register(py, callback.clone().into_any().unbind(), false)?;
     Ok(callback)
 }
 
@@ -179,7 +178,7 @@ pub fn run_loop(
         Interface::Basic => drive(py, function, args, kwargs, first, &mut basic::Basic::new(), &commands, None),
         Interface::Rich => {
             let mut view = rich::Rich::start(sender.clone())?;
-            let running = Arc::clone(view.running_thread());
+            let running = Arc::clone(view.running_slot());
             drive(py, function, args, kwargs, first, &mut view, &commands, Some(running))
         }
     };
@@ -197,17 +196,16 @@ fn drive(
     first: Option<Outcome>,
     view: &mut dyn View,
     commands: &Commands,
-    running: Option<Arc<Mutex<Option<u64>>>>,
+    running: Option<RunSlot>,
 ) -> PyResult<Py<PyAny>> {
     let title = title(py, function);
-    let thread_id: u64 = py.import("threading")?.call_method0("get_ident")?.extract()?;
     let mut outcome = match first {
         Some(outcome) => {
             view.started(py, &title);
             view.finished(py, &outcome, Duration::ZERO);
             outcome
         }
-        None => run_once(py, function, args, kwargs, view, &title, thread_id, running.as_ref()),
+        None => run_once(py, function, args, kwargs, view, &title, running.as_ref()),
     };
     loop {
         let command = view.wait(py, commands);
@@ -220,7 +218,7 @@ fn drive(
                 while commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv().is_ok_and(|c| c == Command::Changed)
                 {
                 }
-                outcome = run_once(py, function, args, kwargs, view, &title, thread_id, running.as_ref());
+                outcome = run_once(py, function, args, kwargs, view, &title, running.as_ref());
             }
             Command::Abort => view.note(py, "nothing is running"),
             Command::Continue => {
@@ -244,20 +242,24 @@ fn run_once(
     kwargs: Option<&Bound<'_, PyDict>>,
     view: &mut dyn View,
     title: &str,
-    thread_id: u64,
-    running: Option<&Arc<Mutex<Option<u64>>>>,
+    running: Option<&RunSlot>,
 ) -> Outcome {
     view.started(py, title);
     let started = Instant::now();
     if let Some(running) = running {
-        *running.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread_id);
+        match interrupt::Run::here(py) {
+            Ok(run) => interrupt::begin(running, run),
+            Err(error) => error.print(py),
+        }
     }
     let result = function.call(args, kwargs);
-    if let Some(running) = running {
-        *running.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    match running {
+        Some(running) => interrupt::end(py, running),
+        // An abort that arrived just as the run ended must not hit the program later.
+        None => {
+            let _ = py.check_signals();
+        }
     }
-    // An abort that arrived just as the run ended must not hit the program later.
-    let _ = py.check_signals();
     let outcome = match result {
         Ok(value) => Outcome::Returned(value.unbind()),
         Err(error) if error.is_instance_of::<PyKeyboardInterrupt>(py) => Outcome::Aborted,

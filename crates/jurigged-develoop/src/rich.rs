@@ -1,46 +1,38 @@
 //! The rich interface: a full-screen terminal view drawn with crossterm: the
 //! function's signature, its live output, its result or traceback, the elapsed
-//! time, the status and the keys. The terminal is restored on every way out.
+//! time, the status and the keys. Keys act during a run too, even one blocked
+//! in C; `input()` in the function steps the view aside for the line. The
+//! terminal is restored on every way out, and the last run's output is left on
+//! the normal screen.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-use crossterm::{cursor, queue, style, terminal};
 use pyo3::prelude::*;
 
 use super::basic::describe;
-use super::{interrupt_thread, Command, Commands, Outcome, View};
-
-#[derive(Default)]
-struct Screen {
-    title: String,
-    output: String,
-    status: String,
-    result: String,
-    note: String,
-    started: Option<Instant>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
+use super::frame::{render, terminal_size};
+use super::full_screen::{give_back, lock, take_over, Shared};
+use super::interrupt::{self, RunSlot};
+use super::rich_stdin::StdinAside;
+use super::{Command, Commands, Outcome, View};
 
 /// Stands in for sys.stdout and sys.stderr during a run.
 #[pyclass(module = "jurigged.loop")]
 struct Capture {
-    screen: Arc<Mutex<Screen>>,
+    shared: Arc<Shared>,
 }
 
 #[jurigged_entry::py_entry]
 #[pymethods]
 impl Capture {
     fn write(&self, text: &str) -> usize {
-        lock(&self.screen).output.push_str(text);
+        lock(&self.shared.screen).output.push_str(text);
         text.chars().count()
     }
 
@@ -56,68 +48,105 @@ impl Capture {
     }
 }
 
+/// The program's sys.stdout, sys.stderr and sys.stdin, put back after a run.
+struct Streams {
+    stdout: Py<PyAny>,
+    stderr: Py<PyAny>,
+    stdin: Py<PyAny>,
+}
+
 pub struct Rich {
-    screen: Arc<Mutex<Screen>>,
-    running: Arc<Mutex<Option<u64>>>,
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+    running: RunSlot,
     threads: Vec<JoinHandle<()>>,
-    saved_streams: Option<(Py<PyAny>, Py<PyAny>)>,
+    saved_streams: Option<Streams>,
 }
 
 impl Rich {
     /// Takes over the terminal; keys become commands on `sender`.
     pub fn start(sender: Sender<Command>) -> PyResult<Rich> {
-        let io_error =
-            |e: std::io::Error| pyo3::exceptions::PyOSError::new_err(format!("cannot take over the terminal: {e}"));
-        terminal::enable_raw_mode().map_err(io_error)?;
-        let mut out = std::io::stdout();
-        queue!(out, terminal::EnterAlternateScreen, cursor::Hide).map_err(io_error)?;
-        out.flush().map_err(io_error)?;
-        let screen: Arc<Mutex<Screen>> = Arc::default();
-        let running: Arc<Mutex<Option<u64>>> = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
+        take_over().map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot take over the terminal: {e}")))?;
+        let shared: Arc<Shared> = Arc::default();
+        let running: RunSlot = Arc::default();
         let keys = {
-            let (stop, running) = (Arc::clone(&stop), Arc::clone(&running));
-            std::thread::spawn(move || read_keys(&stop, &running, &sender))
+            let (shared, running) = (Arc::clone(&shared), Arc::clone(&running));
+            std::thread::spawn(move || read_keys(&shared, &running, &sender))
         };
         let painter = {
-            let (stop, screen) = (Arc::clone(&stop), Arc::clone(&screen));
-            std::thread::spawn(move || {
-                let mut shown = Vec::new();
-                while !stop.load(Ordering::Acquire) {
-                    let frame = render(&lock(&screen));
-                    // Only a changed frame is sent: no flicker, little output.
-                    if frame != shown {
-                        let mut out = std::io::stdout();
-                        let _ = out.write_all(&frame);
-                        let _ = out.flush();
-                        shown = frame;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            })
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || paint(&shared))
         };
-        Ok(Rich { screen, running, stop, threads: vec![keys, painter], saved_streams: None })
+        Ok(Rich { shared, running, threads: vec![keys, painter], saved_streams: None })
     }
 
-    /// The id of the thread running the function, while it runs.
-    pub fn running_thread(&self) -> &Arc<Mutex<Option<u64>>> {
+    /// Where the run in progress is found to stop it.
+    pub fn running_slot(&self) -> &RunSlot {
         &self.running
     }
 
     fn restore_streams(&mut self, py: Python<'_>) {
-        if let Some((stdout, stderr)) = self.saved_streams.take() {
+        if let Some(streams) = self.saved_streams.take() {
             if let Ok(sys) = py.import("sys") {
-                let _ = sys.setattr("stdout", stdout);
-                let _ = sys.setattr("stderr", stderr);
+                let _ = sys.setattr("stdout", streams.stdout);
+                let _ = sys.setattr("stderr", streams.stderr);
+                let _ = sys.setattr("stdin", streams.stdin);
             }
         }
     }
+
+    /// Stands in for the program's streams during a run.
+    fn capture_streams(&mut self, py: Python<'_>) -> PyResult<()> {
+        let sys = py.import("sys")?;
+        if self.saved_streams.is_none() {
+            self.saved_streams = Some(Streams {
+                stdout: sys.getattr("stdout")?.unbind(),
+                stderr: sys.getattr("stderr")?.unbind(),
+                stdin: sys.getattr("stdin")?.unbind(),
+            });
+        }
+        let capture = Py::new(py, Capture { shared: Arc::clone(&self.shared) })?;
+        sys.setattr("stdout", &capture)?;
+        sys.setattr("stderr", &capture)?;
+        let stdin = sys.getattr("stdin")?;
+        if !stdin.is_none() && !stdin.is_instance_of::<StdinAside>() {
+            sys.setattr("stdin", Py::new(py, StdinAside::new(Arc::clone(&self.shared), stdin.unbind()))?)?;
+        }
+        Ok(())
+    }
 }
 
-/// Turns key presses into commands; a key that stops a run interrupts it.
-fn read_keys(stop: &AtomicBool, running: &Mutex<Option<u64>>, sender: &Sender<Command>) {
-    while !stop.load(Ordering::Acquire) {
+/// Draws the screen every 50 ms while it changes.
+fn paint(shared: &Shared) {
+    let mut shown = Vec::new();
+    while !shared.stop.load(Ordering::Acquire) {
+        if !shared.aside.load(Ordering::Acquire) {
+            let (width, height) = terminal_size();
+            let frame = render(&lock(&shared.screen), width, height);
+            // Only a changed frame is sent: no flicker, little output.
+            if frame != shown || shared.repaint.swap(false, Ordering::AcqRel) {
+                let _terminal = lock(&shared.terminal);
+                // Checked again under the lock: the view may have just stepped aside.
+                if !shared.aside.load(Ordering::Acquire) {
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(&frame);
+                    let _ = out.flush();
+                    shown = frame;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Turns key presses into commands; a key that stops a run stops it, even
+/// one blocked in C.
+fn read_keys(shared: &Shared, running: &RunSlot, sender: &Sender<Command>) {
+    while !shared.stop.load(Ordering::Acquire) {
+        if shared.aside.load(Ordering::Acquire) {
+            shared.keys_idle.store(true, Ordering::Release);
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
         if !event::poll(Duration::from_millis(50)).unwrap_or(false) {
             continue;
         }
@@ -131,16 +160,11 @@ fn read_keys(stop: &AtomicBool, running: &Mutex<Option<u64>>, sender: &Sender<Co
             _ => None,
         };
         let Some(command) = command else { continue };
-        let thread = *lock(running);
-        if let Some(thread) = thread {
-            if matches!(command, Command::Abort | Command::Rerun | Command::Quit | Command::Interrupt) {
-                Python::attach(|py| {
-                    let _ = interrupt_thread(py, thread);
-                });
-            }
-            if command == Command::Abort {
-                continue;
-            }
+        if matches!(command, Command::Abort | Command::Rerun | Command::Quit | Command::Interrupt)
+            && interrupt::stop(running)
+            && command == Command::Abort
+        {
+            continue;
         }
         if sender.send(command).is_err() {
             return;
@@ -148,84 +172,24 @@ fn read_keys(stop: &AtomicBool, running: &Mutex<Option<u64>>, sender: &Sender<Co
     }
 }
 
-/// The last `count` lines of `text`.
-fn tail(text: &str, count: usize) -> Vec<&str> {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(count)..].to_vec()
-}
-
-/// The terminal's size; a terminal that does not know (a bare pty) gets 80×24.
-fn size() -> (usize, usize) {
-    let (width, height) = terminal::size().unwrap_or((0, 0));
-    let width = if width == 0 { 80 } else { width as usize };
-    let height = if height == 0 { 24 } else { height as usize };
-    (width, height)
-}
-
-/// The bytes that draw the whole screen.
-fn render(screen: &Screen) -> Vec<u8> {
-    let (width, height) = size();
-    let clip = |line: &str| line.chars().take(width).collect::<String>();
-    let mut out = Vec::new();
-    let status = match screen.started {
-        Some(started) => format!("running… {:.1}s", started.elapsed().as_secs_f64()),
-        None => screen.status.clone(),
-    };
-    let result_lines = tail(&screen.result, height.saturating_sub(8) / 2 + 1);
-    let room = height.saturating_sub(6 + result_lines.len());
-    let _ = queue!(out, terminal::Clear(terminal::ClearType::All), cursor::MoveTo(0, 0));
-    let _ = queue!(
-        out,
-        style::SetAttribute(style::Attribute::Reverse),
-        style::Print(clip(&format!(" develoop  {} ", screen.title))),
-        style::SetAttribute(style::Attribute::Reset),
-        style::Print("\r\n")
-    );
-    let _ = queue!(
-        out,
-        style::Print(clip(&status)),
-        style::Print("\r\n"),
-        style::Print("─".repeat(width.min(80))),
-        style::Print("\r\n")
-    );
-    for line in tail(&screen.output, room) {
-        let _ = queue!(out, style::Print(clip(line)), style::Print("\r\n"));
-    }
-    let _ = queue!(out, style::Print("─".repeat(width.min(80))), style::Print("\r\n"));
-    for line in result_lines {
-        let _ = queue!(out, style::Print(clip(line)), style::Print("\r\n"));
-    }
-    let help = format!("r re-run · a abort · c continue · q quit · save a watched file to re-run   {}", screen.note);
-    let _ = queue!(out, cursor::MoveTo(0, height.saturating_sub(1) as u16), style::Print(clip(&help)));
-    out
-}
-
 impl View for Rich {
     fn started(&mut self, py: Python<'_>, title: &str) {
         {
-            let mut screen = lock(&self.screen);
+            let mut screen = lock(&self.shared.screen);
             screen.title = title.to_string();
             screen.output.clear();
             screen.result.clear();
             screen.started = Some(Instant::now());
         }
-        if let Ok(sys) = py.import("sys") {
-            if self.saved_streams.is_none() {
-                if let (Ok(stdout), Ok(stderr)) = (sys.getattr("stdout"), sys.getattr("stderr")) {
-                    self.saved_streams = Some((stdout.unbind(), stderr.unbind()));
-                }
-            }
-            if let Ok(capture) = Py::new(py, Capture { screen: Arc::clone(&self.screen) }) {
-                let _ = sys.setattr("stdout", &capture);
-                let _ = sys.setattr("stderr", &capture);
-            }
+        if let Err(error) = self.capture_streams(py) {
+            error.print(py);
         }
     }
 
     fn finished(&mut self, py: Python<'_>, outcome: &Outcome, elapsed: Duration) {
         self.restore_streams(py);
         let (line, traceback) = describe(py, outcome, elapsed);
-        let mut screen = lock(&self.screen);
+        let mut screen = lock(&self.shared.screen);
         screen.started = None;
         screen.status = line;
         screen.result = traceback.unwrap_or_else(|| screen.status.clone());
@@ -237,20 +201,42 @@ impl View for Rich {
     }
 
     fn note(&mut self, _py: Python<'_>, text: &str) {
-        lock(&self.screen).note = text.to_string();
+        lock(&self.shared.screen).note = text.to_string();
     }
 }
 
 impl Drop for Rich {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
+        self.shared.stop.store(true, Ordering::Release);
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
-        Python::attach(|py| self.restore_streams(py));
-        let mut out = std::io::stdout();
-        let _ = queue!(out, cursor::Show, terminal::LeaveAlternateScreen);
-        let _ = out.flush();
-        let _ = terminal::disable_raw_mode();
+        give_back();
+        let output = std::mem::take(&mut lock(&self.shared.screen).output);
+        Python::attach(|py| {
+            self.restore_streams(py);
+            show_output(py, &output);
+        });
+    }
+}
+
+/// The last run's output, on the normal screen once the view is gone (the
+/// alternate screen took it with it).
+fn show_output(py: Python<'_>, output: &str) {
+    if output.is_empty() {
+        return;
+    }
+    let text = if output.ends_with('\n') { output.to_string() } else { format!("{output}\n") };
+    let write = || -> PyResult<()> {
+        let stdout = py.import("sys")?.getattr("stdout")?;
+        if stdout.is_none() {
+            return Ok(());
+        }
+        stdout.call_method1("write", (text,))?;
+        stdout.call_method0("flush")?;
+        Ok(())
+    };
+    if let Err(error) = write() {
+        error.print(py);
     }
 }

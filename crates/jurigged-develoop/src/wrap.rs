@@ -187,31 +187,63 @@ fn pending_in(module: &str) -> bool {
     pending().lock().unwrap_or_else(|p| p.into_inner()).iter().any(|p| p.module == module)
 }
 
-/// Forgets the targets still pending (those of `module`, or all), and says so:
-/// their module ran its body without defining them.
-fn give_up(py: Python<'_>, module: Option<&str>) {
+/// Forgets the targets still pending that `drop` selects, and says so with
+/// `why` (which gets the target's module and name).
+fn give_up(py: Python<'_>, drop: impl Fn(&Pending) -> bool, why: impl Fn(&str, &str) -> String) {
     let dropped: Vec<Pending> = {
         let mut list = pending().lock().unwrap_or_else(|p| p.into_inner());
-        let (dropped, kept) =
-            std::mem::take(&mut *list).into_iter().partition(|p| module.is_none_or(|m| p.module == m));
+        let (dropped, kept) = std::mem::take(&mut *list).into_iter().partition(|p| drop(p));
         *list = kept;
         dropped
     };
     for target in dropped {
         let option = if target.only_on_error { "--xloop" } else { "--loop" };
         let name = target.path.join(".");
-        let message = if target.module == "__main__" {
-            format!("jurigged: {option} {name}: the program did not define {name}; no loop on it\n")
-        } else {
-            format!(
-                "jurigged: {option} {}:{name}: {} did not define {name}; no loop on it\n",
-                target.module, target.module
-            )
-        };
+        let spec = if target.module == "__main__" { name.clone() } else { format!("{}:{name}", target.module) };
+        let message = format!("jurigged: {option} {spec}: {}; no loop on it\n", why(&target.module, &name));
         if let Err(error) = py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", (message,))) {
             error.print(py);
         }
     }
+}
+
+/// Gives up on the targets still pending (those of `module`, or all): their
+/// module ran its body without defining them.
+fn give_up_undefined(py: Python<'_>, module: Option<&str>) {
+    give_up(
+        py,
+        |p| module.is_none_or(|m| p.module == m),
+        |module, name| {
+            if module == "__main__" {
+                format!("the program did not define {name}")
+            } else {
+                format!("{module} did not define {name}")
+            }
+        },
+    );
+}
+
+/// As a module's body starts (or at once for a module already imported):
+/// gives up on its targets that its source `filename` never defines (a
+/// misspelt name), rather than when the program ends, which a main loop or a
+/// server may never do. Only an early warning: what goes wrong here is printed,
+/// never raised into the program.
+fn give_up_never_defined(py: Python<'_>, module: &str, filename: PyResult<Bound<'_, PyAny>>) {
+    let Ok(filename) = filename.and_then(|f| f.extract::<std::path::PathBuf>()) else { return };
+    let targets: Vec<Vec<String>> = pending()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|p| p.module == module)
+        .map(|p| p.path.clone())
+        .collect();
+    // Reading and parsing the file needs no GIL.
+    let never = py.detach(|| crate::target_check::never_defined(&filename, &targets));
+    if never.is_empty() {
+        return;
+    }
+    let shown = filename.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    give_up(py, |p| p.module == module && never.contains(&p.path), |_, name| format!("{shown} does not define {name}"));
 }
 
 /// The trace function: in the bodies of modules with functions to wrap only,
@@ -229,13 +261,16 @@ fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Boun
     let namespace = frame.getattr("f_globals")?;
     let namespace = namespace.cast::<PyDict>()?;
     let module: String = namespace.get_item("__name__")?.map(|n| n.extract()).transpose()?.unwrap_or_default();
-    if event == "call" && !pending_in(&module) {
-        // Not one of the modules waited for: its lines are not traced.
-        return Ok(py.None());
+    if event == "call" {
+        if !pending_in(&module) {
+            // Not one of the modules waited for: its lines are not traced.
+            return Ok(py.None());
+        }
+        give_up_never_defined(py, &module, frame.getattr("f_code").and_then(|code| code.getattr("co_filename")));
     }
     let mut still_pending = attach_in(py, &module, namespace)?;
     if event == "return" && pending_in(&module) {
-        give_up(py, Some(&module));
+        give_up_undefined(py, Some(&module));
         still_pending = !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty();
     }
     if !still_pending {
@@ -251,7 +286,7 @@ pub fn detach_loops(py: Python<'_>) -> PyResult<()> {
     if pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
         return Ok(());
     }
-    give_up(py, None);
+    give_up_undefined(py, None);
     let sys = py.import("sys")?;
     let ours =
         sys.call_method0("gettrace")?.getattr("__name__").ok().is_some_and(|n| n.eq("loop_tracer").unwrap_or(false));
@@ -281,6 +316,11 @@ pub fn attach_loops(py: Python<'_>, loops: &[String], xloops: &[String], interfa
         }
         if let Ok(module) = modules.get_item(&name) {
             attach_in(py, &name, module.getattr("__dict__")?.cast::<PyDict>()?)?;
+            // Its body has run: what it did not define may be defined later by
+            // other code, unless its source cannot bind the name at all.
+            if pending_in(&name) {
+                give_up_never_defined(py, &name, module.getattr("__file__"));
+            }
         }
     }
     if !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {

@@ -53,4 +53,17 @@ mod tests {
         let failed = guard(|| text[..1].len());
         assert!(failed.unwrap_err().contains("char boundary"));
     }
+
+    #[test]
+    fn a_panic_at_an_entry_from_python_becomes_a_patch_error_an_ordinary_exception() {
+        pyo3::Python::attach(|py| {
+            let error = entry(|| -> PyResult<()> { panic!("bad state") }).unwrap_err();
+            assert!(error.is_instance_of::<PatchError>(py));
+            assert!(error.is_instance_of::<pyo3::exceptions::PyException>(py));
+            assert!(error.to_string().contains("internal error of jurigged: bad state"));
+            let error = entry_value(|| -> u32 { panic!("in a getter") }).unwrap_err();
+            assert!(error.is_instance_of::<PatchError>(py));
+            assert_eq!(entry_value(|| 7).ok(), Some(7));
+        });
+    }
 }

@@ -7,7 +7,7 @@
 //! the namespace leads to, such as those hidden by a decorator.
 
 pub use crate::code_type::is_code;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -29,7 +29,9 @@ pub struct CodeEntry {
 /// The code objects of one file, indexed by path and by identity.
 #[derive(Default)]
 struct FileCodes {
-    by_path: HashMap<String, Vec<CodeEntry>>,
+    /// Ordered, so that what stands below a path (`path.` and on) is one range:
+    /// forgetting a definition costs its own entries, not the whole file's.
+    by_path: BTreeMap<String, Vec<CodeEntry>>,
     /// Path of each recorded code object, by the object's address (the registry
     /// keeps the objects alive, so addresses are stable).
     by_code: HashMap<usize, String>,
@@ -239,13 +241,18 @@ impl CodeRegistry {
         let Some(codes) = files.get_mut(&filename) else { return Ok(()) };
         let Some(path) = codes.by_code.remove(&(old.as_ptr() as usize)) else { return Ok(()) };
         if let Some(entries) = codes.by_path.get_mut(&path) {
-            for entry in entries.iter_mut().filter(|e| e.code.bind(old.py()).is(old)) {
+            let new_was_there = entries.iter().any(|e| e.code.as_ptr() == new.as_ptr());
+            for entry in entries.iter_mut().filter(|e| e.code.as_ptr() == old.as_ptr()) {
                 entry.code = new.clone().unbind();
                 entry.first_line = first_line;
             }
-            // Several old versions given the same new code are one entry now.
-            let mut seen = HashSet::new();
-            entries.retain(|e| seen.insert(e.code.as_ptr() as usize));
+            // Several old versions given the same new code are one entry now
+            // (only then: many codes share a path, `<lambda>`, and hashing them
+            // all at each replace made a save of many lines quadratic).
+            if new_was_there {
+                let mut seen = HashSet::new();
+                entries.retain(|e| seen.insert(e.code.as_ptr() as usize));
+            }
         }
         codes.by_code.insert(new.as_ptr() as usize, path);
         Ok(())
@@ -254,9 +261,15 @@ impl CodeRegistry {
     /// Forgets what is recorded at `path` or below it.
     pub(crate) fn forget(&self, filename: &Path, path: &str) {
         if let Some(codes) = self.files().get_mut(filename) {
+            use std::ops::Bound::{Included, Unbounded};
             let below = format!("{path}.");
-            let gone: Vec<String> =
-                codes.by_path.keys().filter(|p| *p == path || p.starts_with(&below)).cloned().collect();
+            let nested = codes.by_path.range::<str, _>((Included(below.as_str()), Unbounded));
+            let gone: Vec<String> = nested
+                .map(|(key, _)| key)
+                .take_while(|key| key.starts_with(&below))
+                .chain(codes.by_path.get_key_value(path).map(|(key, _)| key))
+                .cloned()
+                .collect();
             for key in gone {
                 for entry in codes.by_path.remove(&key).unwrap_or_default() {
                     codes.by_code.remove(&(entry.code.as_ptr() as usize));

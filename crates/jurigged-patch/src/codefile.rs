@@ -1,6 +1,5 @@
 //! [`CodeFile`]: a watched file, its live text and tree, and the module they feed.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::held::{first_line_of, holds_for, replacements, still_pending, Origins, Pending, RunningFrame};
 use crate::patcher::{patch_holding, LiveModule};
+use crate::write_back::{write_source, WriteError};
 
 /// Where a CodeFile's first live text comes from.
 enum Source<'a> {
@@ -119,6 +119,32 @@ impl CodeFile {
     /// The associated namespace, if any.
     pub fn namespace<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
         self.namespace.as_ref().map(|n| n.bind(py).clone())
+    }
+
+    /// A copy of this file's state (the same file, module, tree, disk state and
+    /// namespace), to change while the owner of this one is not held: changes
+    /// run the program's code, and a fork meanwhile must not find the owner in
+    /// use. [`CodeFile::adopt`] takes the outcome back.
+    pub fn clone_ref(&self, py: Python<'_>) -> CodeFile {
+        CodeFile {
+            filename: self.filename.clone(),
+            module_name: self.module_name.clone(),
+            tree: Arc::clone(&self.tree),
+            disk: self.disk,
+            namespace: self.namespace.as_ref().map(|n| n.clone_ref(py)),
+            origins: self.origins.clone(),
+            pending: self.pending.clone(),
+        }
+    }
+
+    /// Takes the live tree and disk state of `changed`, a copy made by
+    /// [`CodeFile::clone_ref`] and changed since, with what it holds back
+    /// (the running body's lines, the pending statements).
+    pub fn adopt(&mut self, changed: CodeFile) {
+        self.tree = changed.tree;
+        self.disk = changed.disk;
+        self.origins = changed.origins;
+        self.pending = changed.pending;
     }
 
     /// Parses `text` as a version of this file.
@@ -264,8 +290,10 @@ impl CodeFile {
         read_source(&self.filename).ok().as_deref().map(Fingerprint::of) != self.disk
     }
 
-    /// Writes the live text to the file, atomically, keeping its permissions.
-    /// Refuses when the file changed on disk since it was read.
+    /// Writes the live text to the file (the file a symlink names), keeping its
+    /// mode, owner and links (see [`crate::write_back`]). Refuses when the file
+    /// changed on disk since it was read (checked again right before the new
+    /// text takes effect) or is read-only.
     pub fn commit(&mut self) -> Result<()> {
         if self.stale() {
             return Err(Error::Stale { filename: self.filename.clone() });
@@ -277,7 +305,11 @@ impl CodeFile {
                 format!("the new text cannot be written in the file's encoding ({})", self.tree.encoding().name),
             ))
         })?;
-        write_atomically(&self.filename, &bytes).map_err(io_error)?;
+        write_source(&self.filename, &bytes, &|| self.stale()).map_err(|error| match error {
+            WriteError::Stale => Error::Stale { filename: self.filename.clone() },
+            WriteError::ReadOnly(error) => Error::ReadOnly { filename: self.filename.clone(), error },
+            WriteError::Io(error) => io_error(error),
+        })?;
         self.disk = Some(Fingerprint::of(&bytes));
         Ok(())
     }
@@ -323,26 +355,4 @@ pub fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
 /// several times smaller and faster to make).
 pub fn live_parser(module_name: &str, filename: &Path) -> Parser {
     Parser::new().module(module_name).filename(filename).variable_facts(false).function_bodies(false)
-}
-
-/// Writes through a temporary file in the same directory and a rename, so that a
-/// reader sees the old file or the new one, never a part. The temporary file has
-/// an unpredictable name (no other process can plant it), the permissions of the
-/// file it replaces, and is removed if anything fails.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".jurigged-").suffix(".tmp");
-    // A new file gets what `File::create` gives (0666 less the umask), not 0600.
-    #[cfg(unix)]
-    let new_file_mode = std::os::unix::fs::PermissionsExt::from_mode(0o666);
-    #[cfg(unix)]
-    builder.permissions(new_file_mode);
-    let mut file = builder.tempfile_in(directory)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    if let Ok(metadata) = std::fs::metadata(path) {
-        file.as_file().set_permissions(metadata.permissions())?;
-    }
-    file.persist(path).map(drop).map_err(|error| error.error)
 }

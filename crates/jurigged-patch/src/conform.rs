@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
 
 use crate::code_registry::{code_registry, is_code};
 use crate::error::{Error, Result};
+use crate::referrers::scan_heap;
 use crate::users::{user_index, RefCounter};
 
 /// One code object to replace, and what else the functions running it get.
@@ -15,6 +15,10 @@ pub(crate) struct Swap<'py> {
     pub(crate) old: Bound<'py, PyAny>,
     /// None when the function was deleted: `__conform__` objects are told so.
     pub(crate) new: Option<Bound<'py, PyAny>>,
+    /// The new function object, for the function that changed (not its nested
+    /// closures): what `__conform__` objects are given, as the original gives
+    /// them (they read its signature, defaults and `__code__`).
+    pub(crate) function: Option<Bound<'py, PyAny>>,
     /// For the function that changed (not its nested closures): what the new
     /// definition gives besides code.
     pub(crate) attributes: Option<FunctionAttributes<'py>>,
@@ -111,7 +115,7 @@ pub(crate) fn nested_pairs<'py>(
         let new_code = candidates.remove(0);
         if freevars(&old_code)? == freevars(&new_code)? {
             nested_pairs(&old_code, &new_code, out)?;
-            out.push(Swap { old: old_code, new: Some(new_code), attributes: None });
+            out.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None });
         }
     }
     Ok(())
@@ -142,26 +146,11 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
         users.functions = known;
         return Ok(users);
     }
-    let gc = py.import("gc")?;
     let olds: Vec<&Bound<'py, PyAny>> = swaps.iter().map(|s| &s.old).collect();
     code_registry().count_heap_scan();
-    let referrers = gc.call_method1("get_referrers", PyTuple::new(py, &olds)?)?;
-    let function_type = py.import("types")?.getattr("FunctionType")?;
-    let index_of = |code: &Bound<'py, PyAny>| olds.iter().position(|old| old.is(code));
-    for referrer in referrers.cast::<PyList>()?.iter() {
-        if referrer.get_type().is(&function_type) {
-            if let Some(index) = index_of(&referrer.getattr("__code__")?) {
-                users.functions.push((referrer, index));
-            }
-        } else if referrer.get_type().hasattr("__conform__")? {
-            // Which of the old codes does it hold (in a slot)?
-            for held in gc.call_method1("get_referents", (&referrer,))?.cast::<PyList>()?.iter() {
-                if let Some(index) = index_of(&held) {
-                    users.conformers.push((referrer.clone(), index));
-                }
-            }
-        }
-    }
+    let holders = scan_heap(py, &olds)?;
+    users.functions = holders.functions;
+    users.conformers = holders.conformers;
     Ok(users)
 }
 
@@ -203,7 +192,11 @@ pub(crate) fn record_swaps<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> PyRe
 pub(crate) fn tell_conformers<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> Vec<PyErr> {
     let mut errors = Vec::new();
     for (conformer, index) in &users.conformers {
-        if let Err(error) = conformer.call_method1("__conform__", (&swaps[*index].new,)) {
+        let swap = &swaps[*index];
+        // The new function when there is one, else its code (a nested closure),
+        // or None (deleted).
+        let given = swap.function.as_ref().or(swap.new.as_ref());
+        if let Err(error) = conformer.call_method1("__conform__", (given,)) {
             errors.push(error);
         }
     }

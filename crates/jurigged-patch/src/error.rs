@@ -50,6 +50,15 @@ pub enum Error {
         /// The file.
         filename: PathBuf,
     },
+    /// The file is read-only (no write permission, or a read-only file
+    /// system): committing would have to force it.
+    #[error("{}: the file is read-only ({error}); not written", .filename.display())]
+    ReadOnly {
+        /// The file.
+        filename: PathBuf,
+        /// What the system said (or would say) to a write.
+        error: std::io::Error,
+    },
     /// Reading or writing the file failed.
     #[error("{}: {error}", .filename.display())]
     Io {

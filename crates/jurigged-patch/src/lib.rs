@@ -27,11 +27,13 @@ mod patcher;
 mod prepare;
 mod py_exceptions;
 mod redecorate;
+mod referrers;
 mod scope;
 mod shift;
 mod step;
 mod users;
 mod warning_filters;
+mod write_back;
 
 pub use clock::StatementClock;
 pub use codefile::{live_parser, read_source, CodeFile, SaveContext};
@@ -40,7 +42,7 @@ pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use held::{Pending, RunningFrame};
 pub use patcher::{patch, LiveModule};
-pub use py_exceptions::{ConformException, OutOfSyncException, PatchError, StaleException};
+pub use py_exceptions::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

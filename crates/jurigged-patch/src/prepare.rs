@@ -299,7 +299,7 @@ impl<'py> Preparation<'_, 'py> {
                 }
                 nested_pairs(&old, &new, &mut self.swaps)?;
                 let attributes = Some(FunctionAttributes::of(&function)?);
-                self.swaps.push(Swap { old, new: Some(new), attributes });
+                self.swaps.push(Swap { old, new: Some(new), attributes, function: Some(function.clone()) });
             }
         }
         Ok(())
@@ -379,11 +379,23 @@ impl<'py> Preparation<'_, 'py> {
             check_freevars(old_code, &new_code, new.path())?;
         }
         let attributes = FunctionAttributes::of(&evaluated)?;
+        // `__conform__` objects get the new function, as from the original: one
+        // that runs the code recorded for it (a decorated definition's code
+        // starts at its first decorator, unlike the bare `def` evaluated here),
+        // so that the code they keep is the one the next save replaces. The
+        // evaluated function is a fresh object: nothing live changes. Where
+        // the code cannot be given to it, they get the code object.
+        let handed = if evaluated.getattr("__code__")?.is(&new_code) || evaluated.setattr("__code__", &new_code).is_ok()
+        {
+            Some(evaluated.clone())
+        } else {
+            None
+        };
         for old_code in old_codes {
             nested_pairs(&old_code, &new_code, &mut self.swaps)?;
             self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
             let attributes = Some(attributes.clone());
-            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes });
+            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes, function: handed.clone() });
         }
         Ok(())
     }
@@ -458,7 +470,7 @@ impl<'py> Preparation<'_, 'py> {
             let relative = live.relative(node.path());
             let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
             for code in found.unwrap_or_default() {
-                self.swaps.push(Swap { old: code, new: None, attributes: None });
+                self.swaps.push(Swap { old: code, new: None, attributes: None, function: None });
             }
         }
         let event = event(live, EventKind::Delete, node);
@@ -552,7 +564,7 @@ impl<'py> Preparation<'_, 'py> {
                 let new_code = news.remove(at);
                 if check_freevars(&old_code, &new_code, new.path()).is_ok() {
                     nested_pairs(&old_code, &new_code, &mut self.swaps)?;
-                    self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: None });
+                    self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None });
                 }
             }
         }

@@ -1,8 +1,10 @@
 //! The exceptions of jurigged, and the one conversion of this crate's errors
 //! into them.
 
-use pyo3::exceptions::{PyException, PyOSError, PySyntaxError};
-use pyo3::PyErr;
+use pyo3::exceptions::{PyException, PyOSError, PyPermissionError, PySyntaxError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
 
 use crate::Error;
 
@@ -27,10 +29,30 @@ pyo3::create_exception!(
      committing would write code it did not make."
 );
 
+/// `jurigged.ReadOnlyError`: a commit refused because the file is read-only.
+/// Both a `PatchError` (ours) and a `PermissionError` (with the errno, message
+/// and filename a write would have got), so either `except` catches it.
+pub fn read_only_error_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    TYPE.get_or_try_init(py, || {
+        // Two bases: create_exception! takes one. PatchError adds no fields, so
+        // it combines with OSError's layout.
+        let namespace = PyDict::new(py);
+        namespace.set_item("__module__", "jurigged")?;
+        namespace
+            .set_item("__doc__", "The file is read-only: a commit would have to force it; nothing was written.")?;
+        let bases = (py.get_type::<PatchError>(), py.get_type::<PyPermissionError>());
+        let made = py.import("builtins")?.getattr("type")?.call1(("ReadOnlyError", bases, namespace))?;
+        Ok(made.cast_into::<PyType>()?.unbind())
+    })
+    .map(|t| t.bind(py))
+}
+
 /// An error of this crate as the Python exception users expect: a
 /// `ConformException`, `StaleException` or `PatchError`, Python's own exception
-/// for a Python error, `OSError` (with its errno) for a file, `SyntaxError`
-/// (with its place and line) for a source that does not parse.
+/// for a Python error, `OSError` (with its errno) for a file (`ReadOnlyError`
+/// for a read-only one), `SyntaxError` (with its place and line) for a source
+/// that does not parse.
 impl From<Error> for PyErr {
     fn from(error: Error) -> PyErr {
         error_to_python(error)
@@ -45,6 +67,14 @@ fn error_to_python(error: Error) -> PyErr {
         Error::Stale { .. } => StaleException::new_err(message),
         Error::Missing { .. } => PatchError::new_err(message),
         Error::Python { error, .. } | Error::Interpreter(error) => error,
+        Error::ReadOnly { filename, error } => {
+            let strerror = "the file is read-only; not written";
+            let arguments = (error.raw_os_error().unwrap_or(0), strerror, filename.into_os_string());
+            Python::attach(|py| match read_only_error_type(py) {
+                Ok(kind) => PyErr::from_type(kind.clone(), arguments),
+                Err(error) => error,
+            })
+        }
         Error::Io { filename, error } => {
             PyOSError::new_err((error.raw_os_error().unwrap_or(0), error.to_string(), filename.into_os_string()))
         }

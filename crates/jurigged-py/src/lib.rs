@@ -6,8 +6,8 @@
 use jurigged_develoop as develoop;
 use jurigged_session::{
     child_env, cli, logger, py_db, py_definition, py_glob_filter, py_operations, py_recoder, py_registry, py_watcher,
-    ConformException, Event, EventSource, ImportSniffer, OutOfSyncException, PatchError, PyCodeFile, PyWatcher,
-    Registry, StaleException,
+    read_only_error_type, ConformException, Event, EventSource, ImportSniffer, OutOfSyncException, PatchError,
+    PyCodeFile, PyWatcher, Registry, StaleException,
 };
 use pyo3::prelude::*;
 
@@ -27,7 +27,14 @@ fn cli_main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> PyResult<i32> {
 }
 
 /// Registers the native module's contents.
-#[pymodule]
+///
+/// Declared as needing the GIL (`gil_used`): a save's commit swaps code objects
+/// in one stretch with no bytecode in between, and the fork hooks count on no
+/// other thread running, both of which the GIL gives and a free-threaded
+/// Python does not. Such a Python re-enables its GIL when it imports the module
+/// (and warns) until patching is proven safe without it. The standalone binary
+/// embeds this same definition.
+#[pymodule(gil_used = true)]
 #[pyo3(name = "_jurigged")]
 pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -36,6 +43,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConformException", py.get_type::<ConformException>())?;
     m.add("StaleException", py.get_type::<StaleException>())?;
     m.add("OutOfSyncException", py.get_type::<OutOfSyncException>())?;
+    m.add("ReadOnlyError", read_only_error_type(py)?)?;
     m.add_class::<PyCodeFile>()?;
     m.add_class::<Event>()?;
     m.add_class::<EventSource>()?;
@@ -57,6 +65,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_recoder::make_recoder, m)?)?;
     m.add_function(wrap_pyfunction!(py_recoder::virtual_file, m)?)?;
     m.add_function(wrap_pyfunction!(py_glob_filter::glob_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(py_registry::add_sniffer, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::develoop_function, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::xloop, m)?)?;
     logger::add_loggers(m)?;

@@ -198,11 +198,20 @@ pub fn main(py: Python<'_>, argv: Vec<OsString>, loops: &dyn Loops) -> PyResult<
         }
     };
     if cli.version {
-        // The bare version, as the original prints it.
-        py.import("sys")?.getattr("stdout")?.call_method1("write", (format!("{}\n", env!("CARGO_PKG_VERSION")),))?;
+        py.import("sys")?.getattr("stdout")?.call_method1("write", (format!("{}\n", version_line(py)?),))?;
         return Ok(0);
     }
     run(py, cli, loops)
+}
+
+/// `jurigged 0.7.0 (jurigged-rs, CPython 3.11.7)`: the distribution's version
+/// (above the original's, which dependents pin against), what it is, and the
+/// interpreter it runs on.
+fn version_line(py: Python<'_>) -> PyResult<String> {
+    let platform = py.import("platform")?;
+    let implementation: String = platform.call_method0("python_implementation")?.extract()?;
+    let python: String = platform.call_method0("python_version")?.extract()?;
+    Ok(format!("jurigged {} (jurigged-rs, {implementation} {python})", env!("CARGO_PKG_VERSION")))
 }
 
 /// Runs the parsed command line.

@@ -11,7 +11,7 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::py_callbacks::announce;
+use crate::py_callbacks::{announce, precache_activity};
 use crate::py_codefile::PyCodeFile;
 use crate::py_event::Event;
 use crate::py_operations::to_python;
@@ -22,8 +22,22 @@ use crate::sync::lock;
 #[derive(Default)]
 pub struct FileRegistry {
     files: Mutex<HashMap<PathBuf, Py<PyCodeFile>>>,
-    /// Filters of `auto_register`: modules they accept are tracked when imported.
-    auto_filters: Mutex<Vec<Py<PyAny>>>,
+    /// Filters of `auto_register`: modules they accept are tracked when
+    /// imported, and given to the `prepare` of the registry that asked, if any
+    /// (a `Registry()` of a client's own).
+    auto_filters: Mutex<Vec<AutoFilter>>,
+    /// Callbacks of the original's `add_sniffer`: told (module name, filename)
+    /// of every Python source module imported.
+    sniffers: Mutex<Vec<Py<PyAny>>>,
+}
+
+/// One `auto_register` call: what it accepts, and who is told.
+struct AutoFilter {
+    /// A callable taking a filename.
+    accepts: Py<PyAny>,
+    /// Called with (module name, filename) for each accepted module: the
+    /// `prepare` of a registry of the client's own; None for `jurigged.registry`.
+    prepare: Option<Py<PyAny>>,
 }
 
 /// The process-wide file registry.
@@ -62,6 +76,10 @@ impl FileRegistry {
         jurigged_patch::code_registry::code_registry().learn_under(&filename);
         let event = to_python(py, Event::watch(&filename, module_name).of_file(codefile.clone_ref(py).into_any()))?;
         announce(py, &event);
+        // A str, as the original gives it (a pathlib.Path would import pathlib
+        // here, inside the import sniffer).
+        let file_name = filename.as_os_str().into_pyobject(py)?.into_any().unbind();
+        precache_activity(py)?.get().emit(py, vec![module_name.into_pyobject(py)?.into_any().unbind(), file_name]);
         let matching: Vec<Arc<SessionCore>> =
             lock(sessions()).iter().filter(|s| s.filter.matches(&filename)).cloned().collect();
         for session in matching {
@@ -75,23 +93,60 @@ impl FileRegistry {
         lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
     }
 
-    /// Tracks the modules `filter` accepts from now on.
-    pub fn add_auto_filter(&self, filter: Py<PyAny>) {
-        lock(&self.auto_filters).push(filter);
+    /// Tells `report` (module name, filename) of each Python source module
+    /// imported from now on.
+    pub fn add_sniffer(&self, report: Py<PyAny>) {
+        lock(&self.sniffers).push(report);
+    }
+
+    /// Stops telling `report`.
+    pub fn remove_sniffer(&self, report: &Py<PyAny>) {
+        lock(&self.sniffers).retain(|r| !r.is(report));
+    }
+
+    /// Calls every sniffer with (module name, filename); one that raises is
+    /// reported on stderr and never breaks the import.
+    pub fn tell_sniffers(&self, py: Python<'_>, module_name: &str, filename: &Path) {
+        // Cloned first: they are Python code, run with no lock held.
+        let sniffers: Vec<Py<PyAny>> = lock(&self.sniffers).iter().map(|s| s.clone_ref(py)).collect();
+        for sniffer in sniffers {
+            if let Err(error) = sniffer.call1(py, (module_name, filename.as_os_str())) {
+                error.print(py);
+            }
+        }
+    }
+
+    /// Tracks the modules `filter` accepts from now on; each is also given to
+    /// `prepare` (module name, filename) when there is one.
+    pub fn add_auto_filter(&self, filter: Py<PyAny>, prepare: Option<Py<PyAny>>) {
+        lock(&self.auto_filters).push(AutoFilter { accepts: filter, prepare });
     }
 
     /// Stops tracking the modules `filter` accepts.
     pub fn remove_auto_filter(&self, filter: &Py<PyAny>) {
-        lock(&self.auto_filters).retain(|f| !f.is(filter));
+        lock(&self.auto_filters).retain(|f| !f.accepts.is(filter));
     }
 
-    /// Whether an `auto_register` filter accepts `filename`.
-    pub fn auto_accepts(&self, py: Python<'_>, filename: &Path) -> bool {
+    /// Whether an `auto_register` filter of `jurigged.registry` accepts
+    /// `filename`, and the `prepare` callables of the registries of clients' own
+    /// whose filters accept it.
+    pub fn auto_accepts(&self, py: Python<'_>, filename: &Path) -> (bool, Vec<Py<PyAny>>) {
         // Cloned first: the filters are Python code, run with no lock held.
-        let filters: Vec<Py<PyAny>> = lock(&self.auto_filters).iter().map(|f| f.clone_ref(py)).collect();
-        filters
+        let filters: Vec<(Py<PyAny>, Option<Py<PyAny>>)> = lock(&self.auto_filters)
             .iter()
-            .any(|f| f.call1(py, (filename.as_os_str(),)).and_then(|r| r.extract::<bool>(py)).unwrap_or(false))
+            .map(|f| (f.accepts.clone_ref(py), f.prepare.as_ref().map(|p| p.clone_ref(py))))
+            .collect();
+        let mut accepted = false;
+        let mut prepares = Vec::new();
+        for (accepts, prepare) in filters {
+            let yes = accepts.call1(py, (filename.as_os_str(),)).and_then(|r| r.is_truthy(py)).unwrap_or(false);
+            match (yes, prepare) {
+                (true, Some(prepare)) => prepares.push(prepare),
+                (true, None) => accepted = true,
+                (false, _) => {}
+            }
+        }
+        (accepted, prepares)
     }
 
     /// The tracked files' CodeFiles, by filename.
@@ -108,6 +163,21 @@ impl FileRegistry {
         names.sort();
         names
     }
+}
+
+/// Gives `filename`, which `jurigged.registry.auto_register` accepted, to every
+/// session over `jurigged.registry`: as in the original, where a watcher
+/// watches what its registry tracks (`watcher.registry.auto_register(...)`
+/// after `watch()` adds files to it).
+pub fn adopt_everywhere(py: Python<'_>, codefile: &Py<PyCodeFile>, module_name: &str, filename: &Path) -> PyResult<()> {
+    let event = to_python(py, Event::watch(filename, module_name).of_file(codefile.clone_ref(py).into_any()))?;
+    // Cloned out: watching a file logs, which runs Python.
+    let running: Vec<Arc<SessionCore>> =
+        lock(sessions()).iter().filter(|s| s.follows_global_registry()).cloned().collect();
+    for session in running {
+        session.adopt_file(py, filename, &event);
+    }
+    Ok(())
 }
 
 /// (name, absolute file) of every loaded module with a Python source file.

@@ -9,9 +9,14 @@
 //! fork. Everything the child re-arms from is only ever locked with the GIL,
 //! which the forking thread held: the list of sessions, each session's fields,
 //! the live trees (whose lock-free readers a fork waits for).
+//!
+//! Only the first few live forked children watch with the system's
+//! notifications; the others poll (`watch_slots`): a pool of workers must not
+//! take all of the user's inotify instances.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -19,6 +24,7 @@ use pyo3::types::PyDict;
 
 use crate::sessions::{sessions, SessionCore};
 use crate::sync::lock;
+use crate::watch_slots::{take_slot, ChildWatch, FALLBACK_POLL};
 
 /// Registers the re-arming hook, once per interpreter. It must run after the
 /// hooks of `lifecycle` (which reset the counts of the parent's threads) and of
@@ -51,11 +57,21 @@ fn rearm_after_fork(py: Python<'_>) {
         return;
     }
     crate::logger::tag_with_pid();
+    // One slot for the process, whatever the number of its sessions; asked for
+    // only if a session watches with notifications.
+    let mut watch: Option<ChildWatch> = None;
     for core in running {
         if core.stopped.load(Ordering::Acquire) || !core.inherited() {
             continue;
         }
-        if let Err(error) = rearm(py, &core) {
+        let poll = match core.settings.timing.poll() {
+            Some(interval) => Some(interval),
+            None => match watch.get_or_insert_with(|| take_slot(py)) {
+                ChildWatch::Native => None,
+                ChildWatch::Poll => Some(FALLBACK_POLL),
+            },
+        };
+        if let Err(error) = rearm(py, &core, poll) {
             let error = PyOSError::new_err(format!("jurigged: this forked process does not apply saves: {error}"));
             error.print(py);
         }
@@ -63,8 +79,11 @@ fn rearm_after_fork(py: Python<'_>) {
 }
 
 /// Gives `core` (a session inherited from the parent) a new watcher over the
-/// files it watched, and starts its thread if the parent's was running.
-fn rearm(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
+/// files it watched (polling every `poll` if given), and starts its thread if
+/// the parent's was running.
+fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyResult<()> {
+    let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll)
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
     // The parent's watcher and the receiving end of its channel belong to
     // threads this process does not have: leaked, never dropped or locked.
     if let Some(parents) = lock(&core.watcher).take() {
@@ -73,15 +92,12 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
     if let Some(parents) = lock(&core.changes).take() {
         std::mem::forget(parents);
     }
-    let settings = &core.settings;
-    let (watcher, changes) = jurigged_watch::Watcher::builder()
-        .timing(settings.timing)
-        .build()
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let (watcher, changes) =
+        jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| PyOSError::new_err(e.to_string()))?;
     // The files the parent's session watched: the live files its patterns match
     // (the parent's watcher, which lists them, is not to be touched).
     for path in crate::live_trees::paths() {
-        if core.filter.matches(&path) {
+        if core.wants(&path) {
             watcher.add_file(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
         }
     }

@@ -6,10 +6,10 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `sync`, `py_errors`, `boundary`, `py_definition`, `py_event`, `py_callbacks`, `py_operations`,
-//! `event_stream`, `logger`, `long_statements`, `touched`, `live_trees`, `lifecycle`, `py_codefile`,
+//! `sync`, `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
+//! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
 //! `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
-//! `py_registry`, `syntax`, `save_loop`, `session_thread`, `forked`, `child_env`,
+//! `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
 //! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
 //! does).
 
@@ -47,10 +47,11 @@ pub mod sessions;
 pub mod sniffer;
 pub mod syntax;
 pub mod touched;
+mod watch_slots;
 
 pub use py_callbacks::EventSource;
 pub use py_codefile::PyCodeFile;
-pub use py_errors::{ConformException, OutOfSyncException, PatchError, StaleException};
+pub use py_errors::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
 pub use py_event::{Event, EventKind};
 pub use py_registry::{registry, Registry};
 pub use py_watcher::PyWatcher;

@@ -4,13 +4,20 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use pyo3::{PyTraverseError, PyVisit};
 
 /// Callbacks to call when something happens: `source.register(fn)` (also as a
 /// decorator), `source.unregister(fn)`, `source(*args)` calls them all.
+///
+/// Made with `save_history=True` (as the original's), it keeps every call's
+/// arguments and replays them to a callback registered later: a watcher made
+/// after its registry prepared files still hears of each one.
 #[pyclass(module = "jurigged", frozen)]
 #[derive(Default)]
 pub struct EventSource {
     callbacks: Mutex<Vec<Py<PyAny>>>,
+    /// The arguments of every call so far, when the history is kept.
+    history: Option<Mutex<Vec<Py<PyTuple>>>>,
 }
 
 impl EventSource {
@@ -25,7 +32,15 @@ impl EventSource {
         self.emit_tuple(py, &args);
     }
 
+    /// An event source that replays past calls to new callbacks.
+    pub fn with_history() -> EventSource {
+        EventSource { callbacks: Mutex::default(), history: Some(Mutex::default()) }
+    }
+
     fn emit_tuple(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) {
+        if let Some(history) = &self.history {
+            history.lock().unwrap_or_else(|p| p.into_inner()).push(args.clone().unbind());
+        }
         for callback in self.callbacks(py) {
             if let Err(error) = callback.call1(py, args) {
                 error.print(py);
@@ -38,13 +53,31 @@ impl EventSource {
 #[pymethods]
 impl EventSource {
     #[new]
-    fn new() -> Self {
-        EventSource::default()
+    #[pyo3(signature = (*, save_history = false))]
+    fn new(save_history: bool) -> Self {
+        if save_history {
+            EventSource::with_history()
+        } else {
+            EventSource::default()
+        }
     }
 
-    /// Adds a callback; returns it, so that this works as a decorator.
-    pub fn register(&self, callback: Py<PyAny>) -> Py<PyAny> {
-        let returned = Python::attach(|py| callback.clone_ref(py));
+    /// Adds a callback; returns it, so that this works as a decorator. With a
+    /// history (and `apply_history`), the callback is first called with the
+    /// arguments of every past call.
+    #[pyo3(signature = (callback, apply_history = true))]
+    pub fn register(&self, py: Python<'_>, callback: Py<PyAny>, apply_history: bool) -> Py<PyAny> {
+        if let (Some(history), true) = (&self.history, apply_history) {
+            // Copied out: the callback runs Python with no lock held.
+            let past: Vec<Py<PyTuple>> =
+                history.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|a| a.clone_ref(py)).collect();
+            for args in past {
+                if let Err(error) = callback.call1(py, args.bind(py)) {
+                    error.print(py);
+                }
+            }
+        }
+        let returned = callback.clone_ref(py);
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).push(callback);
         returned
     }
@@ -62,6 +95,19 @@ impl EventSource {
     fn __len__(&self) -> usize {
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
+
+    /// Shows the collector the callbacks: a callback that holds what holds
+    /// this source (a recoder's `on_status` callback naming the recoder) is a
+    /// cycle it can free.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Never waits: a collection can start on a thread that holds the lock.
+        if let Ok(callbacks) = self.callbacks.try_lock() {
+            for callback in callbacks.iter() {
+                visit.call(callback)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `registry.activity`: called with every event of every session (changes made
@@ -73,6 +119,17 @@ pub fn activity(py: Python<'_>) -> PyResult<&'static Py<EventSource>> {
     }
     let created = Py::new(py, EventSource::default())?;
     Ok(ACTIVITY.get_or_init(|| created))
+}
+
+/// `registry.precache_activity`: called with (module name, filename) for each
+/// file the process starts tracking, past ones replayed to a late callback.
+pub fn precache_activity(py: Python<'_>) -> PyResult<&'static Py<EventSource>> {
+    static PRECACHE: std::sync::OnceLock<Py<EventSource>> = std::sync::OnceLock::new();
+    if let Some(precache) = PRECACHE.get() {
+        return Ok(precache);
+    }
+    let created = Py::new(py, EventSource::with_history())?;
+    Ok(PRECACHE.get_or_init(|| created))
 }
 
 /// Calls the callbacks of `registry.activity` with `event`.

@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use jurigged_deftree::DefTree;
-use jurigged_diff::{Deletions, EditScript, Order};
-use jurigged_patch::{CodeFile, SaveContext};
+use jurigged_diff::{Deletions, Order};
+use jurigged_patch::CodeFile;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::py_errors::PatchError;
 use crate::py_event::Event;
 use crate::py_operations::all_to_python;
 use crate::touched::{self, Touched};
@@ -27,6 +28,23 @@ pub struct PyCodeFile {
     /// Whether this is the registry's CodeFile of its file, whose tree the save
     /// loop diffs against (see [`crate::live_trees`]).
     registered: bool,
+    /// The process in which a change of this file is being applied, if any. A
+    /// change runs the program's code with no borrow of this object held (see
+    /// [`PyCodeFile::change`]); this says "in use" instead, and a child forked
+    /// meanwhile (another pid) finds it free.
+    applying: Option<u32>,
+}
+
+/// Clears a CodeFile's "being applied" mark however its change ends (a panic
+/// included), unless another change marked it since.
+struct Applying<'a, 'py>(&'a Bound<'py, PyCodeFile>);
+
+impl Drop for Applying<'_, '_> {
+    fn drop(&mut self) {
+        if let Ok(mut file) = self.0.try_borrow_mut() {
+            file.applying = None;
+        }
+    }
 }
 
 /// The events of a change made through the API, for Python, as changes of
@@ -48,6 +66,23 @@ fn pending_record(filename: &Path, pending: &jurigged_patch::Pending) -> serde_j
         "at": pending.at,
         "message": pending.note(filename, pending.line),
     })
+}
+
+/// The module loaded from `filename` under `module_name` (or as `__main__`),
+/// with its namespace, if any.
+fn loaded_module(py: Python<'_>, filename: &Path, module_name: &str) -> Option<(Py<PyDict>, Py<PyAny>)> {
+    let modules = py.import("sys").and_then(|sys| sys.getattr("modules")).ok()?;
+    let target = std::fs::canonicalize(filename).ok()?;
+    for name in [module_name, "__main__"] {
+        let Ok(module) = modules.get_item(name) else { continue };
+        let file = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok());
+        if file.and_then(|f| std::fs::canonicalize(f).ok()).as_ref() == Some(&target) {
+            if let Ok(namespace) = namespace_of(&module) {
+                return Some((namespace.unbind(), module.unbind()));
+            }
+        }
+    }
+    None
 }
 
 /// What `CodeFile.merge` is given: another CodeFile (its module's name and
@@ -98,7 +133,7 @@ impl PyCodeFile {
     }
 
     fn wrap(py: Python<'_>, inner: CodeFile) -> PyCodeFile {
-        let mut file = PyCodeFile { inner, module: None, registered: false };
+        let mut file = PyCodeFile { inner, module: None, registered: false, applying: None };
         file.associate_loaded_module(py);
         file
     }
@@ -109,20 +144,68 @@ impl PyCodeFile {
         if self.inner.namespace(py).is_some() {
             return;
         }
-        let Ok(modules) = py.import("sys").and_then(|sys| sys.getattr("modules")) else { return };
-        let target = std::fs::canonicalize(self.inner.filename()).ok();
-        let own_name = self.inner.module_name().to_string();
-        for name in [own_name.as_str(), "__main__"] {
-            let Ok(module) = modules.get_item(name) else { continue };
-            let file = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok());
-            if target.is_some() && file.and_then(|f| std::fs::canonicalize(f).ok()) == target {
-                if let Ok(namespace) = namespace_of(&module) {
-                    self.inner.associate(namespace.unbind());
-                    self.module = Some(module.unbind());
-                    return;
-                }
+        if let Some((namespace, module)) = loaded_module(py, self.inner.filename(), self.inner.module_name()) {
+            self.inner.associate(namespace);
+            self.module = Some(module);
+        }
+    }
+
+    /// [`PyCodeFile::associate_loaded_module`] for a CodeFile Python holds: the
+    /// module is looked up (which can run the program's code: a module's
+    /// `__getattr__`) with no borrow of it held.
+    fn associate_loaded(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let (filename, module_name) = {
+            let this = slf.try_borrow()?;
+            if this.inner.namespace(py).is_some() {
+                return Ok(());
+            }
+            (this.inner.filename().to_path_buf(), this.inner.module_name().to_string())
+        };
+        if let Some((namespace, module)) = loaded_module(py, &filename, &module_name) {
+            let mut this = slf.try_borrow_mut()?;
+            if this.inner.namespace(py).is_none() {
+                this.inner.associate(namespace);
+                this.module = Some(module);
             }
         }
+        Ok(())
+    }
+
+    /// Applies a change (`change`, given a copy of the file's state) with no
+    /// borrow of this object held: a change runs the program's code (a save's
+    /// statements, decorators) and releases the GIL between its steps, and a
+    /// thread that forks meanwhile must not leave the child a CodeFile borrowed
+    /// for good. The copy's outcome (its live tree, its disk state) becomes this
+    /// file's, and is published. One change at a time: another one started
+    /// while it runs (from its statements, or another thread) is refused.
+    pub fn change(
+        slf: &Bound<'_, Self>,
+        change: impl FnOnce(Python<'_>, &mut CodeFile) -> jurigged_patch::Result<Vec<jurigged_patch::Event>>,
+    ) -> PyResult<Vec<Event>> {
+        let py = slf.py();
+        PyCodeFile::associate_loaded(slf)?;
+        let mut copy = {
+            let mut this = slf.try_borrow_mut()?;
+            let pid = std::process::id();
+            if this.applying == Some(pid) {
+                return Err(PatchError::new_err(format!(
+                    "{}: a change of this file is being applied; it cannot be changed until that one ends",
+                    this.inner.filename().display()
+                )));
+            }
+            this.applying = Some(pid);
+            this.inner.clone_ref(py)
+        };
+        let applying = Applying(slf);
+        let result = change(py, &mut copy);
+        let mut this = slf.try_borrow_mut()?;
+        this.inner.adopt(copy);
+        this.applying = None;
+        let events = this.changed(py, result);
+        drop(this);
+        drop(applying);
+        events
     }
 
     /// Parses `text` as a version of this file.
@@ -203,25 +286,6 @@ impl PyCodeFile {
         self.inner.text()
     }
 
-    /// Makes `new` live, applying `script` (a diff from the live tree).
-    pub fn apply_tree(&mut self, py: Python<'_>, new: DefTree, script: &EditScript) -> PyResult<Vec<Event>> {
-        let result = self.inner.apply(py, new, script);
-        self.changed(py, result)
-    }
-
-    /// Makes `new` live as a save: statements running now or pending are held
-    /// back (see [`CodeFile::apply_save`]).
-    pub fn apply_save_tree(
-        &mut self,
-        py: Python<'_>,
-        new: DefTree,
-        script: &EditScript,
-        context: &SaveContext<'_>,
-    ) -> PyResult<Vec<Event>> {
-        let result = self.inner.apply_save(py, new, script, context);
-        self.changed(py, result)
-    }
-
     /// The file was saved with the text that is live: a statement pending
     /// since a save that applied nothing is no longer in it.
     pub fn settle_pending(&mut self) {
@@ -236,16 +300,14 @@ impl PyCodeFile {
         self.inner.pending().iter().map(|pending| pending_record(filename, pending)).collect()
     }
 
-    /// Merges `other` into the live code.
+    /// Merges `other` into the live code (see [`PyCodeFile::change`]).
     pub fn merge_tree(
-        &mut self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         other: &DefTree,
         order: Order,
         deletions: Deletions,
     ) -> PyResult<Vec<Event>> {
-        let result = self.inner.merge(py, other, order, deletions);
-        self.changed(py, result)
+        PyCodeFile::change(slf, |py, file| file.merge(py, other, order, deletions))
     }
 }
 
@@ -279,17 +341,17 @@ impl PyCodeFile {
 
     /// The namespace changes are applied to, or None.
     #[getter]
-    fn namespace<'py>(&mut self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
-        self.associate_loaded_module(py);
-        self.inner.namespace(py)
+    fn namespace<'py>(slf: &Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        PyCodeFile::associate_loaded(slf)?;
+        Ok(slf.try_borrow()?.inner.namespace(slf.py()))
     }
 
     /// The module changes are applied to, or None (no module, or a dict
     /// namespace).
     #[getter]
-    fn module(&mut self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.associate_loaded_module(py);
-        self.module.as_ref().map(|m| m.clone_ref(py))
+    fn module(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        PyCodeFile::associate_loaded(slf)?;
+        Ok(slf.try_borrow()?.module.as_ref().map(|m| m.clone_ref(slf.py())))
     }
 
     /// Applies changes to this module (or dict namespace) from now on.
@@ -311,7 +373,6 @@ impl PyCodeFile {
         order: &str,
         allow_deletions: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Py<Event>>> {
-        let py = slf.py();
         let order = match order {
             "new" => Order::New,
             "original" => Order::Original,
@@ -333,9 +394,8 @@ impl PyCodeFile {
                 other.extract().map_err(|_| PyTypeError::new_err("merge takes a CodeFile or source text"))?,
             ),
         };
-        let (events, filename) = {
-            let mut this = slf.try_borrow_mut()?;
-            this.associate_loaded_module(py);
+        let (other_tree, filename) = {
+            let this = slf.try_borrow()?;
             let other_tree = match other {
                 MergedIn::File { module_name, tree } if module_name == this.inner.module_name() => *tree,
                 // Its definitions are merged as this module's: they are named
@@ -343,34 +403,23 @@ impl PyCodeFile {
                 MergedIn::File { tree, .. } => this.inner.parse(&tree.reconstruct()).map_err(PyErr::from)?,
                 MergedIn::Text(text) => this.inner.parse(&text).map_err(PyErr::from)?,
             };
-            let result = this.inner.merge(py, &other_tree, order, deletions);
-            (this.changed(py, result)?, this.inner.filename().to_path_buf())
+            (other_tree, this.inner.filename().to_path_buf())
         };
-        // Told once this CodeFile is free again: recoders' callbacks may use it.
+        let events = PyCodeFile::merge_tree(slf, &other_tree, order, deletions)?;
         hand_out(slf, &filename, events)
     }
 
     /// Takes `text` as the new content of the file, as a save would.
     fn update(slf: &Bound<'_, Self>, text: &str) -> PyResult<Vec<Py<Event>>> {
-        let py = slf.py();
-        let (events, filename) = {
-            let mut this = slf.try_borrow_mut()?;
-            this.associate_loaded_module(py);
-            let result = this.inner.update_text(py, text);
-            (this.changed(py, result)?, this.inner.filename().to_path_buf())
-        };
+        let filename = slf.try_borrow()?.inner.filename().to_path_buf();
+        let events = PyCodeFile::change(slf, |py, file| file.update_text(py, text))?;
         hand_out(slf, &filename, events)
     }
 
     /// Re-reads the file and applies what changed.
     fn refresh(slf: &Bound<'_, Self>) -> PyResult<Vec<Py<Event>>> {
-        let py = slf.py();
-        let (events, filename) = {
-            let mut this = slf.try_borrow_mut()?;
-            this.associate_loaded_module(py);
-            let result = this.inner.refresh(py);
-            (this.changed(py, result)?, this.inner.filename().to_path_buf())
-        };
+        let filename = slf.try_borrow()?.inner.filename().to_path_buf();
+        let events = PyCodeFile::change(slf, |py, file| file.refresh(py))?;
         hand_out(slf, &filename, events)
     }
 

@@ -3,7 +3,7 @@
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
-pub use jurigged_patch::{ConformException, OutOfSyncException, PatchError, StaleException};
+pub use jurigged_patch::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
 
 /// The exception of `error` with its traceback attached, as Python code sees an
 /// exception it caught (PyO3 keeps the traceback apart on Python 3.11 and before).

@@ -19,8 +19,13 @@ pub struct GlobFilter {
 impl GlobFilter {
     /// A filter accepting the files `pattern` (a watch pattern) matches.
     pub fn new(pattern: &str) -> PyResult<GlobFilter> {
-        let filter = Filter::new([pattern], [""; 0]).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        Ok(GlobFilter { filter, pattern: pattern.to_string() })
+        GlobFilter::any_of(&[pattern.to_string()])
+    }
+
+    /// A filter accepting the files any of `patterns` matches.
+    pub fn any_of(patterns: &[String]) -> PyResult<GlobFilter> {
+        let filter = Filter::new(patterns, [""; 0]).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(GlobFilter { filter, pattern: patterns.join(", ") })
     }
 }
 

@@ -7,6 +7,8 @@
 //! `event.path`, ...). A statement that ran is an `AddOperation`, as in the
 //! original.
 
+use std::path::PathBuf;
+
 use pyo3::prelude::*;
 
 use crate::py_event::{Event, EventKind};
@@ -16,20 +18,31 @@ use crate::py_event::{Event, EventKind};
 pub struct CodeFileOperation;
 
 /// A function got new code in place, or a definition changed.
-#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen)]
+#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen, subclass)]
 pub struct UpdateOperation;
 
 /// A definition was added (or re-executed), or a statement ran.
-#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen)]
+#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen, subclass)]
 pub struct AddOperation;
 
 /// A definition was deleted.
-#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen)]
+#[pyclass(module = "jurigged.codetools", extends = CodeFileOperation, frozen, subclass)]
 pub struct DeleteOperation;
 
 /// A file is now watched.
-#[pyclass(module = "jurigged.live", extends = Event, frozen)]
+#[pyclass(module = "jurigged.live", extends = Event, frozen, subclass)]
 pub struct WatchOperation;
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl WatchOperation {
+    /// `WatchOperation(filename)`, as the original's dataclass is made (a
+    /// client's logger may be handed one it made itself).
+    #[new]
+    fn new(filename: PathBuf) -> PyClassInitializer<WatchOperation> {
+        PyClassInitializer::from(Event::watch(&filename, "")).add_subclass(WatchOperation)
+    }
+}
 
 /// The Python object for `event`: an instance of the operation class of its
 /// kind, or a plain Event (errors).

@@ -7,6 +7,8 @@ use jurigged_deftree::{Kind, Node};
 use jurigged_diff::{Deletions, Order};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyWeakrefReference;
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::py_callbacks::EventSource;
 use crate::py_codefile::PyCodeFile;
@@ -54,10 +56,15 @@ struct State {
 
 /// Changes one definition (or a module) of a watched file in memory; `commit()`
 /// writes it to the file.
-#[pyclass(module = "jurigged", frozen)]
+///
+/// Its file's listener holds it weakly: a recoder nobody references is dropped,
+/// and its subscription with it.
+#[pyclass(module = "jurigged", frozen, weakref)]
 pub struct Recoder {
     name: String,
     codefile: Py<PyCodeFile>,
+    /// The file it listens to (its CodeFile's path, which never changes).
+    filename: std::path::PathBuf,
     /// Full dotted path of the focus (`mod.Class.method`), or the module's name.
     focus: String,
     deletable: bool,
@@ -152,7 +159,13 @@ impl Recoder {
 
     /// Deletes the focused definition (`patch("")` of a deletable recoder).
     fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
-        let mut file = self.codefile.bind(py).try_borrow_mut()?;
+        let tree = self.without_focus(py)?;
+        PyCodeFile::merge_tree(self.codefile.bind(py), &tree, Order::New, Deletions::All)
+    }
+
+    /// The file's text without the focused definition, parsed.
+    fn without_focus(&self, py: Python<'_>) -> PyResult<jurigged_deftree::DefTree> {
+        let file = self.codefile.bind(py).try_borrow()?;
         let text = file.text_str();
         let tree = file.tree();
         let Some(node) = tree.find(&self.focus).next() else {
@@ -175,9 +188,7 @@ impl Recoder {
         let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
             return Err(PatchError::new_err(format!("{} cannot be cut out of its file", self.focus)));
         };
-        let tree = file.parse_text(&format!("{before}{replacement}{after}")).map_err(PyErr::from)?;
-        file.associate_loaded_module(py);
-        file.merge_tree(py, &tree, Order::New, Deletions::All)
+        file.parse_text(&format!("{before}{replacement}{after}")).map_err(PyErr::from)
     }
 
     /// The snippet that defines the focus with `source`, wrapped in the headers of
@@ -185,10 +196,22 @@ impl Recoder {
     fn wrap(&self, py: Python<'_>, source: &str) -> PyResult<String> {
         let file = self.codefile.bind(py).try_borrow()?;
         let tree = file.tree();
-        let focus = tree.find(&self.focus).next().ok_or_else(|| {
-            PatchError::new_err(format!("{} is no longer defined in {}", self.focus, file.filename_string()))
-        })?;
-        let mut wrapped = indent(&dedent(source), &indentation_of(focus));
+        let indentation = match tree.find(&self.focus).next() {
+            Some(focus) => indentation_of(focus),
+            // A top-level function a deletable recoder deleted: the patch
+            // defines it again, at the module's level (as the original's does).
+            None if self.deletable && self.focus.rsplit_once('.').is_some_and(|(p, _)| p == tree.module_name()) => {
+                String::new()
+            }
+            None => {
+                return Err(PatchError::new_err(format!(
+                    "{} is no longer defined in {}",
+                    self.focus,
+                    file.filename_string()
+                )))
+            }
+        };
+        let mut wrapped = indent(&dedent(source), &indentation);
         // Ancestors, innermost first: the classes the focus lives in.
         let mut path = self.focus.as_str();
         while let Some((parent, _)) = path.rsplit_once('.') {
@@ -260,11 +283,7 @@ impl Recoder {
         }
         let deletions =
             if self.deletable && !module { Deletions::Only(vec![self.focus.clone()]) } else { Deletions::None };
-        let events = {
-            let mut file = self.codefile.bind(py).try_borrow_mut()?;
-            file.associate_loaded_module(py);
-            file.merge_tree(py, &snippet, Order::Original, deletions)?
-        };
+        let events = PyCodeFile::merge_tree(self.codefile.bind(py), &snippet, Order::Original, deletions)?;
         self.after_patch(this, source, module, events)
     }
 
@@ -290,14 +309,14 @@ impl Recoder {
 
     /// Makes tracebacks and `inspect.getsource` show the live (patched) text.
     fn show_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let file = self.codefile.bind(py).try_borrow()?;
+        let text = self.codefile.bind(py).try_borrow()?.text_str();
         // Keyed as code objects name the file (os.fsdecode of the real path).
-        let name = file.path().as_os_str().into_pyobject(py)?;
-        cache_lines(py, name.as_any(), &file.text_str())
+        let name = self.filename.as_os_str().into_pyobject(py)?;
+        cache_lines(py, name.as_any(), &text)
     }
 
     fn forget_live_text(&self, py: Python<'_>) -> PyResult<()> {
-        let filename = self.codefile.bind(py).try_borrow()?.path().as_os_str().to_os_string();
+        let filename = self.filename.as_os_str();
         py.import("linecache")?.getattr("cache")?.call_method1("pop", (filename, py.None()))?;
         Ok(())
     }
@@ -366,11 +385,8 @@ impl Recoder {
         let py = this.py();
         let recoder = this.get();
         let baseline = lock(&recoder.state).baseline.clone();
-        let events = {
-            let mut file = recoder.codefile.bind(py).try_borrow_mut()?;
-            let tree = file.parse_text(&baseline).map_err(PyErr::from)?;
-            file.merge_tree(py, &tree, Order::New, Deletions::All)?
-        };
+        let tree = recoder.codefile.bind(py).try_borrow()?.parse_text(&baseline).map_err(PyErr::from)?;
+        let events = PyCodeFile::merge_tree(recoder.codefile.bind(py), &tree, Order::New, Deletions::All)?;
         recoder.forget_live_text(py)?;
         let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::by(&events), None);
@@ -390,11 +406,30 @@ impl Recoder {
         self.on_status.clone_ref(py)
     }
 
-    /// The dotted path of what this recoder changes (its module's name for a
-    /// module recoder).
+    /// The definition this recoder changes (its module for a module recoder),
+    /// as the original's: `.dotpath()`, `.codestring` (its live text),
+    /// `.stashed` (its extent), `.hierarchy()`.
     #[getter]
-    fn focus(&self) -> String {
-        self.focus.clone()
+    fn focus(&self, py: Python<'_>) -> PyResult<Py<crate::py_definition::Definition>> {
+        let (filename, module_name) = {
+            let file = self.codefile.bind(py).try_borrow()?;
+            (file.filename_string(), file.module_name_str().to_string())
+        };
+        let live = crate::live_trees::live_tree(std::path::Path::new(&filename));
+        let placed = live.and_then(|(module, tree)| {
+            if self.focus == module {
+                Some((jurigged_deftree::Kind::Module, 1))
+            } else {
+                tree.find(&self.focus).next().map(|node| (node.kind(), node.first_line()))
+            }
+        });
+        let fallback = if self.focus == module_name {
+            (jurigged_deftree::Kind::Module, 1)
+        } else {
+            (jurigged_deftree::Kind::Function, 1)
+        };
+        let (kind, line) = placed.unwrap_or(fallback);
+        crate::py_definition::Definition::create(py, kind, &self.focus, &filename, line, None)
     }
 
     /// The recoder's name (`make_recoder` names it after its focus).
@@ -444,15 +479,34 @@ impl Recoder {
     fn __repr__(&self) -> String {
         format!("<jurigged.Recoder {} ({})>", self.focus, lock(&self.state).status.as_str())
     }
+
+    /// Shows the collector what a recoder holds, so that a cycle through it
+    /// (an `on_status` callback naming the recoder) is freed.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.codefile)?;
+        visit.call(&self.on_status)
+    }
 }
 
-/// Tells `recoder` of the changes other than its own made to its file.
+/// Tells `recoder` of the changes other than its own made to its file, for as
+/// long as something else keeps it alive: the subscription holds it weakly.
 fn subscribe(py: Python<'_>, recoder: &Py<Recoder>) -> PyResult<()> {
-    let filename = recoder.get().codefile.bind(py).try_borrow()?.path().to_path_buf();
-    let told = recoder.clone_ref(py);
-    let listener = move |py: Python<'_>, touched: &Touched| Recoder::definitions_touched(told.bind(py), touched);
+    let filename = recoder.get().filename.clone();
+    let told = PyWeakrefReference::new(recoder.bind(py))?.unbind();
+    let listener = move |py: Python<'_>, touched: &Touched| {
+        let alive = told.bind(py).upgrade();
+        if let Some(recoder) = alive.as_ref().and_then(|r| r.cast::<Recoder>().ok()) {
+            Recoder::definitions_touched(recoder, touched);
+        }
+    };
     touched::subscribe(filename, recoder.get().identity(), std::sync::Arc::new(listener));
     Ok(())
+}
+
+impl Drop for Recoder {
+    fn drop(&mut self) {
+        touched::unsubscribe(&self.filename, self.identity());
+    }
 }
 
 impl Recoder {
@@ -470,14 +524,15 @@ impl Recoder {
         deletable: bool,
         focus: Option<String>,
     ) -> PyResult<Recoder> {
-        let (baseline, module_name) = {
+        let (baseline, module_name, filename) = {
             let file = codefile.bind(py).try_borrow()?;
-            (file.text_str(), file.module_name_str().to_string())
+            (file.text_str(), file.module_name_str().to_string(), file.path().to_path_buf())
         };
         let watched: Vec<String> = focus.iter().cloned().collect();
         Ok(Recoder {
             name,
             codefile,
+            filename,
             focus: focus.unwrap_or(module_name),
             deletable,
             state: Mutex::new(State { status: Status::Live, watched, last_patch: None, baseline }),

@@ -1,14 +1,20 @@
-//! `jurigged.registry`: the original's registry API over the tracked files
-//! (`get`, `prepare`, `find`, `get_at`, `auto_register`, `activity`).
+//! `jurigged.registry` and `Registry()`: the original's registry API over the
+//! tracked files (`get`, `prepare`, `find`, `get_at`, `auto_register`,
+//! `activity`, `precache_activity`, `cache`, `set_logger`/`log`).
+//!
+//! A `Registry()` a client makes is a view over the one file registry: the
+//! files it prepared, each the same CodeFile `jurigged.registry` hands out (one
+//! live copy of a file, whoever asks), with callbacks and a logger of its own.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::file_registry::{absolute, file_registry, loaded_modules};
-use crate::py_callbacks::{activity, EventSource};
+use crate::py_callbacks::{activity, precache_activity, EventSource};
 use crate::py_codefile::PyCodeFile;
 use crate::py_definition::Definition;
 use crate::py_glob_filter::GlobFilter;
@@ -19,10 +25,22 @@ use crate::sniffer::install_sniffer;
 /// `(codefile, definition)`, either of them None when unknown.
 type Placed = (Option<Py<PyCodeFile>>, Option<Py<Definition>>);
 
-/// `jurigged.registry`: what the original's registry offers, over the
+/// `jurigged.registry` (every tracked file) or a `Registry()` of a client's
+/// own (the files it prepared): what the original's registry offers, over the
 /// [`crate::file_registry::FileRegistry`].
-#[pyclass(module = "jurigged", frozen)]
-pub struct Registry;
+#[pyclass(module = "jurigged", frozen, subclass)]
+pub struct Registry {
+    /// The files this registry prepared; None for `jurigged.registry`, which
+    /// holds every tracked file. Locked only for a lookup or a push.
+    own: Option<Mutex<Vec<PathBuf>>>,
+    /// What `log()` calls (`set_logger`); a registry's watchers log through it.
+    logger: Mutex<Option<Py<PyAny>>>,
+    /// (module name, filename) of each file prepared, replayed to late callbacks;
+    /// None: the process-wide one.
+    precache: Option<Py<EventSource>>,
+    /// Events of the watchers over this registry; None: `registry.activity`.
+    activity: Option<Py<EventSource>>,
+}
 
 /// The process-wide `jurigged.registry` object.
 pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
@@ -30,17 +48,75 @@ pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
     if let Some(registry) = REGISTRY.get() {
         return Ok(registry);
     }
-    let created = Py::new(py, Registry)?;
+    let created = Py::new(py, Registry { own: None, logger: Mutex::new(None), precache: None, activity: None })?;
     Ok(REGISTRY.get_or_init(|| created))
+}
+
+impl Registry {
+    /// Whether this is `jurigged.registry` (every tracked file).
+    pub fn is_global(&self) -> bool {
+        self.own.is_none()
+    }
+
+    /// Whether `filename` (absolute) is one of this registry's files.
+    fn holds(&self, filename: &Path) -> bool {
+        match &self.own {
+            None => true,
+            Some(own) => crate::sync::lock(own).iter().any(|f| f == filename),
+        }
+    }
+
+    /// Takes a tracked file into a registry of a client's own, telling its
+    /// `precache_activity` the first time (the process-wide one was told when
+    /// the file was first tracked).
+    fn adopt(&self, py: Python<'_>, module_name: &str, filename: &Path) -> PyResult<()> {
+        let (Some(own), Some(precache)) = (&self.own, &self.precache) else { return Ok(()) };
+        let fresh = {
+            let mut own = crate::sync::lock(own);
+            let fresh = !own.iter().any(|f| f == filename);
+            if fresh {
+                own.push(filename.to_path_buf());
+            }
+            fresh
+        };
+        if fresh {
+            let name = module_name.into_pyobject(py)?.into_any().unbind();
+            let file = filename.as_os_str().into_pyobject(py)?.into_any().unbind();
+            precache.get().emit(py, vec![name, file]);
+        }
+        Ok(())
+    }
+
+    /// The events of the watchers over a registry of a client's own (None for
+    /// `jurigged.registry`, whose events go to `registry.activity`).
+    pub fn own_activity(&self, py: Python<'_>) -> Option<Py<EventSource>> {
+        self.activity.as_ref().map(|a| a.clone_ref(py))
+    }
 }
 
 #[jurigged_entry::py_entry]
 #[pymethods]
 impl Registry {
+    /// A registry of the client's own, independent of `jurigged.registry`: it
+    /// holds the files it prepares (or that its `auto_register` accepts), and a
+    /// `Watcher(registry)` watches those.
+    #[new]
+    fn new(py: Python<'_>) -> PyResult<Registry> {
+        Ok(Registry {
+            own: Some(Mutex::default()),
+            logger: Mutex::new(None),
+            precache: Some(Py::new(py, EventSource::with_history())?),
+            activity: Some(Py::new(py, EventSource::default())?),
+        })
+    }
+
     /// Callbacks called with every event (Watch, Update, Add, Delete, Run, errors).
     #[getter]
     fn activity(&self, py: Python<'_>) -> PyResult<Py<EventSource>> {
-        Ok(activity(py)?.clone_ref(py))
+        match &self.activity {
+            Some(own) => Ok(own.clone_ref(py)),
+            None => Ok(activity(py)?.clone_ref(py)),
+        }
     }
 
     /// The statements of every tracked file whose last run raised, held back
@@ -50,6 +126,9 @@ impl Registry {
         let mut out = Vec::new();
         for codefile in file_registry().codefiles(py) {
             let Ok(file) = codefile.bind(py).try_borrow() else { continue };
+            if !self.holds(file.path()) {
+                continue;
+            }
             for record in file.pending_records() {
                 out.push(py.import("json")?.call_method1("loads", (record.to_string(),))?);
             }
@@ -57,8 +136,51 @@ impl Registry {
         Ok(out)
     }
 
-    /// The CodeFile of a watched file, or None.
+    /// Callbacks called with (module name, filename) of each file the registry
+    /// starts tracking; one registered late hears of the earlier ones too.
+    #[getter]
+    fn precache_activity(&self, py: Python<'_>) -> PyResult<Py<EventSource>> {
+        match &self.precache {
+            Some(own) => Ok(own.clone_ref(py)),
+            None => Ok(precache_activity(py)?.clone_ref(py)),
+        }
+    }
+
+    /// What `log()` (and so the registry's watchers) calls with each event;
+    /// None for silence.
+    fn set_logger(&self, logger: Option<Py<PyAny>>) {
+        *crate::sync::lock(&self.logger) = logger;
+    }
+
+    /// Gives its arguments to the logger set by `set_logger`, if any.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn log(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        // Cloned out: the logger is Python code, run with no lock held.
+        let logger = crate::sync::lock(&self.logger).as_ref().map(|l| l.clone_ref(py));
+        match logger {
+            Some(logger) => logger.bind(py).call(args, kwargs).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// `{filename: CodeFile}` of the files this registry holds.
+    #[getter]
+    fn cache<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let cache = PyDict::new(py);
+        for name in file_registry().filenames() {
+            let path = PathBuf::from(&name);
+            if let (true, Some(codefile)) = (self.holds(&path), file_registry().lookup(py, &path)) {
+                cache.set_item(name, codefile)?;
+            }
+        }
+        Ok(cache)
+    }
+
+    /// The CodeFile of a file this registry holds, or None.
     fn get(&self, py: Python<'_>, filename: PathBuf) -> Option<Py<PyCodeFile>> {
+        if !self.holds(&absolute(&filename)) {
+            return None;
+        }
         file_registry().lookup(py, &filename)
     }
 
@@ -91,7 +213,9 @@ impl Registry {
         if file.extension().is_none_or(|e| e != "py") {
             return Ok(None);
         }
-        file_registry().register(py, &name, &file, None).map(Some)
+        let codefile = file_registry().register(py, &name, &file, None)?;
+        self.adopt(py, &name, &absolute(&file))?;
+        Ok(Some(codefile))
     }
 
     /// `(codefile, definition)` of a module, class, function (or method,
@@ -108,6 +232,11 @@ impl Registry {
         match resolve(py, obj)? {
             Some((codefile, path)) => {
                 let definition = definition_of(py, &codefile, &path)?;
+                let (name, file) = {
+                    let file = codefile.bind(py).try_borrow()?;
+                    (file.module_name_str().to_string(), PathBuf::from(file.filename_string()))
+                };
+                self.adopt(py, &name, &absolute(&file))?;
                 Ok((Some(codefile), definition))
             }
             // A function defined inside another (no dotted path of its own) in a
@@ -116,11 +245,10 @@ impl Registry {
                 Some(code) => {
                     let filename = absolute(&code.getattr("co_filename")?.extract::<PathBuf>()?);
                     let line: u32 = code.getattr("co_firstlineno")?.extract()?;
-                    if file_registry().lookup(py, &filename).is_none() && filename.is_file() {
+                    if let Some(name) = module_name_of(py, &filename)?.filter(|_| filename.is_file()) {
                         // Tracked from now on, as for any other object found.
-                        if let Some(name) = module_name_of(py, &filename)? {
-                            file_registry().register(py, &name, &filename, None)?;
-                        }
+                        file_registry().register(py, &name, &filename, None)?;
+                        self.adopt(py, &name, &filename)?;
                     }
                     self.get_at(py, filename, line)
                 }
@@ -133,7 +261,7 @@ impl Registry {
     /// `filename`: `(codefile, None)` outside every definition, `(None, None)`
     /// for a file the registry does not track.
     fn get_at(&self, py: Python<'_>, filename: PathBuf, lineno: u32) -> PyResult<Placed> {
-        let Some(codefile) = file_registry().lookup(py, &filename) else { return Ok((None, None)) };
+        let Some(codefile) = self.get(py, filename.clone())? else { return Ok((None, None)) };
         let found = {
             // Live trees keep function bodies whole; a full parse finds nested
             // definitions too.
@@ -165,7 +293,9 @@ impl Registry {
     /// taking a filename, or a glob as for watch(); by default `./*.py`), and
     /// those already loaded. Returns a handle whose `uninstall()` stops it.
     #[pyo3(signature = (filter = None))]
-    fn auto_register(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<AutoRegistration> {
+    fn auto_register(slf: &Bound<'_, Self>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<AutoRegistration> {
+        let py = slf.py();
+        let this = slf.get();
         let filter = match filter {
             None => Py::new(py, GlobFilter::new("./*.py")?)?.into_any(),
             Some(filter) => match filter.extract::<String>() {
@@ -173,21 +303,49 @@ impl Registry {
                 Err(_) => filter.clone().unbind(),
             },
         };
-        file_registry().add_auto_filter(filter.clone_ref(py));
+        // A registry of the client's own is told of each module through its
+        // own `prepare` (an override in a subclass is honoured).
+        let prepare = if this.is_global() { None } else { Some(slf.getattr("prepare")?.unbind()) };
+        file_registry().add_auto_filter(filter.clone_ref(py), prepare);
         install_sniffer(py)?;
         jurigged_patch::code_registry::install_audit_hook(py)?;
         for (name, file) in loaded_modules(py)? {
-            if filter.call1(py, (file.as_os_str(),))?.extract::<bool>(py)? {
-                file_registry().register(py, &name, &file, None)?;
+            if filter.call1(py, (file.as_os_str(),))?.is_truthy(py)? {
+                let codefile = file_registry().register(py, &name, &file, None)?;
+                this.adopt(py, &name, &file)?;
+                if this.is_global() {
+                    crate::file_registry::adopt_everywhere(py, &codefile, &name, &file)?;
+                }
             }
         }
         Ok(AutoRegistration { filter })
     }
 
-    /// The filenames jurigged tracks.
+    /// The filenames this registry holds.
     fn filenames(&self) -> Vec<String> {
-        file_registry().filenames()
+        let all = file_registry().filenames();
+        all.into_iter().filter(|name| self.holds(Path::new(name))).collect()
     }
+}
+
+/// The original's `jurigged.register.add_sniffer(report)`: `report(module_name,
+/// filename)` is called for every Python source module imported from now on
+/// (a report that raises is printed, the import goes on). Returns `report`,
+/// given an `uninstall()` that stops it when it takes attributes, as the
+/// original's does.
+#[jurigged_entry::py_entry]
+#[pyfunction]
+pub fn add_sniffer(py: Python<'_>, report: Py<PyAny>) -> PyResult<Py<PyAny>> {
+    install_sniffer(py)?;
+    file_registry().add_sniffer(report.clone_ref(py));
+    let stopped = report.clone_ref(py);
+    let uninstall = pyo3::types::PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
+        file_registry().remove_sniffer(&stopped);
+        let _ = args;
+    })?;
+    // A report that takes no attributes (a builtin) is still installed.
+    let _ = report.bind(py).setattr("uninstall", uninstall);
+    Ok(report)
 }
 
 /// What `registry.auto_register` returns: `uninstall()` stops tracking the

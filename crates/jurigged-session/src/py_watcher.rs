@@ -9,6 +9,7 @@ use std::time::Duration;
 use jurigged_watch::Filter;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyCFunction;
 
 use crate::event_stream::EventStream;
 use crate::file_registry::{file_registry, loaded_modules};
@@ -18,6 +19,7 @@ use crate::logger::Logger;
 use crate::py_callbacks::EventSource;
 use crate::py_errors::watch_error;
 use crate::py_event::Event;
+use crate::py_glob_filter::GlobFilter;
 use crate::py_operations::to_python;
 use crate::py_registry::Registry;
 use crate::sessions::{sessions, SessionCore, SessionSettings};
@@ -33,14 +35,72 @@ const DEFAULT_POLL: Duration = Duration::from_secs(1);
 /// `jurigged.watch()`'s watcher: `start()`, `stop()`, `join()`, and the
 /// `prerun` / `postrun` hooks, called with (path, codefile) around each file's
 /// application.
+///
+/// `Watcher(registry, debounce=, poll=)`, as in the original, watches the files
+/// `registry` prepares (those before it was made too) and logs through
+/// `registry.log`; it starts on `start()`.
 #[pyclass(module = "jurigged", name = "Watcher", frozen)]
 pub struct PyWatcher {
     core: Arc<SessionCore>,
+    /// The registry whose files it watches (`jurigged.registry` for watch()'s
+    /// patterns).
+    registry: Py<Registry>,
+    /// Its callback on `registry.precache_activity`, when it follows a registry.
+    subscription: Option<Py<PyAny>>,
 }
 
 #[jurigged_entry::py_entry]
 #[pymethods]
 impl PyWatcher {
+    #[new]
+    #[pyo3(signature = (registry, debounce = None, poll = None))]
+    fn new(
+        py: Python<'_>,
+        registry: &Bound<'_, Registry>,
+        debounce: Option<&Bound<'_, PyAny>>,
+        poll: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyWatcher> {
+        let timing = timing_of(debounce, poll)?;
+        following(py, registry, timing, None)
+    }
+
+    /// What the original exposes as its file-system observer: here the watcher
+    /// itself (`watcher.observer.is_alive()`).
+    #[getter]
+    fn observer(slf: &Bound<'_, Self>) -> Py<PyWatcher> {
+        slf.clone().unbind()
+    }
+
+    /// Whether its thread is applying saves (started, and not yet ended after
+    /// stop()).
+    fn is_alive(&self) -> bool {
+        if self.core.inherited() {
+            return false;
+        }
+        lock(&self.core.finished).as_ref().is_some_and(|finished| !finished.load(Ordering::SeqCst))
+    }
+
+    /// The registry whose files it watches.
+    #[getter]
+    fn registry(&self, py: Python<'_>) -> Py<Registry> {
+        self.registry.clone_ref(py)
+    }
+
+    /// Seconds a burst of file-system events is gathered before it is applied.
+    #[getter]
+    fn debounce(&self) -> f64 {
+        self.core.settings.timing.debounce().as_secs_f64()
+    }
+
+    /// The polling interval in seconds, or False under system notifications.
+    #[getter]
+    fn poll<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.core.settings.timing.poll() {
+            Some(interval) => Ok(interval.as_secs_f64().into_pyobject(py)?.into_any()),
+            None => Ok(false.into_pyobject(py)?.to_owned().into_any()),
+        }
+    }
+
     /// Starts applying saves (watch() does it unless autostart=False).
     fn start(&self, py: Python<'_>) -> PyResult<()> {
         crate::session_thread::start_thread(py, &self.core)
@@ -53,6 +113,11 @@ impl PyWatcher {
         self.core.stopped.store(true, Ordering::Release);
         // Called with the GIL (from Python or the command line): attaching is free.
         Python::attach(|py| {
+            if let Some(subscription) = &self.subscription {
+                if let Ok(precache) = self.registry.getattr(py, "precache_activity") {
+                    let _ = precache.call_method1(py, "unregister", (subscription,));
+                }
+            }
             if let Err(error) = crate::child_env::export(py) {
                 error.print(py);
             }
@@ -165,15 +230,55 @@ pub fn watch(
     events: Option<PathBuf>,
     children: bool,
 ) -> PyResult<PyWatcher> {
-    let _ = registry;
-    let patterns: Vec<String> = match pattern {
-        None => vec!["./*.py".to_string()],
+    let timing = timing_of(debounce, poll)?;
+    let logger = match logger {
+        Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
+        None => Some(crate::logger::errors_only(py)?),
+    };
+    let events = events.as_deref().map(open_event_stream).transpose()?;
+    let globs: Option<Vec<String>> = match pattern {
+        None => Some(vec!["./*.py".to_string()]),
         Some(p) => match p.extract::<String>() {
-            Ok(single) => vec![single],
-            Err(_) => p.extract()?,
+            Ok(single) => Some(vec![single]),
+            Err(_) => p.extract().ok(),
         },
     };
-    // poll: False/None for notifications, True for the default interval, or seconds.
+    let own_registry = registry.filter(|r| !r.get().is_global());
+    if own_registry.is_some() || globs.is_none() {
+        // As the original: the registry tracks what the filter (a callable, or
+        // the patterns) accepts, logs with `logger`, and a Watcher follows it.
+        let registry = match own_registry {
+            Some(registry) => registry.clone(),
+            None => crate::py_registry::registry(py)?.bind(py).clone(),
+        };
+        let filter = match (&globs, pattern) {
+            (None, Some(callable)) => callable.clone(),
+            _ => Py::new(py, GlobFilter::any_of(globs.as_deref().unwrap_or_default())?)?.into_any().into_bound(py),
+        };
+        registry.call_method1("auto_register", (filter,))?;
+        registry.call_method1("set_logger", (logger,))?;
+        let watcher = following(py, &registry, timing, events)?;
+        if autostart {
+            watcher.start(py)?;
+        }
+        return Ok(watcher);
+    }
+    let options = WatchOptions {
+        patterns: globs.unwrap_or_default(),
+        excludes: exclude.unwrap_or_default(),
+        logger,
+        timing,
+        autostart,
+        events,
+        children,
+    };
+    start_watching(py, options)
+}
+
+/// The timing of watch()'s and Watcher()'s arguments: `debounce` in seconds
+/// (None: the default); `poll` False/None for system notifications, True for
+/// the default interval, or seconds. Checked (ValueError) as the command line's.
+fn timing_of(debounce: Option<&Bound<'_, PyAny>>, poll: Option<&Bound<'_, PyAny>>) -> PyResult<jurigged_watch::Timing> {
     let poll = match poll {
         None => None,
         Some(value) => match value.extract::<bool>() {
@@ -183,22 +288,7 @@ pub fn watch(
         },
     };
     let debounce = debounce.map(seconds).transpose()?;
-    let timing =
-        jurigged_watch::Timing::from_seconds(debounce, poll).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let logger = match logger {
-        Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
-        None => Some(crate::logger::errors_only(py)?),
-    };
-    let options = WatchOptions {
-        patterns,
-        excludes: exclude.unwrap_or_default(),
-        logger,
-        timing,
-        autostart,
-        events: events.as_deref().map(open_event_stream).transpose()?,
-        children,
-    };
-    start_watching(py, options)
+    jurigged_watch::Timing::from_seconds(debounce, poll).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// A number of seconds from Python: an int too large for a float is taken as
@@ -210,6 +300,73 @@ fn seconds(value: &Bound<'_, PyAny>) -> PyResult<f64> {
         }
         other => other,
     }
+}
+
+/// A watcher over the files `registry` prepares, before and after: each is
+/// watched as the registry hears of it (its `precache_activity`, replayed), and
+/// events are logged through `registry.log`. Not started.
+fn following(
+    py: Python<'_>,
+    registry: &Bound<'_, Registry>,
+    timing: jurigged_watch::Timing,
+    events: Option<EventStream>,
+) -> PyResult<PyWatcher> {
+    let nothing: [&str; 0] = [];
+    let filter = Filter::new(nothing, nothing).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let settings =
+        SessionSettings { patterns: Vec::new(), excludes: Vec::new(), timing, children: false, verbose: None };
+    let logger = Some(registry.getattr("log")?.unbind());
+    let core = new_session(py, filter, settings, logger, registry.get().own_activity(py), events)?;
+    let adopting = Arc::clone(&core);
+    let on_prepare = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<()> {
+        let py = args.py();
+        let (module_name, filename): (String, PathBuf) = args.extract()?;
+        let filename = crate::file_registry::absolute(&filename);
+        let mut event = Event::watch(&filename, &module_name);
+        if let Some(codefile) = file_registry().lookup(py, &filename) {
+            event = event.of_file(codefile.into_any());
+        }
+        let event = to_python(py, event)?;
+        adopting.adopt_file(py, &filename, &event);
+        Ok(())
+    })?;
+    registry.getattr("precache_activity")?.call_method1("register", (&on_prepare,))?;
+    Ok(PyWatcher { core, registry: registry.clone().unbind(), subscription: Some(on_prepare.into_any().unbind()) })
+}
+
+/// A session registered with the running ones, its process hooks installed.
+fn new_session(
+    py: Python<'_>,
+    filter: Filter,
+    settings: SessionSettings,
+    logger: Option<Py<PyAny>>,
+    registry_activity: Option<Py<EventSource>>,
+    events: Option<EventStream>,
+) -> PyResult<Arc<SessionCore>> {
+    let (watcher, changes) =
+        jurigged_watch::Watcher::builder().timing(settings.timing).build().map_err(|e| watch_error(&e))?;
+    let core = Arc::new(SessionCore {
+        filter,
+        members: Mutex::default(),
+        watcher: Mutex::new(Some(watcher)),
+        changes: Mutex::new(Some(changes)),
+        logger,
+        registry_activity,
+        events,
+        prerun: Py::new(py, EventSource::default())?,
+        postrun: Py::new(py, EventSource::default())?,
+        finished: Mutex::new(None),
+        stopped: AtomicBool::new(false),
+        pid: AtomicU32::new(std::process::id()),
+        settings,
+    });
+    lock(sessions()).push(Arc::clone(&core));
+    install_exit_hook(py)?;
+    install_fork_hook(py)?;
+    crate::child_env::export(py)?;
+    jurigged_patch::code_registry::install_audit_hook(py)?;
+    install_sniffer(py)?;
+    Ok(core)
 }
 
 /// The event stream to `path` (`-`: stderr), or the OSError that prevents it.
@@ -228,8 +385,6 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         // Said, not raised: the files may appear later (a build step).
         py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
     }
-    let (watcher, changes) =
-        jurigged_watch::Watcher::builder().timing(options.timing).build().map_err(|e| watch_error(&e))?;
     let settings = SessionSettings {
         patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
         excludes: options.excludes.clone(),
@@ -237,25 +392,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         children: options.children,
         verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().is_verbose())),
     };
-    let core = Arc::new(SessionCore {
-        filter,
-        watcher: Mutex::new(Some(watcher)),
-        changes: Mutex::new(Some(changes)),
-        logger: options.logger,
-        events: options.events,
-        prerun: Py::new(py, EventSource::default())?,
-        postrun: Py::new(py, EventSource::default())?,
-        finished: Mutex::new(None),
-        stopped: AtomicBool::new(false),
-        pid: AtomicU32::new(std::process::id()),
-        settings,
-    });
-    lock(sessions()).push(Arc::clone(&core));
-    install_exit_hook(py)?;
-    install_fork_hook(py)?;
-    crate::child_env::export(py)?;
-    jurigged_patch::code_registry::install_audit_hook(py)?;
-    install_sniffer(py)?;
+    let core = new_session(py, filter, settings, options.logger, None, options.events)?;
     // Modules imported before watching started: their source is read now.
     let global = file_registry();
     for (name, file) in loaded_modules(py)? {
@@ -270,7 +407,8 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
             }
         }
     }
-    let watcher = PyWatcher { core };
+    let registry = crate::py_registry::registry(py)?.clone_ref(py);
+    let watcher = PyWatcher { core, registry, subscription: None };
     if options.autostart {
         watcher.start(py)?;
     }

@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
 use crate::long_statements::LongStatements;
+use crate::py_codefile::PyCodeFile;
 use crate::py_errors::watch_error;
 use crate::py_event::Event;
 use crate::running::Running;
@@ -37,6 +38,22 @@ impl SessionCore {
                         }
                         self.apply_save_guarded(&path);
                     }
+                }
+                Change::Error(error) if matches!(*error, jurigged_watch::Error::DescriptorsClosed) => {
+                    // A daemonizing child closed every descriptor (os.closerange):
+                    // no change can be seen any more. Said once; the thread ends.
+                    let line = format!(
+                        "jurigged: warning: {error}; this process no longer applies saves [pid {}]\n",
+                        std::process::id()
+                    );
+                    with_python(|py| {
+                        let written =
+                            py.import("sys").and_then(|sys| sys.getattr("stderr")?.call_method1("write", (line,)));
+                        if let Err(error) = written {
+                            error.print(py);
+                        }
+                    });
+                    return;
                 }
                 Change::Error(error) => {
                     let error = watch_error(&error);
@@ -123,31 +140,30 @@ impl SessionCore {
             };
             let started = Instant::now();
             let changed = script.is_some();
-            let result = {
-                let mut file = match codefile.bind(py).try_borrow_mut() {
-                    Ok(file) => file,
-                    Err(error) => {
-                        self.emit(py, file_error(py, path, error.into()));
-                        return;
-                    }
-                };
-                let result = match script {
-                    // The file is back to what is live: nothing is pending any more.
-                    None => {
+            // No borrow of the CodeFile is held while the save's code runs
+            // (see PyCodeFile::change).
+            let result = match script {
+                None => match codefile.bind(py).try_borrow_mut() {
+                    Ok(mut file) => {
+                        // The file is back to what is live: a statement pending
+                        // since a save that applied nothing is no more.
                         file.settle_pending();
+                        file.set_disk(bytes);
                         Ok(Vec::new())
                     }
-                    Some(script) => {
-                        file.associate_loaded_module(py);
-                        if file.text_str() == old_text {
-                            file.apply_save_tree(py, new, &script, &context)
-                        } else {
-                            file.merge_tree(py, &new, Order::New, Deletions::All)
-                        }
-                    }
-                };
-                file.set_disk(bytes);
-                result
+                    Err(error) => Err(PyErr::from(error)),
+                },
+                Some(script) => PyCodeFile::change(codefile.bind(py), |py, file| {
+                    let result = if file.text() == old_text {
+                        file.apply_save(py, new, &script, &context)
+                    } else {
+                        // Changed through the API since the tree this save was
+                        // diffed against: the save is taken as the whole new file.
+                        file.merge(py, &new, Order::New, Deletions::All)
+                    };
+                    file.set_disk(bytes);
+                    result
+                }),
             };
             drop(context);
             drop(clock);

@@ -27,9 +27,17 @@ pub fn sessions() -> &'static Mutex<Vec<Arc<SessionCore>>> {
 /// A running watch: its filter, its watcher, its logger and hooks.
 pub struct SessionCore {
     pub(crate) filter: Filter,
+    /// Files given to it beyond its filter: those its registry prepared (a
+    /// `Watcher(registry)` of the original's API). Locked only with the GIL
+    /// held and never across Python code, so a fork (which holds the GIL) never
+    /// inherits it locked.
+    pub(crate) members: Mutex<Vec<std::path::PathBuf>>,
     pub(crate) watcher: Mutex<Option<jurigged_watch::Watcher>>,
     pub(crate) changes: Mutex<Option<Receiver<Change>>>,
     pub(crate) logger: Option<Py<PyAny>>,
+    /// The `activity` of the client's own registry a `Watcher(registry)` watches
+    /// (its events also go to `jurigged.registry.activity`).
+    pub(crate) registry_activity: Option<Py<EventSource>>,
     /// The JSON-lines stream of `--events`, when asked for.
     pub(crate) events: Option<EventStream>,
     pub(crate) prerun: Py<EventSource>,
@@ -77,6 +85,30 @@ impl SessionCore {
     /// Whether this is a forked child's copy of a session of its parent.
     pub(crate) fn inherited(&self) -> bool {
         std::process::id() != self.pid.load(Ordering::SeqCst)
+    }
+
+    /// Whether this session watches the files of `jurigged.registry` (not
+    /// those of a `Registry()` of a client's own).
+    pub(crate) fn follows_global_registry(&self) -> bool {
+        self.registry_activity.is_none()
+    }
+
+    /// Whether this session watches `path`: its patterns match it, or its
+    /// registry gave it.
+    pub(crate) fn wants(&self, path: &Path) -> bool {
+        self.filter.matches(path) || lock(&self.members).iter().any(|m| m == path)
+    }
+
+    /// Watches `filename`, given by the session's registry, from now on (also
+    /// in a forked child).
+    pub(crate) fn adopt_file(&self, py: Python<'_>, filename: &Path, event: &Py<Event>) {
+        {
+            let mut members = lock(&self.members);
+            if !members.iter().any(|m| m == filename) {
+                members.push(filename.to_path_buf());
+            }
+        }
+        self.watch_file(py, filename, event);
     }
 
     /// Watches `filename` (just registered); logs `event` (its Watch event) when
@@ -154,7 +186,7 @@ impl SessionCore {
             Some(logger) => {
                 for event in events {
                     let Ok(event) = to_python(py, event) else { continue };
-                    announce(py, &event);
+                    self.announce(py, &event);
                     if let Some(stream) = &self.events {
                         stream.write(py, event.get());
                     }
@@ -176,11 +208,20 @@ impl SessionCore {
         }
     }
 
+    /// Tells `registry.activity` (and the activity of the session's own
+    /// registry, if any) of `event`.
+    fn announce(&self, py: Python<'_>, event: &Py<Event>) {
+        announce(py, event);
+        if let Some(activity) = &self.registry_activity {
+            activity.get().emit(py, vec![event.clone_ref(py).into_any()]);
+        }
+    }
+
     /// Announces `event` on `registry.activity` and logs it.
     pub(crate) fn emit(&self, py: Python<'_>, event: Event) {
         match to_python(py, event) {
             Ok(event) => {
-                announce(py, &event);
+                self.announce(py, &event);
                 self.log(py, &event);
             }
             Err(error) => error.print(py),

@@ -43,10 +43,12 @@ impl ImportSniffer {
         let origin = spec.getattr("origin").ok().and_then(|o| o.extract::<PathBuf>().ok());
         if let Some(origin) = origin.filter(|o| o.extension().is_some_and(|e| e == "py")) {
             let origin = absolute(&origin);
+            file_registry().tell_sniffers(py, fullname, &origin);
             // The sessions lock is let go before the auto_register filters run:
             // they are Python code, and one that imports comes back here.
             let watched = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
-            let wanted = watched || file_registry().auto_accepts(py, &origin);
+            let (accepted, prepares) = file_registry().auto_accepts(py, &origin);
+            let wanted = watched || accepted || !prepares.is_empty();
             if !wanted {
                 name_if_unwatched(py, &origin);
             }
@@ -54,6 +56,15 @@ impl ImportSniffer {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
                 let registered = crate::boundary::entry(|| file_registry().register(py, fullname, &origin, source));
+                if let (true, Ok(codefile)) = (accepted, &registered) {
+                    crate::file_registry::adopt_everywhere(py, codefile, fullname, &origin)?;
+                }
+                // The registries of clients' own that asked for it hear of it.
+                for prepare in prepares.iter().filter(|_| registered.is_ok()) {
+                    if let Err(error) = prepare.call1(py, (fullname, origin.as_os_str())) {
+                        error.print(py);
+                    }
+                }
                 if let Err(error) = registered {
                     let event = to_python(py, Event::file_error(py, &origin, error))?;
                     announce(py, &event);

@@ -71,6 +71,24 @@ pub fn subscribe(path: PathBuf, id: usize, listener: Listener) {
     lock(listeners()).entry(path).or_default().push((id, listener));
 }
 
+/// Stops telling the listener subscribed for `path` as `id` (a recoder being
+/// dropped: its identity may be reused by the next one).
+pub fn unsubscribe(path: &Path, id: usize) {
+    // Taken out under the lock, dropped after it: dropping a listener drops
+    // the Python references it holds.
+    let removed: Vec<(usize, Listener)> = {
+        let mut all = lock(listeners());
+        let Some(of_path) = all.get_mut(path) else { return };
+        let (removed, kept) = std::mem::take(of_path).into_iter().partition(|(each, _)| *each == id);
+        *of_path = kept;
+        if of_path.is_empty() {
+            all.remove(path);
+        }
+        removed
+    };
+    drop(removed);
+}
+
 /// Tells the listeners of `path` (but `source`, the one that made the change, if
 /// any) what a change touched.
 pub fn notify(py: Python<'_>, path: &Path, touched: &Touched, source: Option<usize>) {

@@ -63,7 +63,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
         let (dir, file) = project(py, "session_save", "def f():\n    return 1\n");
         let announced = PyList::empty(py);
         let append = announced.getattr("append").expect("list.append");
-        activity(py).expect("registry.activity").get().register(append.unbind()).expect("register");
+        activity(py).expect("registry.activity").get().register(py, append.unbind(), false).expect("register");
         let watcher = start_watching(
             py,
             WatchOptions {

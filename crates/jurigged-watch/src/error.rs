@@ -55,6 +55,12 @@ pub enum Error {
         /// What is accepted.
         expected: String,
     },
+    /// The process closed the descriptors of the system's notifications (a
+    /// daemonizing `os.closerange`): no change is seen any more.
+    #[error(
+        "this process closed the descriptors of its file notifications (os.closerange?): saves are no longer seen"
+    )]
+    DescriptorsClosed,
     /// A thread of the watcher could not be started.
     #[error("failed to start a watcher thread: {0}")]
     Thread(#[source] std::io::Error),

@@ -26,6 +26,7 @@ mod fingerprint;
 mod native;
 mod poll;
 mod routes;
+mod sentinel;
 mod timing;
 mod watcher;
 

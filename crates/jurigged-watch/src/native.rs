@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -15,6 +16,7 @@ use crate::change::{lock, Change, Files};
 use crate::debounce::{is_content_change, leaves_open, moves_or_removes, Debouncer, SystemClock};
 use crate::error::{Error, Result};
 use crate::routes::Routes;
+use crate::sentinel::Sentinel;
 use crate::Fingerprint;
 
 type RawEvents = Sender<notify::Result<notify::Event>>;
@@ -22,7 +24,7 @@ type RawEvents = Sender<notify::Result<notify::Event>>;
 /// The system's notifications and the threads that use them: the debouncer
 /// sleeps until the next deadline, so an idle watcher costs nothing.
 pub(crate) struct Native {
-    watcher: Arc<Mutex<notify::RecommendedWatcher>>,
+    notifications: Arc<Notifications>,
     thread: JoinHandle<()>,
     /// Files whose directories are to be watched, to the arming thread.
     arming: Sender<ArmRequest>,
@@ -51,6 +53,66 @@ const REAPPEAR_POLL: Duration = Duration::from_millis(100);
 /// is compared with what it held when registered, and a change is reported.
 const ARM_DELAY: Duration = Duration::from_millis(50);
 
+/// How often an idle debouncer looks whether the process still holds the
+/// notifications' descriptors (one `readlink` a second).
+const DESCRIPTORS_CHECK: Duration = Duration::from_secs(1);
+
+/// notify's watcher, used only while this process holds its descriptors.
+struct Notifications {
+    /// None once left behind.
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    sentinel: Sentinel,
+    lost: AtomicBool,
+}
+
+impl Notifications {
+    /// Whether the descriptors are still ours. The first caller to find them
+    /// gone leaves notify's watcher behind (never used nor dropped: its
+    /// descriptor numbers may be the program's files now) and reports it once.
+    fn still_ours(&self, errors: &Sender<Change>) -> bool {
+        if self.lost.load(Ordering::Acquire) {
+            return false;
+        }
+        if self.sentinel.holds() {
+            return true;
+        }
+        self.give_up(errors);
+        false
+    }
+
+    fn give_up(&self, errors: &Sender<Change>) {
+        if !self.lost.swap(true, Ordering::AcqRel) {
+            std::mem::forget(lock(&self.watcher).take());
+            let _ = errors.send(Change::Error(Arc::new(Error::DescriptorsClosed)));
+        }
+    }
+
+    /// Runs `f` on notify's watcher while the descriptors are ours; None once
+    /// they are not (a panic inside, as notify's on a descriptor closed
+    /// meanwhile, counts as that).
+    fn with_watcher<R>(
+        &self,
+        errors: &Sender<Change>,
+        f: impl FnOnce(&mut notify::RecommendedWatcher) -> R,
+    ) -> Option<R> {
+        if !self.still_ours(errors) {
+            return None;
+        }
+        let outcome = {
+            let mut guard = lock(&self.watcher);
+            let watcher = guard.as_mut()?;
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(watcher)))
+        };
+        match outcome {
+            Ok(result) => Some(result),
+            Err(_) => {
+                self.give_up(errors);
+                None
+            }
+        }
+    }
+}
+
 impl Native {
     pub(crate) fn start(debounce: Duration, files: Files, sender: Sender<Change>) -> Result<Native> {
         let (raw_sender, raw) = channel::<notify::Result<notify::Event>>();
@@ -59,17 +121,21 @@ impl Native {
             let _ = events.send(event);
         })
         .map_err(Error::start)?;
-        let watcher = Arc::new(Mutex::new(watcher));
+        let sentinel = Sentinel::new();
+        crate::sentinel::quiet_closed_descriptor_panics();
+        let notifications =
+            Arc::new(Notifications { watcher: Mutex::new(Some(watcher)), sentinel, lost: AtomicBool::new(false) });
         let routes: Arc<Mutex<Routes>> = Arc::default();
         let errors = sender.clone();
         let (arming, requests) = channel();
         let rearming = arming.clone();
         let read_routes = Arc::clone(&routes);
+        let checked = Arc::clone(&notifications);
         let thread = std::thread::Builder::new()
             .name("jurigged debouncer".into())
-            .spawn(move || debounce_loop(debounce, &raw, &files, &read_routes, &sender, &rearming))
+            .spawn(move || debounce_loop(debounce, &raw, &files, &read_routes, &sender, &rearming, &checked))
             .map_err(Error::Thread)?;
-        let armed_watcher = Arc::clone(&watcher);
+        let armed_watcher = Arc::clone(&notifications);
         let armer = std::thread::Builder::new()
             .name("jurigged armer".into())
             .spawn(move || {
@@ -77,7 +143,7 @@ impl Native {
                 armer.run(&requests);
             })
             .map_err(Error::Thread)?;
-        Ok(Native { watcher, thread, arming, armer })
+        Ok(Native { notifications, thread, arming, armer })
     }
 
     /// Has the directory of `file` watched shortly (see ARM_DELAY).
@@ -92,7 +158,9 @@ impl Native {
         let _ = self.arming.send(ArmRequest::Stop);
         drop(self.arming);
         let _ = self.armer.join();
-        drop(self.watcher);
+        // The debouncer shares `notifications`: notify's watcher is taken out
+        // (unless it was left behind) so that dropping it closes the channel.
+        drop(lock(&self.notifications.watcher).take());
         let _ = self.thread.join();
     }
 }
@@ -104,7 +172,7 @@ fn directory_of(file: &Path) -> PathBuf {
 /// The arming thread's state: which directories are watched, and under which
 /// paths events about registered files arrive.
 struct Armer<'a> {
-    watcher: &'a Mutex<notify::RecommendedWatcher>,
+    notifications: &'a Notifications,
     events: &'a RawEvents,
     errors: &'a Sender<Change>,
     routes: &'a Mutex<Routes>,
@@ -124,13 +192,13 @@ struct Armer<'a> {
 
 impl<'a> Armer<'a> {
     fn new(
-        watcher: &'a Mutex<notify::RecommendedWatcher>,
+        notifications: &'a Notifications,
         events: &'a RawEvents,
         errors: &'a Sender<Change>,
         routes: &'a Mutex<Routes>,
     ) -> Self {
         Armer {
-            watcher,
+            notifications,
             events,
             errors,
             routes,
@@ -244,9 +312,13 @@ impl<'a> Armer<'a> {
         if let Some(as_watched) = self.watched.get(&canonical) {
             return Some((as_watched.clone(), false));
         }
-        if let Err(error) = lock(self.watcher).watch(dir, RecursiveMode::NonRecursive) {
-            let _ = self.errors.send(Change::Error(Arc::new(Error::watch(dir.to_path_buf(), error))));
-            return None;
+        match self.notifications.with_watcher(self.errors, |w| w.watch(dir, RecursiveMode::NonRecursive)) {
+            Some(Ok(())) => {}
+            Some(Err(error)) => {
+                let _ = self.errors.send(Change::Error(Arc::new(Error::watch(dir.to_path_buf(), error))));
+                return None;
+            }
+            None => return None,
         }
         self.watched.insert(canonical, dir.to_path_buf());
         lock(self.routes).add_dir(dir.to_path_buf());
@@ -257,7 +329,7 @@ impl<'a> Armer<'a> {
     /// follow the directory elsewhere) and the path is watched again once a
     /// directory is there.
     fn forget_dir(&mut self, dir: PathBuf) {
-        let _ = lock(self.watcher).unwatch(&dir);
+        let _ = self.notifications.with_watcher(self.errors, |w| w.unwatch(&dir));
         self.watched.retain(|_, as_watched| *as_watched != dir);
         lock(self.routes).remove_dir(&dir);
         self.missing.insert(dir);
@@ -338,13 +410,12 @@ fn debounce_loop(
     routes: &Mutex<Routes>,
     sender: &Sender<Change>,
     arming: &Sender<ArmRequest>,
+    notifications: &Notifications,
 ) {
     let mut debouncer = Debouncer::new(debounce, SystemClock);
     loop {
-        let received = match debouncer.wait() {
-            None => raw.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(wait) => raw.recv_timeout(wait),
-        };
+        let wait = debouncer.wait().map_or(DESCRIPTORS_CHECK, |wait| wait.min(DESCRIPTORS_CHECK));
+        let received = raw.recv_timeout(wait);
         match received {
             Ok(Ok(event)) if is_content_change(&event.kind) => {
                 let writing = leaves_open(&event.kind);
@@ -370,7 +441,12 @@ fn debounce_loop(
                     return;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                // Nothing more can come: the session is told (once) and this ends.
+                if !notifications.still_ours(sender) {
+                    return;
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => return,
         }
         let ready = debouncer.take_ready();

@@ -22,7 +22,6 @@ finally:
     else:
         _os.environ["MIMALLOC_ARENA_EAGER_COMMIT"] = _previous
 
-from . import db
 from ._jurigged import (
     CodeFile,
     ConformException,
@@ -30,6 +29,7 @@ from ._jurigged import (
     EventSource,
     OutOfSyncException,
     PatchError,
+    ReadOnlyError,
     Recoder,
     StaleException,
     Watcher,
@@ -44,6 +44,11 @@ from ._jurigged import (
     watch,
 )
 
+# The original's modules, reachable as attributes after `import jurigged` as
+# they are there (clients write `jurigged.live.WatchOperation` with no import of
+# their own). Each is a few lines of names over the native module.
+from . import codetools, db, live, loop, recode, register, utils, version  # noqa: E402
+
 __all__ = [
     "CodeFile",
     "ConformException",
@@ -51,6 +56,7 @@ __all__ = [
     "EventSource",
     "OutOfSyncException",
     "PatchError",
+    "ReadOnlyError",
     "Recoder",
     "StaleException",
     "Watcher",
@@ -65,3 +71,17 @@ __all__ = [
     "virtual_file",
     "watch",
 ]
+
+
+def load_ipython_extension(ip):
+    """`%load_ext jurigged` in IPython or a Jupyter kernel (see jurigged.ipython)."""
+    from .ipython import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip):
+    """`%unload_ext jurigged`: stops the extension's watcher."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ip)

@@ -1,28 +1,256 @@
-"""The original's ``jurigged.codetools`` names: source files and the operations
-applied to the running program.
+"""The original's ``jurigged.codetools`` names: source files, their definitions
+and the operations applied to the running program.
 
 A logger given to ``watch()`` receives, as from the original, an
 ``UpdateOperation``, ``AddOperation`` (a statement that ran included) or
 ``DeleteOperation`` whose ``str()`` is the log line (``Update mod.f @L3``),
-``.codefile`` its CodeFile and ``.defn`` a ``Definition``; errors arrive as the
+``.codefile`` its CodeFile and ``.defn`` a definition; errors arrive as the
 exception itself.
+
+The definition classes are Python classes over the native ``Definition`` (which
+knows the definition's file, dotted path and place in the live tree), so that
+clients can subclass them and put their subclass here in place of the class:
+definitions made after that are of the client's class.
 """
+
+import __future__
+import ast
+import sys
+import traceback
+import weakref
 
 from ._jurigged import (
     AddOperation,
-    ClassDefinition,
     CodeFile,
     CodeFileOperation,
     ConformException,
-    Definition,
+    Definition as _NativeDefinition,
     DeleteOperation,
-    FunctionDefinition,
-    LineDefinition,
-    ModuleCode,
+    Extent,
     StaleException,
     UpdateOperation,
+    WatchOperation,
     conform,
+    registry,
 )
+
+
+class Definition(_NativeDefinition):
+    """A module, class, function or statement of a source file: ``.name``,
+    ``.filename``, ``.dotpath()``, ``.parent``, ``.hierarchy()``, ``.stashed``
+    (its extent in the live file) and ``.codestring`` (its live text)."""
+
+    def get_object(self):
+        """The live object the definition stands for, when there is one."""
+        return None
+
+    def get_globals(self):
+        """The namespace of the module the definition lives in."""
+        parent = self.parent
+        return parent.get_globals() if parent is not None else None
+
+    def stash(self, lineno=1, col_offset=0):
+        """The original moved its tree's line numbers here; the engine shifts
+        moved definitions itself, so there is nothing left to do."""
+        return None
+
+
+class LineDefinition(Definition):
+    """A statement other than ``def`` and ``class`` (``.text`` is its source)."""
+
+
+class GroupDefinition(Definition):
+    """A definition that holds others: a module, a class or a function."""
+
+    @property
+    def children(self):
+        """The definitions directly inside it, as the live file has them."""
+        children = getattr(self, "_children", None)
+        return list(children) if children is not None else []
+
+    def append(self, *children, ensure_separation=False):
+        """Adds definitions after the children it holds (kept on this object: the
+        live file changes through saves and ``CodeFile``, not through this)."""
+        held = self.__dict__.setdefault("_children", [])
+        held.extend(children)
+
+
+class ModuleCode(GroupDefinition):
+    """The whole module of a file."""
+
+    def get_object(self):
+        import sys
+
+        return sys.modules.get(self.name)
+
+    def get_globals(self):
+        module = self.get_object()
+        return vars(module) if module is not None else None
+
+
+class ClassDefinition(GroupDefinition):
+    """A ``class`` statement."""
+
+    def get_object(self):
+        """The live class, found from its module by dotted path, or None."""
+        found = _live_object(self)
+        return found if isinstance(found, type) else None
+
+
+class FunctionDefinition(GroupDefinition):
+    """A ``def`` or ``async def`` statement.
+
+    When a client puts a subclass of it in ``jurigged.codetools`` that overrides
+    ``reevaluate`` (pytest-hot-reloading does, to rewrite assertions and to
+    notice a test's changed signature), the override is called after the engine
+    updates the function: with ``self.node`` the ``ast`` node of the function as
+    it was and ``new_node`` as it is now, and the function it returns is what
+    the live function runs from then on."""
+
+    #: The function's ``ast`` node, as it was before the update being applied.
+    node = None
+
+    def _live_function(self):
+        """The live function object, found from its module by dotted path."""
+        target = _live_object(self)
+        return target if hasattr(target, "__code__") else None
+
+    def get_object(self):
+        """The code object the live function runs, or None."""
+        function = self._live_function()
+        return function.__code__ if function is not None else None
+
+    def recode(self, new_code, recode_current=True, use_cache=False):
+        """Gives `new_code` to the live function (and what else runs its code)."""
+        function = self._live_function()
+        if function is not None and recode_current:
+            conform(function, new_code)
+
+    def reevaluate(self, new_node, glb):
+        """Compiles `new_node` (an ``ast`` function definition) without its
+        decorators in the module namespace `glb`, gives the new code to the live
+        function and returns the new function."""
+        fields = {name: getattr(new_node, name) for name in new_node._fields}
+        fields["decorator_list"] = []
+        bare = ast.copy_location(type(new_node)(**fields), new_node)
+        tree = ast.fix_missing_locations(ast.Module(body=[bare], type_ignores=[]))
+        code = compile(tree, self.filename, "exec", flags=_future_flags(glb), dont_inherit=True)
+        scope = {}
+        exec(code, glb, scope)
+        new_function = scope[new_node.name]
+        live = self._live_function()
+        # A method using super() has a __class__ cell a module-level compile lacks:
+        # the engine's update of it stands.
+        if live is not None and live.__code__.co_freevars == new_function.__code__.co_freevars:
+            conform(live, new_function)
+        self.node = new_node
+        return new_function
+
+
+_BaseFunctionDefinition = FunctionDefinition
+
+
+#: Definitions handed out and still referenced, so that the same definition at
+#: the same place is the same object (as the original's tree nodes are): two
+#: recoders of one function share their `focus`, and what a client sets on a
+#: definition (its `node`) stays while it holds it.
+_handed_out = weakref.WeakValueDictionary()
+
+_CLASS_OF_KIND = {
+    "module": "ModuleCode",
+    "class": "ClassDefinition",
+    "function": "FunctionDefinition",
+    "line": "LineDefinition",
+}
+
+
+def _definition(kind, path, filename, lineno, text=None):
+    """The definition object for a place in a file (made by the engine): of the
+    class ``jurigged.codetools`` has for its kind now, the one already handed
+    out if it is still alive."""
+    cls = globals()[_CLASS_OF_KIND[kind]]
+    key = (kind, path, filename, lineno, text)
+    found = _handed_out.get(key)
+    if type(found) is cls:
+        return found
+    made = cls(kind, path, filename, lineno, text)
+    _handed_out[key] = made
+    return made
+
+
+def _live_object(defn):
+    """What `defn` names in its live module (a class's own attribute for a
+    method: unwrapped from staticmethod/classmethod), or None."""
+    chain = list(defn.hierarchy())
+    target = sys.modules.get(chain[-1].name) if chain else None
+    for outer in reversed(chain[:-1]):
+        if target is None:
+            return None
+        owned = vars(target) if isinstance(target, type) else None
+        target = owned.get(outer.name) if owned is not None else getattr(target, outer.name, None)
+        target = getattr(target, "__func__", target)
+    return target
+
+
+def _future_flags(namespace):
+    """The compiler flags of the `from __future__` imports of a module."""
+    flags = 0
+    for name in __future__.all_feature_names:
+        feature = getattr(__future__, name)
+        if namespace.get(name) is feature:
+            flags |= feature.compiler_flag
+    return flags
+
+
+def _function_nodes(module_name, text):
+    """{dotted path: ast node} of the functions and methods of a module's text."""
+    found = {}
+
+    def visit(body, prefix):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[f"{prefix}.{node.name}"] = node
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}.{node.name}")
+
+    visit(ast.parse(text).body, module_name)
+    return found
+
+
+#: {filename: {dotted path: ast node}}: each function as it was last applied, for
+#: the `node` an overriding `reevaluate` compares with (kept only while a client
+#: overrides it).
+_last_nodes = {}
+
+
+def _honour_reevaluate(event):
+    """Calls a client's `FunctionDefinition.reevaluate` for each function a save
+    updated (`registry.activity`); nothing when no client overrides it."""
+    current = globals()["FunctionDefinition"]
+    if getattr(current, "reevaluate", None) is _BaseFunctionDefinition.reevaluate:
+        return
+    codefile = getattr(event, "codefile", None)
+    if codefile is None:
+        return
+    try:
+        if isinstance(event, WatchOperation):
+            _last_nodes[codefile.filename] = _function_nodes(codefile.module_name, codefile.text)
+        elif isinstance(event, UpdateOperation) and isinstance(event.defn, _BaseFunctionDefinition):
+            now = _function_nodes(codefile.module_name, codefile.text)
+            before = _last_nodes.get(codefile.filename, {})
+            _last_nodes[codefile.filename] = now
+            path = event.defn.dotpath()
+            if path in now and codefile.namespace is not None:
+                defn = event.defn
+                defn.node = before.get(path, now[path])
+                defn.reevaluate(now[path], codefile.namespace)
+    except Exception:
+        # A client's override that fails is told, never breaks the save.
+        traceback.print_exc()
+
+
+registry.activity.register(_honour_reevaluate)
+
 
 __all__ = [
     "AddOperation",
@@ -32,7 +260,9 @@ __all__ = [
     "ConformException",
     "Definition",
     "DeleteOperation",
+    "Extent",
     "FunctionDefinition",
+    "GroupDefinition",
     "LineDefinition",
     "ModuleCode",
     "StaleException",

@@ -9,7 +9,14 @@
 
 Every save applied in the driver is sent, as the file's whole text, to every worker of the client's cluster, which
 applies it to its own copy of the module with the same patcher
-(`CodeFile.update`: all of it or nothing, the same events). Workers need not
+(`CodeFile.update`: all of it or nothing, the same events). A save goes to the
+worker's module of the same name whose file is the same file: the same path
+relative to its package root (or to the `sys.path` entry that holds it), so
+that machines whose roots differ still match. A worker's module of that name
+made from another file is left alone, and the driver says so. The driver's
+script (`__main__`) is never applied in a worker: a worker's `__main__` is its
+own program (a worker started from a script), and the script's functions reach
+the workers with each task anyway (cloudpickle sends them by value). Workers need not
 share the driver's file system. A worker that joins later receives every change
 made so far (a worker plugin keeps them). Errors of a worker go to the driver's
 stderr, tagged with the worker's address.
@@ -19,6 +26,7 @@ plugin), never by importing jurigged or this module: the standalone binary runs
 every module of the package at startup.
 """
 
+import os
 import sys
 import threading
 
@@ -46,8 +54,11 @@ class Bridge:
     def __init__(self, client, verbose):
         self.client = client
         self.verbose = verbose
-        # filename -> (module name, text): every save so far, for late workers.
+        # filename -> (module name, relative file, text): every save so far,
+        # for late workers.
         self.saves = {}
+        # The "Skipped" lines printed so far: said once, not at every save.
+        self.skips_said = set()
         self.pending = {}
         self.wake = threading.Condition()
         self.stopped = False
@@ -80,7 +91,8 @@ class Bridge:
         if codefile is None:
             return
         filename = str(codefile.filename)
-        change = (codefile.module_name, codefile.text)
+        module_name = codefile.module_name
+        change = (module_name, _relative_file(module_name, filename), codefile.text)
         with self.wake:
             if self.saves.get(filename) != change:
                 self.saves[filename] = change
@@ -107,7 +119,12 @@ class Bridge:
         results = self.client.run(_apply_changes, batch, self.verbose)
         for address, lines in sorted(results.items()):
             for line in lines:
-                _report(f"{line} [worker {address}]")
+                line = f"{line} [worker {address}]"
+                if line.startswith(SKIPPED):
+                    if line in self.skips_said:
+                        continue
+                    self.skips_said.add(line)
+                _report(line)
         self._register_plugin(everything)
 
     def _register_plugin(self, saves):
@@ -129,6 +146,53 @@ def _report(line):
 #: (module name, text) of every change applied in this worker, in order.
 _APPLIED = []
 
+#: How a worker's line about a save it left alone begins.
+SKIPPED = "Skipped "
+
+#: In a worker: the "Skipped" lines said already (to the driver, or on the
+#: worker's stderr by the plugin, which runs again at every save).
+_SKIPS_SAID = set()
+
+#: The names a program's main script runs under.
+MAIN_NAMES = ("__main__", "__mp_main__")
+
+
+def _relative_file(module_name, filename):
+    """The file of module `module_name` as a path relative to its package root:
+    `pkg/sub/mod.py` for `pkg.sub.mod`, `pkg/__init__.py` for the package `pkg`.
+    Failing that (a script, a module loaded from a file under another name), its
+    path relative to the longest `sys.path` entry that holds it, else its name.
+    The same file gives the same path on machines whose roots differ."""
+    path = os.path.abspath(filename)
+    parts = path.split(os.sep)
+    if module_name not in MAIN_NAMES:
+        names = module_name.split(".")
+        last = [names[-1], "__init__.py"] if parts[-1] == "__init__.py" else [names[-1] + ".py"]
+        expected = names[:-1] + last
+        if parts[-len(expected) :] == expected:
+            return "/".join(expected)
+    roots = [os.path.abspath(entry or os.getcwd()) for entry in sys.path if isinstance(entry, str)]
+    holders = [root for root in roots if path.startswith(root.rstrip(os.sep) + os.sep)]
+    if holders:
+        return os.path.relpath(path, max(holders, key=len)).replace(os.sep, "/")
+    return parts[-1]
+
+
+def _skip_reason(module_name, relative, module):
+    """Why a save of the driver's `module_name` (from `relative`) is not for
+    `module`, this worker's module of that name; None when it is."""
+    if module_name in MAIN_NAMES:
+        mine = getattr(module, "__file__", None)
+        mine = f" ({_relative_file(module_name, mine)})" if isinstance(mine, str) else ""
+        return f"{SKIPPED}{relative}: the driver's script is not applied to this worker's {module_name}{mine}"
+    mine = getattr(module, "__file__", None)
+    if not isinstance(mine, str):
+        return f"{SKIPPED}{module_name}: this worker's {module_name} has no source file, the driver's is {relative}"
+    mine = _relative_file(module_name, mine)
+    if mine != relative:
+        return f"{SKIPPED}{module_name}: this worker's {module_name} is {mine}, the driver's is {relative}"
+    return None
+
 
 def applied():
     """In a worker: the (module name, text) of each change it applied."""
@@ -136,15 +200,22 @@ def applied():
 
 
 def _apply_changes(changes, verbose=False):
-    """In a worker: applies each (module name, text) to its module if the
-    worker imported it, else as soon as it does (its own copy of the file may
-    be older). Returns the lines to print in the driver."""
+    """In a worker: applies each (module name, relative file, text) to its
+    module of that name made from the same file if the worker imported it, else
+    as soon as it does (its own copy of the file may be older). Returns the
+    lines to print in the driver."""
     lines = []
-    for filename, (module_name, text) in changes.items():
-        if module_name in sys.modules:
+    for filename, (module_name, relative, text) in changes.items():
+        module = sys.modules.get(module_name)
+        if module is not None or module_name in MAIN_NAMES:
+            reason = _skip_reason(module_name, relative, module)
+            if reason is not None:
+                lines.append(reason)
+                _SKIPS_SAID.add(reason)
+                continue
             lines.extend(_apply_one(filename, module_name, text, verbose))
         else:
-            _on_import().later[module_name] = (filename, text)
+            _on_import().later[module_name] = (filename, relative, text)
     return lines
 
 
@@ -207,9 +278,11 @@ class _ApplyAfterLoading:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        filename, text = self._later.pop(self._name, (None, None))
+        filename, relative, text = self._later.pop(self._name, (None, None, None))
         if text is not None:
-            for line in _apply_one(filename, self._name, text):
+            reason = _skip_reason(self._name, relative, module)
+            lines = [reason] if reason is not None else _apply_one(filename, self._name, text)
+            for line in lines:
                 _report(line)
 
     def __getattr__(self, attribute):
@@ -266,8 +339,10 @@ class _Saves:
 
     def setup(self, worker=None):
         _track_modules()
+        said = set(_SKIPS_SAID)
         for line in _apply_changes(self.saves):
-            _report(f"{line} [worker {getattr(worker, 'address', '?')}]")
+            if line not in said:
+                _report(f"{line} [worker {getattr(worker, 'address', '?')}]")
 
 
 _PLUGIN_CLASS = None

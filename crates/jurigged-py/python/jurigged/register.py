@@ -1,6 +1,7 @@
 """The original's ``jurigged.register`` names: the registry of the files jurigged
-tracks and the import hook that fills it."""
+tracks (``registry``, or a ``Registry()`` of one's own over the same files) and
+the import hook that fills it."""
 
-from ._jurigged import ImportSniffer, Registry, registry
+from ._jurigged import ImportSniffer, Registry, add_sniffer, glob_filter, registry
 
-__all__ = ["ImportSniffer", "Registry", "registry"]
+__all__ = ["ImportSniffer", "Registry", "add_sniffer", "glob_filter", "registry"]

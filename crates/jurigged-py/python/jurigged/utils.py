@@ -1,0 +1,29 @@
+"""The original's ``jurigged.utils`` names that its clients import: the filename
+filter of watch patterns, a filter accepting what any of several accept, and
+``shift_lineno``, which moves a code object (and those nested in it) by a number
+of lines."""
+
+import types
+
+from ._jurigged import EventSource, glob_filter
+
+
+def or_filter(filters):
+    """A filename filter that accepts what any of `filters` accepts."""
+    filters = list(filters)
+    if len(filters) == 1:
+        return filters[0]
+    return lambda filename: any(accepts(filename) for accepts in filters)
+
+
+def shift_lineno(co, delta):
+    """`co` with its first line moved by `delta`, nested code objects too (the
+    line table is relative to the first line, so it moves with it). Anything that
+    is not a code object is returned as it is."""
+    if not isinstance(co, types.CodeType):
+        return co
+    moved = tuple(shift_lineno(const, delta) for const in co.co_consts)
+    return co.replace(co_firstlineno=co.co_firstlineno + delta, co_consts=moved)
+
+
+__all__ = ["EventSource", "glob_filter", "or_filter", "shift_lineno"]
