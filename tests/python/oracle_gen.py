@@ -24,9 +24,13 @@ EDIT_KINDS = (
     "rename",
     "statement",
     "class",
+    "header",
     "closure",
     "shift",
 )
+
+# Classes every module defines, which a class may take as bases.
+MIXINS = ("MixinA", "MixinB")
 
 # Decorators a function or method may carry (defined at the top of every module).
 DECORATORS = ("tagged", "doubled", "plus_one", "functools.lru_cache(maxsize=None)")
@@ -132,10 +136,13 @@ class Klass:
     secret: int = 1
     # Decorated with @dataclasses.dataclass, with a field `size` defaulting to this.
     size: Optional[int] = None
+    # Names of the mixins (MIXINS) it derives from, in order.
+    bases: List[str] = field(default_factory=list)
 
     def render(self, indent=0):
         lines = ["@dataclasses.dataclass"] if self.size is not None else []
-        lines += [f"class {self.name}:", f"    SCALE = {self.scale}", f"    __secret = {self.secret}"]
+        header = f"class {self.name}({', '.join(self.bases)}):" if self.bases else f"class {self.name}:"
+        lines += [header, f"    SCALE = {self.scale}", f"    __secret = {self.secret}"]
         if self.size is not None:
             lines.append(f"    size: int = {self.size}")
         for m in self.methods:
@@ -259,6 +266,8 @@ class Module:
             f"        return fn(*args, **kwargs) + {self.plus}",
             "    return inner",
         ]
+        for mixin in MIXINS:
+            lines += ["", "", f"class {mixin}:", f"    def {mixin.lower()}(self):", f"        return '{mixin}'"]
         for item in self.items:
             lines += ["", ""]
             lines += item.render(0) if isinstance(item, Func) else item.render()
@@ -594,6 +603,28 @@ def edit_class(rng, module):
     return f"body of {k.name}.{m.name}: first constant {old} -> {m.consts[0]}"
 
 
+def edit_header(rng, module):
+    """A class header edit: a base added, removed or the bases reordered, or the
+    class decorator added or removed."""
+    if not module.classes():
+        return None
+    k = rng.choice(module.classes())
+    choice = rng.randrange(4)
+    missing = [m for m in MIXINS if m not in k.bases]
+    if choice == 0 and missing:
+        base = rng.choice(missing)
+        k.bases.insert(rng.randint(0, len(k.bases)), base)
+        return f"base {base} added to {k.name} ({', '.join(k.bases)})"
+    if choice == 1 and k.bases:
+        base = k.bases.pop(rng.randrange(len(k.bases)))
+        return f"base {base} removed from {k.name} ({', '.join(k.bases)})"
+    if choice == 2 and len(k.bases) > 1:
+        k.bases.reverse()
+        return f"bases of {k.name} reordered ({', '.join(k.bases)})"
+    k.size = None if k.size is not None else rng.randint(0, 9)
+    return f"class decorator @dataclasses.dataclass {'added to' if k.size is not None else 'removed from'} {k.name}"
+
+
 def edit_closure(rng, module):
     factories = [i for i in module.items if isinstance(i, Factory)]
     lambdas = [i for i in module.items if isinstance(i, Lambda)]
@@ -647,6 +678,7 @@ EDITS = {
     "rename": edit_rename,
     "statement": edit_statement,
     "class": edit_class,
+    "header": edit_header,
     "closure": edit_closure,
     "shift": edit_shift,
 }

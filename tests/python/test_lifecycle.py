@@ -266,7 +266,7 @@ def test_loop_target_never_defined_removes_the_trace(run, workspace, target):
     if target.startswith("mod:"):
         process.wait_for("after import None", stream="stdout")
     process.wait_for("in the REPL None", stream="stdout")
-    process.wait_for("did not define nosuch; no loop on it", stream="stderr")
+    process.wait_for("does not define nosuch; no loop on it", stream="stderr")
     assert process.wait_exit() == 0, process.describe()
 
 

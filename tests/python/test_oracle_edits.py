@@ -142,6 +142,49 @@ class OldCallables:
 
 
 
+def old_instances(module, model):
+    """An instance of each class, made before the first save."""
+    namespace = vars(module)
+    return {k.name: namespace[k.name]() for k in model.classes()}
+
+
+def describe_instance(instance, namespace, owner, model, salt):
+    """What the oracle compares of an instance: whether it is of the class bound
+    now, its MRO's names, its attribute names, and what its plain methods return."""
+    cls = type(instance)
+    methods = {}
+    for key, class_name, function in model.calls():
+        if class_name == owner and function is not None and function.kind == "method" and not function.decorators:
+            args, kwargs = function.call_args(salt)
+            methods[key] = outcome(lambda: getattr(instance, function.name)(*args, **kwargs))
+    return {
+        "of the class bound now": cls is namespace.get(owner),
+        "mro": [c.__name__ for c in cls.__mro__],
+        "attributes": sorted(vars(instance)),
+        "methods": methods,
+    }
+
+
+def compare_instances(instances, live_namespace, fresh_namespace, model, salt):
+    """Instances made before the first save against fresh ones of the fresh import:
+    class made again (header edits) or not, they must follow."""
+    found = []
+    compared = 0
+    for k in model.classes():
+        if k.name not in instances or k.name not in fresh_namespace:
+            continue
+        compared += 1
+        live = describe_instance(instances[k.name], live_namespace, k.name, model, salt)
+        fresh = describe_instance(fresh_namespace[k.name](), fresh_namespace, k.name, model, salt)
+        # What the old instance has beyond a fresh one stays: a removed field is
+        # the program's data, never deleted.
+        live["attributes"] = [name for name in fresh["attributes"] if name in live["attributes"]]
+        for aspect in live:
+            if live[aspect] != fresh[aspect]:
+                found.append(Difference(f"old instance {aspect}", k.name, f"live {live[aspect]} fresh {fresh[aspect]}"))
+    return compared, found
+
+
 def compare_calls(live_namespace, fresh_namespace, model, salt):
     """Every generated call through the module's bindings, live against fresh."""
     found = []
@@ -181,7 +224,7 @@ class Failure:
 
 class Tally:
     def __init__(self):
-        self.saves = self.functions = self.references = self.calls = 0
+        self.saves = self.functions = self.references = self.calls = self.instances = 0
         self.failures = []
 
 
@@ -196,6 +239,7 @@ def run_sequence(ws, seed, kinds, tally):
     first_code = compile(text, path, "exec", dont_inherit=True)
     references = oracle_compare.References(vars(module), first_code)
     callables = OldCallables(module, model, references)
+    instances = old_instances(module, model)
     alive = set(oracle_compare.code_keys(first_code))
     assigned = oracle_compare.assigned_names(text)
     for save in range(1, SAVES + 1):
@@ -221,6 +265,9 @@ def run_sequence(ws, seed, kinds, tally):
         differences += found
         compared, found = compare_calls(vars(module), fresh_namespace, model, save)
         tally.calls += compared
+        differences += found
+        compared, found = compare_instances(instances, vars(module), fresh_namespace, model, save)
+        tally.instances += compared
         differences += found
         if differences:
             tally.failures.append(Failure(seed, save, edits, before, after, differences))
@@ -255,7 +302,7 @@ def report(ws, tally):
     lines = [
         f"{len(tally.failures)} of {SEQUENCES} sequences went wrong "
         f"({tally.saves} saves, {tally.functions} functions, {tally.references} old references, "
-        f"{tally.calls} calls compared)",
+        f"{tally.calls} calls, {tally.instances} old instances compared)",
         "kinds: " + ", ".join(f"{kind} ({len(fs)})" for kind, fs in sorted(by_kind.items())),
     ]
     deadline = time.monotonic() + SHRINK_SECONDS
@@ -275,7 +322,7 @@ def test_random_edit_sequences_patch_the_live_module_like_a_fresh_import(ws):
         run_sequence(ws, FIRST_SEED + i, kinds, tally)
     print(
         f"oracle: {SEQUENCES} sequences, {tally.saves} saves, {tally.functions} functions, "
-        f"{tally.references} old references, {tally.calls} calls compared"
+        f"{tally.references} old references, {tally.calls} calls, {tally.instances} old instances compared"
     )
     if tally.failures:
         pytest.fail(report(ws, tally), pytrace=False)

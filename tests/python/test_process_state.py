@@ -32,8 +32,10 @@ last = None
 print("started", flush=True)
 while True:
     if warnings.filters is not filters or list(warnings.filters) != expected or not gc.isenabled():
-        print("CHANGED", warnings.filters is filters, len(warnings.filters), gc.isenabled(), flush=True)
+        added = [f for f in warnings.filters if f not in expected]
+        print("CHANGED", warnings.filters is filters, added, gc.isenabled(), flush=True)
         warnings.filters = filters
+        filters[:] = expected
         gc.enable()
     try:
         value = mod.f()

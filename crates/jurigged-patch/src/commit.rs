@@ -11,6 +11,7 @@ use crate::code_registry::{code_registry, is_code};
 use crate::conform::{commit_swaps, record_swaps, Swap};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
+use crate::reclass::ClassChange;
 use crate::redecorate::{bind_class_cells, ClassRedecoration};
 use crate::scope::{LiveModule, Scope};
 use crate::step::Step;
@@ -52,6 +53,7 @@ pub(crate) fn commit<'py>(
     users: &crate::conform::Users<'py>,
     metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
     redecorations: Vec<ClassRedecoration<'py>>,
+    class_changes: Vec<ClassChange<'py>>,
 ) -> Result<Vec<Event>> {
     let py = live.namespace.py();
     let type_setattr = py.import("builtins")?.getattr("type")?.getattr("__setattr__")?;
@@ -113,6 +115,13 @@ pub(crate) fn commit<'py>(
             other => after.push(other),
         }
     }
+    // Classes made again: the live class updated, or instances and subclasses
+    // given the new one (C-level setters only).
+    let mut committed = Vec::with_capacity(class_changes.len());
+    for (index, change) in class_changes.iter().enumerate() {
+        let instances = users.instances.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        committed.push(change.commit(live, instances));
+    }
     let mut swap_errors = commit_swaps(swaps, users);
     for (wrapper, attribute, value) in &metadata {
         if let Err(error) = crate::conform::set_copied(wrapper, attribute, value) {
@@ -161,6 +170,25 @@ pub(crate) fn commit<'py>(
     for redecoration in redecorations {
         if let Err(error) = redecoration.commit() {
             events.push(redecoration.error_event(live, error));
+        }
+    }
+    // After the decorators moved over: the fields a live class has now.
+    for (change, done) in class_changes.iter().zip(committed) {
+        let problems = match done {
+            Ok(done) => change.finish(done),
+            Err(error) => vec![error.to_string()],
+        };
+        for message in problems {
+            events.push(Event {
+                kind: EventKind::Error,
+                path: change.path.clone(),
+                filename: live.filename.clone(),
+                line: change.line,
+                code: None,
+                error: Some(Error::Follow { message }),
+                message: None,
+                class_replaced: false,
+            });
         }
     }
     Ok(events)

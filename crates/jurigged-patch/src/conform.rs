@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 
 use crate::code_registry::{code_registry, is_code};
 use crate::error::{Error, Result};
@@ -59,10 +60,13 @@ impl<'py> FunctionAttributes<'py> {
     }
 }
 
-/// Functions and `__conform__` objects that use the old code of some swaps.
+/// Functions and `__conform__` objects that use the old code of some swaps,
+/// and the live instances of the classes a save makes again.
 pub(crate) struct Users<'py> {
     functions: Vec<(Bound<'py, PyAny>, usize)>,
     conformers: Vec<(Bound<'py, PyAny>, usize)>,
+    /// One list per class asked for: its direct instances.
+    pub(crate) instances: Vec<Vec<Bound<'py, PyAny>>>,
 }
 
 /// `co_freevars` of a code object.
@@ -122,15 +126,20 @@ pub(crate) fn nested_pairs<'py>(
 }
 
 /// Finds the users of every old code object: from the index when it knows them
-/// all, else with one heap scan for all of them.
-pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<Users<'py>> {
-    let mut users = Users { functions: Vec::new(), conformers: Vec::new() };
-    if swaps.is_empty() {
+/// all, else with one heap scan for all of them; with `classes`, that one scan
+/// finds their instances too (an instance refers to its class).
+pub(crate) fn find_users<'py>(
+    py: Python<'py>,
+    swaps: &[Swap<'py>],
+    classes: &[Bound<'py, PyType>],
+) -> PyResult<Users<'py>> {
+    let mut users = Users { functions: Vec::new(), conformers: Vec::new(), instances: vec![Vec::new(); classes.len()] };
+    if swaps.is_empty() && classes.is_empty() {
         return Ok(users);
     }
     let mut known = Vec::new();
     let counter = RefCounter::new(py)?;
-    let mut complete = counter.is_some();
+    let mut complete = counter.is_some() && classes.is_empty();
     for (index, swap) in swaps.iter().enumerate() {
         let Some(counter) = &counter else { break };
         // The swap itself holds one reference.
@@ -148,9 +157,10 @@ pub(crate) fn find_users<'py>(py: Python<'py>, swaps: &[Swap<'py>]) -> PyResult<
     }
     let olds: Vec<&Bound<'py, PyAny>> = swaps.iter().map(|s| &s.old).collect();
     code_registry().count_heap_scan();
-    let holders = scan_heap(py, &olds)?;
+    let holders = scan_heap(py, &olds, classes)?;
     users.functions = holders.functions;
     users.conformers = holders.conformers;
+    users.instances = holders.instances;
     Ok(users)
 }
 

@@ -67,6 +67,13 @@ pub enum Error {
         /// What the system said.
         error: std::io::Error,
     },
+    /// Live instances, subclasses or hooks that could not follow a class made
+    /// again (the class itself is changed).
+    #[error("{message}")]
+    Follow {
+        /// What could not follow, and why.
+        message: String,
+    },
     /// A Python exception outside of any definition (an API misuse, a broken
     /// interpreter state).
     #[error(transparent)]

@@ -48,11 +48,18 @@ pub(crate) fn patch_holding<'py>(
     // What the save runs is not the module's own code: the registry learns it
     // from the compiled snippets at commit, not from the audit hook.
     let _patching = crate::code_registry::PatchingGuard::enter(&live.filename);
-    let Prepared { mut swaps, steps, metadata, redecorations } =
+    let Prepared { mut swaps, steps, metadata, redecorations, class_changes } =
         prepare(live, script, old_tree, new_tree, holds, clock)?;
     keep_last_swap_of_each_code(&mut swaps);
-    let users = find_users(py, &swaps)?;
-    commit(live, steps, &swaps, &users, metadata, redecorations)
+    // The instances of classes made again are found by the same heap scan as
+    // the users of old code, and only when some must be visited.
+    let classes: Vec<_> = if class_changes.iter().any(|change| change.visits_instances()) {
+        class_changes.iter().map(|change| change.old.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let users = find_users(py, &swaps, &classes)?;
+    commit(live, steps, &swaps, &users, metadata, redecorations, class_changes)
 }
 
 /// Where a save swaps the same old code twice (a function that moved and is

@@ -15,6 +15,7 @@ use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::held::Holds;
+use crate::reclass::{ClassChange, Mode};
 use crate::redecorate::ClassRedecoration;
 use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
 use crate::shift::prepare_shift;
@@ -31,6 +32,8 @@ pub(crate) struct Prepared<'py> {
     /// values.
     pub(crate) metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
     pub(crate) redecorations: Vec<ClassRedecoration<'py>>,
+    /// Classes the save makes again, which live instances follow.
+    pub(crate) class_changes: Vec<ClassChange<'py>>,
 }
 
 /// Prepares `script` (from `old_tree` to `new_tree`) for the live module.
@@ -43,11 +46,23 @@ pub(crate) fn prepare<'py>(
     clock: Option<&dyn StatementClock>,
 ) -> Result<Prepared<'py>> {
     let py = live.namespace.py();
+    let readded = script
+        .edits()
+        .iter()
+        .filter_map(|edit| match edit {
+            Edit::Add { node, .. } if node.kind() == Kind::Class => Some(node.path().to_string()),
+            _ => None,
+        })
+        .collect();
     let mut prepared = Preparation {
         live,
         holds,
         clock,
+        old_tree,
         new_tree,
+        class_changes: Vec::new(),
+        remade: Vec::new(),
+        readded,
         staged: Staged::new(py, new_tree)?,
         swaps: Vec::new(),
         steps: Vec::new(),
@@ -70,6 +85,7 @@ pub(crate) fn prepare<'py>(
         }
     }
     prepared.rerun_remaining()?;
+    prepared.remake_classes()?;
     // Lines may have moved: a Shift, statements added, deleted or run again (a
     // module's annotations start at its first statement), or a function made
     // longer or shorter. Only then, as this compiles the whole file.
@@ -94,8 +110,8 @@ pub(crate) fn prepare<'py>(
         prepared.recompile_unchanged(old_tree, Preparation::reads_rebound_name)?;
     }
     let redecorations = prepared.class_redecorations()?;
-    let Preparation { swaps, steps, metadata, .. } = prepared;
-    Ok(Prepared { swaps, steps, metadata, redecorations })
+    let Preparation { swaps, steps, metadata, class_changes, .. } = prepared;
+    Ok(Prepared { swaps, steps, metadata, redecorations, class_changes })
 }
 
 /// How long preparing a save holds the GIL before letting the program's other
@@ -108,7 +124,15 @@ struct Preparation<'a, 'py> {
     holds: &'a Holds,
     /// Told as each statement starts and ends.
     clock: Option<&'a dyn StatementClock>,
+    old_tree: &'a DefTree,
     new_tree: &'a DefTree,
+    /// Classes made again, with how live instances follow.
+    class_changes: Vec<ClassChange<'py>>,
+    /// Classes (relative paths) whose `__slots__` the save changes: their class
+    /// statement runs again (a new layout).
+    remade: Vec<String>,
+    /// Classes the script adds (full paths): one it deletes too had its header
+    /// changed, and is made again.
     staged: Staged<'py>,
     swaps: Vec<Swap<'py>>,
     steps: Vec<Step<'py>>,
@@ -126,6 +150,7 @@ struct Preparation<'a, 'py> {
     metadata: Vec<(Bound<'py, PyAny>, &'static str, Bound<'py, PyAny>)>,
     /// Whether this save learned the functions of the heap already.
     heap_learned: bool,
+    readded: std::collections::HashSet<String>,
 }
 
 impl<'py> Preparation<'_, 'py> {
@@ -226,6 +251,10 @@ impl<'py> Preparation<'_, 'py> {
                 let context = &self.staged.context;
                 bind_whole_scope(live, &scope, self.new_tree, context, &mut bindings, &mut self.swaps)?;
                 self.conform_replaced(&scope, &bindings)?;
+                if node.kind() == Kind::Class {
+                    self.note_class_change(&scope, node, &mut bindings)?;
+                }
+                self.note_remade_class(&scope, node, &bindings)?;
                 Ok(Step::Bind { bindings, scope, code, event })
             }
             Err(error) if self.needs_commit(py, &error) => {
@@ -455,6 +484,11 @@ impl<'py> Preparation<'_, 'py> {
 
     fn delete(&mut self, parent: &str, node: &Node) -> Result<()> {
         let live = self.live;
+        if node.kind() == Kind::Class && self.readded.contains(node.path()) {
+            // Its header changed: the class statement that adds it again brings
+            // the live class (and its instances) to the new one.
+            return Ok(());
+        }
         let scope = live.scope(parent, node)?;
         let name = scope.stored_name(node.name());
         if self.definitions.defines(parent, &name) {
@@ -597,25 +631,144 @@ impl<'py> Preparation<'_, 'py> {
         Ok(())
     }
 
+    /// When `node` (a class statement that ran) bound a new class where a live
+    /// class of the same name stands, the live instances follow it: the live
+    /// class is updated in place if it can be (and stays bound), else replaced.
+    fn note_class_change(
+        &mut self,
+        scope: &Scope<'py>,
+        node: &Node,
+        bindings: &mut Vec<(String, Bound<'py, PyAny>)>,
+    ) -> Result<()> {
+        let live = self.live;
+        let holder = match scope {
+            Scope::Module => live.namespace.clone(),
+            Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+        };
+        let name = scope.stored_name(node.name());
+        let Some(position) = bindings.iter().position(|(n, _)| *n == name) else { return Ok(()) };
+        let Ok(new) = bindings[position].1.clone().cast_into::<PyType>() else { return Ok(()) };
+        let Some(old) = holder.get_item(&name)?.and_then(|c| c.cast_into::<PyType>().ok()) else { return Ok(()) };
+        if old.is(&new) || !same_definition(&old, &new)? {
+            return Ok(());
+        }
+        let old_body = self
+            .old_tree
+            .find(node.path())
+            .find(|n| n.kind() == Kind::Class)
+            .map(crate::reclass::body_names)
+            .unwrap_or_default();
+        let change = ClassChange::prepare(
+            old.clone(),
+            new,
+            scope.clone(),
+            node.name(),
+            node.path(),
+            node.first_line(),
+            old_body,
+        )?;
+        if matches!(change.mode, Mode::InPlace) {
+            // The live class stays bound; the save's next steps see it.
+            bindings.remove(position);
+            self.staged.stage(scope, &name, old.as_any())?;
+        }
+        self.class_changes.retain(|c| !c.old.is(&old));
+        self.class_changes.push(change);
+        Ok(())
+    }
+
+    /// A statement of a class body whose class must be made again by its whole
+    /// statement: one that gives the class other `__slots__` (another layout),
+    /// or any statement of a class its metaclass or base builds from the body
+    /// (an Enum's members, a NamedTuple's or TypedDict's fields, a model
+    /// metaclass's fields), which setting the attribute would leave behind.
+    fn note_remade_class(
+        &mut self,
+        scope: &Scope<'py>,
+        node: &Node,
+        bindings: &[(String, Bound<'py, PyAny>)],
+    ) -> Result<()> {
+        let Scope::Class { class, path } = scope else { return Ok(()) };
+        let slots_changed = match bindings.iter().find(|(name, _)| name == "__slots__") {
+            Some((_, slots)) => match crate::scope::class_dict(class)?.get_item("__slots__")? {
+                Some(live) => !live.eq(slots)?,
+                None => true,
+            },
+            None => false,
+        };
+        let built_from_body = node.kind() == Kind::Line && crate::reclass::built_from_body(class)?;
+        if (slots_changed || built_from_body) && !self.remade.contains(path) {
+            self.remade.push(path.clone());
+        }
+        Ok(())
+    }
+
+    /// The dotted path of a definition from its path relative to the module.
+    fn full_path(&self, relative: &str) -> String {
+        if self.live.module_name.is_empty() {
+            relative.to_string()
+        } else {
+            format!("{}.{relative}", self.live.module_name)
+        }
+    }
+
+    /// Runs again the class statements of the classes whose layout the save
+    /// changes (see [`Preparation::note_slots_change`]).
+    fn remake_classes(&mut self) -> Result<()> {
+        for path in std::mem::take(&mut self.remade) {
+            let full = self.full_path(&path);
+            let new_tree = self.new_tree;
+            let Some(node) = new_tree.find(&full).find(|n| n.kind() == Kind::Class) else { continue };
+            // Its decorators run with the statement.
+            self.changed_classes.retain(|changed| *changed != path);
+            let step = self.run(parent_path(node.path()), node, EventKind::Add)?;
+            self.steps.push(step);
+        }
+        Ok(())
+    }
+
     /// Decorated classes whose bodies the save changed: their decorators are
     /// applied again, to a fresh copy of the class, and what they made is moved
     /// to the live class.
     fn class_redecorations(&mut self) -> Result<Vec<ClassRedecoration<'py>>> {
         let mut out = Vec::new();
         for path in std::mem::take(&mut self.changed_classes) {
-            let full = if self.live.module_name.is_empty() {
-                path.clone()
-            } else {
-                format!("{}.{path}", self.live.module_name)
-            };
+            let full = self.full_path(&path);
             let Some(node) = self.new_tree.find(&full).find(|n| n.kind() == Kind::Class) else { continue };
             if node.decorator_location().is_none() {
                 continue;
             }
             let parent = parent_path(node.path());
             let scope = self.live.scope(parent, node)?;
-            if let Some(redecoration) = ClassRedecoration::prepare(self.live, &self.staged, node, &scope)? {
-                out.push(redecoration);
+            let Some(redecoration) = ClassRedecoration::prepare(self.live, &self.staged, node, &scope)? else {
+                continue;
+            };
+            match redecoration.new_class.clone() {
+                // The decorators made a new class: it replaces the live one as a
+                // class made again by its statement would.
+                Some(new_class) => {
+                    let mut bindings = vec![(scope.stored_name(node.name()), new_class.into_any())];
+                    self.conform_replaced(&scope, &bindings)?;
+                    self.note_class_change(&scope, node, &mut bindings)?;
+                    if let Some(change) = self.class_changes.last_mut().filter(|c| c.old.is(&redecoration.live_class)) {
+                        change.rebind = true;
+                        change.taken_away = redecoration.taken_away.clone();
+                    }
+                }
+                None => {
+                    // The live class keeps its identity; instances made before
+                    // get the fields it gained.
+                    let change = ClassChange::fields_only(
+                        redecoration.live_class.clone(),
+                        redecoration.fresh.clone(),
+                        node.path(),
+                        node.first_line(),
+                    )?;
+                    if change.visits_instances() {
+                        self.class_changes.push(change);
+                    }
+                    out.push(redecoration)
+                }
             }
         }
         Ok(out)
@@ -635,7 +788,11 @@ fn code_lines(tree: &DefTree) -> Vec<&Node> {
 /// The class (relative path) whose body an edit changes, if any.
 fn changed_class(live: &LiveModule<'_>, edit: &Edit) -> Option<String> {
     let scope = match edit {
-        Edit::Update { new, .. } | Edit::Redecorate { new, .. } => parent_path(new.path()).to_string(),
+        // A method's body or signature: class decorators read the class's
+        // annotations, fields and attributes, never a method's code, and running
+        // them again for it would make a new class for nothing (`@attrs.define`).
+        Edit::Update { .. } => return None,
+        Edit::Redecorate { new, .. } => parent_path(new.path()).to_string(),
         Edit::Add { parent, .. } | Edit::Run { parent, .. } | Edit::Delete { parent, .. } => parent.clone(),
         _ => return None,
     };
@@ -678,4 +835,16 @@ fn find_codes<'py>(
         });
     }
     Ok(found)
+}
+
+/// Whether two classes come from the same class statement (a class made again,
+/// not another class bound under the name).
+fn same_definition<'py>(old: &Bound<'py, PyType>, new: &Bound<'py, PyType>) -> PyResult<bool> {
+    // `__qualname__` lives on the type object, `__module__` in its namespace.
+    let module = |class: &Bound<'py, PyType>| crate::scope::class_dict(class)?.get_item("__module__");
+    let same_module = match (module(old)?, module(new)?) {
+        (Some(a), Some(b)) => a.eq(&b)?,
+        _ => false,
+    };
+    Ok(same_module && old.getattr("__qualname__")?.eq(new.getattr("__qualname__")?)?)
 }

@@ -65,7 +65,7 @@ fn error_to_python(error: Error) -> PyErr {
     match error {
         Error::Conform { .. } => ConformException::new_err(message),
         Error::Stale { .. } => StaleException::new_err(message),
-        Error::Missing { .. } => PatchError::new_err(message),
+        Error::Missing { .. } | Error::Follow { .. } => PatchError::new_err(message),
         Error::Python { error, .. } | Error::Interpreter(error) => error,
         Error::ReadOnly { filename, error } => {
             let strerror = "the file is read-only; not written";

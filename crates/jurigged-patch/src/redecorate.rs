@@ -19,7 +19,7 @@ use crate::scope::{class_dict, LiveModule, Scope, Staged};
 
 /// What re-applying a class's decorators changes on the live class.
 pub(crate) struct ClassRedecoration<'py> {
-    live_class: Bound<'py, PyType>,
+    pub(crate) live_class: Bound<'py, PyType>,
     path: String,
     line: u32,
     /// Attributes the decorators set, with their new values.
@@ -28,6 +28,16 @@ pub(crate) struct ClassRedecoration<'py> {
     removed: Vec<String>,
     /// Why the decorators could not be moved over, if they could not.
     problem: Option<String>,
+    /// The class the decorators returned instead of the fresh one (`@attrs.define`,
+    /// `@dataclass(slots=True)`): it replaces the live class, whose instances
+    /// follow it.
+    pub(crate) new_class: Option<Bound<'py, PyType>>,
+    /// With `new_class`: what the class body bound that the decorators turned
+    /// into something else or took away (attrs' field definitions), by name.
+    pub(crate) taken_away: Vec<(String, Bound<'py, PyAny>)>,
+    /// The class the statement made again, decorated: its fields (dataclass,
+    /// attrs) are those the live instances should have.
+    pub(crate) fresh: Bound<'py, PyType>,
 }
 
 impl<'py> ClassRedecoration<'py> {
@@ -82,10 +92,28 @@ impl<'py> ClassRedecoration<'py> {
             set: Vec::new(),
             removed: Vec::new(),
             problem: None,
+            new_class: None,
+            taken_away: Vec::new(),
+            fresh: fresh.clone(),
         };
+        if let Some(new_class) = decorated.as_ref().filter(|d| !d.is(&fresh)).and_then(|d| d.cast::<PyType>().ok()) {
+            redecoration.new_class = Some(new_class.clone());
+            // What the class body bound that the decorators took away (attrs'
+            // field definitions): the save's statements bound it on the live
+            // class too, where it must not stay.
+            let kept = class_dict(new_class)?;
+            for (key, made) in before.iter() {
+                let name: String = key.extract()?;
+                let replaced = kept.get_item(&name)?.is_none_or(|k| !k.get_type().is(made.get_type()));
+                if replaced && !name.starts_with("__") {
+                    redecoration.taken_away.push((name, made));
+                }
+            }
+            return Ok(Some(redecoration));
+        }
         if !decorated.is_some_and(|d| d.is(&fresh)) {
             redecoration.problem = Some(
-                "its decorators return a new class, which cannot replace the live one (instances hold it): \
+                "its decorators return something other than a class, which cannot replace the live class: \
                  restart the program to apply them"
                     .to_string(),
             );

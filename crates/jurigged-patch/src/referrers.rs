@@ -1,5 +1,7 @@
 //! Who holds some code objects, found in one pass over the heap: the functions
-//! that run them and the objects with `__conform__` that keep them in a slot.
+//! that run them and the objects with `__conform__` that keep them in a slot;
+//! and, in the same pass, the instances of some classes (classes a save makes
+//! again: an instance refers to its class).
 //!
 //! `gc.get_referrers(*codes)` compares each reference of each heap object with
 //! every code asked about, so a save of many definitions made it quadratic (a
@@ -10,7 +12,7 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple, PyType};
 
 /// Up to this many codes, `gc.get_referrers` is used.
 const FEW_CODES: usize = 32;
@@ -20,26 +22,40 @@ const FEW_CODES: usize = 32;
 pub(crate) struct Holders<'py> {
     pub(crate) functions: Vec<(Bound<'py, PyAny>, usize)>,
     pub(crate) conformers: Vec<(Bound<'py, PyAny>, usize)>,
+    /// One list per class asked about: its direct instances.
+    pub(crate) instances: Vec<Vec<Bound<'py, PyAny>>>,
 }
 
-/// One scan of the heap for the holders of `codes`.
-pub(crate) fn scan_heap<'py>(py: Python<'py>, codes: &[&Bound<'py, PyAny>]) -> PyResult<Holders<'py>> {
+/// One scan of the heap for the holders of `codes` and the instances of `classes`.
+pub(crate) fn scan_heap<'py>(
+    py: Python<'py>,
+    codes: &[&Bound<'py, PyAny>],
+    classes: &[Bound<'py, PyType>],
+) -> PyResult<Holders<'py>> {
     let gc = py.import("gc")?;
     // By address, the first index of each: one lookup per object, not one pass
     // over the codes.
     let positions: HashMap<usize, usize> =
         codes.iter().enumerate().rev().map(|(index, code)| (code.as_ptr() as usize, index)).collect();
-    let candidates = if codes.len() <= FEW_CODES {
-        gc.call_method1("get_referrers", PyTuple::new(py, codes)?)?
+    let class_index: HashMap<usize, usize> =
+        classes.iter().enumerate().map(|(index, class)| (class.as_ptr() as usize, index)).collect();
+    let candidates = if codes.len() + classes.len() <= FEW_CODES {
+        let wanted = codes.iter().copied().chain(classes.iter().map(|class| class.as_any()));
+        gc.call_method1("get_referrers", PyTuple::new(py, wanted.collect::<Vec<_>>())?)?
     } else {
         gc.call_method0("get_objects")?
     };
     let function_type = py.import("types")?.getattr("FunctionType")?;
     let conform = ConformLookup::new(py)?;
     let mut conforming_types: HashMap<usize, bool> = HashMap::new();
-    let mut holders = Holders { functions: Vec::new(), conformers: Vec::new() };
+    let mut holders =
+        Holders { functions: Vec::new(), conformers: Vec::new(), instances: vec![Vec::new(); classes.len()] };
     for candidate in candidates.cast::<PyList>()?.iter() {
         let kind = candidate.get_type();
+        if let Some(&index) = class_index.get(&(kind.as_ptr() as usize)) {
+            holders.instances[index].push(candidate);
+            continue;
+        }
         if kind.is(&function_type) {
             let code = candidate.getattr("__code__")?;
             if let Some(&index) = positions.get(&(code.as_ptr() as usize)) {

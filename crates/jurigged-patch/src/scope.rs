@@ -195,6 +195,16 @@ impl<'py> Staged<'py> {
         Ok(bound)
     }
 
+    /// Stages `value` as `name` in `scope` for the next steps: a class made
+    /// again that the live one stands for (it keeps its identity).
+    pub(crate) fn stage(&mut self, scope: &Scope<'py>, name: &str, value: &Bound<'py, PyAny>) -> PyResult<()> {
+        let staged = match scope {
+            Scope::Module => &self.module,
+            Scope::Class { path, .. } => self.classes.entry(path.clone()).or_insert_with(|| PyDict::new(self.py)),
+        };
+        staged.set_item(name, value)
+    }
+
     /// Like [`Staged::run`], without staging what it bound: to evaluate a new
     /// version of a function for its defaults and annotations. `extra` names are
     /// visible to the code too.
@@ -243,13 +253,20 @@ pub(crate) fn defined_later(new_tree: &DefTree, class_path: &str, node: &Node) -
     let earlier: Vec<String> = before.iter().filter_map(|c| bound_name(c)).collect();
     let mut later: Vec<String> =
         after.iter().filter_map(|c| bound_name(c)).filter(|name| !earlier.contains(name)).collect();
+    // The name a definition binds is bound only once its decorators, defaults
+    // and annotations have run: they read what stood before it (`def re(self)
+    // -> re.Pattern` reads the module `re`, not the live class's `re`).
+    if node.kind().is_definition() && !earlier.iter().any(|name| name == node.name()) {
+        later.push(node.name().to_string());
+    }
+    later.sort();
     later.dedup();
     later
 }
 
 /// The name a class-body statement binds: a definition's, or the target of a
 /// simple assignment (`name = ...`, `name: T = ...`).
-fn bound_name(node: &Node) -> Option<String> {
+pub(crate) fn bound_name(node: &Node) -> Option<String> {
     if node.kind().is_definition() {
         return Some(node.name().to_string());
     }

@@ -37,7 +37,20 @@ pub fn use_colour(stream: &Bound<'_, PyAny>) -> bool {
 fn format_exception(py: Python<'_>, error: &Bound<'_, PyAny>) -> PyResult<String> {
     let traceback = py.import("traceback")?;
     let lines = if error.is_instance_of::<pyo3::exceptions::PySyntaxError>() {
-        traceback.call_method1("format_exception_only", (error.get_type(), error))?
+        // Python 3.14's traceback looks for a keyword typo in a SyntaxError that
+        // carries `_metadata` by compiling variants through codeop, which enters
+        // warnings.catch_warnings: on the save thread, that swaps the program's
+        // warning filters (and prints warnings of "<input>"). The suggestion is
+        // given up; the exception is given back as it was.
+        let metadata = error.getattr("_metadata").ok().filter(|m| !m.is_none());
+        if metadata.is_some() {
+            error.setattr("_metadata", py.None())?;
+        }
+        let lines = traceback.call_method1("format_exception_only", (error.get_type(), error));
+        if let Some(metadata) = metadata {
+            error.setattr("_metadata", metadata)?;
+        }
+        lines?
     } else {
         traceback.call_method1("format_exception", (error.get_type(), error, error.getattr("__traceback__")?))?
     };

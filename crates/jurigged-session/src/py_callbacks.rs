@@ -84,7 +84,15 @@ impl EventSource {
 
     /// Removes a callback.
     pub fn unregister(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) {
-        self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).retain(|c| !c.bind(py).is(callback));
+        // The removed callbacks are dropped after the lock is let go: dropping
+        // the last reference runs Python (a `__del__`) that may use this source.
+        let removed: Vec<Py<PyAny>> = {
+            let mut callbacks = self.callbacks.lock().unwrap_or_else(|p| p.into_inner());
+            let (removed, kept) = std::mem::take(&mut *callbacks).into_iter().partition(|c| c.bind(py).is(callback));
+            *callbacks = kept;
+            removed
+        };
+        drop(removed);
     }
 
     #[pyo3(signature = (*args))]
