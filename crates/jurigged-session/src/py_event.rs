@@ -118,8 +118,6 @@ pub enum RudeEdit {
     RunningFunction,
     /// A changed statement whose last run raised: not run again.
     PendingStatement,
-    /// A class made again (its header changed): live instances keep the old class.
-    ClassRemade,
     /// A deleted function that live code still calls.
     DeletedStillCalled,
     /// A decorated class whose decorators return another class: what they
@@ -134,7 +132,6 @@ impl RudeEdit {
             RudeEdit::RunningStatement => "running_statement",
             RudeEdit::RunningFunction => "running_function",
             RudeEdit::PendingStatement => "pending_statement",
-            RudeEdit::ClassRemade => "class_remade",
             RudeEdit::DeletedStillCalled => "deleted_still_called",
             RudeEdit::ClassDecoratorReplaced => "class_decorator_replaced",
         }
@@ -175,7 +172,7 @@ impl Event {
 
     /// Why this edit cannot take full effect, when it cannot:
     /// "running_statement", "running_function", "pending_statement",
-    /// "class_remade", "deleted_still_called", "class_decorator_replaced";
+    /// "deleted_still_called", "class_decorator_replaced";
     /// else None.
     #[getter(rude)]
     fn rude_word(&self) -> Option<&'static str> {

@@ -1,8 +1,7 @@
 //! Edits that cannot take full effect, named after a save in one vocabulary
 //! ([`RudeEdit`]): besides the statements held back and the running functions
-//! (which their events already say), a class made again (its header changed:
-//! live instances keep the old class) and a deleted function that live code
-//! still calls (found in the names the code of the module's functions uses,
+//! (which their events already say), a deleted function that live code still
+//! calls (found in the names the code of the module's functions uses,
 //! not by scanning the heap).
 
 use std::path::Path;
@@ -15,18 +14,6 @@ use crate::py_event::{Event, EventKind, RudeEdit};
 /// Marks the rude edits among the events of one save of `filename`, whose
 /// module namespace is `namespace`. A failure here only loses the note.
 pub fn note_rude_edits(py: Python<'_>, namespace: Option<&Bound<'_, PyDict>>, filename: &Path, events: &mut [Event]) {
-    // A class whose header changed is deleted and added again: the patcher
-    // says so by an Add and an Update (or a Delete) of the same path.
-    let replaced_classes: Vec<String> = events
-        .iter()
-        .filter(|e| matches!(e.kind(), EventKind::Delete | EventKind::Update) && e.is_class())
-        .map(|e| e.path().to_string())
-        .collect();
-    for event in events.iter_mut() {
-        if event.kind() == EventKind::Add && event.is_class() && replaced_classes.iter().any(|p| p == event.path()) {
-            event.set_rude(RudeEdit::ClassRemade, "a new class: instances made before keep the old one".to_string());
-        }
-    }
     let Some(namespace) = namespace else { return };
     for event in events.iter_mut().filter(|e| e.kind() == EventKind::Delete && !e.is_class()) {
         let Some(name) = event.qualname().filter(|q| !q.contains('.')).map(str::to_string) else { continue };
