@@ -190,7 +190,7 @@ def test_messages_go_to_the_output_area_not_the_terminal(kernel, tmp_path):
         deadline = time.monotonic() + {TIMEOUT}
         while shapes.area(1, 1) != 10 and time.monotonic() < deadline:
             time.sleep(0.01)
-        print("area is", shapes.area(1, 1))
+        print(f"area is {{shapes.area(1, 1)}}")
         """
     )
     assert error is None and "area is 10" in text, text
