@@ -78,7 +78,7 @@ def test_the_event_stream_records_an_update_with_its_file_line_and_qualname(run,
     workspace.save("app.py", SCRIPT.replace("return 1", "return 2"))
     process.wait_for("value 2", stream="stdout")
     update = wait_for_record(stream, kind="update", qualname="f")
-    assert update["schema"] == 1
+    assert update["schema"] == 2
     assert update["file"] == str(workspace.path("app.py"))
     assert update["line"] == 4
     assert update["module"] == "__main__"

@@ -30,6 +30,14 @@ pub(crate) fn correspond(old: &[Node], new: &[Node]) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// For each child of the new block `new`, the index of its counterpart among
+/// the children of the old block `old`, as a save's diff pairs them: a
+/// caller can follow a statement across versions of a file (which statement
+/// of the new text stands where a running one stood).
+pub fn counterparts(old: &Node, new: &Node) -> Vec<Option<usize>> {
+    correspond(old.children(), new.children())
+}
+
 /// What makes two statements the same: their code, comments and spacing aside.
 fn line_key(node: &Node) -> String {
     // Nodes compare their header code through `same_header_code`; a hashable key

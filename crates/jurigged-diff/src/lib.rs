@@ -31,6 +31,7 @@ mod error;
 mod script;
 
 pub use apply::apply;
+pub use correspond::counterparts;
 pub use edit::{Edit, Summary};
 pub use error::{Error, Result};
 pub use script::{diff, merge, Deletions, EditScript, Order};

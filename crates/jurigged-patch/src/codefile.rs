@@ -9,9 +9,11 @@ use jurigged_watch::Fingerprint;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::clock::StatementClock;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::patcher::{patch, LiveModule};
+use crate::held::{first_line_of, holds_for, replacements, still_pending, Origins, Pending, RunningFrame};
+use crate::patcher::{patch_holding, LiveModule};
 use crate::write_back::{write_source, WriteError};
 
 /// Where a CodeFile's first live text comes from.
@@ -29,6 +31,20 @@ pub struct CodeFile {
     /// The file's bytes when last read or written, to tell edits we did not see.
     disk: Option<Fingerprint>,
     namespace: Option<Py<PyDict>>,
+    /// Where each top-level statement stands in the body the module runs.
+    origins: Origins,
+    /// Statements whose last run raised, held back until edited.
+    pending: Vec<Pending>,
+}
+
+/// What a save brings besides its text: the frames of the module's body
+/// running now, and who is told as each statement runs.
+#[derive(Default)]
+pub struct SaveContext<'a> {
+    /// Frames of the module's own body (`<module>`) on threads' stacks.
+    pub running: Vec<RunningFrame>,
+    /// Told as each statement of the save starts and ends.
+    pub clock: Option<&'a dyn StatementClock>,
 }
 
 impl CodeFile {
@@ -58,7 +74,16 @@ impl CodeFile {
             }
         };
         let disk = on_disk.as_deref().map(Fingerprint::of);
-        Ok(CodeFile { filename, module_name: module_name.to_string(), tree: Arc::new(tree), disk, namespace: None })
+        let origins = Origins::of(&tree);
+        Ok(CodeFile {
+            filename,
+            module_name: module_name.to_string(),
+            tree: Arc::new(tree),
+            disk,
+            namespace: None,
+            origins,
+            pending: Vec::new(),
+        })
     }
 
     /// The file's path.
@@ -107,14 +132,19 @@ impl CodeFile {
             tree: Arc::clone(&self.tree),
             disk: self.disk,
             namespace: self.namespace.as_ref().map(|n| n.clone_ref(py)),
+            origins: self.origins.clone(),
+            pending: self.pending.clone(),
         }
     }
 
     /// Takes the live tree and disk state of `changed`, a copy made by
-    /// [`CodeFile::clone_ref`] and changed since.
+    /// [`CodeFile::clone_ref`] and changed since, with what it holds back
+    /// (the running body's lines, the pending statements).
     pub fn adopt(&mut self, changed: CodeFile) {
         self.tree = changed.tree;
         self.disk = changed.disk;
+        self.origins = changed.origins;
+        self.pending = changed.pending;
     }
 
     /// Parses `text` as a version of this file.
@@ -142,15 +172,87 @@ impl CodeFile {
     /// Makes `new` the live tree, applying `script` to the module. The script
     /// must be `diff(self.tree(), &new)`: a caller can compute it without the GIL.
     pub fn apply(&mut self, py: Python<'_>, new: DefTree, script: &EditScript) -> Result<Vec<Event>> {
+        self.apply_save(py, new, script, &SaveContext::default())
+    }
+
+    /// [`CodeFile::apply`] for a save: a changed statement that is running now
+    /// (one of `context.running` is inside it) is not run again, nor is a
+    /// pending one whose text is unchanged; a statement that raises becomes
+    /// pending (the save applies nothing, as any failed save).
+    pub fn apply_save(
+        &mut self,
+        py: Python<'_>,
+        new: DefTree,
+        script: &EditScript,
+        context: &SaveContext<'_>,
+    ) -> Result<Vec<Event>> {
+        let (holds, held_running) = holds_for(&self.tree, &new, script, &self.origins, &context.running, &self.pending);
         let events = match self.namespace(py) {
             Some(namespace) if !script.is_empty() => {
                 let live = LiveModule::new(namespace, &self.module_name, &self.filename)?;
-                patch(&live, script, &self.tree, &new)?
+                match patch_holding(&live, script, &self.tree, &new, &holds, context.clock) {
+                    Ok(events) => events,
+                    Err(error) => {
+                        self.note_pending(py, &error, script, &new);
+                        return Err(error);
+                    }
+                }
             }
             _ => Vec::new(),
         };
+        self.origins = self.origins.after(&self.tree, &new, &held_running);
+        self.pending = still_pending(std::mem::take(&mut self.pending), &new);
         self.tree = Arc::new(new);
         Ok(events)
+    }
+
+    /// Keeps only the pending statements whose text is live: a save of the
+    /// text that is live (after one that applied nothing) clears the others.
+    pub fn settle_pending(&mut self) {
+        self.pending = still_pending(std::mem::take(&mut self.pending), &self.tree);
+    }
+
+    /// The statements held back until they are edited (their last run raised).
+    pub fn pending(&self) -> &[Pending] {
+        &self.pending
+    }
+
+    /// A save that applied nothing because a statement of it raised: that
+    /// statement is pending from now on.
+    fn note_pending(&mut self, py: Python<'_>, error: &Error, script: &EditScript, new: &DefTree) {
+        let Error::Python { line, path, error: raised, .. } = error else { return };
+        let Some(node) = script.edits().iter().find_map(|edit| match edit {
+            jurigged_diff::Edit::Run { node, .. } | jurigged_diff::Edit::Add { node, .. }
+                if node.first_line() == *line && node.path() == path =>
+            {
+                Some(node)
+            }
+            _ => None,
+        }) else {
+            return;
+        };
+        let replaced = replacements(&self.tree, new);
+        let index = new.root().children().iter().position(|child| child.span() == node.span());
+        let live_text = index
+            .and_then(|j| replaced.get(&j))
+            .and_then(|&i| self.tree.root().children().get(i))
+            .map(|old| old.code_text());
+        let pending = Pending {
+            path: node.path().to_string(),
+            text: node.code_text(),
+            live_text,
+            line: node.position().start.line,
+            code: first_line_of(node),
+            error: describe_exception(py, raised),
+            at: local_clock_time(py),
+        };
+        let mut kept = still_pending(std::mem::take(&mut self.pending), new);
+        kept.retain(|p| {
+            !(p.path == pending.path
+                && (p.text == pending.text || (p.live_text.is_some() && p.live_text == pending.live_text)))
+        });
+        kept.push(pending);
+        self.pending = kept;
     }
 
     /// Records that the file on disk now holds `bytes` (read by the caller).
@@ -211,6 +313,28 @@ impl CodeFile {
         self.disk = Some(Fingerprint::of(&bytes));
         Ok(())
     }
+}
+
+/// `OSError: Address already in use`: the exception's type and message (an
+/// `OSError`'s own words, without its errno).
+fn describe_exception(py: Python<'_>, error: &PyErr) -> String {
+    let value = error.value(py);
+    let name = value.get_type().qualname().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".to_string());
+    let strerror = value.getattr("strerror").ok().and_then(|s| s.extract::<String>().ok());
+    let message = strerror.or_else(|| value.str().ok().map(|s| s.to_string())).unwrap_or_default();
+    if message.is_empty() {
+        name
+    } else {
+        format!("{name}: {message}")
+    }
+}
+
+/// The time of day now, as the program's clock says it (`10:12:03`).
+fn local_clock_time(py: Python<'_>) -> String {
+    py.import("time")
+        .and_then(|time| time.call_method1("strftime", ("%H:%M:%S",)))
+        .and_then(|text| text.extract())
+        .unwrap_or_default()
 }
 
 /// The bytes of a source file. Anything but a regular file is refused without

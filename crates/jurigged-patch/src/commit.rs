@@ -143,6 +143,8 @@ pub(crate) fn commit<'py>(
             line: 0,
             code: None,
             error: Some(Error::Interpreter(error)),
+            message: None,
+            class_replaced: false,
         });
     }
     for step in after {
@@ -184,6 +186,8 @@ pub(crate) fn commit<'py>(
                 line: change.line,
                 code: None,
                 error: Some(Error::Follow { message }),
+                message: None,
+                class_replaced: false,
             });
         }
     }
@@ -215,6 +219,8 @@ fn error_event(event: &Event, error: Error) -> Event {
         line: event.line,
         code: event.code.clone(),
         error: Some(error),
+        message: None,
+        class_replaced: false,
     }
 }
 

@@ -18,6 +18,12 @@ pub enum EventKind {
     Run,
     /// Something could not be applied.
     Error,
+    /// A changed statement not run: it is running now (its change takes
+    /// effect when the program restarts).
+    Skip,
+    /// A changed statement not run: its last run raised and its text is
+    /// unchanged since.
+    Pending,
 }
 
 impl EventKind {
@@ -29,6 +35,8 @@ impl EventKind {
             EventKind::Delete => "Delete",
             EventKind::Run => "Run",
             EventKind::Error => "Error",
+            EventKind::Skip => "Skip",
+            EventKind::Pending => "Pending",
         }
     }
 }
@@ -48,10 +56,19 @@ pub struct Event {
     pub code: Option<String>,
     /// For an error, what went wrong.
     pub error: Option<Error>,
+    /// The whole line, when the kind's usual form does not say it all (a
+    /// statement held back says why).
+    pub message: Option<String>,
+    /// An error because a class's decorators return another class, which
+    /// cannot replace the live one: the edit cannot take full effect.
+    pub class_replaced: bool,
 }
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(message) = &self.message {
+            return f.write_str(message);
+        }
         match (&self.error, &self.code) {
             (Some(error), _) => write!(f, "Error {} @L{}: {error}", self.path, self.line),
             (None, Some(code)) => write!(f, "{} {} @L{}: {code}", self.kind.as_str(), self.path, self.line),

@@ -13,6 +13,7 @@
 
 mod annotate;
 pub mod boundary;
+mod clock;
 pub mod code_registry;
 mod code_type;
 mod codefile;
@@ -22,6 +23,7 @@ mod conform;
 mod error;
 mod event;
 mod fields;
+mod held;
 mod patcher;
 mod prepare;
 mod py_exceptions;
@@ -35,10 +37,12 @@ mod users;
 mod warning_filters;
 mod write_back;
 
-pub use codefile::{live_parser, read_source, CodeFile};
+pub use clock::StatementClock;
+pub use codefile::{live_parser, read_source, CodeFile, SaveContext};
 pub use conform::conform;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
+pub use held::{Pending, RunningFrame};
 pub use patcher::{patch, LiveModule};
 pub use py_exceptions::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
 

@@ -12,10 +12,12 @@
 //! statements that could only run against the committed module, and the class
 //! decorators re-applied to changed classes.
 
+use crate::clock::StatementClock;
 use crate::commit::commit;
 use crate::conform::{find_users, Swap};
 use crate::error::Result;
 use crate::event::Event;
+use crate::held::Holds;
 use crate::prepare::{prepare, Prepared};
 pub use crate::scope::LiveModule;
 use jurigged_deftree::DefTree;
@@ -29,12 +31,25 @@ pub fn patch<'py>(
     old_tree: &DefTree,
     new_tree: &DefTree,
 ) -> Result<Vec<Event>> {
+    patch_holding(live, script, old_tree, new_tree, &Holds::default(), None)
+}
+
+/// [`patch`], not running the statements `holds` names, telling `clock` as
+/// each statement starts and ends.
+pub(crate) fn patch_holding<'py>(
+    live: &LiveModule<'py>,
+    script: &EditScript,
+    old_tree: &DefTree,
+    new_tree: &DefTree,
+    holds: &Holds,
+    clock: Option<&dyn StatementClock>,
+) -> Result<Vec<Event>> {
     let py = live.namespace.py();
     // What the save runs is not the module's own code: the registry learns it
     // from the compiled snippets at commit, not from the audit hook.
     let _patching = crate::code_registry::PatchingGuard::enter(&live.filename);
     let Prepared { mut swaps, steps, metadata, redecorations, class_changes } =
-        prepare(live, script, old_tree, new_tree)?;
+        prepare(live, script, old_tree, new_tree, holds, clock)?;
     keep_last_swap_of_each_code(&mut swaps);
     // The instances of classes made again are found by the same heap scan as
     // the users of old code, and only when some must be visited.

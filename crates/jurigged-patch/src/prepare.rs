@@ -8,11 +8,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use crate::annotate::bind_whole_scope;
+use crate::clock::StatementClock;
 use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
+use crate::held::Holds;
 use crate::reclass::{ClassChange, Mode};
 use crate::redecorate::ClassRedecoration;
 use crate::scope::{defined_later, Definitions, LiveModule, Scope, Staged};
@@ -40,6 +42,8 @@ pub(crate) fn prepare<'py>(
     script: &EditScript,
     old_tree: &DefTree,
     new_tree: &DefTree,
+    holds: &Holds,
+    clock: Option<&dyn StatementClock>,
 ) -> Result<Prepared<'py>> {
     let py = live.namespace.py();
     let readded = script
@@ -52,6 +56,8 @@ pub(crate) fn prepare<'py>(
         .collect();
     let mut prepared = Preparation {
         live,
+        holds,
+        clock,
         old_tree,
         new_tree,
         class_changes: Vec::new(),
@@ -114,6 +120,10 @@ const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
 
 struct Preparation<'a, 'py> {
     live: &'a LiveModule<'py>,
+    /// The statements this save does not run (running now, or pending).
+    holds: &'a Holds,
+    /// Told as each statement starts and ends.
+    clock: Option<&'a dyn StatementClock>,
     old_tree: &'a DefTree,
     new_tree: &'a DefTree,
     /// Classes made again, with how live instances follow.
@@ -190,6 +200,12 @@ impl<'py> Preparation<'_, 'py> {
                 let exact = self.definitions.is_shared(node.path());
                 prepare_shift(live, node, *delta, exact, &mut self.heap_learned, &mut self.swaps)?
             }
+            Edit::Add { node, .. } | Edit::Run { node, .. } if self.holds.get(node).is_some() => {
+                let hold = self.holds.get(node).cloned();
+                if let Some(event) = hold.and_then(|hold| Holds::event(&hold, &live.filename, node)) {
+                    self.steps.push(Step::Swapped(event));
+                }
+            }
             Edit::Add { parent, node } => {
                 let step = self.run(parent, node, EventKind::Add)?;
                 self.steps.push(step);
@@ -214,7 +230,14 @@ impl<'py> Preparation<'_, 'py> {
             .map_err(|e| live.python_error(node, e))?;
         let hidden = self.hidden(&scope, node);
         let event = event(live, kind, node);
-        match self.staged.run(live, &code, &scope, &hidden) {
+        if let Some(clock) = self.clock {
+            clock.started(&live.filename, node.position().start.line, &crate::held::first_line_of(node));
+        }
+        let ran = self.staged.run(live, &code, &scope, &hidden);
+        if let Some(clock) = self.clock {
+            clock.ended();
+        }
+        match ran {
             Ok(mut bindings) => {
                 // A later definition of a name (the implementation after its
                 // overload stubs, a setter after its getter, a `__doc__` property
@@ -595,7 +618,11 @@ impl<'py> Preparation<'_, 'py> {
             let Some(block) = block else { continue };
             let scope = self.live.scope(&parent, block)?;
             for node in block.children() {
-                if node.kind().is_definition() && scope.stored_name(node.name()) == name {
+                // A definition held back (pending) stays as it is live.
+                if node.kind().is_definition()
+                    && scope.stored_name(node.name()) == name
+                    && self.holds.get(node).is_none()
+                {
                     let step = self.run(&parent, node, EventKind::Update)?;
                     self.steps.push(step);
                 }

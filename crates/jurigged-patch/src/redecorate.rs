@@ -166,6 +166,8 @@ impl<'py> ClassRedecoration<'py> {
             line: self.line,
             code: None,
             error: Some(Error::Interpreter(error)),
+            message: None,
+            class_replaced: self.problem.is_some(),
         }
     }
 }

@@ -34,17 +34,18 @@ pub(crate) enum Step<'py> {
 }
 
 pub(crate) fn event(live: &LiveModule<'_>, kind: EventKind, node: &Node) -> Event {
-    let code = (kind == EventKind::Run).then(|| {
-        let text = node.header_text().trim();
-        let first = text.lines().next().unwrap_or_default().to_string();
-        if text.contains('\n') {
-            format!("{first} ...")
-        } else {
-            first
-        }
-    });
+    let code = (kind == EventKind::Run).then(|| crate::held::first_line_of(node));
     let line = if kind == EventKind::Run { node.position().start.line } else { node.first_line() };
-    Event { kind, path: node.path().to_string(), filename: live.filename.clone(), line, code, error: None }
+    Event {
+        kind,
+        path: node.path().to_string(),
+        filename: live.filename.clone(),
+        line,
+        code,
+        error: None,
+        message: None,
+        class_replaced: false,
+    }
 }
 
 /// The dotted path of the scope holding `path`.

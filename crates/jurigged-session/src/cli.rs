@@ -95,6 +95,13 @@ pub struct Cli {
     #[arg(short = 'v', long)]
     pub verbose: bool,
 
+    /// After a save with an edit that cannot take full effect (a running or
+    /// pending statement, a running function, a class made again, a deleted
+    /// function still called), execute the program again: same interpreter,
+    /// arguments, environment and directory, same pid
+    #[arg(long = "restart-on-rude-edit")]
+    pub restart_on_rude_edit: bool,
+
     /// Append every event to PATH as one JSON object per line ('-': stderr)
     #[arg(long, value_name = "PATH")]
     pub events: Option<PathBuf>,
@@ -219,15 +226,35 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         Ok(events) => events,
         Err(error) => return usage_error(py, &format!("--events: {}", error.value(py))),
     };
-    let (patterns, excludes) = if cli.watch.is_empty() {
-        // The current directory, resolved by the filter (with the OS's bytes).
-        let cwd = ".".to_string();
+    if cli.restart_on_rude_edit {
+        crate::restart::enable();
+    }
+    let script_path = script.as_deref().map(|s| std::path::absolute(s).unwrap_or_else(|_| s.to_path_buf()));
+    let (mut patterns, excludes) = if cli.watch.is_empty() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        // The current directory (resolved by the filter, with the OS's bytes),
+        // or the script's own when the current directory does not hold it.
+        let root = match script_path.as_deref().and_then(Path::parent) {
+            Some(directory) if !directory.starts_with(&cwd) => directory.as_os_str().to_string_lossy().into_owned(),
+            _ => ".".to_string(),
+        };
         let mut excludes: Vec<String> = crate::py_watcher::DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
         excludes.extend(cli.exclude.iter().cloned());
-        (vec![cwd], excludes)
+        (vec![root], excludes)
     } else {
         (cli.watch.clone(), cli.exclude.clone())
     };
+    if let Some(script) = &script_path {
+        // The script is always watched, wherever it is and whatever -w says.
+        patterns.push(script.as_os_str().to_string_lossy().into_owned());
+        if cli.verbose {
+            // The modules it imports from its own directory that no pattern
+            // covers are named as they are imported: edits to them do nothing.
+            if let Some(directory) = script.parent() {
+                crate::sniffer::name_unwatched_under(directory);
+            }
+        }
+    }
     let watcher = crate::py_watcher::start_watching(
         py,
         crate::py_watcher::WatchOptions {

@@ -57,7 +57,12 @@ impl EventStream {
     /// Writes the record of `event` and flushes it. A failure (a full disk, a
     /// closed stderr) is reported once on stderr and never reaches the program.
     pub fn write(&self, py: Python<'_>, event: &Event) {
-        let mut line = event.record(py).to_string();
+        self.write_record(py, &event.record(py));
+    }
+
+    /// Writes one record (an event's, or the `save` record that ends a save).
+    pub fn write_record(&self, py: Python<'_>, record: &serde_json::Value) {
+        let mut line = record.to_string();
         line.push('\n');
         let written = match &self.target {
             Target::Stderr => write_to_stderr(py, &line).map_err(|e| e.to_string()),

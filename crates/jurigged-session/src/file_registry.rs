@@ -149,6 +149,14 @@ impl FileRegistry {
         (accepted, prepares)
     }
 
+    /// The tracked files' CodeFiles, by filename.
+    pub fn codefiles(&self, py: Python<'_>) -> Vec<Py<PyCodeFile>> {
+        let mut files: Vec<(PathBuf, Py<PyCodeFile>)> =
+            lock(&self.files).iter().map(|(path, file)| (path.clone(), file.clone_ref(py))).collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files.into_iter().map(|(_, file)| file).collect()
+    }
+
     /// The tracked filenames, sorted.
     pub fn filenames(&self) -> Vec<String> {
         let mut names: Vec<String> = lock(&self.files).keys().map(|p| p.display().to_string()).collect();

@@ -7,8 +7,8 @@
 //!
 //! Modules, each using only those listed before it:
 //! `sync`, `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
-//! `py_operations`, `event_stream`, `logger`, `touched`, `lifecycle`, `py_codefile`,
-//! `running`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
+//! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
+//! `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
 //! `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
 //! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
 //! does).
@@ -25,6 +25,7 @@ mod forked;
 pub mod lifecycle;
 pub mod live_trees;
 pub mod logger;
+pub mod long_statements;
 pub mod py_callbacks;
 pub mod py_codefile;
 pub mod py_db;
@@ -37,6 +38,8 @@ pub mod py_recoder;
 pub mod py_registry;
 pub mod py_watcher;
 pub mod resolve;
+pub mod restart;
+pub mod rude;
 pub mod running;
 mod save_loop;
 mod session_thread;

@@ -19,6 +19,7 @@ fn style(kind: Option<EventKind>) -> Style {
         Some(EventKind::Delete) => colour(AnsiColor::Red),
         Some(EventKind::Run) => colour(AnsiColor::Blue),
         Some(EventKind::Error) => colour(AnsiColor::Red).bold(),
+        Some(EventKind::Skip | EventKind::Pending) => colour(AnsiColor::Magenta).bold(),
         None => Style::new(),
     }
 }
@@ -65,6 +66,15 @@ pub fn tag_with_pid() {
     TAG_WITH_PID.store(true, Ordering::SeqCst);
 }
 
+/// `text` as a line of ours: with ` [pid N]` in a child process.
+pub fn tagged(text: &str) -> String {
+    if TAG_WITH_PID.load(Ordering::SeqCst) {
+        format!("{text} [pid {}]", std::process::id())
+    } else {
+        text.to_string()
+    }
+}
+
 /// Writes `text` (and the traceback of `error`) to stderr as a single write, so
 /// that it is never split by the program's own output.
 fn write_line(py: Python<'_>, kind: Option<EventKind>, text: &str, error: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
@@ -72,13 +82,8 @@ fn write_line(py: Python<'_>, kind: Option<EventKind>, text: &str, error: Option
     if stderr.is_none() {
         return Ok(());
     }
-    let tagged;
-    let text = if TAG_WITH_PID.load(Ordering::SeqCst) {
-        tagged = format!("{text} [pid {}]", std::process::id());
-        tagged.as_str()
-    } else {
-        text
-    };
+    let tagged = tagged(text);
+    let text = tagged.as_str();
     let mut out = if use_colour(&stderr) {
         let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
         let style = style(kind);
@@ -116,10 +121,11 @@ impl Logger {
         write_line(py, None, text, None)
     }
 
-    /// Logs an event; errors with the file they concern.
+    /// Logs an event; errors with the file they concern. Errors and the
+    /// statements a save held back are told even when not verbose: the
+    /// program does not run what the user saved.
     pub fn log_event(&self, py: Python<'_>, event: &Event) -> PyResult<()> {
-        let is_error = event.kind() == EventKind::Error;
-        if !(is_error || self.verbose) {
+        if !(event.always_told() || self.verbose) {
             return Ok(());
         }
         let error = event.error().map(|e| e.bind(py).clone());

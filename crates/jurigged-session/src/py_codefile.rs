@@ -56,6 +56,18 @@ fn hand_out(owner: &Bound<'_, PyCodeFile>, filename: &Path, events: Vec<Event>) 
     all_to_python(py, events)
 }
 
+/// The record of a pending statement of `filename`.
+fn pending_record(filename: &Path, pending: &jurigged_patch::Pending) -> serde_json::Value {
+    serde_json::json!({
+        "file": filename.to_string_lossy(),
+        "line": pending.line,
+        "code": pending.code,
+        "error": pending.error,
+        "at": pending.at,
+        "message": pending.note(filename, pending.line),
+    })
+}
+
 /// The module loaded from `filename` under `module_name` (or as `__main__`),
 /// with its namespace, if any.
 fn loaded_module(py: Python<'_>, filename: &Path, module_name: &str) -> Option<(Py<PyDict>, Py<PyAny>)> {
@@ -201,6 +213,11 @@ impl PyCodeFile {
         self.inner.parse(text)
     }
 
+    /// The namespace changes are applied to, if any.
+    pub fn live_namespace<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+        self.inner.namespace(py)
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         self.inner.filename()
@@ -267,6 +284,20 @@ impl PyCodeFile {
     /// The live text.
     pub fn text_str(&self) -> String {
         self.inner.text()
+    }
+
+    /// The file was saved with the text that is live: a statement pending
+    /// since a save that applied nothing is no longer in it.
+    pub fn settle_pending(&mut self) {
+        self.inner.settle_pending();
+    }
+
+    /// The statements of this file held back until edited, as records (file,
+    /// line, code, error, at, message): what the event stream and
+    /// `registry.pending()` list.
+    pub fn pending_records(&self) -> Vec<serde_json::Value> {
+        let filename = self.inner.filename();
+        self.inner.pending().iter().map(|pending| pending_record(filename, pending)).collect()
     }
 
     /// Merges `other` into the live code (see [`PyCodeFile::change`]).
@@ -401,6 +432,16 @@ impl PyCodeFile {
     /// Whether the file on disk changed since it was last read or written.
     fn stale(&self) -> bool {
         self.inner.stale()
+    }
+
+    /// The statements of this file whose last run raised, held back until they
+    /// are edited: one dict each (file, line, code, error, at, message).
+    #[getter]
+    fn pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let json = py.import("json")?;
+        let records: PyResult<Vec<Bound<'py, PyAny>>> =
+            self.pending_records().iter().map(|r| json.call_method1("loads", (r.to_string(),))).collect();
+        PyList::new(py, records?)
     }
 
     /// Dotted paths of the classes and functions the live text defines.

@@ -26,6 +26,11 @@ pub enum EventKind {
     Run,
     /// Something could not be applied.
     Error,
+    /// A changed statement was not run: it is running now.
+    Skip,
+    /// A changed statement was not run: its last run raised and its text is
+    /// unchanged (it is pending until edited).
+    Pending,
 }
 
 impl EventKind {
@@ -38,6 +43,8 @@ impl EventKind {
             EventKind::Delete => "delete",
             EventKind::Run => "run",
             EventKind::Error => "error",
+            EventKind::Skip => "skip",
+            EventKind::Pending => "pending",
         }
     }
 
@@ -48,6 +55,8 @@ impl EventKind {
             jurigged_patch::EventKind::Delete => EventKind::Delete,
             jurigged_patch::EventKind::Run => EventKind::Run,
             jurigged_patch::EventKind::Error => EventKind::Error,
+            jurigged_patch::EventKind::Skip => EventKind::Skip,
+            jurigged_patch::EventKind::Pending => EventKind::Pending,
         }
     }
 }
@@ -90,6 +99,43 @@ pub struct Event {
     pid: u32,
     /// For an update, the threads whose stack runs the old code right now.
     running_in: Vec<String>,
+    /// The save it belongs to (every record of one save has the same).
+    save: Option<u64>,
+    /// What the line adds in parentheses (a deletion still called by live code).
+    note: Option<String>,
+    /// Set when the edit cannot take full effect (see [`RudeEdit`]).
+    rude: Option<RudeEdit>,
+}
+
+/// An edit after which the live program is not what a fresh run of the new
+/// text would be: the one vocabulary of the log, the event stream (`rude`) and
+/// `Event.rude`, and what `--restart-on-rude-edit` restarts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RudeEdit {
+    /// A changed top-level statement running now: not run again.
+    RunningStatement,
+    /// An updated function running now: its frames keep the old code.
+    RunningFunction,
+    /// A changed statement whose last run raised: not run again.
+    PendingStatement,
+    /// A deleted function that live code still calls.
+    DeletedStillCalled,
+    /// A decorated class whose decorators return another class: what they
+    /// make cannot replace the live class.
+    ClassDecoratorReplaced,
+}
+
+impl RudeEdit {
+    /// The word of the stream's `rude` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RudeEdit::RunningStatement => "running_statement",
+            RudeEdit::RunningFunction => "running_function",
+            RudeEdit::PendingStatement => "pending_statement",
+            RudeEdit::DeletedStillCalled => "deleted_still_called",
+            RudeEdit::ClassDecoratorReplaced => "class_decorator_replaced",
+        }
+    }
 }
 
 #[jurigged_entry::py_entry]
@@ -124,7 +170,22 @@ impl Event {
         self.filename.as_os_str().to_os_string()
     }
 
-    /// "watch", "update", "add", "delete", "run" or "error".
+    /// Why this edit cannot take full effect, when it cannot:
+    /// "running_statement", "running_function", "pending_statement",
+    /// "deleted_still_called", "class_decorator_replaced";
+    /// else None.
+    #[getter(rude)]
+    fn rude_word(&self) -> Option<&'static str> {
+        self.rude().map(RudeEdit::as_str)
+    }
+
+    /// The id of the save this event belongs to (None outside a save).
+    #[getter(save)]
+    fn save_id(&self) -> Option<u64> {
+        self.save
+    }
+
+    /// "watch", "update", "add", "delete", "run", "skip", "pending" or "error".
     #[getter(kind)]
     fn kind_word(&self) -> &'static str {
         self.kind.as_str()
@@ -165,6 +226,9 @@ impl Event {
 
     /// The event's one-line form, `str(event)`: what the verbose logger prints.
     pub fn text(&self) -> String {
+        if let Some(note) = &self.note {
+            return format!("{} ({note})", self.text);
+        }
         match self.running_in.as_slice() {
             [] => self.text.clone(),
             [one] => format!("{} (running in thread {one}: the new code takes effect at its next call)", self.text),
@@ -205,9 +269,43 @@ impl Event {
         self
     }
 
+    /// Whether loggers tell it even when not verbose: an error, or a statement
+    /// the save did not run.
+    pub fn always_told(&self) -> bool {
+        matches!(self.kind, EventKind::Error | EventKind::Skip | EventKind::Pending) || self.rude.is_some()
+    }
+
     /// Whether threads were running the old code of this update.
     pub fn was_running(&self) -> bool {
         !self.running_in.is_empty()
+    }
+
+    /// Why this edit cannot take full effect, when it cannot.
+    pub fn rude(&self) -> Option<RudeEdit> {
+        match self.kind {
+            EventKind::Skip => Some(RudeEdit::RunningStatement),
+            EventKind::Pending => Some(RudeEdit::PendingStatement),
+            EventKind::Update if self.was_running() => Some(RudeEdit::RunningFunction),
+            _ => self.rude,
+        }
+    }
+
+    /// Marks this edit as one that cannot take full effect, saying why in
+    /// parentheses after its line.
+    pub fn set_rude(&mut self, rude: RudeEdit, note: String) {
+        self.rude = Some(rude);
+        self.note = Some(note);
+    }
+
+    /// Whether it is a class (per the live tree after the change).
+    pub fn is_class(&self) -> bool {
+        self.definition == Some(Kind::Class)
+    }
+
+    /// The same event, as one of save `id`.
+    pub fn in_save(mut self, id: u64) -> Event {
+        self.save = Some(id);
+        self
     }
 
     /// Notes the threads running the old code of this update.
@@ -224,7 +322,20 @@ impl Event {
         record.insert("kind".into(), self.kind.as_str().into());
         // JSON holds text: a name that is not UTF-8 is written with U+FFFD.
         record.insert("file".into(), self.filename.to_string_lossy().into_owned().into());
-        record.insert("line".into(), if self.line == 0 { serde_json::Value::Null } else { self.line.into() });
+        let error = self.error.as_ref().map(|error| error_record(error.bind(py), &self.filename, self.line));
+        // A whole-file error (a syntax error) has its line in the error only.
+        let line = match (self.line, &error) {
+            (0, Some(error)) => error.get("line").cloned().unwrap_or(serde_json::Value::Null),
+            (0, None) => serde_json::Value::Null,
+            (line, _) => line.into(),
+        };
+        record.insert("line".into(), line);
+        if let Some(save) = self.save {
+            record.insert("save".into(), save.into());
+        }
+        if let Some(rude) = self.rude() {
+            record.insert("rude".into(), rude.as_str().into());
+        }
         record.insert("module".into(), self.module.clone().into());
         record.insert("qualname".into(), self.qualname().map(str::to_string).into());
         record.insert("message".into(), self.text().into());
@@ -234,8 +345,8 @@ impl Event {
         if self.kind == EventKind::Update {
             record.insert("running_in".into(), self.running_in.clone().into());
         }
-        if let Some(error) = &self.error {
-            record.insert("error".into(), error_record(error.bind(py), &self.filename, self.line));
+        if let Some(error) = error {
+            record.insert("error".into(), error);
         }
         serde_json::Value::Object(record)
     }
@@ -263,6 +374,9 @@ impl Event {
             time: SystemTime::now(),
             pid: std::process::id(),
             running_in: Vec::new(),
+            save: None,
+            note: None,
+            rude: None,
         }
     }
 
@@ -284,6 +398,9 @@ impl Event {
             time: SystemTime::now(),
             pid: std::process::id(),
             running_in: Vec::new(),
+            save: None,
+            note: None,
+            rude: None,
         }
     }
 
@@ -316,8 +433,10 @@ impl Event {
             EventKind::Update | EventKind::Add | EventKind::Delete => {
                 Some(kinds.get(event.path.as_str()).copied().unwrap_or(Kind::Function))
             }
+            EventKind::Skip | EventKind::Pending => Some(Kind::Line),
             EventKind::Watch | EventKind::Error => None,
         };
+        let rude = event.class_replaced.then_some(RudeEdit::ClassDecoratorReplaced);
         let error = event.error.map(|e| exception_value(py, PyErr::from(e)).into_any().unbind());
         Event {
             kind,
@@ -333,13 +452,16 @@ impl Event {
             time: SystemTime::now(),
             pid: std::process::id(),
             running_in: Vec::new(),
+            save: None,
+            note: None,
+            rude,
         }
     }
 }
 
 /// `time` in ISO 8601, UTC, to the millisecond; None for a clock outside the
 /// years 1970-9999 (which the formatter cannot write).
-fn iso_8601(time: SystemTime) -> Option<String> {
+pub fn iso_8601(time: SystemTime) -> Option<String> {
     const YEAR_10000: u64 = 253_402_300_800;
     let since_epoch = time.duration_since(SystemTime::UNIX_EPOCH).ok()?;
     (since_epoch.as_secs() < YEAR_10000).then(|| humantime::format_rfc3339_millis(time).to_string())
@@ -347,7 +469,7 @@ fn iso_8601(time: SystemTime) -> Option<String> {
 
 /// The version of the record `--events` writes and `to_dict()` returns; raised
 /// when a field changes meaning or goes away (new fields do not raise it).
-pub const RECORD_SCHEMA: u32 = 1;
+pub const RECORD_SCHEMA: u32 = 2;
 
 /// What an error record says of its exception: type, message, and the file and
 /// line of the error (a syntax error's own place; else the innermost frame of

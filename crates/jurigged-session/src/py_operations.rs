@@ -52,7 +52,7 @@ pub fn to_python(py: Python<'_>, event: Event) -> PyResult<Py<Event>> {
         EventKind::Add | EventKind::Run => Py::new(py, operation(event).add_subclass(AddOperation))?.into_any(),
         EventKind::Delete => Py::new(py, operation(event).add_subclass(DeleteOperation))?.into_any(),
         EventKind::Watch => Py::new(py, PyClassInitializer::from(event).add_subclass(WatchOperation))?.into_any(),
-        EventKind::Error => Py::new(py, event)?.into_any(),
+        EventKind::Error | EventKind::Skip | EventKind::Pending => Py::new(py, event)?.into_any(),
     };
     Ok(object.cast_bound::<Event>(py)?.clone().unbind())
 }

@@ -119,6 +119,23 @@ impl Registry {
         }
     }
 
+    /// The statements of every tracked file whose last run raised, held back
+    /// until they are edited (a save that keeps their text applies the rest):
+    /// one dict each (file, line, code, error, at, message).
+    fn pending<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let mut out = Vec::new();
+        for codefile in file_registry().codefiles(py) {
+            let Ok(file) = codefile.bind(py).try_borrow() else { continue };
+            if !self.holds(file.path()) {
+                continue;
+            }
+            for record in file.pending_records() {
+                out.push(py.import("json")?.call_method1("loads", (record.to_string(),))?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Callbacks called with (module name, filename) of each file the registry
     /// starts tracking; one registered late hears of the earlier ones too.
     #[getter]

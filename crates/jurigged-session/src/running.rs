@@ -15,13 +15,22 @@ use crate::py_event::{Event, EventKind};
 #[derive(Default)]
 pub struct Running {
     frames: Vec<(RunningCode, String)>,
+    /// The frames of the module's own body (`<module>`): the top-level
+    /// statement each is inside is not run again by the save.
+    body: Vec<jurigged_patch::RunningFrame>,
 }
 
 impl Running {
     /// The functions of `filename` on the threads' stacks now. A failure here
     /// (an odd frame, a thread ending meanwhile) only loses the note.
     pub fn now(py: Python<'_>, filename: &Path) -> Running {
-        Running { frames: running_in(py, filename).unwrap_or_default() }
+        let (frames, body) = running_in(py, filename).unwrap_or_default();
+        Running { frames, body }
+    }
+
+    /// The frames of the module's body on the threads' stacks, with their line.
+    pub fn body_frames(&self) -> Vec<jurigged_patch::RunningFrame> {
+        self.body.clone()
     }
 
     /// Notes, on each update of `events`, the threads that were running that
@@ -62,8 +71,12 @@ impl RunningCode {
 }
 
 /// (code, thread name) of every frame on a thread's stack that runs code of
-/// `filename`, innermost first per thread.
-fn running_in(py: Python<'_>, filename: &Path) -> PyResult<Vec<(RunningCode, String)>> {
+/// `filename`, innermost first per thread; and the frames of its module body.
+#[allow(clippy::type_complexity)]
+fn running_in(
+    py: Python<'_>,
+    filename: &Path,
+) -> PyResult<(Vec<(RunningCode, String)>, Vec<jurigged_patch::RunningFrame>)> {
     let frames = py.import("sys")?.call_method0("_current_frames")?;
     let frames = frames.cast::<PyDict>()?;
     let mut names: HashMap<u64, String> = HashMap::new();
@@ -74,6 +87,7 @@ fn running_in(py: Python<'_>, filename: &Path) -> PyResult<Vec<(RunningCode, Str
         }
     }
     let mut running = Vec::new();
+    let mut body = Vec::new();
     for (ident, frame) in frames.iter() {
         let ident: u64 = ident.extract()?;
         let thread = names.get(&ident).cloned().unwrap_or_else(|| format!("{ident}"));
@@ -81,6 +95,12 @@ fn running_in(py: Python<'_>, filename: &Path) -> PyResult<Vec<(RunningCode, Str
         while let Some(current) = frame {
             let code = current.getattr("f_code")?;
             if code.getattr("co_filename")?.extract::<PathBuf>().is_ok_and(|f| f == filename) {
+                if code.getattr("co_name")?.extract::<String>().is_ok_and(|name| name == "<module>") {
+                    // f_lineno is None while no line runs yet (3.12+ at times).
+                    if let Ok(line) = current.getattr("f_lineno")?.extract::<u32>() {
+                        body.push(jurigged_patch::RunningFrame { line, thread: thread.clone() });
+                    }
+                }
                 let qualname = match code.getattr("co_qualname") {
                     Ok(qualname) => qualname.extract().ok(),
                     Err(_) => jurigged_patch::code_registry::code_registry().path_of(&code),
@@ -90,5 +110,5 @@ fn running_in(py: Python<'_>, filename: &Path) -> PyResult<Vec<(RunningCode, Str
             frame = Some(current.getattr("f_back")?).filter(|f| !f.is_none());
         }
     }
-    Ok(running)
+    Ok((running, body))
 }

@@ -10,17 +10,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jurigged_diff::{diff, Deletions, Order};
+use jurigged_patch::SaveContext;
 use jurigged_watch::Change;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
 use crate::file_registry::file_registry;
 use crate::lifecycle::with_python;
+use crate::long_statements::LongStatements;
 use crate::py_codefile::PyCodeFile;
 use crate::py_errors::watch_error;
 use crate::py_event::Event;
 use crate::running::Running;
-use crate::sessions::SessionCore;
+use crate::sessions::{next_save_id, SaveOutcome, SessionCore};
 use crate::syntax::{cpython_can_judge, cpython_syntax_error};
 use crate::touched::{self, Touched};
 
@@ -107,12 +109,16 @@ impl SessionCore {
             matches!(parsed, Err(jurigged_deftree::Error::Syntax { .. })) && cpython_can_judge(path, &bytes);
         with_python(|py| {
             let Some(codefile) = file_registry().lookup(py, path) else { return };
+            let save = next_save_id();
             let (new, script) = match parsed {
                 Ok(parsed) => parsed,
                 Err(error) => {
                     let cpythons = if ask_cpython { cpython_syntax_error(py, path, &bytes) } else { None };
                     let error = cpythons.unwrap_or_else(|| PyErr::from(jurigged_patch::Error::from(error)));
-                    self.emit(py, file_error(py, path, error));
+                    let pending = codefile.bind(py).try_borrow().map(|f| f.pending_records()).unwrap_or_default();
+                    let outcome = SaveOutcome { id: save, applied: false, pending };
+                    let event = file_error(py, path, error).in_save(save);
+                    self.emit_save(py, path, vec![event], std::time::Duration::ZERO, &outcome);
                     return;
                 }
             };
@@ -127,12 +133,21 @@ impl SessionCore {
             // Which functions of the file run now, named while their old code is
             // still known: only when the save changes something.
             let running = if script.is_some() { Running::now(py, path) } else { Running::default() };
+            let clock = LongStatements::new();
+            let context = SaveContext {
+                running: running.body_frames(),
+                clock: self.logger.is_some().then_some(&clock as &dyn jurigged_patch::StatementClock),
+            };
             let started = Instant::now();
+            let changed = script.is_some();
             // No borrow of the CodeFile is held while the save's code runs
             // (see PyCodeFile::change).
             let result = match script {
                 None => match codefile.bind(py).try_borrow_mut() {
                     Ok(mut file) => {
+                        // The file is back to what is live: a statement pending
+                        // since a save that applied nothing is no more.
+                        file.settle_pending();
                         file.set_disk(bytes);
                         Ok(Vec::new())
                     }
@@ -140,7 +155,7 @@ impl SessionCore {
                 },
                 Some(script) => PyCodeFile::change(codefile.bind(py), |py, file| {
                     let result = if file.text() == old_text {
-                        file.apply(py, new, &script)
+                        file.apply_save(py, new, &script, &context)
                     } else {
                         // Changed through the API since the tree this save was
                         // diffed against: the save is taken as the whole new file.
@@ -150,17 +165,35 @@ impl SessionCore {
                     result
                 }),
             };
+            drop(context);
+            drop(clock);
+            let pending = codefile.bind(py).try_borrow().map(|file| file.pending_records()).unwrap_or_default();
+            let elapsed = started.elapsed();
             match result {
                 Ok(events) => {
-                    let elapsed = started.elapsed();
                     let touched = Touched::by(&events);
-                    let mut events: Vec<Event> =
-                        events.into_iter().map(|e| e.of_file(codefile.clone_ref(py).into_any())).collect();
+                    let mut events: Vec<Event> = events
+                        .into_iter()
+                        .map(|e| e.of_file(codefile.clone_ref(py).into_any()).in_save(save))
+                        .collect();
                     running.note_on(&mut events);
-                    self.emit_save(py, path, events, elapsed);
+                    let namespace = codefile.bind(py).try_borrow().ok().and_then(|file| file.live_namespace(py));
+                    crate::rude::note_rude_edits(py, namespace.as_ref(), path, &mut events);
+                    let rude = events.iter().find_map(|e| e.rude().map(|r| (r, e.text())));
+                    let outcome = SaveOutcome { id: save, applied: true, pending };
+                    if changed || !events.is_empty() {
+                        self.emit_save(py, path, events, elapsed, &outcome);
+                    }
                     touched::notify(py, path, &touched, None);
+                    if let Some((rude, text)) = rude {
+                        crate::restart::after_rude_edit(py, rude, &text);
+                    }
                 }
-                Err(error) => self.emit(py, file_error(py, path, error)),
+                Err(error) => {
+                    let event = file_error(py, path, error).in_save(save);
+                    let outcome = SaveOutcome { id: save, applied: false, pending };
+                    self.emit_save(py, path, vec![event], elapsed, &outcome);
+                }
             }
             self.postrun.get().emit(py, hook_args(py));
         });

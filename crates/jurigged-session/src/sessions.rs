@@ -1,7 +1,7 @@
 //! The running sessions: what each watches, and where its events go.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -160,34 +160,51 @@ impl SessionCore {
         }
     }
 
-    /// Announces the events of one save of `path` and logs them; the verbose
-    /// logger sums up a save with many events in one line (errors are still
-    /// printed whole; the event stream and `registry.activity` get them all).
-    pub(crate) fn emit_save(&self, py: Python<'_>, path: &Path, events: Vec<Event>, elapsed: Duration) {
+    /// Announces the events of one save of `path` and logs them, then ends
+    /// the save in the event stream with its `save` record; the verbose logger
+    /// sums up a save with many events in one line (errors and statements not
+    /// run are still printed whole; the event stream and `registry.activity`
+    /// get them all).
+    pub(crate) fn emit_save(
+        &self,
+        py: Python<'_>,
+        path: &Path,
+        events: Vec<Event>,
+        elapsed: Duration,
+        outcome: &SaveOutcome,
+    ) {
+        let summary = Summary::of(&events);
+        let module = events.iter().find_map(|e| e.module().map(str::to_string));
         let summing_up = events.len() > SUMMED_UP_AFTER;
         let logger = self.logger.as_ref().and_then(|l| l.bind(py).cast::<Logger>().ok().cloned());
-        let Some(logger) = logger.filter(|l| summing_up && l.get().is_verbose()) else {
-            for event in events {
-                self.emit(py, event);
+        match logger.filter(|l| summing_up && l.get().is_verbose()) {
+            None => {
+                for event in events {
+                    self.emit(py, event);
+                }
             }
-            return;
-        };
-        let summary = Summary::of(&events);
-        for event in events {
-            let Ok(event) = to_python(py, event) else { continue };
-            self.announce(py, &event);
-            if let Some(stream) = &self.events {
-                stream.write(py, event.get());
-            }
-            // Errors, and updates whose old code still runs, are told whole.
-            if event.get().kind() == EventKind::Error || event.get().was_running() {
-                if let Err(error) = logger.get().log_event(py, event.get()) {
+            Some(logger) => {
+                for event in events {
+                    let Ok(event) = to_python(py, event) else { continue };
+                    self.announce(py, &event);
+                    if let Some(stream) = &self.events {
+                        stream.write(py, event.get());
+                    }
+                    // Errors, statements not run, and updates whose old code
+                    // still runs, are told whole.
+                    if event.get().always_told() || event.get().was_running() {
+                        if let Err(error) = logger.get().log_event(py, event.get()) {
+                            error.print(py);
+                        }
+                    }
+                }
+                if let Err(error) = logger.get().log_line(py, &summary.line(path, elapsed)) {
                     error.print(py);
                 }
             }
         }
-        if let Err(error) = logger.get().log_line(py, &summary.line(path, elapsed)) {
-            error.print(py);
+        if let Some(stream) = &self.events {
+            stream.write_record(py, &summary.record(path, module, elapsed, outcome));
         }
     }
 
@@ -212,6 +229,22 @@ impl SessionCore {
     }
 }
 
+/// A new save id: each save of the process has its own, on all its records.
+pub(crate) fn next_save_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How one save ended.
+pub(crate) struct SaveOutcome {
+    /// The save's id.
+    pub(crate) id: u64,
+    /// Whether it applied (else it was rejected and changed nothing).
+    pub(crate) applied: bool,
+    /// The file's pending statements after it, as records.
+    pub(crate) pending: Vec<serde_json::Value>,
+}
+
 /// How many events of one save the verbose logger prints one by one; past it,
 /// one line sums the save up.
 const SUMMED_UP_AFTER: usize = 20;
@@ -223,6 +256,8 @@ struct Summary {
     adds: usize,
     deletes: usize,
     runs: usize,
+    /// Changed statements not run: running now, or pending.
+    skips: usize,
     errors: usize,
 }
 
@@ -236,6 +271,7 @@ impl Summary {
                 EventKind::Delete => summary.deletes += 1,
                 EventKind::Run => summary.runs += 1,
                 EventKind::Error => summary.errors += 1,
+                EventKind::Skip | EventKind::Pending => summary.skips += 1,
                 EventKind::Watch => {}
             }
         }
@@ -250,11 +286,45 @@ impl Summary {
         if self.runs > 0 {
             counts.push_str(&format!(", Run {}", self.runs));
         }
+        if self.skips > 0 {
+            counts.push_str(&format!(", Skip {}", self.skips));
+        }
         if self.errors > 0 {
             counts.push_str(&format!(", Error {}", self.errors));
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let shown = path.strip_prefix(&cwd).unwrap_or(path);
         format!("{counts} in {} ({:.1} ms)", shown.display(), elapsed.as_secs_f64() * 1000.0)
+    }
+
+    /// The `save` record that ends a save in the event stream.
+    fn record(
+        &self,
+        path: &Path,
+        module: Option<String>,
+        elapsed: Duration,
+        outcome: &SaveOutcome,
+    ) -> serde_json::Value {
+        let time = crate::py_event::iso_8601(std::time::SystemTime::now());
+        serde_json::json!({
+            "schema": crate::py_event::RECORD_SCHEMA,
+            "time": time,
+            "pid": std::process::id(),
+            "kind": "save",
+            "save": outcome.id,
+            "file": path.to_string_lossy(),
+            "line": null,
+            "module": module,
+            "qualname": null,
+            "outcome": if outcome.applied { "applied" } else { "rejected" },
+            "updates": self.updates,
+            "adds": self.adds,
+            "deletes": self.deletes,
+            "runs": self.runs,
+            "skips": self.skips,
+            "errors": self.errors,
+            "duration_ms": (elapsed.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+            "pending": outcome.pending,
+        })
     }
 }

@@ -48,7 +48,11 @@ impl ImportSniffer {
             // they are Python code, and one that imports comes back here.
             let watched = lock(sessions()).iter().any(|s| s.filter.matches(&origin));
             let (accepted, prepares) = file_registry().auto_accepts(py, &origin);
-            if watched || accepted || !prepares.is_empty() {
+            let wanted = watched || accepted || !prepares.is_empty();
+            if !wanted {
+                name_if_unwatched(py, &origin);
+            }
+            if wanted {
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
                 let registered = crate::boundary::entry(|| file_registry().register(py, fullname, &origin, source));
@@ -74,6 +78,49 @@ impl ImportSniffer {
             }
         }
         Ok(Some(spec))
+    }
+}
+
+/// The directory of the script (under `-v`): a module imported from it that no
+/// watch pattern covers is named, once.
+static PROJECT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Files already named as not watched.
+static NAMED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Names, from now on, the modules imported from `directory` that no watch
+/// pattern covers (`jurigged -v` outside the watched tree).
+pub fn name_unwatched_under(directory: &std::path::Path) {
+    let _ = PROJECT.set(absolute(directory));
+}
+
+/// Says once, on the verbose loggers, that `origin` (a module of the script's
+/// project just imported) is not watched.
+fn name_if_unwatched(py: Python<'_>, origin: &std::path::Path) {
+    let Some(project) = PROJECT.get() else { return };
+    if !origin.starts_with(project) || origin.components().any(|c| c.as_os_str() == "site-packages") {
+        return;
+    }
+    {
+        let mut named = lock(&NAMED);
+        if named.iter().any(|n| n == origin) {
+            return;
+        }
+        named.push(origin.to_path_buf());
+    }
+    let line =
+        format!("Not watched: {} (imported from the script's directory; no watch pattern covers it)", origin.display());
+    // Cloned first: the loggers run Python with no lock held.
+    let running = lock(sessions()).clone();
+    for session in running {
+        let Some(logger) = session.logger.as_ref() else { continue };
+        if let Ok(logger) = logger.bind(py).cast::<crate::logger::Logger>() {
+            if logger.get().is_verbose() {
+                if let Err(error) = logger.get().log_line(py, &line) {
+                    error.print(py);
+                }
+            }
+        }
     }
 }
 
