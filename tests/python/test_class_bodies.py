@@ -31,7 +31,7 @@ def test_a_method_body_change_does_not_run_class_decorators_again(ws):
     point = mod.Point()
     assert mod.CALLS == ["Point"]
     events = ws.edit(cf, REMAKING_DECORATOR.format(value=2))
-    assert [e for e in events if e.startswith("Error")] == []
+    assert [e for e in events if e.startswith(("Error", "Replace"))] == []
     assert mod.CALLS == ["Point"]
     assert point.norm() == 2
 
@@ -60,7 +60,7 @@ def test_a_definition_annotation_sees_the_module_name_its_own_name_shadows_later
     mod, cf = ws.module(NAME_IN_ANNOTATION.format(suffix=""))
     assert mod.Regex().matches("aa")
     events = ws.edit(cf, NAME_IN_ANNOTATION.format(suffix="b"))
-    assert [e for e in events if e.startswith("Error")] == []
+    assert [e for e in events if e.startswith(("Error", "Replace"))] == []
     assert mod.Regex().matches("aab")
     if sys.version_info < (3, 14):
         # Evaluated at the def (3.14+ evaluates them when asked, in the class

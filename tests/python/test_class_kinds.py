@@ -5,12 +5,14 @@ registries, metaclasses that build fields from the body (as Pydantic's), the
 migration hook, and decorators that return a new class."""
 
 import sys
+import textwrap
 
 import pytest
 
 
 def errors(events):
-    return [e for e in events if e.startswith("Error")]
+    """The errors of a save, and what could not follow a class made again."""
+    return [e for e in events if e.startswith(("Error", "Replace"))]
 
 
 ENUM = """
@@ -31,7 +33,7 @@ def test_an_enum_made_again_is_bound_and_its_old_members_are_reported(ws):
     assert isinstance(mod.Color.GREEN, mod.Color)
     assert [m.name for m in mod.Color] == ["RED", "GREEN"]
     assert errors(events) == [
-        f"Error {mod.__name__}.Color @L5: 1 of 1 live instances keep the old class "
+        f"Replace {mod.__name__}.Color @L5: 1 of 1 live instances keep the old class "
         "(an Enum's members are made by its class statement)"
     ]
     assert red.value == 1
@@ -56,7 +58,7 @@ def test_a_named_tuple_follows_and_a_field_change_is_reported(ws):
     assert mod.Point(1, 2).y == 2
     assert point.norm() == 4
     assert errors(events) == [
-        f"Error {mod.__name__}.Point @L5: 1 live instances keep their old fields "
+        f"Replace {mod.__name__}.Point @L5: 1 live instances keep their old fields "
         "(a NamedTuple's instances are tuples, which cannot change)"
     ]
 
@@ -280,5 +282,14 @@ def test_a_slotted_dataclass_whose_fields_change_is_made_again(ws):
     assert mod.Point().y == 5
     assert point.norm() == 200
     assert errors(events) == [
-        f"Error {mod.__name__}.Point @L5: 1 of 1 live instances keep the old class (layout changed: __slots__)"
+        f"Replace {mod.__name__}.Point @L5: 1 of 1 live instances keep the old class (layout changed: __slots__)"
     ]
+
+
+def test_what_cannot_follow_a_class_is_marked_as_a_rude_edit(ws):
+    mod, cf = ws.module(ENUM.format(bases="enum.Enum", extra=""))
+    with open(cf.filename, "w") as f:
+        f.write(textwrap.dedent(ENUM.format(bases="enum.Enum", extra="    GREEN = 2\n")))
+    replaced = [e for e in cf.refresh() if str(e).startswith("Replace")]
+    assert [e.rude for e in replaced] == ["class_not_followed"]
+    assert replaced[0].to_dict()["rude"] == "class_not_followed"

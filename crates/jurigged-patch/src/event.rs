@@ -64,12 +64,25 @@ pub struct Event {
     pub class_replaced: bool,
 }
 
+impl Event {
+    /// Whether this reports instances, subclasses or hooks that could not
+    /// follow a class made again (the class itself changed).
+    pub fn not_followed(&self) -> bool {
+        matches!(self.error, Some(crate::Error::Follow { .. }))
+    }
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(message) = &self.message {
             return f.write_str(message);
         }
         match (&self.error, &self.code) {
+            // The class changed; what could not follow it is named, in the
+            // words of an edit that cannot take full effect.
+            (Some(error @ crate::Error::Follow { .. }), _) => {
+                write!(f, "Replace {} @L{}: {error}", self.path, self.line)
+            }
             (Some(error), _) => write!(f, "Error {} @L{}: {error}", self.path, self.line),
             (None, Some(code)) => write!(f, "{} {} @L{}: {code}", self.kind.as_str(), self.path, self.line),
             (None, None) => write!(f, "{} {} @L{}", self.kind.as_str(), self.path, self.line),

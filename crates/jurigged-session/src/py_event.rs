@@ -123,6 +123,9 @@ pub enum RudeEdit {
     /// A decorated class whose decorators return another class: what they
     /// make cannot replace the live class.
     ClassDecoratorReplaced,
+    /// A class made again whose live instances (or subclasses, or hooks)
+    /// could not all follow it.
+    ClassNotFollowed,
 }
 
 impl RudeEdit {
@@ -134,6 +137,7 @@ impl RudeEdit {
             RudeEdit::PendingStatement => "pending_statement",
             RudeEdit::DeletedStillCalled => "deleted_still_called",
             RudeEdit::ClassDecoratorReplaced => "class_decorator_replaced",
+            RudeEdit::ClassNotFollowed => "class_not_followed",
         }
     }
 }
@@ -436,7 +440,11 @@ impl Event {
             EventKind::Skip | EventKind::Pending => Some(Kind::Line),
             EventKind::Watch | EventKind::Error => None,
         };
-        let rude = event.class_replaced.then_some(RudeEdit::ClassDecoratorReplaced);
+        let rude = if event.class_replaced {
+            Some(RudeEdit::ClassDecoratorReplaced)
+        } else {
+            event.not_followed().then_some(RudeEdit::ClassNotFollowed)
+        };
         let error = event.error.map(|e| exception_value(py, PyErr::from(e)).into_any().unbind());
         Event {
             kind,
