@@ -280,23 +280,27 @@ def test_every_record_of_a_save_has_its_id_and_a_save_record_ends_it(run, worksp
     assert (rejected["outcome"], rejected["errors"], rejected["updates"]) == ("rejected", 1, 0)
 
 
+# A script that imports a helper module and prints both their values in a loop.
+SCRIPT_WITH_HELPER = textwrap.dedent(
+    """\
+    import time
+
+    import helper
+
+
+    def f():
+        return 1
+
+
+    while True:
+        print("value", f(), helper.h(), flush=True)
+        time.sleep(0.05)
+    """
+)
+
+
 def test_the_script_is_watched_from_another_directory(run, workspace):
-    program = textwrap.dedent(
-        """\
-        import time
-
-        import helper
-
-
-        def f():
-            return 1
-
-
-        while True:
-            print("value", f(), helper.h(), flush=True)
-            time.sleep(0.05)
-        """
-    )
+    program = SCRIPT_WITH_HELPER
     workspace.write("app.py", program)
     workspace.write("helper.py", "def h():\n    return 1\n")
     script = workspace.path("app.py")
@@ -311,22 +315,7 @@ def test_the_script_is_watched_from_another_directory(run, workspace):
 
 
 def test_a_script_outside_the_watched_patterns_is_watched_and_its_imports_named(run, workspace):
-    program = textwrap.dedent(
-        """\
-        import time
-
-        import helper
-
-
-        def f():
-            return 1
-
-
-        while True:
-            print("value", f(), helper.h(), flush=True)
-            time.sleep(0.05)
-        """
-    )
+    program = SCRIPT_WITH_HELPER
     workspace.write("app.py", program)
     workspace.write("helper.py", "def h():\n    return 1\n")
     watched = workspace.elsewhere / "other"
