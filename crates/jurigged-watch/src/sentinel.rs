@@ -77,6 +77,14 @@ pub(crate) fn quiet_closed_descriptor_panics() {
                 .unwrap_or_default();
             if !(on_notify_thread && message.contains("Bad file descriptor")) {
                 previous(info);
+                return;
+            }
+            // Never unwound: unwinding would drop notify's descriptors, whose
+            // numbers the program closed (and may reuse), and closing one that
+            // is already closed aborts the process. The thread sleeps for good,
+            // as the watcher leaves notify behind for good.
+            loop {
+                std::thread::park();
             }
         }));
     });
