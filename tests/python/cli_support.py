@@ -3,6 +3,7 @@ processes, real files saved in the ways editors save them, output read
 incrementally and waited for with deadlines."""
 
 import functools
+import json
 import os
 import queue
 import re
@@ -372,3 +373,28 @@ class Workspace:
 
 def _bytes(source):
     return source if isinstance(source, bytes) else textwrap.dedent(source).encode("utf-8")
+
+
+# -- the event stream (--events) ---------------------------------------------
+
+
+def records(path):
+    """The records of an event stream so far (a line being written is skipped)."""
+    if not path.exists():
+        return []
+    found = []
+    for line in path.read_text().splitlines():
+        try:
+            found.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return found
+
+
+def wait_for_record(path, **fields):
+    """The first record of the stream at `path` with these fields, waited for."""
+
+    def match():
+        return next((r for r in records(path) if all(r.get(k) == v for k, v in fields.items())), None)
+
+    return wait_until(match, what=f"a record with {fields} in {path}")

@@ -12,6 +12,8 @@ import textwrap
 
 import pytest
 
+from cli_support import records, wait_for_record
+
 from cli_support import (
     Process,
     Workspace,
@@ -47,24 +49,6 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def records(path):
-    """The records of an event stream so far (a line being written is skipped)."""
-    if not path.exists():
-        return []
-    found = []
-    for line in path.read_text().splitlines():
-        try:
-            found.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return found
-
-
-def wait_for_record(path, **fields):
-    def match():
-        return next((r for r in records(path) if all(r.get(k) == v for k, v in fields.items())), None)
-
-    return wait_until(match, what=f"a record with {fields} in {path}")
 
 
 def test_the_event_stream_records_an_update_with_its_file_line_and_qualname(run, workspace):

@@ -6,37 +6,15 @@ saves apply the rest, a statement running long says so, each save ends with a
 Each test runs a real program under `jurigged` (both entries), saves real
 files and reads what the program, the logger and the event stream say."""
 
-import json
 import socket
 import textwrap
 import urllib.request
 
-from cli_support import wait_until
+from cli_support import records, wait_for_record, wait_until
 
 FAST = ["-d", "0.01"]
 
 
-def records(path):
-    """The records of an event stream so far (a line being written is skipped)."""
-    if not path.exists():
-        return []
-    found = []
-    for line in path.read_text().splitlines():
-        try:
-            found.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return found
-
-
-def wait_for_record(path, **fields):
-    def find():
-        for record in records(path):
-            if all(record.get(k) == v for k, v in fields.items()):
-                return record
-        return None
-
-    return wait_until(find, what=f"a record with {fields} in {path}")
 
 
 LOOP = textwrap.dedent(
