@@ -12,9 +12,9 @@ import textwrap
 
 import pytest
 
-from cli_support import records, wait_for_record
+from support.cli import records, wait_for_record
 
-from cli_support import (
+from support.cli import (
     Process,
     Workspace,
     binary_python_version,

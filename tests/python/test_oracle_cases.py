@@ -6,7 +6,7 @@ annotations, names, docstrings)."""
 
 import pytest
 
-import oracle_compare
+from support import oracle_compare
 
 # name: (before, after). Each name says the behaviour a fresh import has.
 CASES = {

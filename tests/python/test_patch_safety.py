@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from conftest import assert_unchanged, snapshot
+from support.snapshots import assert_unchanged, snapshot
 
 import jurigged
 from jurigged import _jurigged

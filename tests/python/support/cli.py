@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 # Started as a background job (`cmd &` in a script), pytest ignores SIGINT, and
 # so would every program it starts: python keeps an ignored SIGINT ignored, and
@@ -324,6 +324,32 @@ def state_is(**expected):
 
     match.__name__ = match.__qualname__ = f"state_is({expected})"
     return match
+
+
+#: A short debounce, for tests that save many times.
+FAST = ["-d", "0.01"]
+
+
+def states(process):
+    """The `state ...` lines the program printed so far."""
+    process.drain()
+    return [line for line in process.lines["stdout"] if line.startswith("state ")]
+
+
+def error_line(path):
+    """A matcher for jurigged's error line about `path`."""
+    return lambda line: line.startswith("Error ") and str(path) in line
+
+
+def start_loop(run, workspace, *modules, args=(), late=None):
+    """Writes modules whose f() returns 1 and a main script printing their state;
+    starts jurigged on it and waits for the first state."""
+    for name in modules:
+        workspace.write(f"{name.replace('.', '/')}.py", function_module(1))
+    workspace.write("main.py", loop_program(*modules, late=late))
+    process = run(*args, *FAST, "main.py")
+    process.wait_for(state_is(**{name: 1 for name in modules}), stream="stdout")
+    return process
 
 
 class Workspace:

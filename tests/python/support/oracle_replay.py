@@ -112,11 +112,11 @@ def run_one(tree, name, relative, after):
 
 def one_module(tree, name, relative, after_file):
     """In this (fresh) process: import A, take references, save B, apply, compare."""
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE.parent))
     sys.path.insert(0, tree)
     import importlib
 
-    import oracle_compare
+    from support import oracle_compare
 
     import jurigged
 

@@ -27,7 +27,7 @@ CLEAR_SCREEN = b"\x1b[2J"
 
 
 # The two entry points, as the CLI tests find them.
-from cli_support import TIMEOUT, binary_path, entry_point, wait_until  # noqa: E402,F401
+from support.cli import TIMEOUT, binary_path, entry_point, wait_until  # noqa: E402,F401
 
 
 def terminal_env(extra=None):
