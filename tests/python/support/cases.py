@@ -67,7 +67,8 @@ def params():
         low, high = getattr(expect, "PYTHON_MIN", None), getattr(expect, "PYTHON_MAX", None)
         version = sys.version_info[:2]
         outside = (low is not None and version < tuple(low)) or (high is not None and version > tuple(high))
-        reason = f"the case holds for Python {low or ''}..{high or ''}"
+        span = " to ".join(".".join(map(str, v)) if v else "any" for v in (low, high))
+        reason = f"the case holds for Python {span}"
         found.append(pytest.param(name, marks=pytest.mark.skipif(outside, reason=reason)))
     return found
 
@@ -79,13 +80,14 @@ class Case:
         self.ws = ws
         self.codefile = codefile
         self.capsys = capsys
-        self._pending = [p.read_bytes() for p in texts(folder)[1:]]
+        #: The texts not saved yet: a check must save them all.
+        self.pending = [p.read_bytes() for p in texts(folder)[1:]]
 
     def save(self):
         """Saves the case's next text over the live module and applies it; the
         save's events as strings."""
-        assert self._pending, "the case has no more texts to save"
-        return self.ws.edit(self.codefile, self._pending.pop(0))
+        assert self.pending, "the case has no more texts to save"
+        return self.ws.edit(self.codefile, self.pending.pop(0))
 
     def load(self, name):
         """One of the case's other modules, imported."""
@@ -109,4 +111,6 @@ def run(ws, capsys, name):
             ws.write(helper.name, helper.read_bytes())
             ws.modules.append(helper.stem)
         module, codefile = ws.module((folder / "before.py").read_bytes(), name=LIVE)
-        check(module, Case(ws, folder, codefile, capsys))
+        case = Case(ws, folder, codefile, capsys)
+        check(module, case)
+        assert not case.pending, f"the check of {name} left {len(case.pending)} of its texts unsaved"
