@@ -19,19 +19,8 @@ import time
 
 import pytest
 
-from support.cli import (
-    FAST,
-    Process,
-    Workspace,
-    child_env,
-    error_line,
-    function_module,
-    loop_program,
-    start_loop,
-    state_is,
-    states,
-    wait_until,
-)
+from support.cli import FAST, error_line, start_loop, states
+from support.cli import Process, Workspace, child_env, function_module, loop_program, state_is, wait_until
 
 
 def assert_a_good_save_applies(process, workspace, relative="mod.py", value=100, style="atomic", **state):
