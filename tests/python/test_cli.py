@@ -19,7 +19,6 @@ import jurigged
 from support import cli
 from support.cli import (
     FAST,
-    TIMEOUT,
     OpenStdin,
     Process,
     child_env,
@@ -31,6 +30,7 @@ from support.cli import (
     states,
     venv_matches_binary,
 )
+from support.waiting import TIMEOUT
 
 
 # -- options --------------------------------------------------------------------

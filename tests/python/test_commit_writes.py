@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from support.cli import wait_until
+from support.waiting import wait_until
 
 import jurigged
 

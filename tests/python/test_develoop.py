@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-from support.cli import wait_until
+from support.cli import entry_point
+from support.waiting import wait_until
 from support.terminal import (
     ALT_SCREEN_OFF,
     ALT_SCREEN_ON,
     Terminal,
-    entry_point,
     lflags,
     save,
     source,

@@ -14,16 +14,8 @@ import pytest
 
 from support.cli import records, wait_for_record
 
-from support.cli import (
-    Process,
-    Workspace,
-    binary_python_version,
-    child_env,
-    function_module,
-    loop_program,
-    state_is,
-    wait_until,
-)
+from support.cli import Process, Workspace, binary_python_version, child_env, function_module, loop_program, state_is
+from support.waiting import wait_until
 
 FAST = ["-d", "0.01"]
 

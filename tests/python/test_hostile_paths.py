@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from support.cli import FAST, TIMEOUT, Workspace, child_env, function_module, loop_program, state_is
+from support.cli import FAST, Workspace, child_env, function_module, loop_program, state_is
+from support.waiting import TIMEOUT
 
 #: How the files are watched: the system's notifications, or polling.
 MODES = {"notify": [], "poll": ["--poll", "0.05"]}

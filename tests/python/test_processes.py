@@ -15,7 +15,8 @@ import textwrap
 
 import pytest
 
-from support.cli import FAST, child_env, venv_matches_binary, wait_until
+from support.cli import FAST, child_env, venv_matches_binary
+from support.waiting import wait_until
 
 #: The module the programs run, before and after the save.
 OLD = "def task(x):\n    return 1\n"

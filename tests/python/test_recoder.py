@@ -14,7 +14,7 @@ import weakref
 
 import pytest
 
-from support.cli import wait_until
+from support.waiting import wait_until
 from support.snapshots import assert_unchanged, snapshot
 
 import jurigged

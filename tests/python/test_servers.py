@@ -14,7 +14,7 @@ NameError raised by its new definition) leaves every worker serving the last
 good code, and the next good save applies.
 
 The client loop and every wait are bounded (MAX_REQUESTS, REQUEST_TIMEOUT,
-support.cli.TIMEOUT); the server processes are killed at the end of each test."""
+support.waiting.TIMEOUT); the server processes are killed at the end of each test."""
 
 import http.client
 import os
@@ -28,7 +28,8 @@ import time
 
 import pytest
 
-from support.cli import FAST, Process, TIMEOUT, child_env, venv_matches_binary, wait_until
+from support.cli import FAST, Process, child_env, venv_matches_binary
+from support.waiting import TIMEOUT, wait_until
 
 #: Saves per server, alternating between the view and the helper (issue 24's
 #: count). The whole file, every server under both entries, takes about a

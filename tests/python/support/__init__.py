@@ -1,7 +1,8 @@
 """Helpers of the end-to-end tests, one module a job:
 
+- `waiting`: `wait_until` and `TIMEOUT`, the one way a test waits;
 - `cli`: real `jurigged` processes (either entry), the program's directory,
-  saves the way editors make them, `wait_until` and the event-stream readers;
+  saves the way editors make them, the event-stream readers;
 - `terminal`: `jurigged` in a pseudo-terminal (the develoop's views);
 - `live_modules`: modules written, imported and patched in the test's own
   process (the `ws` fixture);

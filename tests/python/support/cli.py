@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from support.waiting import TIMEOUT, wait_until
+
 REPO = Path(__file__).resolve().parents[3]
 
 # Started as a background job (`cmd &` in a script), pytest ignores SIGINT, and
@@ -23,24 +25,6 @@ REPO = Path(__file__).resolve().parents[3]
 # the Ctrl-C tests would wait in vain. Children get the default back.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-#: How long any single wait may take before the test fails. Generous: a wait
-#: ends as soon as its condition holds, and a loaded machine can be slow.
-TIMEOUT = 30.0
-
-
-def wait_until(predicate, timeout=TIMEOUT, what=None):
-    """Polls `predicate` until it returns something true, which it returns;
-    fails after `timeout` seconds. The one way tests wait for a condition."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
-        time.sleep(0.01)
-
 
 def binary_path():
     """The standalone `jurigged` binary: JURIGGED_BINARY, else target/debug/jurigged."""

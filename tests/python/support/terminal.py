@@ -26,8 +26,7 @@ ALT_SCREEN_OFF = b"\x1b[?1049l"
 CLEAR_SCREEN = b"\x1b[2J"
 
 
-# The two entry points, as the CLI tests find them.
-from support.cli import TIMEOUT, binary_path, entry_point, wait_until  # noqa: E402,F401
+from support.waiting import TIMEOUT, wait_until  # noqa: E402
 
 
 def terminal_env(extra=None):
