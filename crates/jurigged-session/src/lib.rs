@@ -49,10 +49,11 @@ pub mod syntax;
 pub mod touched;
 mod watch_slots;
 
+pub use jurigged_patch::EventKind;
 pub use py_callbacks::EventSource;
 pub use py_codefile::PyCodeFile;
 pub use py_errors::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
-pub use py_event::{Event, EventKind};
+pub use py_event::Event;
 pub use py_registry::{registry, Registry};
 pub use py_watcher::PyWatcher;
 pub use sniffer::ImportSniffer;

@@ -13,9 +13,10 @@ use pyo3::prelude::*;
 use crate::event_stream::EventStream;
 use crate::logger::Logger;
 use crate::py_callbacks::{announce, EventSource};
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
 use crate::py_operations::to_python;
 use crate::sync::lock;
+use jurigged_patch::EventKind;
 
 /// Every running session, so that a newly imported file reaches the watchers
 /// whose patterns match it.
