@@ -7,6 +7,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 use super::{Command, Commands, Outcome, View};
+use jurigged_watch::sync::lock;
 
 pub struct Basic;
 
@@ -66,7 +67,7 @@ impl View for Basic {
         // Keys act at once on a terminal; the terminal is as it was during runs.
         let keys = KeyMode::enter(py);
         let command = loop {
-            if let Ok(command) = commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv() {
+            if let Ok(command) = lock(commands).try_recv() {
                 break command;
             }
             let read = match &keys {

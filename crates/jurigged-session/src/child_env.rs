@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::sessions::{sessions, SessionCore, SessionSettings};
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// The environment variable a child Python reads the sessions from.
 pub const SESSION_VARIABLE: &str = "JURIGGED_SESSION";

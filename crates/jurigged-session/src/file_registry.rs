@@ -16,7 +16,7 @@ use crate::py_codefile::PyCodeFile;
 use crate::py_event::Event;
 use crate::py_operations::to_python;
 use crate::sessions::{sessions, SessionCore};
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// The tracked files, by absolute path, and the filters of `auto_register`.
 #[derive(Default)]

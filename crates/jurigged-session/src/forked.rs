@@ -23,8 +23,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::sessions::{sessions, SessionCore};
-use crate::sync::lock;
 use crate::watch_slots::{take_slot, ChildWatch, FALLBACK_POLL};
+use jurigged_watch::sync::lock;
 
 /// Registers the re-arming hook, once per interpreter. It must run after the
 /// hooks of `lifecycle` (which reset the counts of the parent's threads) and of

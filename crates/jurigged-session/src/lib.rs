@@ -6,14 +6,12 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `sync`, `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
+//! `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
 //! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
 //! `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
 //! `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
 //! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
 //! does).
-
-mod sync;
 
 pub mod attach;
 pub mod boundary;

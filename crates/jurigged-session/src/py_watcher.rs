@@ -24,7 +24,7 @@ use crate::py_operations::to_python;
 use crate::py_registry::Registry;
 use crate::sessions::{sessions, SessionCore, SessionSettings};
 use crate::sniffer::install_sniffer;
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// How long join() waits between checks for Ctrl-C.
 const JOIN_SLICE: Duration = Duration::from_millis(50);

@@ -9,7 +9,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::lifecycle::{leave_python, leave_unless_exiting};
 use crate::sessions::SessionCore;
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// Sets its flag when dropped.
 struct SetOnDrop(Arc<AtomicBool>);

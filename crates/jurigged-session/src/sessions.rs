@@ -15,8 +15,8 @@ use crate::logger::Logger;
 use crate::py_callbacks::{announce, EventSource};
 use crate::py_event::Event;
 use crate::py_operations::to_python;
-use crate::sync::lock;
 use jurigged_patch::EventKind;
+use jurigged_watch::sync::lock;
 
 /// Every running session, so that a newly imported file reaches the watchers
 /// whose patterns match it.

@@ -11,7 +11,7 @@ use crate::py_callbacks::announce;
 use crate::py_event::Event;
 use crate::py_operations::to_python;
 use crate::sessions::sessions;
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// The `sys.meta_path` finder that notes every module imported from a watched
 /// path, with its source as it is when imported, so that the first save is

@@ -6,6 +6,8 @@
 //!   writing a temporary file and renaming it over the original, or by deleting
 //!   and recreating it), debounces bursts, and reports each changed file once per
 //!   burst as a [`Change`]. `--poll` mode compares contents instead.
+//! - [`sync`]: the lock that survives a panic of its holder, which every crate
+//!   of jurigged takes (this is the lowest crate that locks).
 //!
 //! ```no_run
 //! use jurigged_watch::{Change, Timing, Watcher};
@@ -27,6 +29,7 @@ mod native;
 mod poll;
 mod routes;
 mod sentinel;
+pub mod sync;
 mod timing;
 mod watcher;
 

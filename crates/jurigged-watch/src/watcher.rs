@@ -5,10 +5,11 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 
 pub use crate::change::Change;
-use crate::change::{lock, Files};
+use crate::change::Files;
 use crate::error::Result;
 use crate::native::Native;
 use crate::poll::Poller;
+use crate::sync::lock;
 use crate::timing::Timing;
 
 /// Builds a [`Watcher`]: `Watcher::builder().timing(timing).build()`.
