@@ -13,13 +13,14 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::file_registry::{absolute, file_registry, loaded_modules};
+use crate::file_registry::{file_registry, loaded_modules};
 use crate::py_callbacks::{activity, precache_activity, EventSource};
 use crate::py_codefile::PyCodeFile;
 use crate::py_definition::Definition;
 use crate::py_glob_filter::GlobFilter;
 use crate::resolve::{code_of, definition_of, is_code_like, module_name_of, resolve};
 use crate::sniffer::install_sniffer;
+use jurigged_watch::absolute;
 
 /// What `registry.find` and `registry.get_at` return, as the original:
 /// `(codefile, definition)`, either of them None when unknown.

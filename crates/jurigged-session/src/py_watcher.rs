@@ -321,7 +321,7 @@ fn following(
     let on_prepare = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<()> {
         let py = args.py();
         let (module_name, filename): (String, PathBuf) = args.extract()?;
-        let filename = crate::file_registry::absolute(&filename);
+        let filename = jurigged_watch::absolute(&filename);
         let mut event = Event::watch(&filename, &module_name);
         if let Some(codefile) = file_registry().lookup(py, &filename) {
             event = event.of_file(codefile.into_any());
@@ -386,7 +386,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
     }
     let settings = SessionSettings {
-        patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
+        patterns: options.patterns.iter().map(|p| jurigged_watch::absolute_pattern(p).display().to_string()).collect(),
         excludes: options.excludes.clone(),
         timing: options.timing,
         children: options.children,
@@ -413,17 +413,4 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         watcher.start(py)?;
     }
     Ok(watcher)
-}
-
-/// `pattern` made absolute as the filter reads it, for a child process that may
-/// run from another directory (`~` is left for the child to expand).
-fn absolute_pattern(pattern: &str) -> String {
-    if pattern.starts_with('~') || std::path::Path::new(pattern).is_absolute() {
-        return pattern.to_string();
-    }
-    match std::env::current_dir() {
-        Ok(cwd) if pattern == "." || pattern == "./" => cwd.display().to_string(),
-        Ok(cwd) => cwd.join(pattern.strip_prefix("./").unwrap_or(pattern)).display().to_string(),
-        Err(_) => pattern.to_string(),
-    }
 }

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::file_registry::{absolute, file_registry};
+use crate::file_registry::file_registry;
 use crate::py_callbacks::announce;
 use crate::py_event::Event;
 use crate::py_operations::to_python;
 use crate::sessions::sessions;
+use jurigged_watch::absolute;
 use jurigged_watch::sync::lock;
 
 /// The `sys.meta_path` finder that notes every module imported from a watched

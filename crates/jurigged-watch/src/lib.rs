@@ -26,6 +26,7 @@ mod error;
 mod filter;
 mod fingerprint;
 mod native;
+mod paths;
 mod poll;
 mod routes;
 mod sentinel;
@@ -36,6 +37,7 @@ mod watcher;
 pub use error::{Error, Limit, Result};
 pub use filter::{Filter, Unmatched};
 pub use fingerprint::Fingerprint;
+pub use paths::{absolute, absolute_pattern};
 pub use timing::{debounce_argument, poll_argument, Timing, DEFAULT_DEBOUNCE, MAX_WAIT, MIN_DEBOUNCE};
 pub use watcher::{Change, Watcher, WatcherBuilder};
 

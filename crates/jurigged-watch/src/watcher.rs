@@ -64,7 +64,7 @@ impl Watcher {
     /// Starts reporting changes to `path`; returns false if it was already
     /// registered. The file need not exist yet.
     pub fn add_file(&self, path: &Path) -> Result<bool> {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = crate::paths::absolute(path);
         if !lock(&self.files).insert(path.clone()) {
             return Ok(false);
         }
@@ -81,7 +81,7 @@ impl Watcher {
 
     /// Stops reporting changes to `path`.
     pub fn remove_file(&self, path: &Path) {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = crate::paths::absolute(path);
         lock(&self.files).remove(&path);
     }
 
