@@ -7,7 +7,7 @@ use jurigged_develoop as develoop;
 use jurigged_session::{
     child_env, cli, logger, py_db, py_definition, py_glob_filter, py_operations, py_recoder, py_registry, py_watcher,
     read_only_error_type, ConformException, Event, EventSource, ImportSniffer, OutOfSyncException, PatchError,
-    PyCodeFile, PyWatcher, Registry, StaleException,
+    PyCodeFile, PyWatcher, Registry, StaleException, WatchError,
 };
 use pyo3::prelude::*;
 
@@ -44,6 +44,7 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StaleException", py.get_type::<StaleException>())?;
     m.add("OutOfSyncException", py.get_type::<OutOfSyncException>())?;
     m.add("ReadOnlyError", read_only_error_type(py)?)?;
+    m.add("WatchError", py.get_type::<WatchError>())?;
     m.add_class::<PyCodeFile>()?;
     m.add_class::<Event>()?;
     m.add_class::<EventSource>()?;

@@ -22,6 +22,7 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::py_errors::watch_error;
 use crate::sessions::{sessions, SessionCore};
 use crate::watch_slots::{take_slot, ChildWatch, FALLBACK_POLL};
 use jurigged_watch::sync::lock;
@@ -82,8 +83,7 @@ fn rearm_after_fork(py: Python<'_>) {
 /// files it watched (polling every `poll` if given), and starts its thread if
 /// the parent's was running.
 fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyResult<()> {
-    let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll)
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll).map_err(|e| watch_error(&e))?;
     // The parent's watcher and the receiving end of its channel belong to
     // threads this process does not have: leaked, never dropped or locked.
     if let Some(parents) = lock(&core.watcher).take() {
@@ -92,13 +92,12 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyR
     if let Some(parents) = lock(&core.changes).take() {
         std::mem::forget(parents);
     }
-    let (watcher, changes) =
-        jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let (watcher, changes) = jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| watch_error(&e))?;
     // The files the parent's session watched: the live files its patterns match
     // (the parent's watcher, which lists them, is not to be touched).
     for path in crate::live_trees::paths() {
         if core.wants(&path) {
-            watcher.add_file(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
+            watcher.add_file(&path).map_err(|e| watch_error(&e))?;
         }
     }
     *lock(&core.watcher) = Some(watcher);

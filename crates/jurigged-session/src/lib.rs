@@ -50,7 +50,9 @@ mod watch_slots;
 pub use jurigged_patch::EventKind;
 pub use py_callbacks::EventSource;
 pub use py_codefile::PyCodeFile;
-pub use py_errors::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
+pub use py_errors::{
+    read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException, WatchError,
+};
 pub use py_event::Event;
 pub use py_registry::{registry, Registry};
 pub use py_watcher::PyWatcher;

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use jurigged_watch::{Change, Filter};
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
 use crate::event_stream::EventStream;
@@ -128,7 +127,7 @@ impl SessionCore {
             Ok(true) => self.log(py, event),
             Ok(false) => {}
             Err(error) => {
-                let error = PyOSError::new_err(error.to_string());
+                let error = crate::py_errors::watch_error(&error);
                 if let Ok(event) = to_python(py, Event::file_error(py, filename, error)) {
                     self.log(py, &event);
                 }
