@@ -8,7 +8,7 @@
 //! Modules, each using only those listed before it:
 //! `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
 //! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
-//! `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
+//! `running`, `rude`, `restart`, `session_state`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
 //! `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
 //! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
 //! does).
@@ -40,6 +40,7 @@ pub mod restart;
 pub mod rude;
 pub mod running;
 mod save_loop;
+mod session_state;
 mod session_thread;
 pub mod sessions;
 pub mod sniffer;
