@@ -25,7 +25,7 @@ fn say(py: Python<'_>, text: &str) {
 }
 
 fn format_error(py: Python<'_>, error: &PyErr) -> String {
-    let value = jurigged_session::py_errors::exception_value(py, error.clone_ref(py));
+    let value = jurigged_session::exception_value(py, error.clone_ref(py));
     py.import("traceback")
         .and_then(|tb| tb.call_method1("format_exception", (value.get_type(), &value, value.getattr("__traceback__")?)))
         .and_then(|lines| pyo3::types::PyString::new(py, "").call_method1("join", (lines,)))

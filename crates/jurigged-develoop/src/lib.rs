@@ -31,8 +31,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 // `#[py_entry]` runs each entry from Python inside `crate::boundary`.
 use jurigged_session::boundary;
-use jurigged_session::py_callbacks::activity;
-use jurigged_session::{Event, EventKind};
+use jurigged_session::{activity, Event, EventKind};
 
 use interrupt::RunSlot;
 use jurigged_watch::sync::lock;
