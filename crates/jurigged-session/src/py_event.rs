@@ -312,41 +312,18 @@ impl Event {
 }
 
 impl Event {
-    /// `Watch <file>`: the file of `module` is now watched.
-    pub fn watch(filename: &Path, module: &str) -> Event {
+    /// An event of `kind` about `filename`, its line `text`, made now in this
+    /// process; the rest empty, for the constructors below to fill.
+    fn new(kind: EventKind, filename: PathBuf, text: String) -> Event {
         Event {
-            kind: EventKind::Watch,
-            definition: None,
-            codefile: None,
-            path: String::new(),
-            text: format!("Watch {}", filename.display()),
-            filename: filename.to_path_buf(),
-            line: 0,
-            code: None,
-            error: None,
-            module: Some(module.to_string()),
-            time: SystemTime::now(),
-            pid: std::process::id(),
-            running_in: Vec::new(),
-            save: None,
-            note: None,
-            rude: None,
-        }
-    }
-
-    /// An error that concerns a whole file (unreadable, deleted, does not parse).
-    pub fn file_error(py: Python<'_>, filename: &Path, error: PyErr) -> Event {
-        let text = format!("Error {}: {}", filename.display(), error.value(py));
-        let filename = filename.to_path_buf();
-        Event {
-            kind: EventKind::Error,
+            kind,
             definition: None,
             codefile: None,
             path: String::new(),
             filename,
             line: 0,
             code: None,
-            error: Some(exception_value(py, error).into_any().unbind()),
+            error: None,
             text,
             module: None,
             time: SystemTime::now(),
@@ -356,6 +333,19 @@ impl Event {
             note: None,
             rude: None,
         }
+    }
+
+    /// `Watch <file>`: the file of `module` is now watched.
+    pub fn watch(filename: &Path, module: &str) -> Event {
+        let text = format!("Watch {}", filename.display());
+        Event { module: Some(module.to_string()), ..Event::new(EventKind::Watch, filename.to_path_buf(), text) }
+    }
+
+    /// An error that concerns a whole file (unreadable, deleted, does not parse).
+    pub fn file_error(py: Python<'_>, filename: &Path, error: PyErr) -> Event {
+        let text = format!("Error {}: {}", filename.display(), error.value(py));
+        let error = Some(exception_value(py, error).into_any().unbind());
+        Event { error, ..Event::new(EventKind::Error, filename.to_path_buf(), text) }
     }
 
     /// Converts the events of one change of the patch crate, making errors
@@ -397,22 +387,14 @@ impl Event {
         };
         let error = event.error.map(|e| exception_value(py, PyErr::from(e)).into_any().unbind());
         Event {
-            kind,
             definition,
-            codefile: None,
             path: event.path,
-            filename: event.filename,
             line: event.line,
             code: event.code,
             error,
-            text,
             module: Some(module.to_string()),
-            time: SystemTime::now(),
-            pid: std::process::id(),
-            running_in: Vec::new(),
-            save: None,
-            note: None,
             rude,
+            ..Event::new(kind, event.filename, text)
         }
     }
 }
