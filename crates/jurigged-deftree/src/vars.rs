@@ -364,3 +364,72 @@ fn resolves_in_enclosing_function(scopes: &[Scope], index: usize, name: &str) ->
     }
     false
 }
+
+/// A statement that only binds names to the value of one expression: what a
+/// save may run again, unchanged, when a function its value uses changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignment {
+    /// The names bound, in order (`a = b = f()` binds `a` and `b`).
+    pub targets: Vec<String>,
+    /// The names the value reads while it is evaluated (those read inside a
+    /// comprehension included, those of a `lambda`'s body not: it runs later),
+    /// in order of first appearance.
+    pub reads: Vec<String>,
+}
+
+/// The assignment `statements` make, when they are one plain assignment of a
+/// value to names: `x = ...`, `a = b = ...`, `x: T = ...`. Not an augmented
+/// assignment (it reads what it binds), nor one to an attribute, a subscript
+/// or a tuple (it changes an object, or unpacks).
+pub(crate) fn assignment(statements: &[Stmt]) -> Option<Assignment> {
+    let (targets, value): (Vec<&Expr>, &Expr) = match statements {
+        [Stmt::Assign(assign)] => (assign.targets.iter().collect(), &assign.value),
+        [Stmt::AnnAssign(assign)] if assign.simple => (vec![assign.target.as_ref()], assign.value.as_deref()?),
+        _ => return None,
+    };
+    let targets = targets
+        .into_iter()
+        .map(|target| match target {
+            Expr::Name(name) => Some(name.id.to_string()),
+            _ => None,
+        })
+        .collect::<Option<Vec<String>>>()?;
+    Some(Assignment { targets, reads: reads_of(value) })
+}
+
+/// The names `value` reads when evaluated at module level.
+fn reads_of(value: &Expr) -> Vec<String> {
+    let mut collector = Collector { scopes: vec![Scope::new(ScopeKind::Module, None, None)], current: 0 };
+    collector.visit_expr(value);
+    let scopes = &collector.scopes;
+    // A name read in a comprehension is its own (not read outside) when that
+    // comprehension or one around it binds it.
+    let outside = |index: usize, name: &str| {
+        let mut cursor = Some(index);
+        while let Some(i) = cursor {
+            if scopes[i].kind != ScopeKind::Module && scopes[i].is_local(name) {
+                return false;
+            }
+            cursor = scopes[i].parent;
+        }
+        true
+    };
+    let in_lambda = |index: usize| {
+        let mut cursor = Some(index);
+        while let Some(i) = cursor {
+            if scopes[i].kind == ScopeKind::Lambda {
+                return true;
+            }
+            cursor = scopes[i].parent;
+        }
+        false
+    };
+    let mut reads: IndexSet<&str> = IndexSet::new();
+    for (index, scope) in scopes.iter().enumerate() {
+        if in_lambda(index) {
+            continue;
+        }
+        reads.extend(scope.reads.iter().copied().filter(|name| outside(index, name)));
+    }
+    reads.into_iter().map(str::to_string).collect()
+}

@@ -16,6 +16,9 @@ pub enum EventKind {
     Delete,
     /// A statement was executed.
     Run,
+    /// An unchanged statement was executed again: its value reads a function
+    /// the save changed.
+    Rerun,
     /// Something could not be applied.
     Error,
     /// A changed statement not run: it is running now (its change takes
@@ -34,6 +37,7 @@ impl EventKind {
             EventKind::Add => "Add",
             EventKind::Delete => "Delete",
             EventKind::Run => "Run",
+            EventKind::Rerun => "Rerun",
             EventKind::Error => "Error",
             EventKind::Skip => "Skip",
             EventKind::Pending => "Pending",

@@ -140,7 +140,7 @@ impl Origins {
     }
 
     /// The index of the top-level statement the running body is at, at `line`.
-    fn statement_at(&self, line: u32) -> Option<usize> {
+    pub(crate) fn statement_at(&self, line: u32) -> Option<usize> {
         self.0.iter().position(|range| range.is_some_and(|(start, end)| (start..=end).contains(&line)))
     }
 

@@ -12,6 +12,7 @@ use crate::clock::StatementClock;
 use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
+use crate::dependents::Dependent;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::held::Holds;
@@ -43,6 +44,7 @@ pub(crate) fn prepare<'py>(
     old_tree: &DefTree,
     new_tree: &DefTree,
     holds: &Holds,
+    dependents: &[Dependent],
     clock: Option<&dyn StatementClock>,
 ) -> Result<Prepared<'py>> {
     let py = live.namespace.py();
@@ -86,6 +88,7 @@ pub(crate) fn prepare<'py>(
     }
     prepared.rerun_remaining()?;
     prepared.remake_classes()?;
+    prepared.rerun_dependents(dependents);
     // Lines may have moved: a Shift, statements added, deleted or run again (a
     // module's annotations start at its first statement), or a function made
     // longer or shorter. Only then, as this compiles the whole file.
@@ -629,6 +632,36 @@ impl<'py> Preparation<'_, 'py> {
             }
         }
         Ok(())
+    }
+
+    /// Runs again, once the save is live (so that they call the new code), the
+    /// unchanged statements whose value reads a function the save changed. One
+    /// that raises then is reported and keeps its old value; the save stays
+    /// applied (its own text was fine).
+    fn rerun_dependents(&mut self, dependents: &[Dependent]) {
+        let live = self.live;
+        let py = live.namespace.py();
+        let children = self.new_tree.root().children();
+        for dependent in dependents {
+            let Some(node) = children.get(dependent.index) else { continue };
+            let Ok(scope) = live.scope(node.path(), node) else { continue };
+            let context = &self.staged.context;
+            // It compiled when the module was imported: a failure now only
+            // loses the rerun.
+            let Ok(code) = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, context) else {
+                continue;
+            };
+            let mut event = event(live, EventKind::Rerun, node);
+            let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
+            let bound: Vec<String> = targets.iter().map(|target| self.full_path(target)).collect();
+            event.message = Some(format!(
+                "Rerun {} @L{}: reads {}, changed by this save",
+                bound.join(", "),
+                event.line,
+                dependent.uses.join(", ")
+            ));
+            self.steps.push(Step::Execute { code, scope, node: Box::new(node.clone()), event });
+        }
     }
 
     /// When `node` (a class statement that ran) bound a new class where a live

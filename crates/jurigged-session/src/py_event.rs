@@ -24,6 +24,9 @@ pub enum EventKind {
     Delete,
     /// A statement ran.
     Run,
+    /// An unchanged statement ran again: its value reads a function the save
+    /// changed.
+    Rerun,
     /// Something could not be applied.
     Error,
     /// A changed statement was not run: it is running now.
@@ -42,6 +45,7 @@ impl EventKind {
             EventKind::Add => "add",
             EventKind::Delete => "delete",
             EventKind::Run => "run",
+            EventKind::Rerun => "rerun",
             EventKind::Error => "error",
             EventKind::Skip => "skip",
             EventKind::Pending => "pending",
@@ -54,6 +58,7 @@ impl EventKind {
             jurigged_patch::EventKind::Add => EventKind::Add,
             jurigged_patch::EventKind::Delete => EventKind::Delete,
             jurigged_patch::EventKind::Run => EventKind::Run,
+            jurigged_patch::EventKind::Rerun => EventKind::Rerun,
             jurigged_patch::EventKind::Error => EventKind::Error,
             jurigged_patch::EventKind::Skip => EventKind::Skip,
             jurigged_patch::EventKind::Pending => EventKind::Pending,
@@ -189,7 +194,7 @@ impl Event {
         self.save
     }
 
-    /// "watch", "update", "add", "delete", "run", "skip", "pending" or "error".
+    /// "watch", "update", "add", "delete", "run", "rerun", "skip", "pending" or "error".
     #[getter(kind)]
     fn kind_word(&self) -> &'static str {
         self.kind.as_str()
@@ -433,7 +438,7 @@ impl Event {
         let text = event.to_string();
         let kind = EventKind::of_patch(event.kind);
         let definition = match kind {
-            EventKind::Run => Some(Kind::Line),
+            EventKind::Run | EventKind::Rerun => Some(Kind::Line),
             EventKind::Update | EventKind::Add | EventKind::Delete => {
                 Some(kinds.get(event.path.as_str()).copied().unwrap_or(Kind::Function))
             }

@@ -137,6 +137,7 @@ impl SessionCore {
             let context = SaveContext {
                 running: running.body_frames(),
                 clock: self.logger.is_some().then_some(&clock as &dyn jurigged_patch::StatementClock),
+                rerun_dependents: self.settings.rerun_dependents,
             };
             let started = Instant::now();
             let changed = script.is_some();

@@ -1,0 +1,98 @@
+//! Unchanged module-level statements a save runs again because a function
+//! they call changed: `uts46data = tuple(_seg_0() + _seg_1())` keeps the table
+//! the old `_seg_N` built unless it runs again, while a fresh import of the new
+//! text builds the new one.
+//!
+//! Only what can run again safely, by its text alone: a statement that binds
+//! plain names to the value of one expression (`x = ...`, `a = b = ...`,
+//! `x: T = ...`; not augmented, not to an attribute or a subscript: those change
+//! an object, and running them twice is not running them once), whose value
+//! reads a top-level function of the module that the save changed (its body,
+//! signature or decorators), or a name such a statement binds (in file order:
+//! `b = f()` then `c = g(b)`). Not when running it again would not match a
+//! fresh run either: a statement whose value reads what it binds (`f =
+//! cache(f)`: it would wrap the wrapper), one binding a name that a
+//! definition or a later statement binds too, one that is running now or
+//! that comes after a statement running now (the script's main loop: what
+//! follows it has not run yet).
+
+use std::collections::HashSet;
+
+use jurigged_deftree::{DefTree, Kind, Node};
+use jurigged_diff::{counterparts, Edit, EditScript};
+
+use crate::held::{Origins, RunningFrame};
+
+/// An unchanged statement to run again, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Dependent {
+    /// Its index among the new tree's top-level statements.
+    pub(crate) index: usize,
+    /// The names it reads that the save changed (functions, or what another
+    /// dependent binds), in the order it reads them.
+    pub(crate) uses: Vec<String>,
+}
+
+/// The unchanged top-level statements of `new` that a save from `old` by
+/// `script` runs again, in file order. `origins` and `running` place the
+/// module's running body.
+pub(crate) fn dependents(
+    old: &DefTree,
+    new: &DefTree,
+    script: &EditScript,
+    origins: &Origins,
+    running: &[RunningFrame],
+) -> Vec<Dependent> {
+    let children = new.root().children();
+    let top_level: HashSet<&str> = children.iter().filter(|c| c.kind().is_definition()).map(Node::path).collect();
+    let mut stale: HashSet<String> = script
+        .edits()
+        .iter()
+        .filter_map(|edit| match edit {
+            Edit::Update { new, .. } | Edit::Redecorate { new, .. } => Some(new),
+            _ => None,
+        })
+        .filter(|node| node.kind() == Kind::Function && top_level.contains(node.path()))
+        .map(|node| node.name().to_string())
+        .collect();
+    if stale.is_empty() {
+        return Vec::new();
+    }
+    // The first top-level statement of the old text that a frame of the
+    // module's body is in: it and what follows are not run again.
+    let first_running = running.iter().filter_map(|frame| origins.statement_at(frame.line)).min();
+    let defined: HashSet<&str> = children.iter().filter(|c| c.kind().is_definition()).map(Node::name).collect();
+    let pairs = counterparts(old.root(), new.root());
+    let mut out = Vec::new();
+    for (index, node) in children.iter().enumerate() {
+        let Some(Some(old_index)) = pairs.get(index) else { continue };
+        if first_running.is_some_and(|running| *old_index >= running) {
+            continue;
+        }
+        let Some(assignment) = node.assignment() else { continue };
+        let uses: Vec<String> = assignment.reads.iter().filter(|name| stale.contains(*name)).cloned().collect();
+        if uses.is_empty() {
+            continue;
+        }
+        let reads_itself = assignment.targets.iter().any(|target| assignment.reads.contains(target));
+        let bound_elsewhere = assignment
+            .targets
+            .iter()
+            .any(|target| defined.contains(target.as_str()) || bound_later(&children[index + 1..], target));
+        if reads_itself || bound_elsewhere {
+            continue;
+        }
+        stale.extend(assignment.targets.iter().cloned());
+        out.push(Dependent { index, uses });
+    }
+    out
+}
+
+/// Whether one of `later` (top-level statements) binds `name` by assignment or
+/// import.
+fn bound_later(later: &[Node], name: &str) -> bool {
+    later.iter().any(|node| {
+        node.assignment().is_some_and(|a| a.targets.iter().any(|t| t == name))
+            || node.imports().iter().any(|imported| imported == name)
+    })
+}
