@@ -179,3 +179,23 @@ def test_a_running_statement_and_what_follows_it_are_not_run_again(run, workspac
     wait_until(lambda: len([r for r in records(stream) if r["kind"] == "save"]) == 2, what="two saves")
     assert not [r for r in records(stream) if r["kind"] == "rerun"]
     assert "late ran" not in process.stdout
+
+
+def test_a_changed_table_statement_calls_the_new_code_of_the_functions_it_reads(run, workspace):
+    # idna 3.8 -> 3.9 as a save: the segments change and the table statement
+    # reads one more. Run while the save was prepared, the statement would call
+    # the old `_seg_0` (its new code is given to it only when the save commits).
+    workspace.write("app.py", TABLE)
+    stream = workspace.path("events.jsonl")
+    process = run(*FAST, "--events", str(stream), "app.py")
+    process.wait_for("table (1, 2, 3) [10, 20, 30]", stream="stdout")
+
+    changed = TABLE.replace("return [1, 2]", "return [1, 2, 5]").replace(
+        "def scale", "def _seg_2():\n    return [4]\n\n\ndef scale"
+    )
+    workspace.save("app.py", changed.replace("_seg_0() + _seg_1()", "_seg_0() + _seg_1() + _seg_2()"))
+    process.wait_for("table (1, 2, 5, 3, 4) [10, 20, 50, 30, 40]", stream="stdout")
+    save = wait_for_record(stream, kind="save", outcome="applied")
+    assert (save["updates"], save["adds"], save["runs"], save["reruns"]) == (1, 1, 1, 1)
+    run_record = wait_for_record(stream, kind="run", save=save["save"])
+    assert run_record["code"] == "table = tuple(_seg_0() + _seg_1() + _seg_2())"

@@ -113,7 +113,7 @@ impl Node {
     }
 
     /// For a line outside functions that is one plain assignment to names
-    /// (`x = ...`, `a = b = ...`, `x: T = ...`; not augmented, not to an
+    /// (`x = ...`, `a = b = ...`; not augmented, not annotated, not to an
     /// attribute, a subscript or a tuple): its targets and what its value reads.
     pub fn assignment(&self) -> Option<&Assignment> {
         self.assignment.as_deref()

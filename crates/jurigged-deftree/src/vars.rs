@@ -378,23 +378,21 @@ pub struct Assignment {
 }
 
 /// The assignment `statements` make, when they are one plain assignment of a
-/// value to names: `x = ...`, `a = b = ...`, `x: T = ...`. Not an augmented
-/// assignment (it reads what it binds), nor one to an attribute, a subscript
-/// or a tuple (it changes an object, or unpacks).
+/// value to names: `x = ...`, `a = b = ...`. Not an augmented assignment (it
+/// reads what it binds), nor one to an attribute, a subscript or a tuple (it
+/// changes an object, or unpacks), nor an annotated one (it also changes the
+/// module's annotations).
 pub(crate) fn assignment(statements: &[Stmt]) -> Option<Assignment> {
-    let (targets, value): (Vec<&Expr>, &Expr) = match statements {
-        [Stmt::Assign(assign)] => (assign.targets.iter().collect(), &assign.value),
-        [Stmt::AnnAssign(assign)] if assign.simple => (vec![assign.target.as_ref()], assign.value.as_deref()?),
-        _ => return None,
-    };
-    let targets = targets
-        .into_iter()
+    let [Stmt::Assign(assign)] = statements else { return None };
+    let targets = assign
+        .targets
+        .iter()
         .map(|target| match target {
             Expr::Name(name) => Some(name.id.to_string()),
             _ => None,
         })
         .collect::<Option<Vec<String>>>()?;
-    Some(Assignment { targets, reads: reads_of(value) })
+    Some(Assignment { targets, reads: reads_of(&assign.value) })
 }
 
 /// The names `value` reads when evaluated at module level.

@@ -200,7 +200,7 @@ impl CodeFile {
     ) -> Result<Vec<Event>> {
         let (holds, held_running) = holds_for(&self.tree, &new, script, &self.origins, &context.running, &self.pending);
         let dependents = if context.rerun_dependents {
-            dependents(&self.tree, &new, script, &self.origins, &context.running)
+            dependents(&self.tree, &new, script, &holds, &self.origins, &context.running)
         } else {
             Vec::new()
         };

@@ -15,31 +15,41 @@
 //! definition or a later statement binds too, one that is running now or
 //! that comes after a statement running now (the script's main loop: what
 //! follows it has not run yet).
+//!
+//! A changed plain assignment that reads a changed function (or what a
+//! dependent binds) is run once the save is live too, not while the save is
+//! prepared: then the function still has its old code.
 
 use std::collections::HashSet;
 
 use jurigged_deftree::{DefTree, Kind, Node};
 use jurigged_diff::{counterparts, Edit, EditScript};
 
-use crate::held::{Origins, RunningFrame};
+use crate::held::{Holds, Origins, RunningFrame};
 
-/// An unchanged statement to run again, and why.
+/// A statement to run once the save is live, and why.
 #[derive(Debug, Clone)]
 pub(crate) struct Dependent {
     /// Its index among the new tree's top-level statements.
     pub(crate) index: usize,
+    /// Whether the save changed it (it runs once, after the functions it
+    /// reads got their new code; else it runs again, unchanged).
+    pub(crate) changed: bool,
     /// The names it reads that the save changed (functions, or what another
     /// dependent binds), in the order it reads them.
     pub(crate) uses: Vec<String>,
 }
 
-/// The unchanged top-level statements of `new` that a save from `old` by
-/// `script` runs again, in file order. `origins` and `running` place the
-/// module's running body.
+/// The top-level statements of `new` that a save from `old` by `script` runs
+/// once the save is live, in file order: the unchanged ones it runs again, and
+/// the changed plain assignments that read a changed function (run before,
+/// they would call its old code). `holds` are the changed statements it does
+/// not run; `origins` and `running` place the module's running body.
 pub(crate) fn dependents(
     old: &DefTree,
     new: &DefTree,
     script: &EditScript,
+    holds: &Holds,
     origins: &Origins,
     running: &[RunningFrame],
 ) -> Vec<Dependent> {
@@ -58,6 +68,15 @@ pub(crate) fn dependents(
     if stale.is_empty() {
         return Vec::new();
     }
+    // The changed top-level statements the save runs, by where they start.
+    let runs: HashSet<usize> = script
+        .edits()
+        .iter()
+        .filter_map(|edit| match edit {
+            Edit::Run { node, .. } if holds.get(node).is_none() => Some(node.span().start),
+            _ => None,
+        })
+        .collect();
     // The first top-level statement of the old text that a frame of the
     // module's body is in: it and what follows are not run again.
     let first_running = running.iter().filter_map(|frame| origins.statement_at(frame.line)).min();
@@ -65,25 +84,28 @@ pub(crate) fn dependents(
     let pairs = counterparts(old.root(), new.root());
     let mut out = Vec::new();
     for (index, node) in children.iter().enumerate() {
-        let Some(Some(old_index)) = pairs.get(index) else { continue };
-        if first_running.is_some_and(|running| *old_index >= running) {
-            continue;
-        }
         let Some(assignment) = node.assignment() else { continue };
         let uses: Vec<String> = assignment.reads.iter().filter(|name| stale.contains(*name)).cloned().collect();
         if uses.is_empty() {
             continue;
         }
-        let reads_itself = assignment.targets.iter().any(|target| assignment.reads.contains(target));
-        let bound_elsewhere = assignment
-            .targets
-            .iter()
-            .any(|target| defined.contains(target.as_str()) || bound_later(&children[index + 1..], target));
-        if reads_itself || bound_elsewhere {
-            continue;
+        let changed = runs.contains(&node.span().start);
+        if !changed {
+            let Some(Some(old_index)) = pairs.get(index) else { continue };
+            if first_running.is_some_and(|running| *old_index >= running) {
+                continue;
+            }
+            let reads_itself = assignment.targets.iter().any(|target| assignment.reads.contains(target));
+            let bound_elsewhere = assignment
+                .targets
+                .iter()
+                .any(|target| defined.contains(target.as_str()) || bound_later(&children[index + 1..], target));
+            if reads_itself || bound_elsewhere {
+                continue;
+            }
         }
         stale.extend(assignment.targets.iter().cloned());
-        out.push(Dependent { index, uses });
+        out.push(Dependent { index, changed, uses });
     }
     out
 }

@@ -59,6 +59,12 @@ pub(crate) fn prepare<'py>(
     let mut prepared = Preparation {
         live,
         holds,
+        deferred: dependents
+            .iter()
+            .filter(|d| d.changed)
+            .filter_map(|d| new_tree.root().children().get(d.index))
+            .map(|node| node.span().start)
+            .collect(),
         clock,
         old_tree,
         new_tree,
@@ -88,7 +94,7 @@ pub(crate) fn prepare<'py>(
     }
     prepared.rerun_remaining()?;
     prepared.remake_classes()?;
-    prepared.rerun_dependents(dependents);
+    prepared.rerun_dependents(dependents)?;
     // Lines may have moved: a Shift, statements added, deleted or run again (a
     // module's annotations start at its first statement), or a function made
     // longer or shorter. Only then, as this compiles the whole file.
@@ -125,6 +131,9 @@ struct Preparation<'a, 'py> {
     live: &'a LiveModule<'py>,
     /// The statements this save does not run (running now, or pending).
     holds: &'a Holds,
+    /// Changed statements run once the save is live (see `dependents`), by
+    /// where they start.
+    deferred: std::collections::HashSet<usize>,
     /// Told as each statement starts and ends.
     clock: Option<&'a dyn StatementClock>,
     old_tree: &'a DefTree,
@@ -213,6 +222,8 @@ impl<'py> Preparation<'_, 'py> {
                 let step = self.run(parent, node, EventKind::Add)?;
                 self.steps.push(step);
             }
+            // Run once the save is live, by `rerun_dependents`.
+            Edit::Run { node, .. } if self.deferred.contains(&node.span().start) => {}
             Edit::Run { parent, node } => {
                 let step = self.run(parent, node, EventKind::Run)?;
                 self.steps.push(step);
@@ -634,34 +645,45 @@ impl<'py> Preparation<'_, 'py> {
         Ok(())
     }
 
-    /// Runs again, once the save is live (so that they call the new code), the
-    /// unchanged statements whose value reads a function the save changed. One
-    /// that raises then is reported and keeps its old value; the save stays
-    /// applied (its own text was fine).
-    fn rerun_dependents(&mut self, dependents: &[Dependent]) {
+    /// Runs, once the save is live (so that they call the new code), the
+    /// statements whose value reads a function the save changed: unchanged
+    /// ones again, changed plain assignments for the first time. One that
+    /// raises then is reported and its names keep their values; the rest of
+    /// the save stays applied.
+    fn rerun_dependents(&mut self, dependents: &[Dependent]) -> Result<()> {
         let live = self.live;
         let py = live.namespace.py();
         let children = self.new_tree.root().children();
         for dependent in dependents {
             let Some(node) = children.get(dependent.index) else { continue };
-            let Ok(scope) = live.scope(node.path(), node) else { continue };
+            let scope = live.scope(node.path(), node)?;
             let context = &self.staged.context;
-            // It compiled when the module was imported: a failure now only
-            // loses the rerun.
-            let Ok(code) = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, context) else {
-                continue;
+            let compiled = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, context);
+            let code = match compiled {
+                Ok(code) => code,
+                // A changed statement that does not compile fails the save, as
+                // any; an unchanged one compiled when the module was imported,
+                // and a failure now only loses its rerun.
+                Err(error) if dependent.changed => return Err(live.python_error(node, error)),
+                Err(_) => continue,
             };
-            let mut event = event(live, EventKind::Rerun, node);
-            let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
-            let bound: Vec<String> = targets.iter().map(|target| self.full_path(target)).collect();
-            event.message = Some(format!(
-                "Rerun {} @L{}: reads {}, changed by this save",
-                bound.join(", "),
-                event.line,
-                dependent.uses.join(", ")
-            ));
+            let event = if dependent.changed {
+                event(live, EventKind::Run, node)
+            } else {
+                let mut event = event(live, EventKind::Rerun, node);
+                let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
+                let bound: Vec<String> = targets.iter().map(|target| self.full_path(target)).collect();
+                event.message = Some(format!(
+                    "Rerun {} @L{}: reads {}, changed by this save",
+                    bound.join(", "),
+                    event.line,
+                    dependent.uses.join(", ")
+                ));
+                event
+            };
             self.steps.push(Step::Execute { code, scope, node: Box::new(node.clone()), event });
         }
+        Ok(())
     }
 
     /// When `node` (a class statement that ran) bound a new class where a live
