@@ -157,8 +157,7 @@ def one_module(tree, name, relative, after_file):
     return {
         "functions": functions,
         "references": compared,
-        # Unchanged statements run again, and changed ones run once the save
-        # was live, because they read a changed function.
+        # Unchanged statements run again because they read a changed function.
         "reruns": [str(e) for e in events if getattr(e, "kind", None) == "rerun"],
         "differences": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in differences],
     }

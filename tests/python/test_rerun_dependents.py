@@ -54,12 +54,12 @@ def test_a_table_built_by_calls_of_changed_functions_is_built_again(run, workspa
     # The table, and in turn what is computed from it (scale itself unchanged).
     process.wait_for("table (1, 2, 5, 3) [10, 20, 50, 30]", stream="stdout")
     rerun = wait_for_record(stream, kind="rerun", line=16)
-    assert rerun["message"] == "Rerun __main__.table @L16: reads _seg_0, changed by this save"
+    assert rerun["message"] == "Rerun __main__.table @L16: calls _seg_0, changed by this save"
     assert rerun["code"] == "table = tuple(_seg_0() + _seg_1())"
     assert rerun.get("rude") is None
     chained = wait_for_record(stream, kind="rerun", line=17)
     assert chained["message"] == "Rerun __main__.scaled @L17: reads table, changed by this save"
-    process.wait_for(lambda line: line == "Rerun __main__.table @L16: reads _seg_0, changed by this save", "stderr")
+    process.wait_for(lambda line: line == "Rerun __main__.table @L16: calls _seg_0, changed by this save", "stderr")
     save = wait_for_record(stream, kind="save", save=rerun["save"])
     assert (save["outcome"], save["updates"], save["reruns"]) == ("applied", 1, 2)
     # `print("built")` is not an assignment: it is not run again, nor is the loop.

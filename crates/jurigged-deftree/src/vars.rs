@@ -375,6 +375,9 @@ pub struct Assignment {
     /// comprehension included, those of a `lambda`'s body not: it runs later),
     /// in order of first appearance.
     pub reads: Vec<String>,
+    /// Those of `reads` that the value calls by name (`f(...)`): what it
+    /// computes with, not only refers to (`handlers = {"h": f}` keeps `f`).
+    pub calls: Vec<String>,
 }
 
 /// The assignment `statements` make, when they are one plain assignment of a
@@ -392,7 +395,32 @@ pub(crate) fn assignment(statements: &[Stmt]) -> Option<Assignment> {
             _ => None,
         })
         .collect::<Option<Vec<String>>>()?;
-    Some(Assignment { targets, reads: reads_of(&assign.value) })
+    let reads = reads_of(&assign.value);
+    let mut callees = Callees { names: IndexSet::new() };
+    callees.visit_expr(&assign.value);
+    let calls = reads.iter().filter(|name| callees.names.contains(name.as_str())).cloned().collect();
+    Some(Assignment { targets, reads, calls })
+}
+
+/// The names called by name in an expression, outside `lambda` bodies (they
+/// run later).
+struct Callees<'a> {
+    names: IndexSet<&'a str>,
+}
+
+impl<'a> Visitor<'a> for Callees<'a> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(_) => {}
+            Expr::Call(call) => {
+                if let Expr::Name(name) = call.func.as_ref() {
+                    self.names.insert(name.id.as_str());
+                }
+                visitor::walk_expr(self, expr);
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
 }
 
 /// The names `value` reads when evaluated at module level.

@@ -245,4 +245,18 @@ fn plain_assignments_name_their_targets_and_what_their_value_reads() {
     assert_eq!(facts[9], Some((strings(&["c"]), strings(&["ys", "lim", "m"]))));
     assert_eq!(facts[10], None);
     assert_eq!(facts[11], None);
+    // What the value calls, not only refers to.
+    let calls = |index: usize| tree.root().children()[index].assignment().map(|a| a.calls.clone());
+    assert_eq!(calls(1), Some(strings(&["tuple", "_seg_0", "_seg_1"])));
+    assert_eq!(calls(2), Some(strings(&["f"])));
+    assert_eq!(calls(8), Some(Vec::new()));
+    assert_eq!(calls(9), Some(strings(&["m"])));
+    let refers = parse(
+        "handlers = {'h': f}
+scaled = partial(f)
+",
+    );
+    let refers: Vec<Vec<String>> =
+        refers.root().children().iter().map(|l| l.assignment().map(|a| a.calls.clone()).unwrap_or_default()).collect();
+    assert_eq!(refers, [Vec::<String>::new(), strings(&["partial"])]);
 }

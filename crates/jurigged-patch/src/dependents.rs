@@ -4,12 +4,13 @@
 //! text builds the new one.
 //!
 //! Only what can run again safely, by its text alone: a statement that binds
-//! plain names to the value of one expression (`x = ...`, `a = b = ...`,
-//! `x: T = ...`; not augmented, not to an attribute or a subscript: those change
+//! plain names to the value of one expression (`x = ...`, `a = b = ...`; not
+//! augmented, not annotated, not to an attribute or a subscript: those change
 //! an object, and running them twice is not running them once), whose value
-//! reads a top-level function of the module that the save changed (its body,
-//! signature or decorators), or a name such a statement binds (in file order:
-//! `b = f()` then `c = g(b)`). Not when running it again would not match a
+//! calls a top-level function of the module that the save changed (its body,
+//! signature or decorators: `handlers = {"h": f}` only refers to `f`, which
+//! keeps its identity and gets the new code), or reads a name such a
+//! statement binds (in file order: `b = f()` then `c = g(b)`). Not when running it again would not match a
 //! fresh run either: a statement whose value reads what it binds (`f =
 //! cache(f)`: it would wrap the wrapper), one binding a name that a
 //! definition or a later statement binds too, one that is running now or
@@ -35,9 +36,10 @@ pub(crate) struct Dependent {
     /// Whether the save changed it (it runs once, after the functions it
     /// reads got their new code; else it runs again, unchanged).
     pub(crate) changed: bool,
-    /// The names it reads that the save changed (functions, or what another
-    /// dependent binds), in the order it reads them.
-    pub(crate) uses: Vec<String>,
+    /// The functions it calls that the save changed, in the order it reads them.
+    pub(crate) calls: Vec<String>,
+    /// The names it reads that a dependent before it binds.
+    pub(crate) reads: Vec<String>,
 }
 
 /// The top-level statements of `new` that a save from `old` by `script` runs
@@ -55,7 +57,7 @@ pub(crate) fn dependents(
 ) -> Vec<Dependent> {
     let children = new.root().children();
     let top_level: HashSet<&str> = children.iter().filter(|c| c.kind().is_definition()).map(Node::path).collect();
-    let mut stale: HashSet<String> = script
+    let changed_functions: HashSet<String> = script
         .edits()
         .iter()
         .filter_map(|edit| match edit {
@@ -65,9 +67,11 @@ pub(crate) fn dependents(
         .filter(|node| node.kind() == Kind::Function && top_level.contains(node.path()))
         .map(|node| node.name().to_string())
         .collect();
-    if stale.is_empty() {
+    if changed_functions.is_empty() {
         return Vec::new();
     }
+    // What the dependents found so far bind.
+    let mut stale: HashSet<String> = HashSet::new();
     // The changed top-level statements the save runs, by where they start.
     let runs: HashSet<usize> = script
         .edits()
@@ -85,8 +89,12 @@ pub(crate) fn dependents(
     let mut out = Vec::new();
     for (index, node) in children.iter().enumerate() {
         let Some(assignment) = node.assignment() else { continue };
-        let uses: Vec<String> = assignment.reads.iter().filter(|name| stale.contains(*name)).cloned().collect();
-        if uses.is_empty() {
+        // A changed function it calls (one it only refers to is the same
+        // object, with the new code), or a name a dependent binds.
+        let calls: Vec<String> =
+            assignment.calls.iter().filter(|name| changed_functions.contains(*name)).cloned().collect();
+        let reads: Vec<String> = assignment.reads.iter().filter(|name| stale.contains(*name)).cloned().collect();
+        if calls.is_empty() && reads.is_empty() {
             continue;
         }
         let changed = runs.contains(&node.span().start);
@@ -105,7 +113,7 @@ pub(crate) fn dependents(
             }
         }
         stale.extend(assignment.targets.iter().cloned());
-        out.push(Dependent { index, changed, uses });
+        out.push(Dependent { index, changed, calls, reads });
     }
     out
 }

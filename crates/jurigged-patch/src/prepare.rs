@@ -673,11 +673,18 @@ impl<'py> Preparation<'_, 'py> {
                 let mut event = event(live, EventKind::Rerun, node);
                 let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
                 let bound: Vec<String> = targets.iter().map(|target| self.full_path(target)).collect();
+                let mut why = Vec::new();
+                if !dependent.calls.is_empty() {
+                    why.push(format!("calls {}", dependent.calls.join(", ")));
+                }
+                if !dependent.reads.is_empty() {
+                    why.push(format!("reads {}", dependent.reads.join(", ")));
+                }
                 event.message = Some(format!(
-                    "Rerun {} @L{}: reads {}, changed by this save",
+                    "Rerun {} @L{}: {}, changed by this save",
                     bound.join(", "),
                     event.line,
-                    dependent.uses.join(", ")
+                    why.join(" and ")
                 ));
                 event
             };
