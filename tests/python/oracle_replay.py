@@ -235,7 +235,7 @@ def summary(results):
     )
     reruns = [(r, line) for r in replayed for line in r.get("reruns", [])]
     print(
-        f"  {len(reruns)} unchanged statements run again (they read a changed function) "
+        f"  {len(reruns)} unchanged statements run again (they call a changed function) "
         f"in {len({r['case'] for r, _ in reruns})} modules"
     )
     for r, line in reruns:
