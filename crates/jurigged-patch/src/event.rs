@@ -5,10 +5,15 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 
-/// The kind of an [`Event`].
+/// What an event tells: the one kind from the patcher to the session's
+/// loggers, the develoop and Python (`Event.kind`). The patcher makes every
+/// kind but [`EventKind::Watch`], which the session makes when it starts
+/// watching a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
-    /// A function got new code in place.
+    /// A file is now watched.
+    Watch,
+    /// A function got new code in place, or a definition changed.
     Update,
     /// A definition was (re-)executed and bound.
     Add,
@@ -16,23 +21,24 @@ pub enum EventKind {
     Delete,
     /// A statement was executed.
     Run,
-    /// An unchanged statement was executed again: its value reads a function
-    /// the save changed.
+    /// An unchanged statement was executed again: its value calls a function
+    /// the save changed (or reads what such a statement binds).
     Rerun,
     /// Something could not be applied.
     Error,
-    /// A changed statement not run: it is running now (its change takes
-    /// effect when the program restarts).
+    /// A changed statement not run: it is running now, or comes after one
+    /// running now (its change takes effect when the program restarts).
     Skip,
     /// A changed statement not run: its last run raised and its text is
-    /// unchanged since.
+    /// unchanged since (it is pending until edited).
     Pending,
 }
 
 impl EventKind {
-    /// The word the original jurigged prints.
+    /// The word the original jurigged prints at the start of a line.
     pub fn as_str(self) -> &'static str {
         match self {
+            EventKind::Watch => "Watch",
             EventKind::Update => "Update",
             EventKind::Add => "Add",
             EventKind::Delete => "Delete",
@@ -41,6 +47,22 @@ impl EventKind {
             EventKind::Error => "Error",
             EventKind::Skip => "Skip",
             EventKind::Pending => "Pending",
+        }
+    }
+
+    /// The lowercase word Python sees as `event.kind` and the event stream
+    /// writes as `kind`.
+    pub fn word(self) -> &'static str {
+        match self {
+            EventKind::Watch => "watch",
+            EventKind::Update => "update",
+            EventKind::Add => "add",
+            EventKind::Delete => "delete",
+            EventKind::Run => "run",
+            EventKind::Rerun => "rerun",
+            EventKind::Error => "error",
+            EventKind::Skip => "skip",
+            EventKind::Pending => "pending",
         }
     }
 }
