@@ -116,12 +116,16 @@ def worker(tool, samples):
         os.makedirs(os.path.join(directory, PACKAGE))
         open(os.path.join(directory, PACKAGE, "__init__.py"), "w").close()
         sys.path.insert(0, directory)
+        native = sys.modules.get("jurigged._jurigged")
+        scans = getattr(native, "heap_scans", lambda: 0)
+        before = scans()
         medians, problems = {}, []
         for relative in FILES:
             times, found = timed_file(jurigged, directory, relative, samples)
             medians[relative] = times[len(times) // 2]
             problems.extend(found)
-        print(json.dumps({"tool": tool, "medians": medians, "problems": problems}), flush=True)
+        record = {"tool": tool, "medians": medians, "problems": problems, "scans": scans() - before}
+        print(json.dumps(record), flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -141,6 +145,7 @@ def main():
     figures = {"ours": [], "original": []}
     per_file = {"ours": {}, "original": {}}
     problems = {"ours": [], "original": []}
+    scans = []
     errors = {"ours": [], "original": []}
     for tool, record, error in worker_rounds(__file__, args, rounds, [str(samples)], "merge"):
         if error:
@@ -150,6 +155,8 @@ def main():
         for relative, value in record["medians"].items():
             per_file[tool].setdefault(relative, []).append(value)
         problems[tool].extend(p for p in record["problems"] if p not in problems[tool])
+        if tool == "ours":
+            scans.append(record["scans"])
     for tool in ("ours", "original"):
         status = None if figures[tool] else "failed"
         ok = bool(figures[tool]) and not problems[tool]
@@ -158,6 +165,8 @@ def main():
         parts = ", ".join(f"{os.path.basename(r.replace('/__init__', ''))} {median(v):.2f}" for r, v in per_file[tool].items())
         if parts:
             note(f"merge, {tool}: per-file medians (ms): {parts}")
+    if scans:
+        note(f"merge, ours: heap scans in each run (up to {samples} merges a file): {scans}")
     note(f"merge: each run is the median over the files of the median of {samples} merges "
          "(each changes one more function's body); the merged CodeFile is made before the clock starts")
 

@@ -250,10 +250,25 @@ pub(crate) fn holds_for(
 
 /// The pending statements (and definitions) that still hold after a change to `tree`: those
 /// whose text is still there (a statement edited since is tried again).
+///
+/// Only the nodes at a pending statement's path have their text made: a save
+/// of a large file with nothing pending (the usual case) costs nothing here.
 pub(crate) fn still_pending(pending: Vec<Pending>, tree: &DefTree) -> Vec<Pending> {
-    let nodes: std::collections::HashSet<(&str, String)> =
-        tree.walk().map(|node| (node.path(), node.code_text())).collect();
-    pending.into_iter().filter(|p| nodes.contains(&(p.path.as_str(), p.text.clone()))).collect()
+    if pending.is_empty() {
+        return pending;
+    }
+    let mut texts: std::collections::HashMap<&str, Vec<String>> =
+        pending.iter().map(|p| (p.path.as_str(), Vec::new())).collect();
+    for node in tree.walk() {
+        if let Some(found) = texts.get_mut(node.path()) {
+            found.push(node.code_text());
+        }
+    }
+    let kept = pending
+        .iter()
+        .map(|p| texts.get(p.path.as_str()).is_some_and(|found| found.contains(&p.text)))
+        .collect::<Vec<_>>();
+    pending.into_iter().zip(kept).filter_map(|(p, keep)| keep.then_some(p)).collect()
 }
 
 #[cfg(test)]
