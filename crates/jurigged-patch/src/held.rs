@@ -273,7 +273,7 @@ pub(crate) fn still_pending(pending: Vec<Pending>, tree: &DefTree) -> Vec<Pendin
 
 #[cfg(test)]
 mod tests {
-    use super::{replacements, Origins};
+    use super::{replacements, still_pending, Origins, Pending};
     use jurigged_deftree::{DefTree, Parser};
 
     fn tree(text: &str) -> DefTree {
@@ -305,5 +305,28 @@ mod tests {
         assert_eq!(after.statement_at(7), Some(4));
         assert_eq!(after.statement_at(1), Some(2));
         assert_eq!(after.0[0], None);
+    }
+
+    fn pending(path: &str, text: &str) -> Pending {
+        Pending {
+            path: path.to_string(),
+            text: text.to_string(),
+            live_text: None,
+            line: 1,
+            code: text.to_string(),
+            error: "OSError".to_string(),
+            at: "10:00:00".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_pending_statement_stays_while_its_text_is_in_the_tree_at_its_path() {
+        let old = tree(OLD);
+        let sleep = "while True:\n    time.sleep(1)\n";
+        let kept = still_pending(vec![pending("app", sleep), pending("app", "x = 1\n"), pending("app.f", sleep)], &old);
+        // Only the loop at the module's level is still there, as it was.
+        assert_eq!(kept.iter().map(|p| (p.path.as_str(), p.text.as_str())).collect::<Vec<_>>(), [("app", sleep)]);
+        let edited = tree(&OLD.replace("sleep(1)", "sleep(2)"));
+        assert!(still_pending(kept, &edited).is_empty(), "an edited statement is tried again");
     }
 }
