@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
+use jurigged_patch::EventKind;
 
 /// An operation on a definition of a CodeFile.
 #[pyclass(module = "jurigged.codetools", extends = Event, frozen, subclass)]
