@@ -67,7 +67,11 @@ pub(crate) fn dependents(
         .filter(|node| node.kind() == Kind::Function && top_level.contains(node.path()))
         .map(|node| node.name().to_string())
         .collect();
-    if changed_functions.is_empty() {
+    // The usual save calls no changed function at top level: one walk over
+    // the top-level statements, and nothing else is computed.
+    let calls_changed =
+        |node: &Node| node.assignment().is_some_and(|a| a.calls.iter().any(|name| changed_functions.contains(name)));
+    if changed_functions.is_empty() || !children.iter().any(calls_changed) {
         return Vec::new();
     }
     // What the dependents found so far bind.
