@@ -12,6 +12,7 @@ use crate::clock::StatementClock;
 use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
+use crate::dependents::Dependent;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::held::Holds;
@@ -43,6 +44,7 @@ pub(crate) fn prepare<'py>(
     old_tree: &DefTree,
     new_tree: &DefTree,
     holds: &Holds,
+    dependents: &[Dependent],
     clock: Option<&dyn StatementClock>,
 ) -> Result<Prepared<'py>> {
     let py = live.namespace.py();
@@ -57,6 +59,12 @@ pub(crate) fn prepare<'py>(
     let mut prepared = Preparation {
         live,
         holds,
+        deferred: dependents
+            .iter()
+            .filter(|d| d.changed)
+            .filter_map(|d| new_tree.root().children().get(d.index))
+            .map(|node| node.span().start)
+            .collect(),
         clock,
         old_tree,
         new_tree,
@@ -86,6 +94,7 @@ pub(crate) fn prepare<'py>(
     }
     prepared.rerun_remaining()?;
     prepared.remake_classes()?;
+    prepared.rerun_dependents(dependents)?;
     // Lines may have moved: a Shift, statements added, deleted or run again (a
     // module's annotations start at its first statement), or a function made
     // longer or shorter. Only then, as this compiles the whole file.
@@ -122,6 +131,9 @@ struct Preparation<'a, 'py> {
     live: &'a LiveModule<'py>,
     /// The statements this save does not run (running now, or pending).
     holds: &'a Holds,
+    /// Changed statements run once the save is live (see `dependents`), by
+    /// where they start.
+    deferred: std::collections::HashSet<usize>,
     /// Told as each statement starts and ends.
     clock: Option<&'a dyn StatementClock>,
     old_tree: &'a DefTree,
@@ -210,6 +222,8 @@ impl<'py> Preparation<'_, 'py> {
                 let step = self.run(parent, node, EventKind::Add)?;
                 self.steps.push(step);
             }
+            // Run once the save is live, by `rerun_dependents`.
+            Edit::Run { node, .. } if self.deferred.contains(&node.span().start) => {}
             Edit::Run { parent, node } => {
                 let step = self.run(parent, node, EventKind::Run)?;
                 self.steps.push(step);
@@ -328,7 +342,13 @@ impl<'py> Preparation<'_, 'py> {
                 }
                 nested_pairs(&old, &new, &mut self.swaps)?;
                 let attributes = Some(FunctionAttributes::of(&function)?);
-                self.swaps.push(Swap { old, new: Some(new), attributes, function: Some(function.clone()) });
+                self.swaps.push(Swap {
+                    old,
+                    new: Some(new),
+                    attributes,
+                    function: Some(function.clone()),
+                    bound: None,
+                });
             }
         }
         Ok(())
@@ -420,11 +440,21 @@ impl<'py> Preparation<'_, 'py> {
         } else {
             None
         };
+        let bound = bound_function(&scope, live, new)?;
         for old_code in old_codes {
             nested_pairs(&old_code, &new_code, &mut self.swaps)?;
             self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
             let attributes = Some(attributes.clone());
-            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes, function: handed.clone() });
+            // The bound function, if it runs this version: a user known
+            // without a heap scan (see `UserIndex::complete_users`).
+            let bound = bound.as_ref().filter(|f| f.getattr("__code__").is_ok_and(|c| c.is(&old_code))).cloned();
+            self.swaps.push(Swap {
+                old: old_code,
+                new: Some(new_code.clone()),
+                attributes,
+                function: handed.clone(),
+                bound,
+            });
         }
         Ok(())
     }
@@ -504,7 +534,7 @@ impl<'py> Preparation<'_, 'py> {
             let relative = live.relative(node.path());
             let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
             for code in found.unwrap_or_default() {
-                self.swaps.push(Swap { old: code, new: None, attributes: None, function: None });
+                self.swaps.push(Swap { old: code, new: None, attributes: None, function: None, bound: None });
             }
         }
         let event = event(live, EventKind::Delete, node);
@@ -598,7 +628,13 @@ impl<'py> Preparation<'_, 'py> {
                 let new_code = news.remove(at);
                 if check_freevars(&old_code, &new_code, new.path()).is_ok() {
                     nested_pairs(&old_code, &new_code, &mut self.swaps)?;
-                    self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None });
+                    self.swaps.push(Swap {
+                        old: old_code,
+                        new: Some(new_code),
+                        attributes: None,
+                        function: None,
+                        bound: None,
+                    });
                 }
             }
         }
@@ -627,6 +663,54 @@ impl<'py> Preparation<'_, 'py> {
                     self.steps.push(step);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Runs, once the save is live (so that they call the new code), the
+    /// statements whose value reads a function the save changed: unchanged
+    /// ones again, changed plain assignments for the first time. One that
+    /// raises then is reported and its names keep their values; the rest of
+    /// the save stays applied.
+    fn rerun_dependents(&mut self, dependents: &[Dependent]) -> Result<()> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let children = self.new_tree.root().children();
+        for dependent in dependents {
+            let Some(node) = children.get(dependent.index) else { continue };
+            let scope = live.scope(node.path(), node)?;
+            let context = &self.staged.context;
+            let compiled = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, context);
+            let code = match compiled {
+                Ok(code) => code,
+                // A changed statement that does not compile fails the save, as
+                // any; an unchanged one compiled when the module was imported,
+                // and a failure now only loses its rerun.
+                Err(error) if dependent.changed => return Err(live.python_error(node, error)),
+                Err(_) => continue,
+            };
+            let event = if dependent.changed {
+                event(live, EventKind::Run, node)
+            } else {
+                let mut event = event(live, EventKind::Rerun, node);
+                let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
+                let bound: Vec<String> = targets.iter().map(|target| self.full_path(target)).collect();
+                let mut why = Vec::new();
+                if !dependent.calls.is_empty() {
+                    why.push(format!("calls {}", dependent.calls.join(", ")));
+                }
+                if !dependent.reads.is_empty() {
+                    why.push(format!("reads {}", dependent.reads.join(", ")));
+                }
+                event.message = Some(format!(
+                    "Rerun {} @L{}: {}, changed by this save",
+                    bound.join(", "),
+                    event.line,
+                    why.join(" and ")
+                ));
+                event
+            };
+            self.steps.push(Step::Execute { code, scope, node: Box::new(node.clone()), event });
         }
         Ok(())
     }
@@ -835,6 +919,20 @@ fn find_codes<'py>(
         });
     }
     Ok(found)
+}
+
+/// The plain function bound under `node`'s name where it lives (the module's
+/// namespace or its class's), if any: read from the dictionary, so no
+/// descriptor nor `__getattr__` of the program runs.
+fn bound_function<'py>(scope: &Scope<'py>, live: &LiveModule<'py>, node: &Node) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = live.namespace.py();
+    let holder = match scope {
+        Scope::Module => live.namespace.clone(),
+        Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+    };
+    let Some(object) = holder.get_item(scope.stored_name(node.name()))? else { return Ok(None) };
+    let function_type = py.import("types")?.getattr("FunctionType")?;
+    Ok(object.get_type().is(&function_type).then_some(object))
 }
 
 /// Whether two classes come from the same class statement (a class made again,

@@ -139,7 +139,7 @@ impl Event {
         self.save
     }
 
-    /// "watch", "update", "add", "delete", "run", "skip", "pending" or "error".
+    /// "watch", "update", "add", "delete", "run", "rerun", "skip", "pending" or "error".
     #[getter(kind)]
     fn kind_word(&self) -> &'static str {
         self.kind.word()
@@ -373,7 +373,7 @@ impl Event {
         let text = event.to_string();
         let kind = event.kind;
         let definition = match kind {
-            EventKind::Run => Some(Kind::Line),
+            EventKind::Run | EventKind::Rerun => Some(Kind::Line),
             EventKind::Update | EventKind::Add | EventKind::Delete => {
                 Some(kinds.get(event.path.as_str()).copied().unwrap_or(Kind::Function))
             }

@@ -50,7 +50,9 @@ impl WatchOperation {
 pub fn to_python(py: Python<'_>, event: Event) -> PyResult<Py<Event>> {
     let object = match event.kind() {
         EventKind::Update => Py::new(py, operation(event).add_subclass(UpdateOperation))?.into_any(),
-        EventKind::Add | EventKind::Run => Py::new(py, operation(event).add_subclass(AddOperation))?.into_any(),
+        EventKind::Add | EventKind::Run | EventKind::Rerun => {
+            Py::new(py, operation(event).add_subclass(AddOperation))?.into_any()
+        }
         EventKind::Delete => Py::new(py, operation(event).add_subclass(DeleteOperation))?.into_any(),
         EventKind::Watch => Py::new(py, PyClassInitializer::from(event).add_subclass(WatchOperation))?.into_any(),
         EventKind::Error | EventKind::Skip | EventKind::Pending => Py::new(py, event)?.into_any(),

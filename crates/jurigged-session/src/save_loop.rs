@@ -136,6 +136,7 @@ impl SessionCore {
             let context = SaveContext {
                 running: running.body_frames(),
                 clock: self.logger.is_some().then_some(&clock as &dyn jurigged_patch::StatementClock),
+                rerun_dependents: self.settings.rerun_dependents,
             };
             let started = Instant::now();
             let changed = script.is_some();
@@ -158,7 +159,7 @@ impl SessionCore {
                     } else {
                         // Changed through the API since the tree this save was
                         // diffed against: the save is taken as the whole new file.
-                        file.merge(py, &new, Order::New, Deletions::All)
+                        file.merge(py, new, Order::New, Deletions::All)
                     };
                     file.set_disk(bytes);
                     result

@@ -61,6 +61,9 @@ pub struct SessionSettings {
     pub children: bool,
     /// The logger a child uses: None (silent), errors only, or every event.
     pub verbose: Option<bool>,
+    /// Whether an unchanged assignment whose value reads a function the save
+    /// changed runs again (`--no-rerun-dependents` turns it off).
+    pub rerun_dependents: bool,
 }
 
 impl SessionCore {
@@ -228,6 +231,8 @@ struct Summary {
     adds: usize,
     deletes: usize,
     runs: usize,
+    /// Unchanged statements run again (their value reads a changed function).
+    reruns: usize,
     /// Changed statements not run: running now, or pending.
     skips: usize,
     errors: usize,
@@ -242,6 +247,7 @@ impl Summary {
                 EventKind::Add => summary.adds += 1,
                 EventKind::Delete => summary.deletes += 1,
                 EventKind::Run => summary.runs += 1,
+                EventKind::Rerun => summary.reruns += 1,
                 EventKind::Error => summary.errors += 1,
                 EventKind::Skip | EventKind::Pending => summary.skips += 1,
                 EventKind::Watch => {}
@@ -257,6 +263,9 @@ impl Summary {
         let mut counts = format!("Update {}, Add {}, Delete {}", self.updates, self.adds, self.deletes);
         if self.runs > 0 {
             counts.push_str(&format!(", Run {}", self.runs));
+        }
+        if self.reruns > 0 {
+            counts.push_str(&format!(", Rerun {}", self.reruns));
         }
         if self.skips > 0 {
             counts.push_str(&format!(", Skip {}", self.skips));
@@ -293,6 +302,7 @@ impl Summary {
             "adds": self.adds,
             "deletes": self.deletes,
             "runs": self.runs,
+            "reruns": self.reruns,
             "skips": self.skips,
             "errors": self.errors,
             "duration_ms": (elapsed.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,

@@ -177,6 +177,7 @@ def watch(
     exclude: Optional[Sequence[str]] = None,
     events: Optional[_Path] = None,
     children: bool = False,
+    rerun_dependents: bool = True,
 ) -> Watcher: ...
 
 class Recoder:
