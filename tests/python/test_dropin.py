@@ -463,3 +463,103 @@ def test_the_definition_classes_can_be_subclassed_and_replaced(client, workspace
     # The override ran, and the function it compiled is the one that runs.
     wait_all(process, "defn Mine f", "reevaluate 1 -> 102 lib", "value 102")
     workspace.write("stop", "")
+
+
+# -- what the original's registry answers, and when --------------------------------------
+
+
+def test_a_save_of_the_same_bytes_right_after_the_import_reaches_the_hooks(client, workspace):
+    # A save made before the file's directory is watched (a few milliseconds
+    # after the import) must not be lost, even one that rewrote the same bytes:
+    # the program's postrun hook hears of every save, as the original's does.
+    process = client(
+        """
+        import os, time
+        from jurigged.live import watch
+        from jurigged.register import Registry
+
+        registry = Registry()
+        watcher = watch(pattern=os.path.abspath("lib.py"), registry=registry, debounce=0)
+        watcher.postrun.register(lambda path, cf: say("postrun", os.path.basename(path)))
+        import lib
+        text = open("lib.py").read()
+        with open("lib.py", "w") as f:
+            f.write(text)
+        say("saved again")
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("saved again")
+    wait_all(process, "postrun lib.py")
+    workspace.write("stop", "")
+
+
+def test_a_registry_gets_a_prepared_file_only_once_its_module_is_imported(client, workspace):
+    process = client(
+        """
+        import os
+        from jurigged.register import Registry
+
+        registry = Registry()
+        registry.prepare("lib", os.path.abspath("lib.py"))
+        say("before import", registry.get(os.path.abspath("lib.py")))
+        import lib
+        say("after import", type(registry.get(os.path.abspath("lib.py"))).__name__)
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("before import None")
+    process.wait_for("after import CodeFile")
+
+
+def test_registry_find_places_a_generated_class_and_the_glob_filter_function(client, workspace):
+    process = client(
+        """
+        import os
+        from jurigged.register import Registry, glob_filter
+
+        registry = Registry()
+        # A class made at run time: its module's file, and no definition.
+        Generated = type("Generated", (object,), {})
+        codefile, definition = registry.find(Generated)
+        say("generated", os.path.basename(codefile.filename), definition)
+        # glob_filter is a Python function of jurigged/utils.py, as the original's.
+        codefile, definition = registry.find(glob_filter.__code__)
+        say("glob_filter", codefile.filename.endswith(os.path.join("jurigged", "utils.py")),
+            definition.get_object() is glob_filter.__code__)
+        say("filters", glob_filter(os.path.abspath("*.py"))(os.path.abspath("prog.py")))
+        """
+    )
+    process.wait_for("generated prog.py None")
+    process.wait_for("glob_filter True True")
+    process.wait_for("filters True")
+
+
+def test_a_codefile_refreshed_by_hand_tells_the_registry_that_gave_it(client, workspace):
+    # The original's registry hooks each CodeFile it hands out to its logger
+    # and activity: a refresh made by hand is logged as a watcher's would be.
+    process = client(
+        """
+        import os
+        from jurigged.register import Registry, glob_filter
+
+        registry = Registry()
+        registry.auto_register(glob_filter(os.path.abspath("*.py")))
+        registry.set_logger(lambda event: say("log", type(event).__name__))
+        registry.activity.register(lambda event: say("activity", event))
+        other = Registry()
+        other.set_logger(lambda event: say("other registry", event))
+        import lib
+        codefile = registry.get(os.path.abspath("lib.py"))
+        with open("lib.py", "w") as f:
+            f.write("def f():\\n    return 2\\n")
+        codefile.refresh()
+        say("refreshed", lib.f())
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("refreshed 2")
+    wait_all(process, "log UpdateOperation", "activity Update lib.f @L1")
+    process.wait_exit()
+    assert "other registry" not in process.text("stdout")

@@ -48,12 +48,15 @@ impl Drop for Applying<'_, '_> {
 }
 
 /// The events of a change made through the API, for Python, as changes of
-/// `owner`; the recoders of the file are told which definitions it touched.
+/// `owner`; the recoders of the file are told which definitions it touched,
+/// and the registries of clients' own that hold it are given the events.
 fn hand_out(owner: &Bound<'_, PyCodeFile>, filename: &Path, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
     let py = owner.py();
     touched::notify(py, filename, &Touched::by(&events), None);
     let events = events.into_iter().map(|e| e.of_file(owner.clone().into_any().unbind())).collect();
-    all_to_python(py, events)
+    let events = all_to_python(py, events)?;
+    crate::py_callbacks::tell_hand_made(py, filename, &events);
+    Ok(events)
 }
 
 /// The record of a pending statement of `filename`.

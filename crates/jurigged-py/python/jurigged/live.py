@@ -10,7 +10,8 @@ are the engine's own, which write coloured lines to stderr.
 import sys
 import traceback
 
-from ._jurigged import UpdateOperation, WatchOperation, Watcher, cli_main, glob_filter, watch
+from ._jurigged import UpdateOperation, WatchOperation, Watcher, cli_main, watch
+from .utils import glob_filter
 
 #: The original's debounce, in seconds.
 DEFAULT_DEBOUNCE = 0.05
