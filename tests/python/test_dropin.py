@@ -529,8 +529,17 @@ def test_registry_find_places_a_generated_class_and_the_glob_filter_function(cli
         say("glob_filter", codefile.filename.endswith(os.path.join("jurigged", "utils.py")),
             definition.get_object() is glob_filter.__code__)
         say("filters", glob_filter(os.path.abspath("*.py"))(os.path.abspath("prog.py")))
+        # A function whose code says it starts elsewhere is not the definition
+        # of the same name: its file, and no definition.
+        import types
+        moved = types.FunctionType(say.__code__.replace(co_firstlineno=5000), {})
+        codefile, definition = registry.find(moved)
+        say("moved", os.path.basename(codefile.filename), definition)
+        say("found", registry.find(say)[1].name)
         """
     )
+    process.wait_for("moved prog.py None")
+    process.wait_for("found say")
     process.wait_for("generated prog.py None")
     process.wait_for("glob_filter True True")
     process.wait_for("filters True")
