@@ -538,11 +538,11 @@ def test_registry_find_places_a_generated_class_and_the_glob_filter_function(cli
         say("found", registry.find(say)[1].name)
         """
     )
-    process.wait_for("moved prog.py None")
-    process.wait_for("found say")
     process.wait_for("generated prog.py None")
     process.wait_for("glob_filter True True")
     process.wait_for("filters True")
+    process.wait_for("moved prog.py None")
+    process.wait_for("found say")
 
 
 def test_a_codefile_refreshed_by_hand_tells_the_registry_that_gave_it(client, workspace):
