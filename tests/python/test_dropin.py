@@ -572,3 +572,62 @@ def test_a_codefile_refreshed_by_hand_tells_the_registry_that_gave_it(client, wo
     wait_all(process, "log UpdateOperation", "activity Update lib.f @L1")
     process.wait_exit()
     assert "other registry" not in process.text("stdout")
+
+
+# -- what a merge or a save gives the program, as the original gives it -----------------
+
+REGISTERED = """\
+class Registered:
+    def __init__(self):
+        self.functions = []
+
+    def register(self, fn):
+        self.functions.append(fn)
+        fn.__conform__ = lambda new: self.conform(fn, new)
+        return self
+
+    def conform(self, fn, new):
+        if new is None:
+            self.functions.remove(fn)
+        else:
+            fn.__code__ = new.__code__
+
+    def __call__(self, x):
+        return [fn(x) for fn in self.functions]
+
+
+chores = Registered()
+
+
+@chores.register
+def do(x):
+    return f"paint {x}"
+"""
+
+
+def test_removed_definitions_of_a_name_registered_by_a_decorator_are_told(client, workspace):
+    # Several same-named definitions, each registered by a decorator that gives
+    # it a __conform__: a save keeping one tells each removed one (None), and
+    # the kept one is not registered again.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        import lib
+
+        jurigged.watch("./lib.py")
+        last = None
+        while not os.path.exists("stop"):
+            value = lib.chores(3)
+            if value != last:
+                say("value", value)
+                last = value
+            time.sleep(0.01)
+        """,
+        lib=REGISTERED
+        + '\n\n@chores.register\ndef do(x):\n    return f"sing {x}"\n\n\n@chores.register\ndef do(x):\n    return f"dance {x}"\n',
+    )
+    process.wait_for("value ['paint 3', 'sing 3', 'dance 3']")
+    workspace.save("lib.py", REGISTERED.replace("paint", "eat"))
+    process.wait_for("value ['eat 3']")
+    workspace.write("stop", "")
