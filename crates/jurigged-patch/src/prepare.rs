@@ -621,9 +621,10 @@ impl<'py> Preparation<'_, 'py> {
         } else {
             new_tree.find(parent).find(|c| c.kind() == Kind::Class)
         };
-        let mut remaining = block.into_iter().flat_map(|b| b.children()).filter(|c| {
-            c.kind().is_definition() && scope.stored_name(c.name()) == name
-        });
+        let mut remaining = block
+            .into_iter()
+            .flat_map(|b| b.children())
+            .filter(|c| c.kind().is_definition() && scope.stored_name(c.name()) == name);
         node.decorators_name(node.name()) || remaining.any(|c| c.decorators_name(c.name()))
     }
 

@@ -15,9 +15,9 @@ use notify::{RecursiveMode, Watcher as _};
 use crate::change::{lock, Change, Files};
 use crate::debounce::{is_content_change, leaves_open, moves_or_removes, Debouncer, SystemClock};
 use crate::error::{Error, Result};
+use crate::fingerprint::Stamp;
 use crate::routes::Routes;
 use crate::sentinel::Sentinel;
-use crate::fingerprint::Stamp;
 
 type RawEvents = Sender<notify::Result<notify::Event>>;
 
