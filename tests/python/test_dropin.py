@@ -631,3 +631,30 @@ def test_removed_definitions_of_a_name_registered_by_a_decorator_are_told(client
     workspace.save("lib.py", REGISTERED.replace("paint", "eat"))
     process.wait_for("value ['eat 3']")
     workspace.write("stop", "")
+
+
+def test_operations_are_made_from_a_codefile_and_a_definition(client, workspace):
+    # As the original's dataclasses: a client (or its tests) makes operations
+    # to hand to a logger.
+    process = client(
+        """
+        import jurigged
+        from jurigged import codetools
+        import lib
+
+        codefile, defn = jurigged.registry.find(lib.f)
+        for cls in (codetools.UpdateOperation, codetools.AddOperation, codetools.DeleteOperation):
+            operation = cls(codefile=codefile, defn=defn)
+            say("made", type(operation).__name__, operation.codefile is codefile, operation.defn is defn)
+            jurigged.live.default_logger(operation)
+        say("positional", codetools.UpdateOperation(codefile, defn))
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("made UpdateOperation True True")
+    process.wait_for("Update lib.f @L1")
+    process.wait_for("made AddOperation True True")
+    process.wait_for("Add lib.f @L1")
+    process.wait_for("made DeleteOperation True True")
+    process.wait_for("Delete lib.f @L1")
+    process.wait_for("positional Update lib.f @L1")

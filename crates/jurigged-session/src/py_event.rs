@@ -384,6 +384,40 @@ impl Event {
         }
     }
 
+    /// An operation of `kind` (Update, Add or Delete) on `defn`, as a client
+    /// makes one (`UpdateOperation(codefile=cf, defn=d)`): its line is the one
+    /// the original's operation prints. An addition of a statement is the run
+    /// of it.
+    pub fn of_definition(kind: EventKind, defn: &Definition, codefile: Py<PyAny>) -> Event {
+        let (kind, text) = match (kind, defn.kind()) {
+            (EventKind::Add, Kind::Line) => (
+                EventKind::Run,
+                format!("Run {} @L{}: {}", defn.path(), defn.first_line(), defn.statement_text().unwrap_or_default()),
+            ),
+            (EventKind::Add, _) => (kind, format!("Add {} @L{}", defn.path(), defn.first_line())),
+            (EventKind::Delete, _) => (kind, format!("Delete {} @L{}", defn.path(), defn.first_line())),
+            _ => (EventKind::Update, format!("Update {} @L{}", defn.path(), defn.first_line())),
+        };
+        Event {
+            kind,
+            definition: Some(defn.kind()),
+            codefile: Some(codefile),
+            path: defn.path().to_string(),
+            text,
+            filename: PathBuf::from(defn.file()),
+            line: defn.first_line(),
+            code: defn.statement_text().map(str::to_string),
+            error: None,
+            module: None,
+            time: SystemTime::now(),
+            pid: std::process::id(),
+            running_in: Vec::new(),
+            save: None,
+            note: None,
+            rude: None,
+        }
+    }
+
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
     pub fn file_error(py: Python<'_>, filename: &Path, error: PyErr) -> Event {
         let text = format!("Error {}: {}", filename.display(), error.value(py));
