@@ -658,3 +658,29 @@ def test_operations_are_made_from_a_codefile_and_a_definition(client, workspace)
     process.wait_for("made DeleteOperation True True")
     process.wait_for("Delete lib.f @L1")
     process.wait_for("positional Update lib.f @L1")
+
+
+def test_callbacks_hear_a_save_in_the_original_operations(client, workspace):
+    # The original reports a replaced statement as its addition and the old
+    # one's deletion, then an update of each scope that changed (the module
+    # here): clients that count operations (its own tests do) see the same.
+    process = client(
+        """
+        import os, time
+        from jurigged.live import watch
+        from jurigged.register import Registry
+
+        registry = Registry()
+        watch(pattern=os.path.abspath("lib.py"), registry=registry, logger=None)
+        registry.activity.register(lambda e: say("heard", type(e).__name__, type(e.defn).__name__))
+        import lib
+        """,
+        VALUE_LOOP,
+        lib="word = 'a'\n\n\n" + LIB_V1,
+    )
+    process.wait_for("value 1")
+    workspace.save("lib.py", "word = 'b'\n\n\n" + LIB_V1)
+    process.wait_for("heard AddOperation LineDefinition")
+    process.wait_for("heard DeleteOperation LineDefinition")
+    process.wait_for("heard UpdateOperation ModuleCode")
+    workspace.write("stop", "")

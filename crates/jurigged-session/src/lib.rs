@@ -6,7 +6,7 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `sync`, `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
+//! `sync`, `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `original_echo`, `py_callbacks`,
 //! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
 //! `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
 //! `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
@@ -26,6 +26,7 @@ pub mod lifecycle;
 pub mod live_trees;
 pub mod logger;
 pub mod long_statements;
+pub mod original_echo;
 pub mod py_callbacks;
 pub mod py_codefile;
 pub mod py_db;

@@ -105,6 +105,11 @@ pub struct Event {
     note: Option<String>,
     /// Set when the edit cannot take full effect (see [`RudeEdit`]).
     rude: Option<RudeEdit>,
+    /// What only the original's vocabulary says (a changed scope's Update, a
+    /// replaced statement's Delete: see `original_echo`): given to Python
+    /// callbacks and loggers, left out of this package's log lines, event
+    /// stream and summaries.
+    echo: bool,
 }
 
 /// An edit after which the live program is not what a fresh run of the new
@@ -181,6 +186,14 @@ impl Event {
     #[getter(rude)]
     fn rude_word(&self) -> Option<&'static str> {
         self.rude().map(RudeEdit::as_str)
+    }
+
+    /// True for what only the original's vocabulary says (a changed module's
+    /// or class's Update, a replaced statement's Delete): Python callbacks and
+    /// loggers get these, the log lines and the event stream do not.
+    #[getter(echo)]
+    fn echo_flag(&self) -> bool {
+        self.echo
     }
 
     /// The id of the save this event belongs to (None outside a save).
@@ -381,6 +394,7 @@ impl Event {
             save: None,
             note: None,
             rude: None,
+            echo: false,
         }
     }
 
@@ -415,7 +429,50 @@ impl Event {
             save: None,
             note: None,
             rude: None,
+            echo: false,
         }
+    }
+
+    /// An event of the original's vocabulary only (see the `echo` field):
+    /// `Update <scope> @L<line>` for a changed module or class, `Delete
+    /// <scope> @L<line>: <code>` for a statement a save replaced.
+    pub fn echo(
+        kind: EventKind,
+        definition: Kind,
+        path: &str,
+        filename: &Path,
+        line: u32,
+        code: Option<&str>,
+    ) -> Event {
+        let text = match (kind, code) {
+            (EventKind::Delete, Some(code)) => format!("Delete {path} @L{line}: {code}"),
+            (EventKind::Delete, None) => format!("Delete {path} @L{line}"),
+            _ => format!("Update {path} @L{line}"),
+        };
+        Event {
+            kind,
+            definition: Some(definition),
+            codefile: None,
+            path: path.to_string(),
+            text,
+            filename: filename.to_path_buf(),
+            line,
+            code: code.map(str::to_string),
+            error: None,
+            module: None,
+            time: SystemTime::now(),
+            pid: std::process::id(),
+            running_in: Vec::new(),
+            save: None,
+            note: None,
+            rude: None,
+            echo: true,
+        }
+    }
+
+    /// Whether only the original's vocabulary says this (see the `echo` field).
+    pub fn is_echo(&self) -> bool {
+        self.echo
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
@@ -439,6 +496,7 @@ impl Event {
             save: None,
             note: None,
             rude: None,
+            echo: false,
         }
     }
 
@@ -497,6 +555,7 @@ impl Event {
             save: None,
             note: None,
             rude,
+            echo: false,
         }
     }
 }
