@@ -25,18 +25,29 @@ pub fn echoes(filename: &Path, old: &DefTree, new: &DefTree, events: &[Event]) -
     }
     let mut out = Vec::new();
     replaced_statements(filename, old.root(), new.root(), &mut out);
-    let mut scopes: Vec<(String, u32)> = Vec::new();
+    // Each scope once (a save may change 100,000 functions of one module).
+    let mut touched: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for event in changes {
         // A statement's path is its scope's; a definition's scope holds it.
-        let mut scope = match event.kind() {
-            EventKind::Run => event.path().to_string(),
-            _ => parent_of(event.path()).to_string(),
+        let scope = match event.kind() {
+            EventKind::Run => event.path(),
+            _ => parent_of(event.path()),
         };
+        if seen.insert(scope) {
+            touched.push(scope.to_string());
+        }
+    }
+    let mut scopes: Vec<(String, u32)> = Vec::new();
+    for mut scope in touched {
         while let Some(class) = new.find(&scope).find(|n| n.kind() == Kind::Class) {
-            if !scopes.iter().any(|(path, _)| *path == scope) {
-                scopes.push((scope.clone(), class.first_line()));
+            if scopes.iter().any(|(path, _)| *path == scope) {
+                break;
             }
-            scope = parent_of(&scope).to_string();
+            scopes.push((scope.clone(), class.first_line()));
+            // A class at the top of a module named "" has no dot in its path.
+            let Some((parent, _)) = scope.rsplit_once('.') else { break };
+            scope = parent.to_string();
         }
     }
     // Innermost first, as the original reports a scope after its members.
@@ -48,9 +59,10 @@ pub fn echoes(filename: &Path, old: &DefTree, new: &DefTree, events: &[Event]) -
     out
 }
 
-/// The dotted path holding `path` (itself when it has no dot).
+/// The dotted path holding `path` ("" when it has no dot: the scope of a
+/// module named "").
 fn parent_of(path: &str) -> &str {
-    path.rsplit_once('.').map_or(path, |(parent, _)| parent)
+    path.rsplit_once('.').map_or("", |(parent, _)| parent)
 }
 
 /// A Delete echo for each statement of the block `old` that no statement of
