@@ -54,7 +54,11 @@ struct Own {
 /// (`cf.refresh()` on a CodeFile `registry.get` gave) reaches their loggers and
 /// activity, as the original's registry hooked every CodeFile it handed out.
 /// Locked only to push or to copy out.
-type Followers = Mutex<Vec<(Weak<Own>, Weak<Mutex<Option<Py<PyAny>>>>)>>;
+type Followers = Mutex<Vec<(Weak<Own>, Weak<SharedLogger>)>>;
+
+/// A registry's logger, shared (weakly) with the listener of changes made
+/// through the API.
+type SharedLogger = Mutex<Option<Py<PyAny>>>;
 
 fn followers() -> &'static Followers {
     static FOLLOWERS: OnceLock<Followers> = OnceLock::new();
@@ -67,13 +71,13 @@ fn tell_followers(py: Python<'_>, path: &Path, events: &[Py<crate::py_event::Eve
     let path = absolute(path);
     // Copied out (the dead ones dropped): the loggers and callbacks are Python
     // code, run with no lock held.
-    let alive: Vec<(Arc<Own>, Arc<Mutex<Option<Py<PyAny>>>>)> = {
+    let alive: Vec<(Arc<Own>, Arc<SharedLogger>)> = {
         let mut all = crate::sync::lock(followers());
         all.retain(|(own, _)| own.strong_count() > 0);
         all.iter().filter_map(|(own, logger)| Some((own.upgrade()?, logger.upgrade()?))).collect()
     };
     for (own, logger) in alive {
-        if !crate::sync::lock(&own.files).iter().any(|f| *f == path) {
+        if !crate::sync::lock(&own.files).contains(&path) {
             continue;
         }
         let logger = crate::sync::lock(&logger).as_ref().map(|l| l.clone_ref(py));
