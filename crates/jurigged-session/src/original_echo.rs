@@ -10,7 +10,9 @@ use std::path::Path;
 
 use jurigged_deftree::{DefTree, Kind, Node};
 
-use crate::py_event::{Event, EventKind};
+use jurigged_patch::EventKind;
+
+use crate::py_event::Event;
 
 /// The echoes of `events`, a change of the file from `old` to `new`; none when
 /// the change changed nothing.

@@ -127,7 +127,7 @@ impl PyCodeFile {
     /// A CodeFile for `filename`, associated with its module if that module was
     /// loaded from this very file.
     pub fn create(py: Python<'_>, filename: &Path, module_name: &str, source: Option<&str>) -> PyResult<Self> {
-        let filename = std::path::absolute(filename).unwrap_or_else(|_| filename.to_path_buf());
+        let filename = jurigged_watch::absolute(filename);
         let exists = filename.exists();
         let inner = CodeFile::new(filename, module_name, source).map_err(PyErr::from)?;
         let mut file = PyCodeFile::wrap(py, inner);
@@ -316,7 +316,7 @@ impl PyCodeFile {
     /// Merges `other` into the live code (see [`PyCodeFile::change`]).
     pub fn merge_tree(
         slf: &Bound<'_, Self>,
-        other: &DefTree,
+        other: DefTree,
         order: Order,
         deletions: Deletions,
     ) -> PyResult<Vec<Event>> {
@@ -419,7 +419,7 @@ impl PyCodeFile {
             (other_tree, this.inner.filename().to_path_buf())
         };
         let before = slf.try_borrow()?.inner.tree().clone();
-        let events = PyCodeFile::merge_tree(slf, &other_tree, order, deletions)?;
+        let events = PyCodeFile::merge_tree(slf, other_tree, order, deletions)?;
         hand_out(slf, &filename, &before, events)
     }
 

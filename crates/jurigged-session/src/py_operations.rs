@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use crate::py_definition::Definition;
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
+use jurigged_patch::EventKind;
 
 /// An operation on a definition of a CodeFile.
 #[pyclass(module = "jurigged.codetools", extends = Event, frozen, subclass)]

@@ -18,6 +18,7 @@ use crate::py_event::Event;
 use crate::py_operations::all_to_python;
 use crate::resolve::resolve;
 use crate::touched::{self, Touched};
+use jurigged_watch::sync::lock;
 
 /// Status of a recoder, as in the original: "live" from creation and after each
 /// patch, "saved" after a commit, "out-of-sync" once something else (a save,
@@ -70,10 +71,6 @@ pub struct Recoder {
     deletable: bool,
     state: Mutex<State>,
     on_status: Py<EventSource>,
-}
-
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Removes the common indentation of the non-blank lines (textwrap.dedent): the
@@ -160,7 +157,7 @@ impl Recoder {
     /// Deletes the focused definition (`patch("")` of a deletable recoder).
     fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
         let tree = self.without_focus(py)?;
-        PyCodeFile::merge_tree(self.codefile.bind(py), &tree, Order::New, Deletions::All)
+        PyCodeFile::merge_tree(self.codefile.bind(py), tree, Order::New, Deletions::All)
     }
 
     /// The file's text without the focused definition, parsed.
@@ -283,7 +280,7 @@ impl Recoder {
         }
         let deletions =
             if self.deletable && !module { Deletions::Only(vec![self.focus.clone()]) } else { Deletions::None };
-        let events = PyCodeFile::merge_tree(self.codefile.bind(py), &snippet, Order::Original, deletions)?;
+        let events = PyCodeFile::merge_tree(self.codefile.bind(py), snippet, Order::Original, deletions)?;
         self.after_patch(this, source, module, events)
     }
 
@@ -386,7 +383,7 @@ impl Recoder {
         let recoder = this.get();
         let baseline = lock(&recoder.state).baseline.clone();
         let tree = recoder.codefile.bind(py).try_borrow()?.parse_text(&baseline).map_err(PyErr::from)?;
-        let events = PyCodeFile::merge_tree(recoder.codefile.bind(py), &tree, Order::New, Deletions::All)?;
+        let events = PyCodeFile::merge_tree(recoder.codefile.bind(py), tree, Order::New, Deletions::All)?;
         recoder.forget_live_text(py)?;
         let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::by(&events), None);

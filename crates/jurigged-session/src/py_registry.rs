@@ -13,13 +13,14 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::file_registry::{absolute, file_registry, loaded_modules};
+use crate::file_registry::{file_registry, loaded_modules};
 use crate::py_callbacks::{activity, precache_activity, EventSource};
 use crate::py_codefile::PyCodeFile;
 use crate::py_definition::Definition;
 use crate::py_glob_filter::GlobFilter;
 use crate::resolve::{code_of, definition_of, is_code_like, module_name_of, resolve};
 use crate::sniffer::install_sniffer;
+use jurigged_watch::absolute;
 
 /// What `registry.find` and `registry.get_at` return, as the original:
 /// `(codefile, definition)`, either of them None when unknown.
@@ -72,15 +73,15 @@ fn tell_followers(py: Python<'_>, path: &Path, events: &[Py<crate::py_event::Eve
     // Copied out (the dead ones dropped): the loggers and callbacks are Python
     // code, run with no lock held.
     let alive: Vec<(Arc<Own>, Arc<SharedLogger>)> = {
-        let mut all = crate::sync::lock(followers());
+        let mut all = jurigged_watch::sync::lock(followers());
         all.retain(|(own, _)| own.strong_count() > 0);
         all.iter().filter_map(|(own, logger)| Some((own.upgrade()?, logger.upgrade()?))).collect()
     };
     for (own, logger) in alive {
-        if !crate::sync::lock(&own.files).contains(&path) {
+        if !jurigged_watch::sync::lock(&own.files).contains(&path) {
             continue;
         }
-        let logger = crate::sync::lock(&logger).as_ref().map(|l| l.clone_ref(py));
+        let logger = jurigged_watch::sync::lock(&logger).as_ref().map(|l| l.clone_ref(py));
         for event in events {
             own.activity.get().emit(py, vec![event.clone_ref(py).into_any()]);
             if let Some(logger) = &logger {
@@ -117,7 +118,7 @@ impl Registry {
     fn holds(&self, filename: &Path) -> bool {
         match &self.own {
             None => true,
-            Some(own) => crate::sync::lock(&own.files).iter().any(|f| f == filename),
+            Some(own) => jurigged_watch::sync::lock(&own.files).iter().any(|f| f == filename),
         }
     }
 
@@ -127,7 +128,7 @@ impl Registry {
     fn adopt(&self, py: Python<'_>, module_name: &str, filename: &Path) -> PyResult<()> {
         let (Some(own), Some(precache)) = (&self.own, &self.precache) else { return Ok(()) };
         let fresh = {
-            let mut own = crate::sync::lock(&own.files);
+            let mut own = jurigged_watch::sync::lock(&own.files);
             let fresh = !own.iter().any(|f| f == filename);
             if fresh {
                 own.push(filename.to_path_buf());
@@ -159,7 +160,7 @@ impl Registry {
     fn new(py: Python<'_>) -> PyResult<Registry> {
         let own = Arc::new(Own { files: Mutex::default(), activity: Py::new(py, EventSource::default())? });
         let logger: Arc<Mutex<Option<Py<PyAny>>>> = Arc::default();
-        crate::sync::lock(followers()).push((Arc::downgrade(&own), Arc::downgrade(&logger)));
+        jurigged_watch::sync::lock(followers()).push((Arc::downgrade(&own), Arc::downgrade(&logger)));
         crate::py_callbacks::on_hand_made_changes(tell_followers);
         Ok(Registry { own: Some(own), logger, precache: Some(Py::new(py, EventSource::with_history())?) })
     }
@@ -203,14 +204,14 @@ impl Registry {
     /// What `log()` (and so the registry's watchers) calls with each event;
     /// None for silence.
     fn set_logger(&self, logger: Option<Py<PyAny>>) {
-        *crate::sync::lock(&self.logger) = logger;
+        *jurigged_watch::sync::lock(&self.logger) = logger;
     }
 
     /// Gives its arguments to the logger set by `set_logger`, if any.
     #[pyo3(signature = (*args, **kwargs))]
     fn log(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         // Cloned out: the logger is Python code, run with no lock held.
-        let logger = crate::sync::lock(&self.logger).as_ref().map(|l| l.clone_ref(py));
+        let logger = jurigged_watch::sync::lock(&self.logger).as_ref().map(|l| l.clone_ref(py));
         match logger {
             Some(logger) => logger.bind(py).call(args, kwargs).map(drop),
             None => Ok(()),
