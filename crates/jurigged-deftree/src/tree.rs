@@ -293,6 +293,13 @@ impl Node {
         self.decorator_code() == other.decorator_code()
     }
 
+    /// Whether a decorator of this definition names `name` (a property's
+    /// `@x.setter` on `def x`): definitions of one name chained through their
+    /// decorators.
+    pub fn decorators_name(&self, name: &str) -> bool {
+        self.decorator_code().split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word == name)
+    }
+
     /// The code of the decorator lines: the header's lines above its `def` or
     /// `class` line.
     fn decorator_code(&self) -> String {

@@ -521,21 +521,27 @@ impl<'py> Preparation<'_, 'py> {
         }
         let scope = live.scope(parent, node)?;
         let name = scope.stored_name(node.name());
-        if self.definitions.defines(parent, &name) {
-            // One of several definitions of the name went: the others run again
-            // (a property without the setter that was removed).
-            if !self.rerun.iter().any(|(p, n)| p == parent && *n == name) {
-                self.rerun.push((parent.to_string(), name));
-            }
-            return Ok(());
-        }
         if node.kind() == Kind::Function {
-            // Objects holding the code (`__conform__`) are told it is gone.
+            // Objects holding the code (`__conform__`) are told it is gone, as
+            // the original tells them: one of several definitions of a name
+            // registered by a decorator (`@registry.register def do`) too.
             let relative = live.relative(node.path());
             let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
             for code in found.unwrap_or_default() {
                 self.swaps.push(Swap { old: code, new: None, attributes: None, function: None, bound: None });
             }
+        }
+        if self.definitions.defines(parent, &name) {
+            // One of several definitions of the name went. When they chain
+            // through their decorators (a property without the setter that
+            // was removed) the others run again to make the name anew; else the
+            // name keeps what the remaining ones bound.
+            if self.chained_with_remaining(parent, node, &scope, &name)
+                && !self.rerun.iter().any(|(p, n)| p == parent && *n == name)
+            {
+                self.rerun.push((parent.to_string(), name));
+            }
+            return Ok(());
         }
         let event = event(live, EventKind::Delete, node);
         self.steps.push(Step::Delete { scope, name, event });
@@ -639,6 +645,23 @@ impl<'py> Preparation<'_, 'py> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the removed definition `node` of `name` and those of the same
+    /// name that remain in the block `parent` name it in their decorators
+    /// (`@x.setter`): removing one changes what the others make.
+    fn chained_with_remaining(&self, parent: &str, node: &Node, scope: &Scope<'py>, name: &str) -> bool {
+        let new_tree = self.new_tree;
+        let block = if parent == new_tree.module_name() {
+            Some(new_tree.root())
+        } else {
+            new_tree.find(parent).find(|c| c.kind() == Kind::Class)
+        };
+        let mut remaining = block
+            .into_iter()
+            .flat_map(|b| b.children())
+            .filter(|c| c.kind().is_definition() && scope.stored_name(c.name()) == name);
+        node.decorators_name(node.name()) || remaining.any(|c| c.decorators_name(c.name()))
     }
 
     /// Runs again, in file order, the remaining definitions of names one of whose

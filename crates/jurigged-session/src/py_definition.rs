@@ -66,6 +66,26 @@ impl Definition {
         &self.path
     }
 
+    /// Whether it is a module, a class, a function or a statement.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The file, as given.
+    pub fn file(&self) -> &str {
+        &self.filename
+    }
+
+    /// Its first line (its first decorator's).
+    pub fn first_line(&self) -> u32 {
+        self.lineno
+    }
+
+    /// A statement's source text.
+    pub fn statement_text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
     /// The node of this definition in its file's live tree, if it is there,
     /// given to `read`: (module name, the node).
     fn with_live_node<R>(&self, read: impl FnOnce(&str, &jurigged_deftree::Node) -> R) -> Option<R> {

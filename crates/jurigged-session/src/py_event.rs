@@ -55,6 +55,11 @@ pub struct Event {
     note: Option<String>,
     /// Set when the edit cannot take full effect (see [`RudeEdit`]).
     rude: Option<RudeEdit>,
+    /// What only the original's vocabulary says (a changed scope's Update, a
+    /// replaced statement's Delete: see `original_echo`): given to Python
+    /// callbacks and loggers, left out of this package's log lines, event
+    /// stream and summaries.
+    echo: bool,
 }
 
 /// An edit after which the live program is not what a fresh run of the new
@@ -131,6 +136,14 @@ impl Event {
     #[getter(rude)]
     fn rude_word(&self) -> Option<&'static str> {
         self.rude().map(RudeEdit::as_str)
+    }
+
+    /// True for what only the original's vocabulary says (a changed module's
+    /// or class's Update, a replaced statement's Delete): Python callbacks and
+    /// loggers get these, the log lines and the event stream do not.
+    #[getter(echo)]
+    fn echo_flag(&self) -> bool {
+        self.echo
     }
 
     /// The id of the save this event belongs to (None outside a save).
@@ -332,6 +345,7 @@ impl Event {
             save: None,
             note: None,
             rude: None,
+            echo: false,
         }
     }
 
@@ -339,6 +353,61 @@ impl Event {
     pub fn watch(filename: &Path, module: &str) -> Event {
         let text = format!("Watch {}", filename.display());
         Event { module: Some(module.to_string()), ..Event::new(EventKind::Watch, filename.to_path_buf(), text) }
+    }
+
+    /// An operation of `kind` (Update, Add or Delete) on `defn`, as a client
+    /// makes one (`UpdateOperation(codefile=cf, defn=d)`): its line is the one
+    /// the original's operation prints. An addition of a statement is the run
+    /// of it.
+    pub fn of_definition(kind: EventKind, defn: &Definition, codefile: Py<PyAny>) -> Event {
+        let (kind, text) = match (kind, defn.kind()) {
+            (EventKind::Add, Kind::Line) => (
+                EventKind::Run,
+                format!("Run {} @L{}: {}", defn.path(), defn.first_line(), defn.statement_text().unwrap_or_default()),
+            ),
+            (EventKind::Add, _) => (kind, format!("Add {} @L{}", defn.path(), defn.first_line())),
+            (EventKind::Delete, _) => (kind, format!("Delete {} @L{}", defn.path(), defn.first_line())),
+            _ => (EventKind::Update, format!("Update {} @L{}", defn.path(), defn.first_line())),
+        };
+        Event {
+            definition: Some(defn.kind()),
+            codefile: Some(codefile),
+            path: defn.path().to_string(),
+            line: defn.first_line(),
+            code: defn.statement_text().map(str::to_string),
+            ..Event::new(kind, PathBuf::from(defn.file()), text)
+        }
+    }
+
+    /// An event of the original's vocabulary only (see the `echo` field):
+    /// `Update <scope> @L<line>` for a changed module or class, `Delete
+    /// <scope> @L<line>: <code>` for a statement a save replaced.
+    pub fn echo(
+        kind: EventKind,
+        definition: Kind,
+        path: &str,
+        filename: &Path,
+        line: u32,
+        code: Option<&str>,
+    ) -> Event {
+        let text = match (kind, code) {
+            (EventKind::Delete, Some(code)) => format!("Delete {path} @L{line}: {code}"),
+            (EventKind::Delete, None) => format!("Delete {path} @L{line}"),
+            _ => format!("Update {path} @L{line}"),
+        };
+        Event {
+            definition: Some(definition),
+            path: path.to_string(),
+            line,
+            code: code.map(str::to_string),
+            echo: true,
+            ..Event::new(kind, filename.to_path_buf(), text)
+        }
+    }
+
+    /// Whether only the original's vocabulary says this (see the `echo` field).
+    pub fn is_echo(&self) -> bool {
+        self.echo
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
+use crate::py_definition::Definition;
 use crate::py_event::Event;
 use jurigged_patch::EventKind;
 
@@ -33,6 +34,43 @@ pub struct DeleteOperation;
 /// A file is now watched.
 #[pyclass(module = "jurigged.live", extends = Event, frozen, subclass)]
 pub struct WatchOperation;
+
+/// `Operation(codefile, defn)`, as the original's dataclasses are made (a
+/// client's logger may be handed one it made itself).
+fn made_by_hand(
+    kind: EventKind,
+    codefile: Py<PyAny>,
+    defn: &Bound<'_, Definition>,
+) -> PyClassInitializer<CodeFileOperation> {
+    operation(Event::of_definition(kind, defn.get(), codefile))
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl UpdateOperation {
+    #[new]
+    fn new(codefile: Py<PyAny>, defn: &Bound<'_, Definition>) -> PyClassInitializer<UpdateOperation> {
+        made_by_hand(EventKind::Update, codefile, defn).add_subclass(UpdateOperation)
+    }
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl AddOperation {
+    #[new]
+    fn new(codefile: Py<PyAny>, defn: &Bound<'_, Definition>) -> PyClassInitializer<AddOperation> {
+        made_by_hand(EventKind::Add, codefile, defn).add_subclass(AddOperation)
+    }
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl DeleteOperation {
+    #[new]
+    fn new(codefile: Py<PyAny>, defn: &Bound<'_, Definition>) -> PyClassInitializer<DeleteOperation> {
+        made_by_hand(EventKind::Delete, codefile, defn).add_subclass(DeleteOperation)
+    }
+}
 
 #[jurigged_entry::py_entry]
 #[pymethods]

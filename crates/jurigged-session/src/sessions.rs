@@ -115,12 +115,15 @@ impl SessionCore {
     /// propagated into the program. A user's logger gets, as from the original,
     /// the exception itself for an error, the operation object otherwise.
     pub(crate) fn log(&self, py: Python<'_>, event: &Py<Event>) {
-        if let Some(stream) = &self.events {
+        // The original's vocabulary only reaches a logger of the client's own.
+        let echo = event.get().is_echo();
+        if let (Some(stream), false) = (&self.events, echo) {
             stream.write(py, event.get());
         }
         let Some(logger) = &self.logger else { return };
         let logger = logger.bind(py);
         let result = match logger.cast::<Logger>() {
+            Ok(_) if echo => Ok(()),
             Ok(ours) => ours.get().log_event(py, event.get()),
             Err(_) => {
                 let argument = match event.get().error() {
@@ -150,7 +153,7 @@ impl SessionCore {
     ) {
         let summary = Summary::of(&events);
         let module = events.iter().find_map(|e| e.module().map(str::to_string));
-        let summing_up = events.len() > SUMMED_UP_AFTER;
+        let summing_up = events.iter().filter(|e| !e.is_echo()).count() > SUMMED_UP_AFTER;
         let logger = self.logger.as_ref().and_then(|l| l.bind(py).cast::<Logger>().ok().cloned());
         match logger.filter(|l| summing_up && l.get().is_verbose()) {
             None => {
@@ -162,6 +165,9 @@ impl SessionCore {
                 for event in events {
                     let Ok(event) = to_python(py, event) else { continue };
                     self.announce(py, &event);
+                    if event.get().is_echo() {
+                        continue;
+                    }
                     if let Some(stream) = &self.events {
                         stream.write(py, event.get());
                     }
@@ -241,7 +247,7 @@ struct Summary {
 impl Summary {
     fn of(events: &[Event]) -> Summary {
         let mut summary = Summary::default();
-        for event in events {
+        for event in events.iter().filter(|e| !e.is_echo()) {
             match event.kind() {
                 EventKind::Update => summary.updates += 1,
                 EventKind::Add => summary.adds += 1,
