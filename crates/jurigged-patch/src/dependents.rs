@@ -17,6 +17,17 @@
 //! that comes after a statement running now (the script's main loop: what
 //! follows it has not run yet).
 //!
+//! And only where the live value is data, not objects with identity or
+//! behaviour: an unchanged statement runs again only while every name it
+//! binds holds plain data (None, numbers, strings, bytes, and tuples, lists,
+//! dicts, sets and frozensets of plain data: the tables such statements
+//! build). A function, a class, an object, or a container holding one is
+//! kept (`adders = [make_adder(1)]`): the program may hold it or have given it
+//! state, and the functions in it get the new code anyway. What reads only
+//! such a kept name is kept too. A data table the program changed since
+//! (appended to, filled) is built again from the new code, as a fresh run
+//! would build it; `--no-rerun-dependents` keeps it.
+//!
 //! A changed plain assignment that reads a changed function (or what a
 //! dependent binds) is run once the save is live too, not while the save is
 //! prepared: then the function still has its old code.
@@ -25,6 +36,8 @@ use std::collections::HashSet;
 
 use jurigged_deftree::{DefTree, Kind, Node};
 use jurigged_diff::{counterparts, Edit, EditScript};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyComplex, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
 
 use crate::held::{Holds, Origins, RunningFrame};
 
@@ -129,4 +142,51 @@ fn bound_later(later: &[Node], name: &str) -> bool {
         node.assignment().is_some_and(|a| a.targets.iter().any(|t| t == name))
             || node.imports().iter().any(|imported| imported == name)
     })
+}
+
+/// How many values [`holds_plain_data`] looks at before it gives up (and the
+/// statement is kept): a table of a few hundred thousand entries is checked.
+const PLAIN_DATA_BUDGET: usize = 2_000_000;
+
+/// Whether every name of `targets` is bound in `namespace` to plain data (see
+/// the module's text); a name not bound, or bound to anything else, is not.
+pub(crate) fn holds_plain_data(namespace: &Bound<'_, PyDict>, targets: &[String]) -> bool {
+    let mut budget = PLAIN_DATA_BUDGET;
+    targets.iter().all(|target| match namespace.get_item(target) {
+        Ok(Some(value)) => is_plain_data(&value, &mut budget),
+        _ => false,
+    })
+}
+
+/// Exact types only: a subclass of `int`, `tuple` or `dict` (an enum member, a
+/// named tuple, a defaultdict) may carry identity or behaviour of its own.
+fn is_plain_data(value: &Bound<'_, PyAny>, budget: &mut usize) -> bool {
+    let Some(left) = budget.checked_sub(1) else { return false };
+    *budget = left;
+    if value.is_none()
+        || value.is_exact_instance_of::<PyBool>()
+        || value.is_exact_instance_of::<PyInt>()
+        || value.is_exact_instance_of::<PyFloat>()
+        || value.is_exact_instance_of::<PyComplex>()
+        || value.is_exact_instance_of::<PyString>()
+        || value.is_exact_instance_of::<PyBytes>()
+    {
+        return true;
+    }
+    if let Ok(tuple) = value.cast_exact::<PyTuple>() {
+        return tuple.iter().all(|item| is_plain_data(&item, budget));
+    }
+    if let Ok(list) = value.cast_exact::<PyList>() {
+        return list.iter().all(|item| is_plain_data(&item, budget));
+    }
+    if let Ok(dict) = value.cast_exact::<PyDict>() {
+        return dict.iter().all(|(key, item)| is_plain_data(&key, budget) && is_plain_data(&item, budget));
+    }
+    if let Ok(set) = value.cast_exact::<PyFrozenSet>() {
+        return set.iter().all(|item| is_plain_data(&item, budget));
+    }
+    if let Ok(set) = value.cast_exact::<PySet>() {
+        return set.iter().all(|item| is_plain_data(&item, budget));
+    }
+    false
 }

@@ -12,7 +12,7 @@ use crate::clock::StatementClock;
 use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
-use crate::dependents::Dependent;
+use crate::dependents::{holds_plain_data, Dependent};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::held::Holds;
@@ -699,8 +699,19 @@ impl<'py> Preparation<'_, 'py> {
         let live = self.live;
         let py = live.namespace.py();
         let children = self.new_tree.root().children();
+        // Names of unchanged dependents kept because they hold more than
+        // plain data: a statement that reads only such names is kept too.
+        let mut kept: Vec<String> = Vec::new();
         for dependent in dependents {
             let Some(node) = children.get(dependent.index) else { continue };
+            if !dependent.changed {
+                let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
+                let still_stale = !dependent.calls.is_empty() || dependent.reads.iter().any(|r| !kept.contains(r));
+                if !still_stale || !holds_plain_data(&live.namespace, &targets) {
+                    kept.extend(targets);
+                    continue;
+                }
+            }
             let scope = live.scope(node.path(), node)?;
             let context = &self.staged.context;
             let compiled = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, context);
