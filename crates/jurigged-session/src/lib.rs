@@ -6,12 +6,12 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `sync`, `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `py_callbacks`,
-//! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
-//! `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`, `sniffer`,
-//! `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
-//! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
-//! does).
+//! `sync`, `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
+//! `py_callbacks`, `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`,
+//! `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`,
+//! `py_glob_filter`, `sniffer`, `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`,
+//! `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md`
+//! says what each does).
 
 mod sync;
 
@@ -48,6 +48,7 @@ pub mod sniffer;
 pub mod syntax;
 pub mod touched;
 mod watch_slots;
+pub mod whole_trees;
 
 pub use py_callbacks::EventSource;
 pub use py_codefile::PyCodeFile;

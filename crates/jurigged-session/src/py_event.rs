@@ -105,6 +105,9 @@ pub struct Event {
     note: Option<String>,
     /// Set when the edit cannot take full effect (see [`RudeEdit`]).
     rude: Option<RudeEdit>,
+    /// The definition a client made this operation with, itself (see
+    /// [`Event::of_definition`]).
+    given: Option<Py<Definition>>,
 }
 
 /// An edit after which the live program is not what a fresh run of the new
@@ -205,6 +208,9 @@ impl Event {
     /// original's `operation.defn`); None for watch and error events.
     #[getter]
     fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
+        if let Some(given) = &self.given {
+            return Ok(Some(given.clone_ref(py)));
+        }
         let Some(kind) = self.definition else { return Ok(None) };
         let filename = self.filename.to_string_lossy();
         Definition::create(py, kind, &self.path, &filename, self.line, self.code.clone()).map(Some)
@@ -381,7 +387,66 @@ impl Event {
             save: None,
             note: None,
             rude: None,
+            given: None,
         }
+    }
+
+    /// An operation a client makes itself (`UpdateOperation(codefile=cf,
+    /// defn=d)`, as the original's dataclasses are made, to hand to a logger):
+    /// of `kind` (update, add, delete; adding a statement is running it), its
+    /// line what the original's `str()` gives, `Update pkg.mod.f @L3` or
+    /// `Run pkg.mod @L42: import os`, read from the definition (a client's
+    /// subclass included).
+    pub fn of_definition(
+        kind: EventKind,
+        codefile: Option<Py<PyAny>>,
+        defn: &Bound<'_, Definition>,
+    ) -> PyResult<Event> {
+        let (definition, path, filename) = {
+            let d = defn.get();
+            (d.kind(), d.path().to_string(), PathBuf::from(d.filename_str()))
+        };
+        let line: u32 = defn.getattr("stashed")?.getattr("lineno")?.extract()?;
+        let is_statement = definition == Kind::Line;
+        let kind = if is_statement && kind == EventKind::Add { EventKind::Run } else { kind };
+        let code: Option<String> = if is_statement { defn.getattr("text")?.extract()? } else { None };
+        let text = match (kind, &code) {
+            (EventKind::Run, code) => {
+                let scope = match defn.getattr("parent")? {
+                    parent if parent.is_none() => path.clone(),
+                    parent => parent.call_method0("dotpath")?.extract()?,
+                };
+                format!("Run {scope} @L{line}: {}", code.as_deref().unwrap_or_default())
+            }
+            _ => {
+                let dotted: String = defn.call_method0("dotpath")?.extract()?;
+                let word = match kind {
+                    EventKind::Update => "Update",
+                    EventKind::Delete => "Delete",
+                    _ => "Add",
+                };
+                format!("{word} {dotted} @L{line}")
+            }
+        };
+        Ok(Event {
+            kind,
+            definition: Some(definition),
+            codefile,
+            path,
+            filename,
+            line,
+            code,
+            error: None,
+            text,
+            module: None,
+            time: SystemTime::now(),
+            pid: std::process::id(),
+            running_in: Vec::new(),
+            save: None,
+            note: None,
+            rude: None,
+            given: Some(defn.clone().unbind()),
+        })
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
@@ -405,6 +470,7 @@ impl Event {
             save: None,
             note: None,
             rude: None,
+            given: None,
         }
     }
 
@@ -463,6 +529,7 @@ impl Event {
             save: None,
             note: None,
             rude,
+            given: None,
         }
     }
 }

@@ -9,8 +9,10 @@
 
 use std::path::PathBuf;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
+use crate::py_definition::Definition;
 use crate::py_event::{Event, EventKind};
 
 /// An operation on a definition of a CodeFile.
@@ -41,6 +43,53 @@ impl WatchOperation {
     #[new]
     fn new(filename: PathBuf) -> PyClassInitializer<WatchOperation> {
         PyClassInitializer::from(Event::watch(&filename, "")).add_subclass(WatchOperation)
+    }
+}
+
+/// An operation a client makes itself, of `kind`, as the original's dataclass
+/// (`codefile`, `defn`): the definition is required, it makes the line.
+fn made_by_hand(
+    kind: EventKind,
+    codefile: Option<Py<PyAny>>,
+    defn: Option<&Bound<'_, Definition>>,
+) -> PyResult<PyClassInitializer<CodeFileOperation>> {
+    let defn =
+        defn.ok_or_else(|| PyTypeError::new_err("an operation is made with codefile= and defn= (a definition)"))?;
+    Ok(operation(Event::of_definition(kind, codefile, defn)?))
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl UpdateOperation {
+    /// `UpdateOperation(codefile=cf, defn=d)`, as the original's dataclass is
+    /// made (a client's logger may be handed one it made itself).
+    #[new]
+    #[pyo3(signature = (codefile = None, defn = None))]
+    fn new(codefile: Option<Py<PyAny>>, defn: Option<&Bound<'_, Definition>>) -> PyResult<PyClassInitializer<Self>> {
+        Ok(made_by_hand(EventKind::Update, codefile, defn)?.add_subclass(UpdateOperation))
+    }
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl AddOperation {
+    /// `AddOperation(codefile=cf, defn=d)`: a statement's is its run
+    /// (`Run pkg.mod @L42: ...`), as in the original.
+    #[new]
+    #[pyo3(signature = (codefile = None, defn = None))]
+    fn new(codefile: Option<Py<PyAny>>, defn: Option<&Bound<'_, Definition>>) -> PyResult<PyClassInitializer<Self>> {
+        Ok(made_by_hand(EventKind::Add, codefile, defn)?.add_subclass(AddOperation))
+    }
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl DeleteOperation {
+    /// `DeleteOperation(codefile=cf, defn=d)`.
+    #[new]
+    #[pyo3(signature = (codefile = None, defn = None))]
+    fn new(codefile: Option<Py<PyAny>>, defn: Option<&Bound<'_, Definition>>) -> PyResult<PyClassInitializer<Self>> {
+        Ok(made_by_hand(EventKind::Delete, codefile, defn)?.add_subclass(DeleteOperation))
     }
 }
 
