@@ -200,8 +200,21 @@ impl Definition {
         if let Some(node) = self.find_in(&live, false) {
             return Some(read(node));
         }
+        // One gone from the module or a class (a deletion a logger reads) is
+        // gone from the whole tree too: no parse for it.
+        if !self.inside_a_function(&live) {
+            return None;
+        }
         let whole = whole_tree(py, &live)?;
         self.find_in(&whole, true).map(read)
+    }
+
+    /// Whether this definition can only stand in a function body, which a live
+    /// tree keeps whole: its scope is neither the module nor a class of `live`.
+    fn inside_a_function(&self, live: &DefTree) -> bool {
+        let Some(scope) = self.parent_path() else { return false };
+        scope != live.module_name()
+            && !nodes_under(live.root(), false).any(|n| n.kind() == Kind::Class && n.path() == scope)
     }
 
     /// The dotted path of the scope that holds this definition, and whether it
