@@ -72,18 +72,50 @@ impl SourceTree {
     }
 }
 
-/// The nodes of `node`'s subtree, `node` first, in source order; the insides
-/// of functions left out unless `into_functions` (a live tree holds a function
-/// body as one line, which describes no statement).
-fn nodes_under(node: &Node, into_functions: bool) -> impl Iterator<Item = &Node> {
-    let mut stack = vec![node];
-    std::iter::from_fn(move || {
-        let node = stack.pop()?;
-        if into_functions || node.kind() != Kind::Function {
-            stack.extend(node.children().iter().rev());
+/// The classes and functions at `path` under `node`, searched down the
+/// definitions whose path leads to it only; the insides of functions left out
+/// unless `into_functions` (a live tree holds a function body as one line,
+/// which describes no statement).
+fn definitions_at<'t>(node: &'t Node, path: &str, into_functions: bool, found: &mut Vec<&'t Node>) {
+    for child in node.children().iter().filter(|c| c.kind().is_definition()) {
+        if child.path() == path {
+            found.push(child);
+        } else if path.strip_prefix(child.path()).is_some_and(|rest| rest.starts_with('.'))
+            && (into_functions || child.kind() != Kind::Function)
+        {
+            definitions_at(child, path, into_functions, found);
         }
-        Some(node)
-    })
+    }
+}
+
+/// The statement under `node` whose first line is `line`, searched down the
+/// definitions that span that line only (the insides of functions left out
+/// unless `into_functions`).
+fn statement_at(node: &Node, line: u32, into_functions: bool) -> Option<&Node> {
+    for child in node.children() {
+        let first = child.first_line();
+        if first > line {
+            break;
+        }
+        if child.kind() == Kind::Line && first == line {
+            return Some(child);
+        }
+        let spans = child.kind().is_definition() && line <= child.position().end.line;
+        if spans && (into_functions || child.kind() != Kind::Function) {
+            if let Some(found) = statement_at(child, line, into_functions) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// The kind and first line of the first class or function at `path` in
+/// `tree` (the insides of functions searched only if `into_functions`).
+fn definition_place(tree: &DefTree, path: &str, into_functions: bool) -> Option<(Kind, u32)> {
+    let mut found = Vec::new();
+    definitions_at(tree.root(), path, into_functions, &mut found);
+    found.first().map(|n| (n.kind(), n.first_line()))
 }
 
 /// The word for a kind in `Definition(kind, ...)`.
@@ -182,14 +214,14 @@ impl Definition {
     /// This definition's node in `tree`, if it is there (the insides of
     /// functions searched only if `into_functions`).
     fn find_in<'t>(&self, tree: &'t DefTree, into_functions: bool) -> Option<&'t Node> {
-        let mut nodes = nodes_under(tree.root(), into_functions);
         match self.kind {
             Kind::Module => Some(tree.root()),
             Kind::Class | Kind::Function => {
-                let at_path: Vec<&Node> = nodes.filter(|n| n.kind().is_definition() && n.path() == self.path).collect();
+                let mut at_path = Vec::new();
+                definitions_at(tree.root(), &self.path, into_functions, &mut at_path);
                 at_path.iter().find(|n| n.first_line() == self.lineno).or(at_path.first()).copied()
             }
-            Kind::Line => nodes.find(|n| n.kind() == Kind::Line && n.first_line() == self.lineno),
+            Kind::Line => statement_at(tree.root(), self.lineno, into_functions),
         }
     }
 
@@ -213,8 +245,7 @@ impl Definition {
     /// tree keeps whole: its scope is neither the module nor a class of `live`.
     fn inside_a_function(&self, live: &DefTree) -> bool {
         let Some(scope) = self.parent_path() else { return false };
-        scope != live.module_name()
-            && !nodes_under(live.root(), false).any(|n| n.kind() == Kind::Class && n.path() == scope)
+        scope != live.module_name() && definition_place(live, &scope, false).is_none_or(|(kind, _)| kind != Kind::Class)
     }
 
     /// The dotted path of the scope that holds this definition, and whether it
@@ -350,7 +381,7 @@ impl Definition {
     /// The code object of a function, from the code registry (by its place:
     /// a nested function's, a decorated one's hidden by its wrapper, a
     /// property's accessors apart); what is alive in `namespace` is learned
-    /// first if the registry knows nothing there. None for anything else.
+    /// first if the registry knows nothing of the file. None for anything else.
     #[pyo3(signature = (namespace = None))]
     fn _code<'py>(
         &self,
@@ -369,11 +400,12 @@ impl Definition {
         let found = registry.find_all_at(py, filename, relative, first_line, true).into_iter().next();
         match (found, namespace) {
             (Some(code), _) => Ok(Some(code)),
-            (None, Some(namespace)) => {
+            // Learned once: the registry then follows the file's changes.
+            (None, Some(namespace)) if !registry.knows(filename) => {
                 registry.learn_namespace(namespace, filename)?;
                 Ok(registry.find_all_at(py, filename, relative, first_line, true).into_iter().next())
             }
-            (None, None) => Ok(None),
+            (None, _) => Ok(None),
         }
     }
 
@@ -396,20 +428,14 @@ impl Definition {
     fn parent(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
         let Some(parent) = self.parent_path() else { return Ok(None) };
         let found = self.live(py).map(|live| {
-            let in_tree = |tree: &DefTree| {
-                nodes_under(tree.root(), true)
-                    .find(|n| n.kind().is_definition() && n.path() == parent)
-                    .map(|n| (n.kind(), n.first_line()))
-            };
             if parent == live.module_name() {
                 (Kind::Module, 1)
             } else {
                 // A function nested in a function has its parent in the whole
                 // tree only.
-                let in_live = nodes_under(live.root(), false)
-                    .find(|n| n.kind().is_definition() && n.path() == parent)
-                    .map(|n| (n.kind(), n.first_line()));
-                in_live.or_else(|| whole_tree(py, &live).and_then(|whole| in_tree(&whole))).unwrap_or((Kind::Module, 1))
+                definition_place(&live, &parent, false)
+                    .or_else(|| whole_tree(py, &live).and_then(|whole| definition_place(&whole, &parent, true)))
+                    .unwrap_or((Kind::Module, 1))
             }
         });
         let (kind, lineno) = found.unwrap_or((Kind::Module, 1));
