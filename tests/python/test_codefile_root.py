@@ -240,8 +240,11 @@ say(codetools.DeleteOperation(codefile=codefile, defn=pluck))
 say("defn kept", codetools.UpdateOperation(codefile=codefile, defn=pluck).defn is pluck)
 
 # A deletion allowed by definition, as the original's clients pass them.
-codefile.merge(jurigged.CodeFile(_os.path.abspath("birds_new.py"), "birds"), allow_deletions=plack)
+events = codefile.merge(jurigged.CodeFile(_os.path.abspath("birds_new.py"), "birds"), allow_deletions=plack)
 say("plack gone", hasattr(birds, "plack"), "pluck", birds.pluck(5), "sing", birds.Flower().sing())
+# The merge's events name the definitions of this CodeFile's tree, the same objects.
+walked = list(root.walk())
+say("events", sorted(f"{e.kind} {e.defn.dotpath()} {any(e.defn is d for d in walked)}" for e in events))
 say("after merge", [d.dotpath() for d in root.walk() if type(d).__name__ != "LineDefinition"])
 say("pluck text", repr(by_line["FunctionDefinition", 6].codestring))
 
@@ -263,6 +266,7 @@ def test_root_of_a_codefile_of_ones_own_follows_its_merge(program):
         "Delete birds.pluck @L6",
         "defn kept True",
         "plack gone False pluck 3 sing la la",
+        "events ['delete birds.plack False', 'update birds.Flower.sing True', 'update birds.pluck True']",
         "after merge ['birds', 'birds.Flower', 'birds.Flower.sing', 'birds.pluck', 'birds.decorated']",
         "pluck text 'def pluck(n):\\n    return n - 2\\n'",
         "globals True",

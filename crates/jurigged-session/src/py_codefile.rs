@@ -53,7 +53,17 @@ impl Drop for Applying<'_, '_> {
 fn hand_out(owner: &Bound<'_, PyCodeFile>, filename: &Path, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
     let py = owner.py();
     touched::notify(py, filename, &Touched::by(&events), None);
-    let events = events.into_iter().map(|e| e.of_file(owner.clone().into_any().unbind())).collect();
+    let source = PyCodeFile::definitions_source(owner)?;
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let e = e.of_file(owner.clone().into_any().unbind());
+            match &source {
+                Some(source) => e.read_through(source.clone_ref(py)),
+                None => e,
+            }
+        })
+        .collect();
     all_to_python(py, events)
 }
 
@@ -216,6 +226,16 @@ impl PyCodeFile {
         drop(this);
         drop(applying);
         events
+    }
+
+    /// What the definitions of this file are read through: nothing for the
+    /// registry's CodeFile (every definition of its file reads `live_trees`),
+    /// a weak reference to itself for another one.
+    fn definitions_source(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        if slf.try_borrow()?.registered {
+            return Ok(None);
+        }
+        Ok(Some(pyo3::types::PyWeakrefReference::new(slf)?.into_any().unbind()))
     }
 
     /// Parses `text` as a version of this file.
@@ -462,17 +482,12 @@ impl PyCodeFile {
     /// and events hand out for a file the registry tracks.
     #[getter]
     fn root(slf: &Bound<'_, Self>) -> PyResult<Py<Definition>> {
-        let py = slf.py();
-        let this = slf.try_borrow()?;
-        // The registry's CodeFile is read through `live_trees` by every
-        // definition of its file; another one is read through itself.
-        let source = match this.registered {
-            true => None,
-            false => Some(pyo3::types::PyWeakrefReference::new(slf)?.into_any().unbind()),
+        let source = PyCodeFile::definitions_source(slf)?;
+        let (module_name, filename) = {
+            let this = slf.try_borrow()?;
+            (this.inner.module_name().to_string(), this.filename_string())
         };
-        let (module_name, filename) = (this.inner.module_name().to_string(), this.filename_string());
-        drop(this);
-        Definition::create_in(py, jurigged_deftree::Kind::Module, &module_name, &filename, 1, None, source)
+        Definition::create_in(slf.py(), jurigged_deftree::Kind::Module, &module_name, &filename, 1, None, source)
     }
 
     /// The live tree, for the definitions read from this CodeFile.

@@ -108,6 +108,10 @@ pub struct Event {
     /// The definition a client made this operation with, itself (see
     /// [`Event::of_definition`]).
     given: Option<Py<Definition>>,
+    /// A weak reference to the CodeFile whose change this is, when that is
+    /// not the registry's: its definition is read from that CodeFile, as
+    /// those of its `root` are (and is the same object).
+    source: Option<Py<PyAny>>,
 }
 
 /// An edit after which the live program is not what a fresh run of the new
@@ -213,7 +217,8 @@ impl Event {
         }
         let Some(kind) = self.definition else { return Ok(None) };
         let filename = self.filename.to_string_lossy();
-        Definition::create(py, kind, &self.path, &filename, self.line, self.code.clone()).map(Some)
+        let source = self.source.as_ref().map(|s| s.clone_ref(py));
+        Definition::create_in(py, kind, &self.path, &filename, self.line, self.code.clone(), source).map(Some)
     }
 }
 
@@ -226,6 +231,13 @@ impl Event {
     /// The same event, as a change of `codefile`.
     pub fn of_file(mut self, codefile: Py<PyAny>) -> Event {
         self.codefile = Some(codefile);
+        self
+    }
+
+    /// The same event, its definition read from the CodeFile `source` (a weak
+    /// reference) leads to: one the registry does not track.
+    pub fn read_through(mut self, source: Py<PyAny>) -> Event {
+        self.source = Some(source);
         self
     }
 
@@ -388,6 +400,7 @@ impl Event {
             note: None,
             rude: None,
             given: None,
+            source: None,
         }
     }
 
@@ -446,6 +459,7 @@ impl Event {
             note: None,
             rude: None,
             given: Some(defn.clone().unbind()),
+            source: None,
         })
     }
 
@@ -471,6 +485,7 @@ impl Event {
             note: None,
             rude: None,
             given: None,
+            source: None,
         }
     }
 
@@ -530,6 +545,7 @@ impl Event {
             note: None,
             rude,
             given: None,
+            source: None,
         }
     }
 }
