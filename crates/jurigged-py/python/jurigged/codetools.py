@@ -215,7 +215,11 @@ def _definition(kind, path, filename, lineno, text=None, source=None):
     found = _handed_out.get(key)
     if type(found) is cls:
         return found
-    made = cls(kind, path, filename, lineno, text, source)
+    # A client's subclass made for the original arguments is made with them.
+    if source is None:
+        made = cls(kind, path, filename, lineno, text)
+    else:
+        made = cls(kind, path, filename, lineno, text, source)
     _handed_out[key] = made
     return made
 
