@@ -25,7 +25,6 @@ import weakref
 
 from ._jurigged import (
     AddOperation,
-    SourceTree,
     CodeFile,
     CodeFileOperation,
     ConformException,
