@@ -121,3 +121,18 @@ def test_a_valid_session_in_the_environment_joins_silently(tmp_path):
     (tmp_path / "mod.py").write_text("x = 1\n")
     done = run_python_with_session(session(patterns=[str(tmp_path / "*.py")]), tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "1\n", "")
+
+
+def test_the_ipython_magic_refuses_a_poll_of_zero_as_watch_does(tmp_path, monkeypatch):
+    # `%jurigged --poll 0` gave system notifications instead (0 was taken for
+    # "no polling"); it is refused as `watch(poll=0)` and `--poll 0` are.
+    import jurigged.ipython
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        with pytest.raises(ValueError, match="poll"):
+            jurigged.ipython.start(poll=0)
+        watcher = jurigged.ipython.start(debounce=None, poll=None)
+        assert watcher.debounce == 0.05 and watcher.poll is False
+    finally:
+        jurigged.ipython.stop()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 use super::{Command, Commands, Outcome, View};
+use jurigged_watch::sync::lock;
 
 pub struct Basic;
 
@@ -24,7 +25,7 @@ fn say(py: Python<'_>, text: &str) {
 }
 
 fn format_error(py: Python<'_>, error: &PyErr) -> String {
-    let value = jurigged_session::py_errors::exception_value(py, error.clone_ref(py));
+    let value = jurigged_session::exception_value(py, error.clone_ref(py));
     py.import("traceback")
         .and_then(|tb| tb.call_method1("format_exception", (value.get_type(), &value, value.getattr("__traceback__")?)))
         .and_then(|lines| pyo3::types::PyString::new(py, "").call_method1("join", (lines,)))
@@ -66,7 +67,7 @@ impl View for Basic {
         // Keys act at once on a terminal; the terminal is as it was during runs.
         let keys = KeyMode::enter(py);
         let command = loop {
-            if let Ok(command) = commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv() {
+            if let Ok(command) = lock(commands).try_recv() {
                 break command;
             }
             let read = match &keys {

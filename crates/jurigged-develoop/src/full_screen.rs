@@ -5,7 +5,9 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
+
+use jurigged_watch::sync::lock;
 use std::time::{Duration, Instant};
 
 use crossterm::{cursor, queue, terminal};
@@ -26,10 +28,6 @@ pub struct Shared {
     pub repaint: AtomicBool,
     /// Held while bytes go to the terminal or its mode changes.
     pub terminal: Mutex<()>,
-}
-
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Raw mode and the alternate screen, cursor hidden.

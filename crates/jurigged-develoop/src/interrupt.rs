@@ -14,6 +14,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use jurigged_watch::sync::lock;
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 
@@ -28,10 +29,6 @@ pub struct Run {
 
 /// Where the view finds the run to stop; empty between runs.
 pub type RunSlot = Arc<Mutex<Option<Run>>>;
-
-fn lock(slot: &Mutex<Option<Run>>) -> std::sync::MutexGuard<'_, Option<Run>> {
-    slot.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl Run {
     /// The run about to start on the current thread.

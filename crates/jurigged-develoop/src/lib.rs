@@ -31,10 +31,10 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 // `#[py_entry]` runs each entry from Python inside `crate::boundary`.
 use jurigged_session::boundary;
-use jurigged_session::py_callbacks::activity;
-use jurigged_session::py_event::{Event, EventKind};
+use jurigged_session::{activity, Event, EventKind};
 
 use interrupt::RunSlot;
+use jurigged_watch::sync::lock;
 
 pub use wrap::{attach_loops, detach_loops, develoop_function, xloop, LoopWrapper};
 
@@ -143,7 +143,7 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
             let event = args.get_item(0)?;
             let Ok(event) = event.cast::<Event>() else { return Ok(()) };
             if matches!(event.get().kind(), EventKind::Update | EventKind::Add | EventKind::Delete | EventKind::Run) {
-                let _ = sender.lock().unwrap_or_else(|p| p.into_inner()).send(Command::Changed);
+                let _ = lock(&sender).send(Command::Changed);
             }
             Ok(())
         },
@@ -215,9 +215,7 @@ fn drive(
                     view.note(py, "change detected: re-running");
                 }
                 // Saves that arrived together trigger one run.
-                while commands.lock().unwrap_or_else(|p| p.into_inner()).try_recv().is_ok_and(|c| c == Command::Changed)
-                {
-                }
+                while lock(commands).try_recv().is_ok_and(|c| c == Command::Changed) {}
                 outcome = run_once(py, function, args, kwargs, view, &title, running.as_ref());
             }
             Command::Abort => view.note(py, "nothing is running"),

@@ -17,10 +17,11 @@ use pyo3::prelude::*;
 
 use super::basic::describe;
 use super::frame::{render, terminal_size};
-use super::full_screen::{give_back, lock, take_over, Shared};
+use super::full_screen::{give_back, take_over, Shared};
 use super::interrupt::{self, RunSlot};
 use super::rich_stdin::StdinAside;
 use super::{Command, Commands, Outcome, View};
+use jurigged_watch::sync::lock;
 
 /// Stands in for sys.stdout and sys.stderr during a run.
 #[pyclass(module = "jurigged.loop")]
@@ -197,7 +198,7 @@ impl View for Rich {
     }
 
     fn wait(&mut self, py: Python<'_>, commands: &Commands) -> Command {
-        py.detach(|| commands.lock().unwrap_or_else(|p| p.into_inner()).recv().unwrap_or(Command::Quit))
+        py.detach(|| lock(commands).recv().unwrap_or(Command::Quit))
     }
 
     fn note(&mut self, _py: Python<'_>, text: &str) {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
-use super::full_screen::{lock, Shared};
+use super::full_screen::Shared;
+use jurigged_watch::sync::lock;
 
 #[pyclass(module = "jurigged.loop")]
 pub struct StdinAside {

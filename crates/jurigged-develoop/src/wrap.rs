@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use super::run_loop;
+use jurigged_watch::sync::lock;
 
 /// A function wrapped in the develoop. It keeps the function's name and docstring
 /// and `__wrapped__`, so that jurigged updates reach the function inside.
@@ -135,14 +136,12 @@ fn parse_target(spec: &str) -> (String, Vec<String>) {
 /// updated under its lock: finding and wrapping the functions runs Python code
 /// (attribute lookups, `functools.update_wrapper`), with no lock held.
 fn attach_in(py: Python<'_>, module: &str, namespace: &Bound<'_, PyDict>) -> PyResult<bool> {
-    let targets: Vec<(Vec<String>, bool)> = pending()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    let targets: Vec<(Vec<String>, bool)> = lock(pending())
         .iter()
         .filter(|target| target.module == module)
         .map(|target| (target.path.clone(), target.only_on_error))
         .collect();
-    let interface = interface_choice().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let interface = lock(interface_choice()).clone();
     let mut done: Vec<Vec<String>> = Vec::new();
     for (path, only_on_error) in targets {
         let Some((last, parents)) = path.split_last() else {
@@ -177,21 +176,21 @@ fn attach_in(py: Python<'_>, module: &str, namespace: &Bound<'_, PyDict>) -> PyR
         }
         done.push(path);
     }
-    let mut pending = pending().lock().unwrap_or_else(|p| p.into_inner());
+    let mut pending = lock(pending());
     pending.retain(|target| !(target.module == module && done.contains(&target.path)));
     Ok(!pending.is_empty())
 }
 
 /// Whether a function of `module` is still to be wrapped.
 fn pending_in(module: &str) -> bool {
-    pending().lock().unwrap_or_else(|p| p.into_inner()).iter().any(|p| p.module == module)
+    lock(pending()).iter().any(|p| p.module == module)
 }
 
 /// Forgets the targets still pending that `drop` selects, and says so with
 /// `why` (which gets the target's module and name).
 fn give_up(py: Python<'_>, drop: impl Fn(&Pending) -> bool, why: impl Fn(&str, &str) -> String) {
     let dropped: Vec<Pending> = {
-        let mut list = pending().lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = lock(pending());
         let (dropped, kept) = std::mem::take(&mut *list).into_iter().partition(|p| drop(p));
         *list = kept;
         dropped
@@ -230,13 +229,8 @@ fn give_up_undefined(py: Python<'_>, module: Option<&str>) {
 /// never raised into the program.
 fn give_up_never_defined(py: Python<'_>, module: &str, filename: PyResult<Bound<'_, PyAny>>) {
     let Ok(filename) = filename.and_then(|f| f.extract::<std::path::PathBuf>()) else { return };
-    let targets: Vec<Vec<String>> = pending()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .filter(|p| p.module == module)
-        .map(|p| p.path.clone())
-        .collect();
+    let targets: Vec<Vec<String>> =
+        lock(pending()).iter().filter(|p| p.module == module).map(|p| p.path.clone()).collect();
     // Reading and parsing the file needs no GIL.
     let never = py.detach(|| crate::target_check::never_defined(&filename, &targets));
     if never.is_empty() {
@@ -271,7 +265,7 @@ fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Boun
     let mut still_pending = attach_in(py, &module, namespace)?;
     if event == "return" && pending_in(&module) {
         give_up_undefined(py, Some(&module));
-        still_pending = !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        still_pending = !lock(pending()).is_empty();
     }
     if !still_pending {
         py.import("sys")?.call_method1("settrace", (py.None(),))?;
@@ -283,7 +277,7 @@ fn loop_tracer(py: Python<'_>, frame: &Bound<'_, PyAny>, event: &str, arg: &Boun
 /// Once the program's main code has finished (before `-i`'s REPL): gives up on
 /// the targets never defined and removes the trace function.
 pub fn detach_loops(py: Python<'_>) -> PyResult<()> {
-    if pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+    if lock(pending()).is_empty() {
         return Ok(());
     }
     give_up_undefined(py, None);
@@ -300,16 +294,15 @@ pub fn detach_loops(py: Python<'_>) -> PyResult<()> {
 /// it; those already defined are wrapped now.
 pub fn attach_loops(py: Python<'_>, loops: &[String], xloops: &[String], interface: Option<String>) -> PyResult<()> {
     {
-        let mut list = pending().lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = lock(pending());
         for (spec, only_on_error) in loops.iter().map(|s| (s, false)).chain(xloops.iter().map(|s| (s, true))) {
             let (module, path) = parse_target(spec);
             list.push(Pending { module, path, only_on_error });
         }
-        *interface_choice().lock().unwrap_or_else(|p| p.into_inner()) = interface;
+        *lock(interface_choice()) = interface;
     }
     let modules = py.import("sys")?.getattr("modules")?;
-    let names: Vec<String> =
-        pending().lock().unwrap_or_else(|p| p.into_inner()).iter().map(|p| p.module.clone()).collect();
+    let names: Vec<String> = lock(pending()).iter().map(|p| p.module.clone()).collect();
     for name in names {
         if name == "__main__" {
             continue;
@@ -323,7 +316,7 @@ pub fn attach_loops(py: Python<'_>, loops: &[String], xloops: &[String], interfa
             }
         }
     }
-    if !pending().lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+    if !lock(pending()).is_empty() {
         py.import("sys")?.call_method1("settrace", (wrap_pyfunction!(loop_tracer, py)?,))?;
     }
     Ok(())

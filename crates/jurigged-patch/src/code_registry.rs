@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
+use jurigged_watch::sync::lock;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyTuple, PyType};
 
@@ -73,7 +74,7 @@ pub fn code_registry() -> &'static CodeRegistry {
 
 impl CodeRegistry {
     fn files(&self) -> MutexGuard<'_, HashMap<PathBuf, FileCodes>> {
-        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.files)
     }
 
     /// How many times the heap was scanned for the users of code objects.
@@ -88,14 +89,14 @@ impl CodeRegistry {
     /// Learns the module bodies executed from now on from files under `path`.
     pub fn learn_under(&self, path: impl Into<PathBuf>) {
         let path = path.into();
-        let mut dirs = self.learn_under.lock().unwrap_or_else(|p| p.into_inner());
+        let mut dirs = lock(&self.learn_under);
         if !dirs.contains(&path) {
             dirs.push(path);
         }
     }
 
     fn should_learn(&self, filename: &Path) -> bool {
-        let dirs = self.learn_under.lock().unwrap_or_else(|p| p.into_inner());
+        let dirs = lock(&self.learn_under);
         dirs.iter().any(|dir| filename.starts_with(dir))
     }
 

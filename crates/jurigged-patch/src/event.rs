@@ -5,10 +5,15 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 
-/// The kind of an [`Event`].
+/// What an event tells: the one kind from the patcher to the session's
+/// loggers, the develoop and Python (`Event.kind`). The patcher makes every
+/// kind but [`EventKind::Watch`], which the session makes when it starts
+/// watching a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
-    /// A function got new code in place.
+    /// A file is now watched.
+    Watch,
+    /// A function got new code in place, or a definition changed.
     Update,
     /// A definition was (re-)executed and bound.
     Add,
@@ -22,14 +27,15 @@ pub enum EventKind {
     /// effect when the program restarts).
     Skip,
     /// A changed statement not run: its last run raised and its text is
-    /// unchanged since.
+    /// unchanged since (it is pending until edited).
     Pending,
 }
 
 impl EventKind {
-    /// The word the original jurigged prints.
+    /// The word the original jurigged prints at the start of a line.
     pub fn as_str(self) -> &'static str {
         match self {
+            EventKind::Watch => "Watch",
             EventKind::Update => "Update",
             EventKind::Add => "Add",
             EventKind::Delete => "Delete",
@@ -37,6 +43,21 @@ impl EventKind {
             EventKind::Error => "Error",
             EventKind::Skip => "Skip",
             EventKind::Pending => "Pending",
+        }
+    }
+
+    /// The lowercase word Python sees as `event.kind` and the event stream
+    /// writes as `kind`.
+    pub fn word(self) -> &'static str {
+        match self {
+            EventKind::Watch => "watch",
+            EventKind::Update => "update",
+            EventKind::Add => "add",
+            EventKind::Delete => "delete",
+            EventKind::Run => "run",
+            EventKind::Error => "error",
+            EventKind::Skip => "skip",
+            EventKind::Pending => "pending",
         }
     }
 }

@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use pyo3::prelude::*;
 
 use crate::code_registry::{code_registry, is_code};
+use jurigged_watch::sync::lock;
 
 /// Beyond this many users of one code object, they are not remembered (weak
 /// references cost memory); such code is found by a heap scan each time.
@@ -36,7 +37,7 @@ fn key(code: &Bound<'_, PyAny>) -> usize {
 
 impl UserIndex {
     fn lock(&self) -> MutexGuard<'_, HashMap<usize, Vec<Py<PyAny>>>> {
-        self.by_code.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.by_code)
     }
 
     /// Remembers that `functions` run `code` (forgetting what ran it before).

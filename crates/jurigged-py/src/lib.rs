@@ -5,9 +5,9 @@
 
 use jurigged_develoop as develoop;
 use jurigged_session::{
-    child_env, cli, logger, py_db, py_definition, py_glob_filter, py_operations, py_recoder, py_registry, py_watcher,
-    read_only_error_type, ConformException, Event, EventSource, ImportSniffer, OutOfSyncException, PatchError,
-    PyCodeFile, PyWatcher, Registry, StaleException,
+    self as session, cli, read_only_error_type, AutoRegistration, ConformException, Event, EventSource, GlobFilter,
+    ImportSniffer, OutOfSyncException, PatchError, PyCodeFile, PyWatcher, Recoder, Registry, StaleException,
+    WatchError,
 };
 use pyo3::prelude::*;
 
@@ -44,32 +44,33 @@ pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StaleException", py.get_type::<StaleException>())?;
     m.add("OutOfSyncException", py.get_type::<OutOfSyncException>())?;
     m.add("ReadOnlyError", read_only_error_type(py)?)?;
+    m.add("WatchError", py.get_type::<WatchError>())?;
     m.add_class::<PyCodeFile>()?;
     m.add_class::<Event>()?;
     m.add_class::<EventSource>()?;
     m.add_class::<Registry>()?;
     m.add_class::<PyWatcher>()?;
     m.add_class::<ImportSniffer>()?;
-    m.add_class::<py_recoder::Recoder>()?;
-    m.add_class::<py_glob_filter::GlobFilter>()?;
-    m.add_class::<py_registry::AutoRegistration>()?;
+    m.add_class::<Recoder>()?;
+    m.add_class::<GlobFilter>()?;
+    m.add_class::<AutoRegistration>()?;
     m.add_class::<develoop::LoopWrapper>()?;
-    m.add("registry", py_registry::registry(py)?.clone_ref(py))?;
-    m.add_function(wrap_pyfunction!(py_watcher::watch, m)?)?;
+    m.add("registry", session::registry(py)?.clone_ref(py))?;
+    m.add_function(wrap_pyfunction!(session::watch, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
-    m.add_function(wrap_pyfunction!(child_env::_tag_logs_with_pid, m)?)?;
-    m.add_function(wrap_pyfunction!(py_db::conform, m)?)?;
-    m.add_function(wrap_pyfunction!(py_db::heap_scans, m)?)?;
-    m.add_function(wrap_pyfunction!(py_db::find_code, m)?)?;
-    m.add_function(wrap_pyfunction!(py_db::get_functions, m)?)?;
-    m.add_function(wrap_pyfunction!(py_recoder::make_recoder, m)?)?;
-    m.add_function(wrap_pyfunction!(py_recoder::virtual_file, m)?)?;
-    m.add_function(wrap_pyfunction!(py_glob_filter::glob_filter, m)?)?;
-    m.add_function(wrap_pyfunction!(py_registry::add_sniffer, m)?)?;
+    m.add_function(wrap_pyfunction!(session::_tag_logs_with_pid, m)?)?;
+    m.add_function(wrap_pyfunction!(session::conform, m)?)?;
+    m.add_function(wrap_pyfunction!(session::heap_scans, m)?)?;
+    m.add_function(wrap_pyfunction!(session::find_code, m)?)?;
+    m.add_function(wrap_pyfunction!(session::get_functions, m)?)?;
+    m.add_function(wrap_pyfunction!(session::make_recoder, m)?)?;
+    m.add_function(wrap_pyfunction!(session::virtual_file, m)?)?;
+    m.add_function(wrap_pyfunction!(session::glob_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(session::add_sniffer, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::develoop_function, m)?)?;
     m.add_function(wrap_pyfunction!(develoop::xloop, m)?)?;
-    logger::add_loggers(m)?;
-    py_operations::add_classes(m)?;
-    py_definition::add_classes(m)?;
+    session::add_loggers(m)?;
+    session::add_operation_classes(m)?;
+    session::add_definition_classes(m)?;
     Ok(())
 }

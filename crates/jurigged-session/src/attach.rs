@@ -137,15 +137,7 @@ pub fn detach_main(py: Python<'_>, words: &[OsString]) -> PyResult<i32> {
 /// watch paths are the user's, taken from here; the defaults are the target's
 /// current directory without other people's code, as under `jurigged`.
 fn session_options(cli: &AttachCli) -> serde_json::Value {
-    let here = std::env::current_dir().unwrap_or_default();
-    let absolute = |path: &str| -> String {
-        let path = Path::new(path);
-        if path.is_absolute() {
-            path.to_string_lossy().into_owned()
-        } else {
-            here.join(path).to_string_lossy().into_owned()
-        }
-    };
+    let absolute = |pattern: &str| jurigged_watch::absolute_pattern(pattern).to_string_lossy().into_owned();
     let (patterns, excludes): (Vec<String>, Vec<String>) = if cli.watch.is_empty() {
         let mut excludes: Vec<String> = crate::py_watcher::DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
         excludes.extend(cli.exclude.iter().cloned());
@@ -159,7 +151,7 @@ fn session_options(cli: &AttachCli) -> serde_json::Value {
         "debounce": cli.debounce.unwrap_or(jurigged_watch::DEFAULT_DEBOUNCE).as_secs_f64(),
         "poll": cli.poll.map(|p| p.as_secs_f64()),
         "verbose": cli.verbose,
-        "events": cli.events.as_deref().map(|p| absolute(&p.to_string_lossy())),
+        "events": cli.events.as_deref().map(|p| jurigged_watch::absolute(p).to_string_lossy().into_owned()),
     })
 }
 

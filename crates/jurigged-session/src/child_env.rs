@@ -7,14 +7,13 @@
 //! so `ProcessPoolExecutor`) join the sessions; any other Python joins only those
 //! started with `children=True` / `--children`.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::sessions::{sessions, SessionCore, SessionSettings};
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// The environment variable a child Python reads the sessions from.
 pub const SESSION_VARIABLE: &str = "JURIGGED_SESSION";
@@ -26,7 +25,7 @@ pub(crate) fn export(py: Python<'_>) -> PyResult<()> {
     let running: Vec<Arc<SessionCore>> = lock(sessions()).clone();
     let environ = py.import("os")?.getattr("environ")?;
     let running: Vec<&SessionSettings> =
-        running.iter().filter(|core| !core.stopped.load(Ordering::Acquire)).map(|core| &core.settings).collect();
+        running.iter().filter(|core| !core.state.is_stopped()).map(|core| &core.settings).collect();
     if running.is_empty() {
         if environ.contains(SESSION_VARIABLE)? {
             environ.del_item(SESSION_VARIABLE)?;

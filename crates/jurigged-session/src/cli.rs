@@ -229,7 +229,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
     if cli.restart_on_rude_edit {
         crate::restart::enable();
     }
-    let script_path = script.as_deref().map(|s| std::path::absolute(s).unwrap_or_else(|_| s.to_path_buf()));
+    let script_path = script.as_deref().map(jurigged_watch::absolute);
     let (mut patterns, excludes) = if cli.watch.is_empty() {
         let cwd = std::env::current_dir().unwrap_or_default();
         // The current directory (resolved by the filter, with the OS's bytes),
@@ -356,7 +356,7 @@ fn set_argv(py: Python<'_>, argv: Vec<OsString>, path0: Option<&Path>) -> PyResu
 
 /// Runs a script as `__main__`, like `python script.py`.
 fn run_script(py: Python<'_>, main: &Bound<'_, PyAny>, script: &Path, args: Vec<OsString>) -> PyResult<i32> {
-    let path = std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
+    let path = jurigged_watch::absolute(script);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(error) => {

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 
 use crate::py_event::Event;
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// Where the records go.
 enum Target {

@@ -16,7 +16,7 @@ use crate::py_codefile::PyCodeFile;
 use crate::py_event::Event;
 use crate::py_operations::to_python;
 use crate::sessions::{sessions, SessionCore};
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// The tracked files, by absolute path, and the filters of `auto_register`.
 #[derive(Default)]
@@ -46,11 +46,6 @@ pub fn file_registry() -> &'static FileRegistry {
     FILES.get_or_init(FileRegistry::default)
 }
 
-/// `path`, absolute (as given when that fails).
-pub fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
 impl FileRegistry {
     /// The CodeFile of `filename`, creating it from `source` (the bytes as
     /// imported) or from the file, and watching it in every matching session.
@@ -61,7 +56,7 @@ impl FileRegistry {
         filename: &Path,
         source: Option<Vec<u8>>,
     ) -> PyResult<Py<PyCodeFile>> {
-        let filename = absolute(filename);
+        let filename = jurigged_watch::absolute(filename);
         if let Some(existing) = lock(&self.files).get(&filename) {
             return Ok(existing.clone_ref(py));
         }
@@ -90,7 +85,7 @@ impl FileRegistry {
 
     /// The CodeFile of `filename`, if tracked.
     pub fn lookup(&self, py: Python<'_>, filename: &Path) -> Option<Py<PyCodeFile>> {
-        lock(&self.files).get(&absolute(filename)).map(|c| c.clone_ref(py))
+        lock(&self.files).get(&jurigged_watch::absolute(filename)).map(|c| c.clone_ref(py))
     }
 
     /// Tells `report` (module name, filename) of each Python source module
@@ -188,7 +183,7 @@ pub fn loaded_modules(py: Python<'_>) -> PyResult<Vec<(String, PathBuf)>> {
         let Some(file) = module.getattr("__file__").ok().and_then(|f| f.extract::<PathBuf>().ok()) else { continue };
         // Modules without a real source file (frozen, embedded) are not tracked.
         if file.extension().is_some_and(|e| e == "py") && file.is_file() {
-            found.push((name.extract()?, absolute(&file)));
+            found.push((name.extract()?, jurigged_watch::absolute(&file)));
         }
     }
     Ok(found)

@@ -14,7 +14,6 @@
 //! notifications; the others poll (`watch_slots`): a pool of workers must not
 //! take all of the user's inotify instances.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -22,9 +21,10 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::py_errors::watch_error;
 use crate::sessions::{sessions, SessionCore};
-use crate::sync::lock;
 use crate::watch_slots::{take_slot, ChildWatch, FALLBACK_POLL};
+use jurigged_watch::sync::lock;
 
 /// Registers the re-arming hook, once per interpreter. It must run after the
 /// hooks of `lifecycle` (which reset the counts of the parent's threads) and of
@@ -61,7 +61,7 @@ fn rearm_after_fork(py: Python<'_>) {
     // only if a session watches with notifications.
     let mut watch: Option<ChildWatch> = None;
     for core in running {
-        if core.stopped.load(Ordering::Acquire) || !core.inherited() {
+        if core.state.is_stopped() || !core.state.inherited() {
             continue;
         }
         let poll = match core.settings.timing.poll() {
@@ -82,29 +82,18 @@ fn rearm_after_fork(py: Python<'_>) {
 /// files it watched (polling every `poll` if given), and starts its thread if
 /// the parent's was running.
 fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyResult<()> {
-    let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll)
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
-    // The parent's watcher and the receiving end of its channel belong to
-    // threads this process does not have: leaked, never dropped or locked.
-    if let Some(parents) = lock(&core.watcher).take() {
-        std::mem::forget(parents);
-    }
-    if let Some(parents) = lock(&core.changes).take() {
-        std::mem::forget(parents);
-    }
-    let (watcher, changes) =
-        jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll).map_err(|e| watch_error(&e))?;
+    let (watcher, changes) = jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| watch_error(&e))?;
     // The files the parent's session watched: the live files its patterns match
     // (the parent's watcher, which lists them, is not to be touched).
     for path in crate::live_trees::paths() {
         if core.wants(&path) {
-            watcher.add_file(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
+            watcher.add_file(&path).map_err(|e| watch_error(&e))?;
         }
     }
-    *lock(&core.watcher) = Some(watcher);
-    *lock(&core.changes) = Some(changes);
-    core.pid.store(std::process::id(), Ordering::SeqCst);
-    let was_running = lock(&core.finished).take().is_some();
+    // The parent's watcher and the receiving end of its channel belong to
+    // threads this process does not have: the state leaves them behind.
+    let was_running = core.state.rearm(watcher, changes);
     if was_running {
         crate::session_thread::start_thread(py, core)?;
     }

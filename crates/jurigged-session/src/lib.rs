@@ -6,57 +6,97 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `sync`, `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
+//! `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
 //! `py_callbacks`, `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`,
-//! `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `sessions`, `file_registry`, `resolve`,
-//! `py_glob_filter`, `sniffer`, `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`,
-//! `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md`
-//! says what each does).
+//! `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `session_state`, `sessions`,
+//! `file_registry`, `resolve`, `py_glob_filter`, `sniffer`, `py_registry`, `syntax`, `save_loop`,
+//! `session_thread`, `watch_slots`, `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`,
+//! `attach`, `cli` (`docs/architecture.md` says what each does).
+//!
+//! Below, the modules are declared in two groups, the engine and the
+//! Python-facing `py_*` modules, and the crate's surface is the list of `pub
+//! use` at the end: what `jurigged-py`, `jurigged-develoop`, the binary and this
+//! crate's tests use. Only `cli` and `boundary` are public modules, because
+//! other crates name them as paths (`cli::main`, `cli::Loops`; `#[py_entry]`
+//! expands to `crate::boundary::entry` in every crate that has entries).
 
-mod sync;
-
-pub mod attach;
+// The engine: live files and their trees, the save loop, sessions and their
+// threads, processes (exit, fork, children, restart, attach), loggers and the
+// command line. `logger`, `sniffer` and `child_env` also each define one Python
+// class or function (`Logger`, `ImportSniffer`, `_tag_logs_with_pid`) next to
+// the engine code it serves.
+mod attach;
 pub mod boundary;
-pub mod child_env;
+mod child_env;
 pub mod cli;
-pub mod event_stream;
-pub mod file_registry;
+mod event_stream;
+mod file_registry;
 mod forked;
-pub mod lifecycle;
-pub mod live_trees;
-pub mod logger;
-pub mod long_statements;
-pub mod py_callbacks;
-pub mod py_codefile;
-pub mod py_db;
-pub mod py_definition;
-pub mod py_errors;
-pub mod py_event;
-pub mod py_glob_filter;
-pub mod py_operations;
-pub mod py_recoder;
-pub mod py_registry;
-pub mod py_watcher;
-pub mod resolve;
-pub mod restart;
-pub mod rude;
-pub mod running;
+mod lifecycle;
+mod live_trees;
+mod logger;
+mod long_statements;
+mod resolve;
+mod restart;
+mod rude;
+mod running;
 mod save_loop;
+mod session_state;
 mod session_thread;
-pub mod sessions;
-pub mod sniffer;
-pub mod syntax;
-pub mod touched;
+mod sessions;
+mod sniffer;
+mod syntax;
+mod touched;
 mod watch_slots;
-pub mod whole_trees;
+mod whole_trees;
 
+// Python-facing: the classes, functions and exceptions of the `jurigged`
+// package, over the engine.
+mod py_callbacks;
+mod py_codefile;
+mod py_db;
+mod py_definition;
+mod py_errors;
+mod py_event;
+mod py_glob_filter;
+mod py_operations;
+mod py_recoder;
+mod py_registry;
+mod py_watcher;
+
+// The surface. Types of the `jurigged` package:
+pub use jurigged_patch::EventKind;
 pub use py_callbacks::EventSource;
 pub use py_codefile::PyCodeFile;
-pub use py_errors::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
-pub use py_event::{Event, EventKind};
-pub use py_registry::{registry, Registry};
+pub use py_errors::{
+    read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException, WatchError,
+};
+pub use py_event::Event;
+pub use py_glob_filter::GlobFilter;
+pub use py_recoder::Recoder;
+pub use py_registry::{registry, AutoRegistration, Registry};
 pub use py_watcher::PyWatcher;
 pub use sniffer::ImportSniffer;
+
+// Its functions, and the registration of its class families:
+pub use child_env::_tag_logs_with_pid;
+pub use logger::add_loggers;
+pub use py_db::{conform, find_code, get_functions, heap_scans};
+pub use py_definition::add_classes as add_definition_classes;
+pub use py_glob_filter::glob_filter;
+pub use py_operations::add_classes as add_operation_classes;
+pub use py_recoder::{make_recoder, virtual_file};
+pub use py_registry::add_sniffer;
+pub use py_watcher::watch;
+
+// For Rust code above this crate (the develoop, embedders, this crate's tests):
+// every event as it is announced, an exception as Python code holds it,
+// starting a session, and the live files and trees.
+pub use file_registry::{file_registry, FileRegistry};
+pub use live_trees::live_tree;
+pub use py_callbacks::activity;
+pub use py_errors::exception_value;
+pub use py_watcher::{start_watching, WatchOptions};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use jurigged_deftree::DefTree;
 
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// Module name and live tree of each watched file, as last applied by a save,
 /// readable without the GIL.

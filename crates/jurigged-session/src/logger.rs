@@ -7,7 +7,8 @@ use anstyle::{AnsiColor, Style};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
+use jurigged_patch::EventKind;
 
 /// The style of the first word of a line about `kind` (None: a plain line).
 fn style(kind: Option<EventKind>) -> Style {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::logger::tagged;
-use crate::sync::lock;
+use jurigged_watch::sync::{lock, wait, wait_timeout};
 
 /// How long a statement runs before it is named.
 pub const NOTE_AFTER: Duration = Duration::from_secs(2);
@@ -118,7 +118,7 @@ fn timer(shared: &(Mutex<Slot>, Condvar)) {
         };
         match due {
             None => {
-                guard = wake.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner());
+                guard = wait(wake, guard);
             }
             Some(due) if Instant::now() >= due => {
                 if let Some(statement) = guard.current.as_mut() {
@@ -129,7 +129,7 @@ fn timer(shared: &(Mutex<Slot>, Condvar)) {
             }
             Some(due) => {
                 let left = due.saturating_duration_since(Instant::now());
-                guard = wake.wait_timeout(guard, left).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+                guard = wait_timeout(wake, guard, left);
             }
         }
     }

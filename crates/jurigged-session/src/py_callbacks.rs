@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 
+use jurigged_watch::sync::lock;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
@@ -22,7 +23,7 @@ pub struct EventSource {
 
 impl EventSource {
     fn callbacks(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
-        self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|c| c.clone_ref(py)).collect()
+        lock(&self.callbacks).iter().map(|c| c.clone_ref(py)).collect()
     }
 
     /// Calls every callback with `args`; a callback that raises is reported on
@@ -39,7 +40,7 @@ impl EventSource {
 
     fn emit_tuple(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) {
         if let Some(history) = &self.history {
-            history.lock().unwrap_or_else(|p| p.into_inner()).push(args.clone().unbind());
+            lock(history).push(args.clone().unbind());
         }
         for callback in self.callbacks(py) {
             if let Err(error) = callback.call1(py, args) {
@@ -69,8 +70,7 @@ impl EventSource {
     pub fn register(&self, py: Python<'_>, callback: Py<PyAny>, apply_history: bool) -> Py<PyAny> {
         if let (Some(history), true) = (&self.history, apply_history) {
             // Copied out: the callback runs Python with no lock held.
-            let past: Vec<Py<PyTuple>> =
-                history.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|a| a.clone_ref(py)).collect();
+            let past: Vec<Py<PyTuple>> = lock(history).iter().map(|a| a.clone_ref(py)).collect();
             for args in past {
                 if let Err(error) = callback.call1(py, args.bind(py)) {
                     error.print(py);
@@ -78,7 +78,7 @@ impl EventSource {
             }
         }
         let returned = callback.clone_ref(py);
-        self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).push(callback);
+        lock(&self.callbacks).push(callback);
         returned
     }
 
@@ -87,7 +87,7 @@ impl EventSource {
         // The removed callbacks are dropped after the lock is let go: dropping
         // the last reference runs Python (a `__del__`) that may use this source.
         let removed: Vec<Py<PyAny>> = {
-            let mut callbacks = self.callbacks.lock().unwrap_or_else(|p| p.into_inner());
+            let mut callbacks = lock(&self.callbacks);
             let (removed, kept) = std::mem::take(&mut *callbacks).into_iter().partition(|c| c.bind(py).is(callback));
             *callbacks = kept;
             removed
@@ -101,7 +101,7 @@ impl EventSource {
     }
 
     fn __len__(&self) -> usize {
-        self.callbacks.lock().unwrap_or_else(|p| p.into_inner()).len()
+        lock(&self.callbacks).len()
     }
 
     /// Shows the collector the callbacks: a callback that holds what holds

@@ -134,7 +134,7 @@ impl PyCodeFile {
     /// A CodeFile for `filename`, associated with its module if that module was
     /// loaded from this very file.
     pub fn create(py: Python<'_>, filename: &Path, module_name: &str, source: Option<&str>) -> PyResult<Self> {
-        let filename = std::path::absolute(filename).unwrap_or_else(|_| filename.to_path_buf());
+        let filename = jurigged_watch::absolute(filename);
         let exists = filename.exists();
         let inner = CodeFile::new(filename, module_name, source).map_err(PyErr::from)?;
         let mut file = PyCodeFile::wrap(py, inner);

@@ -34,7 +34,7 @@ pub fn find_code<'py>(
         (None, Some(module)) => module.getattr("__file__")?.extract()?,
         (None, None) => return Err(pyo3::exceptions::PyValueError::new_err("find_code needs a filename or a module")),
     };
-    let filename = std::path::absolute(&filename).unwrap_or(filename);
+    let filename = jurigged_watch::absolute(&filename);
     let registry = jurigged_patch::code_registry::code_registry();
     let dotted = path.join(".");
     if let Some(code) = registry.find(py, &filename, &dotted, 0) {

@@ -3,6 +3,14 @@
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
+pyo3::create_exception!(
+    jurigged,
+    WatchError,
+    PyOSError,
+    "Files could not be watched (a system limit, a directory gone): saves are not seen. An OSError with the \
+     system's errno when it gave one; polling (--poll, watch(poll=True)) needs no watches."
+);
+
 pub use jurigged_patch::{read_only_error_type, ConformException, OutOfSyncException, PatchError, StaleException};
 
 /// The exception of `error` with its traceback attached, as Python code sees an
@@ -16,15 +24,19 @@ pub fn exception_value(py: Python<'_>, error: PyErr) -> Bound<'_, pyo3::exceptio
     value
 }
 
-/// The OSError for an error of the watcher: the system's errno when it gave
-/// one, and, when a system limit was hit, what to do about it.
+/// The one conversion of an error of the watcher into Python's: a
+/// `jurigged.WatchError` (an `OSError`) with the system's errno when it gave
+/// one, and, when a system limit was hit, what to do about it. Every path
+/// that watches uses it: `watch()`, `Watcher`, the command line, `jurigged
+/// attach` (through `watch()` in the target), a file watched later, the
+/// session's thread and a forked child's new watcher.
 pub fn watch_error(error: &jurigged_watch::Error) -> PyErr {
     // Polling needs no watches.
     let hint = if error.limit().is_some() { "; retry with --poll (or watch(poll=True))" } else { "" };
     let message = format!("{error}{hint}");
     match io_errno(error) {
-        Some(errno) => PyOSError::new_err((errno, message)),
-        None => PyOSError::new_err(message),
+        Some(errno) => WatchError::new_err((errno, message)),
+        None => WatchError::new_err(message),
     }
 }
 

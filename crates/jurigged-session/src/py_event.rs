@@ -5,61 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use jurigged_deftree::Kind;
+use jurigged_patch::EventKind;
 use pyo3::prelude::*;
 
 use crate::py_definition::Definition;
 use crate::py_errors::exception_value;
-
-/// What an event tells: the same kinds from the patcher to the loggers, the
-/// develoop and Python (`Event.kind`, a lowercase word).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// A file is now watched.
-    Watch,
-    /// A function got new code in place, or a definition changed.
-    Update,
-    /// A definition was added (or run again).
-    Add,
-    /// A definition was deleted.
-    Delete,
-    /// A statement ran.
-    Run,
-    /// Something could not be applied.
-    Error,
-    /// A changed statement was not run: it is running now.
-    Skip,
-    /// A changed statement was not run: its last run raised and its text is
-    /// unchanged (it is pending until edited).
-    Pending,
-}
-
-impl EventKind {
-    /// The lowercase word Python sees as `event.kind`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Watch => "watch",
-            EventKind::Update => "update",
-            EventKind::Add => "add",
-            EventKind::Delete => "delete",
-            EventKind::Run => "run",
-            EventKind::Error => "error",
-            EventKind::Skip => "skip",
-            EventKind::Pending => "pending",
-        }
-    }
-
-    fn of_patch(kind: jurigged_patch::EventKind) -> EventKind {
-        match kind {
-            jurigged_patch::EventKind::Update => EventKind::Update,
-            jurigged_patch::EventKind::Add => EventKind::Add,
-            jurigged_patch::EventKind::Delete => EventKind::Delete,
-            jurigged_patch::EventKind::Run => EventKind::Run,
-            jurigged_patch::EventKind::Error => EventKind::Error,
-            jurigged_patch::EventKind::Skip => EventKind::Skip,
-            jurigged_patch::EventKind::Pending => EventKind::Pending,
-        }
-    }
-}
 
 /// One applied operation: `Update pkg.mod.Shape.area @L12`, `Add pkg.mod.g @L30`,
 /// `Delete pkg.mod.f @L3`, `Run pkg.mod @L42: print("hi")`, or an error.
@@ -199,7 +149,7 @@ impl Event {
     /// "watch", "update", "add", "delete", "run", "skip", "pending" or "error".
     #[getter(kind)]
     fn kind_word(&self) -> &'static str {
-        self.kind.as_str()
+        self.kind.word()
     }
 
     /// The CodeFile whose change this is (the original's `operation.codefile`).
@@ -341,7 +291,7 @@ impl Event {
         record.insert("schema".into(), RECORD_SCHEMA.into());
         record.insert("time".into(), iso_8601(self.time).into());
         record.insert("pid".into(), self.pid.into());
-        record.insert("kind".into(), self.kind.as_str().into());
+        record.insert("kind".into(), self.kind.word().into());
         // JSON holds text: a name that is not UTF-8 is written with U+FFFD.
         record.insert("file".into(), self.filename.to_string_lossy().into_owned().into());
         let error = self.error.as_ref().map(|error| error_record(error.bind(py), &self.filename, self.line));
@@ -380,19 +330,20 @@ impl Event {
 }
 
 impl Event {
-    /// `Watch <file>`: the file of `module` is now watched.
-    pub fn watch(filename: &Path, module: &str) -> Event {
+    /// An event of `kind` about `filename`, its line `text`, made now in this
+    /// process; the rest empty, for the constructors below to fill.
+    fn new(kind: EventKind, filename: PathBuf, text: String) -> Event {
         Event {
-            kind: EventKind::Watch,
+            kind,
             definition: None,
             codefile: None,
             path: String::new(),
-            text: format!("Watch {}", filename.display()),
-            filename: filename.to_path_buf(),
+            filename,
             line: 0,
             code: None,
             error: None,
-            module: Some(module.to_string()),
+            text,
+            module: None,
             time: SystemTime::now(),
             pid: std::process::id(),
             running_in: Vec::new(),
@@ -402,6 +353,12 @@ impl Event {
             given: None,
             source: None,
         }
+    }
+
+    /// `Watch <file>`: the file of `module` is now watched.
+    pub fn watch(filename: &Path, module: &str) -> Event {
+        let text = format!("Watch {}", filename.display());
+        Event { module: Some(module.to_string()), ..Event::new(EventKind::Watch, filename.to_path_buf(), text) }
     }
 
     /// An operation a client makes itself (`UpdateOperation(codefile=cf,
@@ -442,51 +399,21 @@ impl Event {
             }
         };
         Ok(Event {
-            kind,
             definition: Some(definition),
             codefile,
             path,
-            filename,
             line,
             code,
-            error: None,
-            text,
-            module: None,
-            time: SystemTime::now(),
-            pid: std::process::id(),
-            running_in: Vec::new(),
-            save: None,
-            note: None,
-            rude: None,
             given: Some(defn.clone().unbind()),
-            source: None,
+            ..Event::new(kind, filename, text)
         })
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
     pub fn file_error(py: Python<'_>, filename: &Path, error: PyErr) -> Event {
         let text = format!("Error {}: {}", filename.display(), error.value(py));
-        let filename = filename.to_path_buf();
-        Event {
-            kind: EventKind::Error,
-            definition: None,
-            codefile: None,
-            path: String::new(),
-            filename,
-            line: 0,
-            code: None,
-            error: Some(exception_value(py, error).into_any().unbind()),
-            text,
-            module: None,
-            time: SystemTime::now(),
-            pid: std::process::id(),
-            running_in: Vec::new(),
-            save: None,
-            note: None,
-            rude: None,
-            given: None,
-            source: None,
-        }
+        let error = Some(exception_value(py, error).into_any().unbind());
+        Event { error, ..Event::new(EventKind::Error, filename.to_path_buf(), text) }
     }
 
     /// Converts the events of one change of the patch crate, making errors
@@ -512,7 +439,7 @@ impl Event {
 
     fn from_rust(py: Python<'_>, event: jurigged_patch::Event, kinds: &HashMap<&str, Kind>, module: &str) -> Event {
         let text = event.to_string();
-        let kind = EventKind::of_patch(event.kind);
+        let kind = event.kind;
         let definition = match kind {
             EventKind::Run => Some(Kind::Line),
             EventKind::Update | EventKind::Add | EventKind::Delete => {
@@ -528,24 +455,14 @@ impl Event {
         };
         let error = event.error.map(|e| exception_value(py, PyErr::from(e)).into_any().unbind());
         Event {
-            kind,
             definition,
-            codefile: None,
             path: event.path,
-            filename: event.filename,
             line: event.line,
             code: event.code,
             error,
-            text,
             module: Some(module.to_string()),
-            time: SystemTime::now(),
-            pid: std::process::id(),
-            running_in: Vec::new(),
-            save: None,
-            note: None,
             rude,
-            given: None,
-            source: None,
+            ..Event::new(kind, event.filename, text)
         }
     }
 }

@@ -6,7 +6,7 @@ use jurigged_watch::Filter;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::file_registry::absolute;
+use jurigged_watch::absolute;
 
 /// `jurigged.glob_filter(pattern)`: a callable telling whether a filename matches
 /// a watch pattern (as `watch()` takes them).

@@ -13,7 +13,8 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 use crate::py_definition::Definition;
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
+use jurigged_patch::EventKind;
 
 /// An operation on a definition of a CodeFile.
 #[pyclass(module = "jurigged.codetools", extends = Event, frozen, subclass)]

@@ -18,6 +18,7 @@ use crate::py_event::Event;
 use crate::py_operations::all_to_python;
 use crate::resolve::resolve;
 use crate::touched::{self, Touched};
+use jurigged_watch::sync::lock;
 
 /// Status of a recoder, as in the original: "live" from creation and after each
 /// patch, "saved" after a commit, "out-of-sync" once something else (a save,
@@ -70,10 +71,6 @@ pub struct Recoder {
     deletable: bool,
     state: Mutex<State>,
     on_status: Py<EventSource>,
-}
-
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Removes the common indentation of the non-blank lines (textwrap.dedent): the

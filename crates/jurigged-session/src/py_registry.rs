@@ -13,13 +13,14 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::file_registry::{absolute, file_registry, loaded_modules};
+use crate::file_registry::{file_registry, loaded_modules};
 use crate::py_callbacks::{activity, precache_activity, EventSource};
 use crate::py_codefile::PyCodeFile;
 use crate::py_definition::Definition;
 use crate::py_glob_filter::GlobFilter;
 use crate::resolve::{code_of, definition_of, is_code_like, module_name_of, resolve};
 use crate::sniffer::install_sniffer;
+use jurigged_watch::absolute;
 
 /// What `registry.find` and `registry.get_at` return, as the original:
 /// `(codefile, definition)`, either of them None when unknown.
@@ -62,7 +63,7 @@ impl Registry {
     fn holds(&self, filename: &Path) -> bool {
         match &self.own {
             None => true,
-            Some(own) => crate::sync::lock(own).iter().any(|f| f == filename),
+            Some(own) => jurigged_watch::sync::lock(own).iter().any(|f| f == filename),
         }
     }
 
@@ -72,7 +73,7 @@ impl Registry {
     fn adopt(&self, py: Python<'_>, module_name: &str, filename: &Path) -> PyResult<()> {
         let (Some(own), Some(precache)) = (&self.own, &self.precache) else { return Ok(()) };
         let fresh = {
-            let mut own = crate::sync::lock(own);
+            let mut own = jurigged_watch::sync::lock(own);
             let fresh = !own.iter().any(|f| f == filename);
             if fresh {
                 own.push(filename.to_path_buf());
@@ -149,14 +150,14 @@ impl Registry {
     /// What `log()` (and so the registry's watchers) calls with each event;
     /// None for silence.
     fn set_logger(&self, logger: Option<Py<PyAny>>) {
-        *crate::sync::lock(&self.logger) = logger;
+        *jurigged_watch::sync::lock(&self.logger) = logger;
     }
 
     /// Gives its arguments to the logger set by `set_logger`, if any.
     #[pyo3(signature = (*args, **kwargs))]
     fn log(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         // Cloned out: the logger is Python code, run with no lock held.
-        let logger = crate::sync::lock(&self.logger).as_ref().map(|l| l.clone_ref(py));
+        let logger = jurigged_watch::sync::lock(&self.logger).as_ref().map(|l| l.clone_ref(py));
         match logger {
             Some(logger) => logger.bind(py).call(args, kwargs).map(drop),
             None => Ok(()),

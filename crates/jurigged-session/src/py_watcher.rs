@@ -2,7 +2,7 @@
 //! stopping and joining it.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,9 +22,10 @@ use crate::py_event::Event;
 use crate::py_glob_filter::GlobFilter;
 use crate::py_operations::to_python;
 use crate::py_registry::Registry;
+use crate::session_state::SessionState;
 use crate::sessions::{sessions, SessionCore, SessionSettings};
 use crate::sniffer::install_sniffer;
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// How long join() waits between checks for Ctrl-C.
 const JOIN_SLICE: Duration = Duration::from_millis(50);
@@ -74,10 +75,7 @@ impl PyWatcher {
     /// Whether its thread is applying saves (started, and not yet ended after
     /// stop()).
     fn is_alive(&self) -> bool {
-        if self.core.inherited() {
-            return false;
-        }
-        lock(&self.core.finished).as_ref().is_some_and(|finished| !finished.load(Ordering::SeqCst))
+        self.core.state.is_running()
     }
 
     /// The registry whose files it watches.
@@ -110,7 +108,8 @@ impl PyWatcher {
     /// system watcher winds down in the background (join() waits for it).
     pub fn stop(&self) {
         lock(sessions()).retain(|s| !Arc::ptr_eq(s, &self.core));
-        self.core.stopped.store(true, Ordering::Release);
+        // Its watcher (none in a forked child that has not rearmed: the parent's).
+        let watcher = self.core.state.stop();
         // Called with the GIL (from Python or the command line): attaching is free.
         Python::attach(|py| {
             if let Some(subscription) = &self.subscription {
@@ -122,10 +121,7 @@ impl PyWatcher {
                 error.print(py);
             }
         });
-        if self.core.inherited() {
-            return;
-        }
-        if let Some(watcher) = lock(&self.core.watcher).take() {
+        if let Some(watcher) = watcher {
             // Removing inotify watches takes ~15 ms: not on the program's time.
             let _ = std::thread::Builder::new().name("jurigged stop".into()).spawn(move || watcher.stop());
         }
@@ -136,10 +132,7 @@ impl PyWatcher {
     /// `threading.Thread.join`.
     #[pyo3(signature = (timeout = None))]
     fn join(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
-        if self.core.inherited() {
-            return Ok(());
-        }
-        let Some(finished) = lock(&self.core.finished).clone() else { return Ok(()) };
+        let Some(finished) = self.core.state.finished() else { return Ok(()) };
         // A timeout too large for a Duration (or infinite) is no timeout.
         let deadline = timeout
             .and_then(|t| Duration::try_from_secs_f64(t.max(0.0)).ok())
@@ -179,11 +172,7 @@ impl PyWatcher {
 
     /// The files this watcher watches.
     fn files(&self) -> Vec<String> {
-        if self.core.inherited() {
-            return Vec::new();
-        }
-        let files = lock(&self.core.watcher).as_ref().map(|w| w.files()).unwrap_or_default();
-        files.iter().map(|p| p.display().to_string()).collect()
+        self.core.state.files().iter().map(|p| p.display().to_string()).collect()
     }
 }
 
@@ -321,7 +310,7 @@ fn following(
     let on_prepare = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<()> {
         let py = args.py();
         let (module_name, filename): (String, PathBuf) = args.extract()?;
-        let filename = crate::file_registry::absolute(&filename);
+        let filename = jurigged_watch::absolute(&filename);
         let mut event = Event::watch(&filename, &module_name);
         if let Some(codefile) = file_registry().lookup(py, &filename) {
             event = event.of_file(codefile.into_any());
@@ -348,16 +337,12 @@ fn new_session(
     let core = Arc::new(SessionCore {
         filter,
         members: Mutex::default(),
-        watcher: Mutex::new(Some(watcher)),
-        changes: Mutex::new(Some(changes)),
+        state: SessionState::new(watcher, changes),
         logger,
         registry_activity,
         events,
         prerun: Py::new(py, EventSource::default())?,
         postrun: Py::new(py, EventSource::default())?,
-        finished: Mutex::new(None),
-        stopped: AtomicBool::new(false),
-        pid: AtomicU32::new(std::process::id()),
         settings,
     });
     lock(sessions()).push(Arc::clone(&core));
@@ -386,7 +371,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         py.import("sys")?.getattr("stderr")?.call_method1("write", (format!("jurigged: warning: {unmatched}\n"),))?;
     }
     let settings = SessionSettings {
-        patterns: options.patterns.iter().map(|p| absolute_pattern(p)).collect(),
+        patterns: options.patterns.iter().map(|p| jurigged_watch::absolute_pattern(p).display().to_string()).collect(),
         excludes: options.excludes.clone(),
         timing: options.timing,
         children: options.children,
@@ -413,17 +398,4 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         watcher.start(py)?;
     }
     Ok(watcher)
-}
-
-/// `pattern` made absolute as the filter reads it, for a child process that may
-/// run from another directory (`~` is left for the child to expand).
-fn absolute_pattern(pattern: &str) -> String {
-    if pattern.starts_with('~') || std::path::Path::new(pattern).is_absolute() {
-        return pattern.to_string();
-    }
-    match std::env::current_dir() {
-        Ok(cwd) if pattern == "." || pattern == "./" => cwd.display().to_string(),
-        Ok(cwd) => cwd.join(pattern.strip_prefix("./").unwrap_or(pattern)).display().to_string(),
-        Err(_) => pattern.to_string(),
-    }
 }

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::file_registry::{absolute, file_registry};
+use crate::file_registry::file_registry;
 use crate::py_codefile::PyCodeFile;
 use crate::py_definition::Definition;
+use jurigged_watch::absolute;
 
 /// The code object of a code object or function (unwrapping methods and
 /// wrappers), if any.

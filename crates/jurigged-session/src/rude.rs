@@ -9,7 +9,8 @@ use std::path::Path;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
-use crate::py_event::{Event, EventKind, RudeEdit};
+use crate::py_event::{Event, RudeEdit};
+use jurigged_patch::EventKind;
 
 /// Marks the rude edits among the events of one save of `filename`, whose
 /// module namespace is `namespace`. A failure here only loses the note.

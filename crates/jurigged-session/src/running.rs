@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
+use jurigged_patch::EventKind;
 
 /// The functions of one file running on some thread's stack, looked at just
 /// before a save is applied (while the code registry still knows the old code).

@@ -4,7 +4,6 @@
 //! is applied.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,7 +32,7 @@ impl SessionCore {
             match change {
                 Change::Files(paths) => {
                     for path in paths {
-                        if self.stopped.load(Ordering::Acquire) {
+                        if self.state.is_stopped() {
                             return;
                         }
                         self.apply_save_guarded(&path);

@@ -9,7 +9,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::lifecycle::{leave_python, leave_unless_exiting};
 use crate::sessions::SessionCore;
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// Sets its flag when dropped.
 struct SetOnDrop(Arc<AtomicBool>);
@@ -29,7 +29,7 @@ impl Drop for SetOnDrop {
 /// leaves the child stuck in CPython's own after-fork code (3.11). It also
 /// gets the stack size of Python threads, not Rust's 2 MiB.
 pub(crate) fn start_thread(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<()> {
-    let Some(changes) = lock(&core.changes).take() else { return Ok(()) };
+    let Some(changes) = core.state.take_changes() else { return Ok(()) };
     let finished = Arc::new(AtomicBool::new(false));
     let body = {
         let core = Arc::clone(core);
@@ -55,6 +55,6 @@ pub(crate) fn start_thread(py: Python<'_>, core: &Arc<SessionCore>) -> PyResult<
     options.set_item("daemon", true)?;
     let thread = py.import("threading")?.getattr("Thread")?.call((), Some(&options))?;
     thread.call_method0("start")?;
-    *lock(&core.finished) = Some(finished);
+    core.state.started(finished);
     Ok(())
 }

@@ -1,21 +1,21 @@
 //! The running sessions: what each watches, and where its events go.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use jurigged_watch::{Change, Filter};
-use pyo3::exceptions::PyOSError;
+use jurigged_watch::Filter;
 use pyo3::prelude::*;
 
 use crate::event_stream::EventStream;
 use crate::logger::Logger;
 use crate::py_callbacks::{announce, EventSource};
-use crate::py_event::{Event, EventKind};
+use crate::py_event::Event;
 use crate::py_operations::to_python;
-use crate::sync::lock;
+use crate::session_state::SessionState;
+use jurigged_patch::EventKind;
+use jurigged_watch::sync::lock;
 
 /// Every running session, so that a newly imported file reaches the watchers
 /// whose patterns match it.
@@ -32,8 +32,9 @@ pub struct SessionCore {
     /// held and never across Python code, so a fork (which holds the GIL) never
     /// inherits it locked.
     pub(crate) members: Mutex<Vec<std::path::PathBuf>>,
-    pub(crate) watcher: Mutex<Option<jurigged_watch::Watcher>>,
-    pub(crate) changes: Mutex<Option<Receiver<Change>>>,
+    /// Its watcher, its thread, stopped or not, inherited or not: changed
+    /// only through its methods.
+    pub(crate) state: SessionState,
     pub(crate) logger: Option<Py<PyAny>>,
     /// The `activity` of the client's own registry a `Watcher(registry)` watches
     /// (its events also go to `jurigged.registry.activity`).
@@ -42,14 +43,6 @@ pub struct SessionCore {
     pub(crate) events: Option<EventStream>,
     pub(crate) prerun: Py<EventSource>,
     pub(crate) postrun: Py<EventSource>,
-    /// Set once the watcher thread has applied its last save (None: not started).
-    pub(crate) finished: Mutex<Option<Arc<AtomicBool>>>,
-    /// Set by stop(): saves still in flight are not applied.
-    pub(crate) stopped: AtomicBool,
-    /// The process whose watcher this is: a forked child inherits the session
-    /// but not its threads, and must not touch locks they may have held at fork
-    /// time until it has armed a watcher of its own (`forked`).
-    pub(crate) pid: AtomicU32,
     /// What it was started with, for the watcher of a forked child and for the
     /// Pythons the program starts (`children`).
     pub(crate) settings: SessionSettings,
@@ -70,23 +63,7 @@ pub struct SessionSettings {
     pub verbose: Option<bool>,
 }
 
-impl Drop for SessionCore {
-    fn drop(&mut self) {
-        if self.inherited() {
-            // Stopping it would wait for threads that do not exist in this process.
-            if let Some(watcher) = lock(&self.watcher).take() {
-                std::mem::forget(watcher);
-            }
-        }
-    }
-}
-
 impl SessionCore {
-    /// Whether this is a forked child's copy of a session of its parent.
-    pub(crate) fn inherited(&self) -> bool {
-        std::process::id() != self.pid.load(Ordering::SeqCst)
-    }
-
     /// Whether this session watches the files of `jurigged.registry` (not
     /// those of a `Registry()` of a client's own).
     pub(crate) fn follows_global_registry(&self) -> bool {
@@ -114,20 +91,15 @@ impl SessionCore {
     /// Watches `filename` (just registered); logs `event` (its Watch event) when
     /// this session did not watch it yet.
     pub(crate) fn watch_file(&self, py: Python<'_>, filename: &Path, event: &Py<Event>) {
-        if self.inherited() {
-            // Nothing watches in a forked child, and the watcher's file set may
-            // have been locked by one of the parent's threads at fork time.
-            return;
-        }
-        let added = match lock(&self.watcher).as_ref() {
-            Some(watcher) => watcher.add_file(filename),
-            None => return,
-        };
+        // Nothing watches in a forked child before it rearms, and the
+        // watcher's file set may have been locked by one of the parent's
+        // threads at fork time.
+        let Some(added) = self.state.add_file(filename) else { return };
         match added {
             Ok(true) => self.log(py, event),
             Ok(false) => {}
             Err(error) => {
-                let error = PyOSError::new_err(error.to_string());
+                let error = crate::py_errors::watch_error(&error);
                 if let Ok(event) = to_python(py, Event::file_error(py, filename, error)) {
                     self.log(py, &event);
                 }

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::file_registry::{absolute, file_registry};
+use crate::file_registry::file_registry;
 use crate::py_callbacks::announce;
 use crate::py_event::Event;
 use crate::py_operations::to_python;
 use crate::sessions::sessions;
-use crate::sync::lock;
+use jurigged_watch::absolute;
+use jurigged_watch::sync::lock;
 
 /// The `sys.meta_path` finder that notes every module imported from a watched
 /// path, with its source as it is when imported, so that the first save is

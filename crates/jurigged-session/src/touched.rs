@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::prelude::*;
 
-use crate::py_event::{Event, EventKind};
-use crate::sync::lock;
+use crate::py_event::Event;
+use jurigged_patch::EventKind;
+use jurigged_watch::sync::lock;
 
 /// Which definitions a change touched, to tell the recoders answering for them.
 #[derive(Debug, Default)]

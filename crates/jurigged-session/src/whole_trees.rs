@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use jurigged_deftree::{DefTree, Parser};
 use pyo3::Python;
 
-use crate::sync::lock;
+use jurigged_watch::sync::lock;
 
 /// Whole trees made lately, each beside (a weak reference to) the live tree it
 /// was read from: a live tree replaced by a save is dropped, and so is its

@@ -7,12 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use jurigged_session::file_registry::file_registry;
-use jurigged_session::live_trees::live_tree;
-use jurigged_session::py_callbacks::activity;
-use jurigged_session::py_event::{Event, EventKind};
-use jurigged_session::py_recoder::make_recoder;
-use jurigged_session::py_watcher::{start_watching, WatchOptions};
+use jurigged_session::{
+    activity, file_registry, live_tree, make_recoder, start_watching, Event, EventKind, WatchOptions,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 

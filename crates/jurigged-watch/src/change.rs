@@ -1,9 +1,8 @@
-//! What the backends share: the registered files, the changes they report, and
-//! a lock that survives a panic of its holder.
+//! What the backends share: the registered files and the changes they report.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 
@@ -19,7 +18,3 @@ pub enum Change {
 
 /// The registered files, shared by the watcher and its backend.
 pub(crate) type Files = Arc<Mutex<HashSet<PathBuf>>>;
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}

@@ -127,35 +127,12 @@ fn resolve_path(pattern: &str) -> PathBuf {
             return PathBuf::from(path);
         }
     }
-    let path = Path::new(pattern);
-    if path.is_absolute() {
-        return path.to_path_buf();
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    match pattern {
-        "." | "./" => cwd,
-        _ => cwd.join(pattern.strip_prefix("./").unwrap_or(pattern)),
-    }
+    crate::paths::absolute_pattern(pattern)
 }
 
+/// `pattern` as [`resolve_path`] makes it, as text.
 fn resolve(pattern: &str) -> String {
-    if let Some(rest) = pattern.strip_prefix('~') {
-        if let Some(home) = std::env::var_os("HOME") {
-            return format!("{}{rest}", PathBuf::from(home).display());
-        }
-    }
-    let path = Path::new(pattern);
-    if path.is_absolute() {
-        return pattern.to_string();
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let joined = cwd.join(pattern.strip_prefix("./").unwrap_or(pattern));
-    let text = joined.display().to_string();
-    if pattern == "." || pattern == "./" {
-        cwd.display().to_string()
-    } else {
-        text
-    }
+    resolve_path(pattern).display().to_string()
 }
 
 fn finish(builder: GlobSetBuilder) -> Result<GlobSet> {

@@ -6,6 +6,8 @@
 //!   writing a temporary file and renaming it over the original, or by deleting
 //!   and recreating it), debounces bursts, and reports each changed file once per
 //!   burst as a [`Change`]. `--poll` mode compares contents instead.
+//! - [`sync`]: the lock that survives a panic of its holder, which every crate
+//!   of jurigged takes (this is the lowest crate that locks).
 //!
 //! ```no_run
 //! use jurigged_watch::{Change, Timing, Watcher};
@@ -24,15 +26,18 @@ mod error;
 mod filter;
 mod fingerprint;
 mod native;
+mod paths;
 mod poll;
 mod routes;
 mod sentinel;
+pub mod sync;
 mod timing;
 mod watcher;
 
 pub use error::{Error, Limit, Result};
 pub use filter::{Filter, Unmatched};
 pub use fingerprint::Fingerprint;
+pub use paths::{absolute, absolute_pattern};
 pub use timing::{debounce_argument, poll_argument, Timing, DEFAULT_DEBOUNCE, MAX_WAIT, MIN_DEBOUNCE};
 pub use watcher::{Change, Watcher, WatcherBuilder};
 

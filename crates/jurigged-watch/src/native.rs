@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use notify::event::EventKind;
 use notify::{RecursiveMode, Watcher as _};
 
-use crate::change::{lock, Change, Files};
+use crate::change::{Change, Files};
 use crate::debounce::{is_content_change, leaves_open, moves_or_removes, Debouncer, SystemClock};
 use crate::error::{Error, Result};
 use crate::routes::Routes;
 use crate::sentinel::Sentinel;
+use crate::sync::lock;
 use crate::Fingerprint;
 
 type RawEvents = Sender<notify::Result<notify::Event>>;

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crate::change::{lock, Change, Files};
+use crate::change::{Change, Files};
 use crate::error::{Error, Result};
+use crate::sync::lock;
 use crate::Fingerprint;
 
 /// What polling remembers of a file: its metadata, and a digest of its contents

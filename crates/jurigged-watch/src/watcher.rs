@@ -5,10 +5,11 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 
 pub use crate::change::Change;
-use crate::change::{lock, Files};
+use crate::change::Files;
 use crate::error::Result;
 use crate::native::Native;
 use crate::poll::Poller;
+use crate::sync::lock;
 use crate::timing::Timing;
 
 /// Builds a [`Watcher`]: `Watcher::builder().timing(timing).build()`.
@@ -63,7 +64,7 @@ impl Watcher {
     /// Starts reporting changes to `path`; returns false if it was already
     /// registered. The file need not exist yet.
     pub fn add_file(&self, path: &Path) -> Result<bool> {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = crate::paths::absolute(path);
         if !lock(&self.files).insert(path.clone()) {
             return Ok(false);
         }
@@ -80,7 +81,7 @@ impl Watcher {
 
     /// Stops reporting changes to `path`.
     pub fn remove_file(&self, path: &Path) {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = crate::paths::absolute(path);
         lock(&self.files).remove(&path);
     }
 

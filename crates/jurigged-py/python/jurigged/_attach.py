@@ -60,7 +60,7 @@ def start(options, status_path, follow_path, lent_from=None):
     watcher = watch(
         options.get("patterns") or None,
         logger=logger,
-        debounce=options.get("debounce", 0.05),
+        debounce=options.get("debounce"),
         poll=options.get("poll"),
         exclude=options.get("excludes") or None,
         events=options.get("events"),

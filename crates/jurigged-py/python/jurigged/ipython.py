@@ -51,7 +51,7 @@ def _parser():
     parser.add_argument("-w", "--watch", action="append", default=[], metavar="PATH")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("-d", "--debounce", type=float, default=0.05, metavar="SECONDS")
+    parser.add_argument("-d", "--debounce", type=float, default=None, metavar="SECONDS")
     parser.add_argument("--poll", type=float, default=None, metavar="SECONDS")
     parser.add_argument("-h", "--help", action="store_true")
     return parser
@@ -66,10 +66,11 @@ def _parse(line):
     return parser, parser.parse_args(words)
 
 
-def start(watch=(), exclude=(), verbose=False, debounce=0.05, poll=None):
+def start(watch=(), exclude=(), verbose=False, debounce=None, poll=None):
     """Stops the extension's watcher if one runs, then watches `watch` (the
     working directory when empty, paths made absolute now so that a later
-    os.chdir changes nothing) with the given options. Returns the watcher."""
+    os.chdir changes nothing) with the given options, which watch() checks
+    (None: its default). Returns the watcher."""
     import jurigged
 
     stop()
@@ -80,7 +81,7 @@ def start(watch=(), exclude=(), verbose=False, debounce=0.05, poll=None):
         patterns = [os.getcwd()]
         excludes = DEFAULT_EXCLUDES + list(exclude)
     logger = jurigged.verbose_logger if verbose else jurigged.default_logger
-    watcher = jurigged.watch(patterns, logger=logger, debounce=debounce, poll=poll or False, exclude=excludes)
+    watcher = jurigged.watch(patterns, logger=logger, debounce=debounce, poll=False if poll is None else poll, exclude=excludes)
     watcher.prerun.register(_write_under_the_cell)
     _state["watcher"] = watcher
     _state["options"] = {"watch": patterns, "exclude": excludes, "verbose": verbose}
