@@ -315,3 +315,29 @@ def percentile(values, q):
 
 def median(values):
     return percentile(values, 0.5)
+
+
+def worker_rounds(script, args, rounds, worker_args, label, timeout=900):
+    """Runs `script --worker TOOL *worker_args` under each tool's interpreter,
+    `rounds` times, alternating the tools round by round (the drivers that
+    measure inside one process: trees, merge). Yields (tool, record, error):
+    the JSON object of the worker's last stdout line, or why there is none."""
+    pythons = {"ours": args.ours, "original": args.original}
+    for r in range(rounds):
+        for tool in alternate(r):
+            progress(f"{label}: {tool} round {r + 1}")
+            try:
+                done = subprocess.run(
+                    [pythons[tool], os.path.abspath(script), "--worker", tool, *worker_args],
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    env=child_env(),
+                )
+            except subprocess.TimeoutExpired:
+                yield tool, None, f"worker timed out after {timeout} s"
+                continue
+            if done.returncode != 0:
+                yield tool, None, f"worker failed ({done.returncode}): {done.stderr[-1500:]}"
+                continue
+            yield tool, json.loads(done.stdout.strip().splitlines()[-1]), None

@@ -14,7 +14,6 @@ a worker under each tool's interpreter, alternating them round by round.
 import ast
 import json
 import os
-import subprocess
 import sys
 import sysconfig
 import time
@@ -115,31 +114,21 @@ def main():
         worker(tool, files, budget)
         return
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import alternate, note, parse_args, progress, result, row
+    from common import note, parse_args, result, row, worker_rounds
 
     args = parse_args(__doc__)
-    pythons = {"ours": args.ours, "original": args.original}
     rounds, budget = (1, 0.3) if args.quick else (3, 1.0)
     files = largest_stdlib_files()
     samples = {kind: {"ours": [], "original": []} for kind in ("build", "update", "shift")}
     errors = {"ours": [], "original": []}
     lines = 0
-    for r in range(rounds):
-        for tool in alternate(r):
-            progress(f"trees: {tool} round {r + 1}")
-            done = subprocess.run(
-                [pythons[tool], os.path.abspath(__file__), "--worker", tool, str(budget), *files],
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            if done.returncode != 0:
-                errors[tool].append(f"worker failed ({done.returncode}): {done.stderr[-1500:]}")
-                continue
-            figures = json.loads(done.stdout.strip().splitlines()[-1])
-            lines = figures["lines"]
-            for kind in samples:
-                samples[kind][tool].append(figures[kind])
+    for tool, figures, error in worker_rounds(__file__, args, rounds, [str(budget), *files], "trees"):
+        if error:
+            errors[tool].append(error)
+            continue
+        lines = figures["lines"]
+        for kind in samples:
+            samples[kind][tool].append(figures[kind])
     names = ", ".join(os.path.basename(f) for f in files)
     labels = {
         "build": f"tree build, {len(files)} largest stdlib files ({lines:,} lines)",

@@ -67,3 +67,47 @@ def test_without_the_gil_every_save_scans_the_heap(ws, monkeypatch):
     edit(ws, cf, 4)
     assert heap_scans() == before + 1, "with the GIL the index is trusted again"
     assert [c() for c in closures] == [i + 4 for i in range(5)]
+
+
+PLAIN = """
+import types
+
+def f():
+    return {v}
+
+class C:
+    def m(self):
+        return {v} + 10
+"""
+
+
+def test_the_first_save_of_functions_only_their_module_holds_needs_no_heap_scan(ws):
+    # Issue 26: the function bound where it is defined is its only user, which
+    # its code's reference count confirms; no heap scan at the first save.
+    mod, cf = ws.module(PLAIN.format(v=1))
+    f, m, c = mod.f, mod.C.m, mod.C()
+    before = heap_scans()
+    ws.edit(cf, PLAIN.format(v=2))
+    assert heap_scans() == before, "the bound functions were all the users"
+    assert (f(), mod.f(), m(c), c.m()) == (2, 2, 12, 12)
+
+
+def test_a_copy_of_the_code_made_before_the_first_save_is_found(ws):
+    # Another function runs the same code: the count does not add up, the heap
+    # is scanned and the copy gets the new code too.
+    source = PLAIN + "\ncopy = types.FunctionType(f.__code__, globals())\n"
+    mod, cf = ws.module(source.format(v=1))
+    copy = mod.copy
+    before = heap_scans()
+    ws.edit(cf, source.format(v=2))
+    assert heap_scans() == before + 1, "an unknown user must bring the heap scan back"
+    assert (copy(), mod.f(), mod.C().m()) == (2, 2, 12)
+
+
+def test_closures_made_before_the_first_save_are_found(ws):
+    mod, cf = ws.module(SOURCE.format(v=1))
+    closures = [mod.make(i) for i in range(5)]
+    before = heap_scans()
+    edit(ws, cf, 2)
+    assert heap_scans() == before + 1, "closures hold the nested code: the heap is scanned"
+    assert [c() for c in closures] == [i + 2 for i in range(5)]

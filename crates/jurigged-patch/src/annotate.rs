@@ -64,7 +64,7 @@ pub(crate) fn bind_whole_scope<'py>(
         Some(current) if same_freevars(&current)? => {
             let old = current.getattr("__code__")?;
             if !swaps.iter().any(|swap| swap.old.is(&old)) {
-                swaps.push(Swap { old, new: Some(new_code), attributes: None, function: None });
+                swaps.push(Swap { old, new: Some(new_code), attributes: None, function: None, bound: None });
             }
             bindings[at].1 = current;
         }
@@ -117,7 +117,7 @@ pub(crate) fn realign_scopes<'py>(
             .iter()
             .try_fold(true, |all, attribute| Ok::<_, PyErr>(all && same(&old, &new, attribute)?))?;
         if moved && same_code && !swaps.iter().any(|swap| swap.old.is(&old)) {
-            swaps.push(Swap { old, new: Some(new), attributes: None, function: None });
+            swaps.push(Swap { old, new: Some(new), attributes: None, function: None, bound: None });
         }
     }
     Ok(())

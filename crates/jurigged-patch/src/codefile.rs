@@ -156,11 +156,12 @@ impl CodeFile {
     /// whole file (a save); `Order::Original` merges a snippet into the file,
     /// deleting only what `deletions` allows. The live program changes only if
     /// every change could be prepared; then the live text becomes the result.
-    pub fn merge(&mut self, py: Python<'_>, other: &DefTree, order: Order, deletions: Deletions) -> Result<Vec<Event>> {
+    pub fn merge(&mut self, py: Python<'_>, other: DefTree, order: Order, deletions: Deletions) -> Result<Vec<Event>> {
         let result = match order {
-            Order::New => other.clone(),
+            // Taken as it is: a large file's tree is not copied again.
+            Order::New => other,
             Order::Original => {
-                let script = merge(&self.tree, other, deletions);
+                let script = merge(&self.tree, &other, deletions);
                 apply(&self.tree, &script).expect("a script applies to the tree it was made from")
             }
         };

@@ -23,6 +23,10 @@ pub(crate) struct Swap<'py> {
     /// For the function that changed (not its nested closures): what the new
     /// definition gives besides code.
     pub(crate) attributes: Option<FunctionAttributes<'py>>,
+    /// The function bound where the definition lives (module or class
+    /// namespace) when it ran the old code as the save was prepared: a user
+    /// known without a heap scan, for code the user index has not seen yet.
+    pub(crate) bound: Option<Bound<'py, PyAny>>,
 }
 
 /// The defaults, keyword defaults, annotations and docstring of a function,
@@ -119,7 +123,7 @@ pub(crate) fn nested_pairs<'py>(
         let new_code = candidates.remove(0);
         if freevars(&old_code)? == freevars(&new_code)? {
             nested_pairs(&old_code, &new_code, out)?;
-            out.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None });
+            out.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None, bound: None });
         }
     }
     Ok(())
@@ -143,7 +147,7 @@ pub(crate) fn find_users<'py>(
     for (index, swap) in swaps.iter().enumerate() {
         let Some(counter) = &counter else { break };
         // The swap itself holds one reference.
-        match user_index().complete_users(counter, &swap.old, 1)? {
+        match user_index().complete_users(counter, &swap.old, 1, swap.bound.as_ref())? {
             Some(functions) => known.extend(functions.into_iter().map(|f| (f, index))),
             None => {
                 complete = false;

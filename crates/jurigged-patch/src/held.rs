@@ -250,15 +250,30 @@ pub(crate) fn holds_for(
 
 /// The pending statements (and definitions) that still hold after a change to `tree`: those
 /// whose text is still there (a statement edited since is tried again).
+///
+/// Only the nodes at a pending statement's path have their text made: a save
+/// of a large file with nothing pending (the usual case) costs nothing here.
 pub(crate) fn still_pending(pending: Vec<Pending>, tree: &DefTree) -> Vec<Pending> {
-    let nodes: std::collections::HashSet<(&str, String)> =
-        tree.walk().map(|node| (node.path(), node.code_text())).collect();
-    pending.into_iter().filter(|p| nodes.contains(&(p.path.as_str(), p.text.clone()))).collect()
+    if pending.is_empty() {
+        return pending;
+    }
+    let mut texts: std::collections::HashMap<&str, Vec<String>> =
+        pending.iter().map(|p| (p.path.as_str(), Vec::new())).collect();
+    for node in tree.walk() {
+        if let Some(found) = texts.get_mut(node.path()) {
+            found.push(node.code_text());
+        }
+    }
+    let kept = pending
+        .iter()
+        .map(|p| texts.get(p.path.as_str()).is_some_and(|found| found.contains(&p.text)))
+        .collect::<Vec<_>>();
+    pending.into_iter().zip(kept).filter_map(|(p, keep)| keep.then_some(p)).collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{replacements, Origins};
+    use super::{replacements, still_pending, Origins, Pending};
     use jurigged_deftree::{DefTree, Parser};
 
     fn tree(text: &str) -> DefTree {
@@ -290,5 +305,28 @@ mod tests {
         assert_eq!(after.statement_at(7), Some(4));
         assert_eq!(after.statement_at(1), Some(2));
         assert_eq!(after.0[0], None);
+    }
+
+    fn pending(path: &str, text: &str) -> Pending {
+        Pending {
+            path: path.to_string(),
+            text: text.to_string(),
+            live_text: None,
+            line: 1,
+            code: text.to_string(),
+            error: "OSError".to_string(),
+            at: "10:00:00".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_pending_statement_stays_while_its_text_is_in_the_tree_at_its_path() {
+        let old = tree(OLD);
+        let sleep = "while True:\n    time.sleep(1)\n";
+        let kept = still_pending(vec![pending("app", sleep), pending("app", "x = 1\n"), pending("app.f", sleep)], &old);
+        // Only the loop at the module's level is still there, as it was.
+        assert_eq!(kept.iter().map(|p| (p.path.as_str(), p.text.as_str())).collect::<Vec<_>>(), [("app", sleep)]);
+        let edited = tree(&OLD.replace("sleep(1)", "sleep(2)"));
+        assert!(still_pending(kept, &edited).is_empty(), "an edited statement is tried again");
     }
 }

@@ -328,7 +328,13 @@ impl<'py> Preparation<'_, 'py> {
                 }
                 nested_pairs(&old, &new, &mut self.swaps)?;
                 let attributes = Some(FunctionAttributes::of(&function)?);
-                self.swaps.push(Swap { old, new: Some(new), attributes, function: Some(function.clone()) });
+                self.swaps.push(Swap {
+                    old,
+                    new: Some(new),
+                    attributes,
+                    function: Some(function.clone()),
+                    bound: None,
+                });
             }
         }
         Ok(())
@@ -420,11 +426,21 @@ impl<'py> Preparation<'_, 'py> {
         } else {
             None
         };
+        let bound = bound_function(&scope, live, new)?;
         for old_code in old_codes {
             nested_pairs(&old_code, &new_code, &mut self.swaps)?;
             self.refresh_wrappers(&scope, new, &old_code, &attributes)?;
             let attributes = Some(attributes.clone());
-            self.swaps.push(Swap { old: old_code, new: Some(new_code.clone()), attributes, function: handed.clone() });
+            // The bound function, if it runs this version: a user known
+            // without a heap scan (see `UserIndex::complete_users`).
+            let bound = bound.as_ref().filter(|f| f.getattr("__code__").is_ok_and(|c| c.is(&old_code))).cloned();
+            self.swaps.push(Swap {
+                old: old_code,
+                new: Some(new_code.clone()),
+                attributes,
+                function: handed.clone(),
+                bound,
+            });
         }
         Ok(())
     }
@@ -504,7 +520,7 @@ impl<'py> Preparation<'_, 'py> {
             let relative = live.relative(node.path());
             let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
             for code in found.unwrap_or_default() {
-                self.swaps.push(Swap { old: code, new: None, attributes: None, function: None });
+                self.swaps.push(Swap { old: code, new: None, attributes: None, function: None, bound: None });
             }
         }
         let event = event(live, EventKind::Delete, node);
@@ -598,7 +614,13 @@ impl<'py> Preparation<'_, 'py> {
                 let new_code = news.remove(at);
                 if check_freevars(&old_code, &new_code, new.path()).is_ok() {
                     nested_pairs(&old_code, &new_code, &mut self.swaps)?;
-                    self.swaps.push(Swap { old: old_code, new: Some(new_code), attributes: None, function: None });
+                    self.swaps.push(Swap {
+                        old: old_code,
+                        new: Some(new_code),
+                        attributes: None,
+                        function: None,
+                        bound: None,
+                    });
                 }
             }
         }
@@ -835,6 +857,20 @@ fn find_codes<'py>(
         });
     }
     Ok(found)
+}
+
+/// The plain function bound under `node`'s name where it lives (the module's
+/// namespace or its class's), if any: read from the dictionary, so no
+/// descriptor nor `__getattr__` of the program runs.
+fn bound_function<'py>(scope: &Scope<'py>, live: &LiveModule<'py>, node: &Node) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = live.namespace.py();
+    let holder = match scope {
+        Scope::Module => live.namespace.clone(),
+        Scope::Class { class, .. } => crate::scope::class_dict(class)?,
+    };
+    let Some(object) = holder.get_item(scope.stored_name(node.name()))? else { return Ok(None) };
+    let function_type = py.import("types")?.getattr("FunctionType")?;
+    Ok(object.get_type().is(&function_type).then_some(object))
 }
 
 /// Whether two classes come from the same class statement (a class made again,

@@ -36,7 +36,7 @@ pub(crate) fn prepare_shift<'py>(
     for (_, old_code) in &codes {
         let new_code = shifted(old_code, delta)?;
         nested_pairs(old_code, &new_code, swaps)?;
-        swaps.push(Swap { old: old_code.clone(), new: Some(new_code), attributes: None, function: None });
+        swaps.push(Swap { old: old_code.clone(), new: Some(new_code), attributes: None, function: None, bound: None });
     }
     Ok(())
 }

@@ -7,6 +7,11 @@
 //! known functions) has no other user: its users are known and the scan is
 //! skipped. Any other holder (a closure made since, a running frame, a wrapper
 //! with `__conform__`) makes the counts differ, and the heap is scanned.
+//!
+//! Code no scan has seen yet (the first save of a definition) is checked the
+//! same way, the function bound where the definition lives taken as its known
+//! user: in a large module, the first save of each function would otherwise
+//! scan the heap (most of a one-function save's time, issue 26).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -58,21 +63,37 @@ impl UserIndex {
     }
 
     /// Every user of `code`, if the known ones are all of them; `held_here` is how
-    /// many references the caller itself holds.
+    /// many references the caller itself holds. The known ones are those the
+    /// index remembers or, for code it has not seen (the first save of a
+    /// definition), `bound`: the function bound at the definition's place
+    /// (none: no user).
+    /// Either way the reference count must add up, so a user we do not know
+    /// of (a closure, a running frame, a copy) brings the heap scan back.
     pub(crate) fn complete_users<'py>(
         &self,
         counter: &RefCounter<'py>,
         code: &Bound<'py, PyAny>,
         held_here: isize,
+        bound: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
         let py = code.py();
-        let refs: Vec<Py<PyAny>> = match self.lock().get(&key(code)) {
-            Some(refs) => refs.iter().map(|r| r.clone_ref(py)).collect(),
-            None => return Ok(None),
+        // Cloned out: the weak references are called with no lock held.
+        let remembered: Option<Vec<Py<PyAny>>> =
+            self.lock().get(&key(code)).map(|refs| refs.iter().map(|r| r.clone_ref(py)).collect());
+        let candidates = match (remembered, bound) {
+            (Some(refs), _) => {
+                let mut functions = Vec::with_capacity(refs.len());
+                for weak in refs {
+                    functions.push(weak.bind(py).call0()?);
+                }
+                functions
+            }
+            // Code no save has replaced yet: the bound function, or no user
+            // at all (a nested closure's code none was made of yet).
+            (None, bound) => bound.into_iter().cloned().collect(),
         };
-        let mut alive = Vec::with_capacity(refs.len());
-        for weak in refs {
-            let function = weak.bind(py).call0()?;
+        let mut alive = Vec::with_capacity(candidates.len());
+        for function in candidates {
             if !function.is_none() && function.getattr("__code__")?.is(code) {
                 alive.push(function);
             }

@@ -333,7 +333,7 @@ impl PyCodeFile {
     /// Merges `other` into the live code (see [`PyCodeFile::change`]).
     pub fn merge_tree(
         slf: &Bound<'_, Self>,
-        other: &DefTree,
+        other: DefTree,
         order: Order,
         deletions: Deletions,
     ) -> PyResult<Vec<Event>> {
@@ -435,7 +435,7 @@ impl PyCodeFile {
             };
             (other_tree, this.inner.filename().to_path_buf())
         };
-        let events = PyCodeFile::merge_tree(slf, &other_tree, order, deletions)?;
+        let events = PyCodeFile::merge_tree(slf, other_tree, order, deletions)?;
         hand_out(slf, &filename, events)
     }
 

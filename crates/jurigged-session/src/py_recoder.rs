@@ -157,7 +157,7 @@ impl Recoder {
     /// Deletes the focused definition (`patch("")` of a deletable recoder).
     fn delete_focus(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
         let tree = self.without_focus(py)?;
-        PyCodeFile::merge_tree(self.codefile.bind(py), &tree, Order::New, Deletions::All)
+        PyCodeFile::merge_tree(self.codefile.bind(py), tree, Order::New, Deletions::All)
     }
 
     /// The file's text without the focused definition, parsed.
@@ -280,7 +280,7 @@ impl Recoder {
         }
         let deletions =
             if self.deletable && !module { Deletions::Only(vec![self.focus.clone()]) } else { Deletions::None };
-        let events = PyCodeFile::merge_tree(self.codefile.bind(py), &snippet, Order::Original, deletions)?;
+        let events = PyCodeFile::merge_tree(self.codefile.bind(py), snippet, Order::Original, deletions)?;
         self.after_patch(this, source, module, events)
     }
 
@@ -383,7 +383,7 @@ impl Recoder {
         let recoder = this.get();
         let baseline = lock(&recoder.state).baseline.clone();
         let tree = recoder.codefile.bind(py).try_borrow()?.parse_text(&baseline).map_err(PyErr::from)?;
-        let events = PyCodeFile::merge_tree(recoder.codefile.bind(py), &tree, Order::New, Deletions::All)?;
+        let events = PyCodeFile::merge_tree(recoder.codefile.bind(py), tree, Order::New, Deletions::All)?;
         recoder.forget_live_text(py)?;
         let filename = recoder.codefile.bind(py).try_borrow()?.path().to_path_buf();
         touched::notify(py, &filename, &Touched::by(&events), None);

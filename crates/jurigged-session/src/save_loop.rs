@@ -158,7 +158,7 @@ impl SessionCore {
                     } else {
                         // Changed through the API since the tree this save was
                         // diffed against: the save is taken as the whole new file.
-                        file.merge(py, &new, Order::New, Deletions::All)
+                        file.merge(py, new, Order::New, Deletions::All)
                     };
                     file.set_disk(bytes);
                     result
