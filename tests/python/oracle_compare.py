@@ -386,9 +386,9 @@ def compare_values(live_namespace, fresh_namespace):
         if name.startswith("__") or not isinstance(value, (int, str, float, tuple)):
             continue
         if name not in live_namespace:
-            found.append(Difference("missing binding", name, f"fresh {value!r}"))
+            found.append(Difference("missing binding", name, f"fresh {_short(value)}"))
         elif describe(live_namespace[name]) != describe(value):
-            found.append(Difference("binding value", name, f"live {live_namespace[name]!r} fresh {value!r}"))
+            found.append(Difference("binding value", name, f"live {_short(live_namespace[name])} fresh {_short(value)}"))
     return found
 
 

@@ -8,7 +8,8 @@ replayed in its own Python process: release A's package is imported from a
 temporary directory, references to the module's functions are taken, release B's
 text is saved over the file and applied with `CodeFile.refresh()`, and the module
 is compared with a fresh compile and import of B's text (oracle_compare.py: every
-reachable function and every old reference; code, defaults, annotations, names).
+reachable function and every old reference; code, defaults, annotations, names;
+and the module's plain-data bindings: numbers, strings, tuples).
 
 B's module runs against A's other modules both when patched and when imported
 fresh, so the two are compared in the same surroundings; when B's text does not run
@@ -132,8 +133,9 @@ def one_module(tree, name, relative, after_file):
     codefile = jurigged.CodeFile(path, name)
     Path(path).write_text(after, encoding="utf-8")
     rejected = None
+    events = []
     try:
-        codefile.refresh()
+        events = codefile.refresh() or []
     except BaseException as error:
         rejected = f"{type(error).__name__}: {error}"
     package = name if relative.endswith("__init__.py") else name.rpartition(".")[0]
@@ -148,9 +150,15 @@ def one_module(tree, name, relative, after_file):
     functions, differences = oracle_compare.compare_namespaces(vars(module), fresh_namespace, assigned)
     compared, found = references.compare(fresh_namespace, fresh_code, alive)
     differences += found
+    # Plain data a statement computed (`uts46data = tuple(_seg_0() + ...)`): a
+    # name the new text no longer binds is left alone, as removing a statement
+    # does not unbind it.
+    differences += oracle_compare.compare_values(vars(module), fresh_namespace)
     return {
         "functions": functions,
         "references": compared,
+        # Unchanged statements run again because they read a changed function.
+        "reruns": [str(e) for e in events if getattr(e, "kind", None) == "rerun"],
         "differences": [{"kind": d.kind, "where": d.where, "detail": d.detail} for d in differences],
     }
 
@@ -225,6 +233,13 @@ def summary(results):
         f"{sum(r.get('references', 0) for r in replayed)} old references compared; "
         f"{len(passed)} modules patched like a fresh import, {len(replayed) - len(passed)} did not"
     )
+    reruns = [(r, line) for r in replayed for line in r.get("reruns", [])]
+    print(
+        f"  {len(reruns)} unchanged statements run again (they call a changed function) "
+        f"in {len({r['case'] for r, _ in reruns})} modules"
+    )
+    for r, line in reruns:
+        print(f"    {r['case']}: {line[:200]}")
     for r in skipped:
         print(f"  skipped {r['case']}: {r['skipped'][:200]}")
     for r, d, reason in accepted:

@@ -128,12 +128,22 @@ def test_merge_of_a_method_snippet_in_original_order(ws):
     assert mod.A().m() == 30
 
 
-def test_merge_of_a_new_function_in_original_order_adds_it(ws):
+def test_merge_of_a_new_function_in_original_order_adds_it_in_front(ws):
+    # A snippet none of whose definitions the file has: what it adds goes in
+    # front of the module's statements, where the original merges it.
     mod, cf = ws.module(BASE)
     cf.merge("def k():\n    return 5\n", order="original", allow_deletions=False)
     assert mod.k() == 5
-    assert "def k():\n    return 5\n" in cf.text
-    assert cf.text.startswith(textwrap.dedent(BASE).rstrip("\n"))
+    assert cf.text == "\ndef k():\n    return 5\n" + textwrap.dedent(BASE)
+
+
+def test_merge_in_front_keeps_the_docstring_and_future_imports_first(ws):
+    source = '"""Doc."""\nfrom __future__ import annotations\n\nimport math\n\n\ndef f():\n    return 1\n'
+    mod, cf = ws.module(source)
+    cf.merge("def k():\n    return 5\n", order="original", allow_deletions=False)
+    assert mod.k() == 5
+    assert cf.text == source.replace("import math", "def k():\n    return 5\n\nimport math")
+    compile(cf.text, "merged", "exec")
 
 
 def test_merge_another_codefile(ws):

@@ -237,7 +237,6 @@ pluck = by_line["FunctionDefinition", 6]
 say(codetools.UpdateOperation(codefile=codefile, defn=pluck))
 say(codetools.AddOperation(codefile=codefile, defn=by_line["LineDefinition", 19]))
 say(codetools.DeleteOperation(codefile=codefile, defn=pluck))
-say("defn kept", codetools.UpdateOperation(codefile=codefile, defn=pluck).defn is pluck)
 
 # A deletion allowed by definition, as the original's clients pass them.
 events = codefile.merge(jurigged.CodeFile(_os.path.abspath("birds_new.py"), "birds"), allow_deletions=plack)

@@ -463,3 +463,224 @@ def test_the_definition_classes_can_be_subclassed_and_replaced(client, workspace
     # The override ran, and the function it compiled is the one that runs.
     wait_all(process, "defn Mine f", "reevaluate 1 -> 102 lib", "value 102")
     workspace.write("stop", "")
+
+
+# -- what the original's registry answers, and when --------------------------------------
+
+
+def test_a_save_of_the_same_bytes_right_after_the_import_reaches_the_hooks(client, workspace):
+    # A save made before the file's directory is watched (a few milliseconds
+    # after the import) must not be lost, even one that rewrote the same bytes:
+    # the program's postrun hook hears of every save, as the original's does.
+    process = client(
+        """
+        import os, time
+        from jurigged.live import watch
+        from jurigged.register import Registry
+
+        registry = Registry()
+        watcher = watch(pattern=os.path.abspath("lib.py"), registry=registry, debounce=0)
+        watcher.postrun.register(lambda path, cf: say("postrun", os.path.basename(path)))
+        import lib
+        text = open("lib.py").read()
+        with open("lib.py", "w") as f:
+            f.write(text)
+        say("saved again")
+        """,
+        VALUE_LOOP,
+        lib=LIB_V1,
+    )
+    process.wait_for("saved again")
+    wait_all(process, "postrun lib.py")
+    workspace.write("stop", "")
+
+
+def test_a_registry_gets_a_prepared_file_only_once_its_module_is_imported(client, workspace):
+    process = client(
+        """
+        import os
+        from jurigged.register import Registry
+
+        registry = Registry()
+        registry.prepare("lib", os.path.abspath("lib.py"))
+        say("before import", registry.get(os.path.abspath("lib.py")))
+        import lib
+        say("after import", type(registry.get(os.path.abspath("lib.py"))).__name__)
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("before import None")
+    process.wait_for("after import CodeFile")
+
+
+def test_registry_find_places_a_generated_class_and_the_glob_filter_function(client, workspace):
+    process = client(
+        """
+        import os
+        from jurigged.register import Registry, glob_filter
+
+        registry = Registry()
+        # A class made at run time: its module's file, and no definition.
+        Generated = type("Generated", (object,), {})
+        codefile, definition = registry.find(Generated)
+        say("generated", os.path.basename(codefile.filename), definition)
+        # glob_filter is a Python function of jurigged/utils.py, as the original's.
+        codefile, definition = registry.find(glob_filter.__code__)
+        say("glob_filter", codefile.filename.endswith(os.path.join("jurigged", "utils.py")),
+            definition.get_object() is glob_filter.__code__)
+        say("filters", glob_filter(os.path.abspath("*.py"))(os.path.abspath("prog.py")))
+        # A function whose code says it starts elsewhere is not the definition
+        # of the same name: its file, and no definition.
+        import types
+        moved = types.FunctionType(say.__code__.replace(co_firstlineno=5000), {})
+        codefile, definition = registry.find(moved)
+        say("moved", os.path.basename(codefile.filename), definition)
+        say("found", registry.find(say)[1].name)
+        """
+    )
+    process.wait_for("generated prog.py None")
+    process.wait_for("glob_filter True True")
+    process.wait_for("filters True")
+    process.wait_for("moved prog.py None")
+    process.wait_for("found say")
+
+
+def test_a_codefile_refreshed_by_hand_tells_the_registry_that_gave_it(client, workspace):
+    # The original's registry hooks each CodeFile it hands out to its logger
+    # and activity: a refresh made by hand is logged as a watcher's would be.
+    process = client(
+        """
+        import os
+        from jurigged.register import Registry, glob_filter
+
+        registry = Registry()
+        registry.auto_register(glob_filter(os.path.abspath("*.py")))
+        registry.set_logger(lambda event: say("log", type(event).__name__))
+        registry.activity.register(lambda event: say("activity", event))
+        other = Registry()
+        other.set_logger(lambda event: say("other registry", event))
+        import lib
+        codefile = registry.get(os.path.abspath("lib.py"))
+        with open("lib.py", "w") as f:
+            f.write("def f():\\n    return 2\\n")
+        codefile.refresh()
+        say("refreshed", lib.f())
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("refreshed 2")
+    wait_all(process, "log UpdateOperation", "activity Update lib.f @L1")
+    process.wait_exit()
+    assert "other registry" not in process.text("stdout")
+
+
+# -- what a merge or a save gives the program, as the original gives it -----------------
+
+REGISTERED = """\
+class Registered:
+    def __init__(self):
+        self.functions = []
+
+    def register(self, fn):
+        self.functions.append(fn)
+        fn.__conform__ = lambda new: self.conform(fn, new)
+        return self
+
+    def conform(self, fn, new):
+        if new is None:
+            self.functions.remove(fn)
+        else:
+            fn.__code__ = new.__code__
+
+    def __call__(self, x):
+        return [fn(x) for fn in self.functions]
+
+
+chores = Registered()
+
+
+@chores.register
+def do(x):
+    return f"paint {x}"
+"""
+
+
+def test_removed_definitions_of_a_name_registered_by_a_decorator_are_told(client, workspace):
+    # Several same-named definitions, each registered by a decorator that gives
+    # it a __conform__: a save keeping one tells each removed one (None), and
+    # the kept one is not registered again.
+    process = client(
+        """
+        import os, time
+        import jurigged
+        import lib
+
+        jurigged.watch("./lib.py")
+        last = None
+        while not os.path.exists("stop"):
+            value = lib.chores(3)
+            if value != last:
+                say("value", value)
+                last = value
+            time.sleep(0.01)
+        """,
+        lib=REGISTERED
+        + '\n\n@chores.register\ndef do(x):\n    return f"sing {x}"\n\n\n@chores.register\ndef do(x):\n    return f"dance {x}"\n',
+    )
+    process.wait_for("value ['paint 3', 'sing 3', 'dance 3']")
+    workspace.save("lib.py", REGISTERED.replace("paint", "eat"))
+    process.wait_for("value ['eat 3']")
+    workspace.write("stop", "")
+
+
+def test_operations_are_made_from_a_codefile_and_a_definition(client, workspace):
+    # As the original's dataclasses: a client (or its tests) makes operations
+    # to hand to a logger.
+    process = client(
+        """
+        import jurigged
+        from jurigged import codetools
+        import lib
+
+        codefile, defn = jurigged.registry.find(lib.f)
+        for cls in (codetools.UpdateOperation, codetools.AddOperation, codetools.DeleteOperation):
+            operation = cls(codefile=codefile, defn=defn)
+            say("made", type(operation).__name__, operation.codefile is codefile, operation.defn is defn)
+            jurigged.live.default_logger(operation)
+        say("positional", codetools.UpdateOperation(codefile, defn))
+        """,
+        lib=LIB_V1,
+    )
+    process.wait_for("made UpdateOperation True True")
+    process.wait_for("Update lib.f @L1")
+    process.wait_for("made AddOperation True True")
+    process.wait_for("Add lib.f @L1")
+    process.wait_for("made DeleteOperation True True")
+    process.wait_for("Delete lib.f @L1")
+    process.wait_for("positional Update lib.f @L1")
+
+
+def test_callbacks_hear_a_save_in_the_original_operations(client, workspace):
+    # The original reports a replaced statement as its addition and the old
+    # one's deletion, then an update of each scope that changed (the module
+    # here): clients that count operations (its own tests do) see the same.
+    process = client(
+        """
+        import os, time
+        from jurigged.live import watch
+        from jurigged.register import Registry
+
+        registry = Registry()
+        watch(pattern=os.path.abspath("lib.py"), registry=registry, logger=None)
+        registry.activity.register(lambda e: say("heard", type(e).__name__, type(e.defn).__name__))
+        import lib
+        """,
+        VALUE_LOOP,
+        lib="word = 'a'\n\n\n" + LIB_V1,
+    )
+    process.wait_for("value 1")
+    workspace.save("lib.py", "word = 'b'\n\n\n" + LIB_V1)
+    process.wait_for("heard AddOperation LineDefinition")
+    process.wait_for("heard DeleteOperation LineDefinition")
+    process.wait_for("heard UpdateOperation ModuleCode")
+    workspace.write("stop", "")

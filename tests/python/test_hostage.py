@@ -428,3 +428,45 @@ def test_a_class_whose_new_header_raised_is_pending_and_later_saves_apply(run, w
     line = process.wait_for(lambda l: l.startswith("Pending app.py L4 class Config(Missing):"), stream="stderr")
     assert "not applied (NameError: name 'Missing' is not defined, at " in line, line
     process.wait_for("value 2 1", stream="stdout")
+
+
+AFTER_LOOP = textwrap.dedent(
+    """\
+    import time
+
+
+    def f():
+        return 1
+
+
+    for i in range(10**9):
+        print("loop", f(), flush=True)
+        time.sleep(0.05)
+    print("after the loop", flush=True)
+    """
+)
+
+
+def test_a_changed_statement_after_a_running_one_has_not_run_yet_and_is_not_run(run, workspace):
+    workspace.write("app.py", AFTER_LOOP)
+    stream = workspace.path("events.jsonl")
+    process = run(*FAST, "--events", str(stream), "app.py")
+    process.wait_for("loop 1", stream="stdout")
+
+    # The loop runs; the print after it has not run yet. Run by the save, it
+    # would print before its time.
+    changed = AFTER_LOOP.replace('"after the loop"', '"after the loop, changed"').replace("return 1", "return 2")
+    workspace.save("app.py", changed)
+    note = (
+        "Skip __main__ @L11: after a running statement (L8-L10 in thread MainThread), it has not run yet; "
+        "its change takes effect when the program restarts"
+    )
+    process.wait_for(lambda line: line == note, stream="stderr")
+    skip = wait_for_record(stream, kind="skip")
+    code = 'print("after the loop, changed", flush=True)'
+    assert (skip["line"], skip["code"], skip["rude"]) == (11, code, "running_statement")
+    # The rest of the save applies.
+    process.wait_for("loop 2", stream="stdout")
+    save = wait_for_record(stream, kind="save", save=skip["save"])
+    assert (save["outcome"], save["updates"], save["runs"], save["skips"]) == ("applied", 1, 0, 1)
+    assert "after the loop" not in process.stdout

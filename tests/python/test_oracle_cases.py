@@ -105,6 +105,15 @@ CASES = {
         "import functools\n\n\ndef deco(fn):\n    @functools.wraps(fn)\n    def wrapper(*a):\n        return fn(*a)\n"
         '    return wrapper\n\n\n@deco\ndef f():\n    """Doc."""\n    return 1\n',
     ),
+    # Issue 21 item 8: statements whose value reads a function the save changed.
+    "an_unchanged_table_built_by_calls_of_a_changed_function_is_built_again": (
+        "def seg():\n    return [1, 2]\n\n\ntable = tuple(seg())\nsize = len(table)\n",
+        "def seg():\n    return [1, 2, 3]\n\n\ntable = tuple(seg())\nsize = len(table)\n",
+    ),
+    "a_changed_table_statement_calls_the_new_code_of_a_changed_function": (
+        "def seg():\n    return [1, 2]\n\n\ntable = tuple(seg())\n",
+        "def seg():\n    return [1, 5]\n\n\ndef seg2():\n    return [3]\n\n\ntable = tuple(seg() + seg2())\n",
+    ),
 }
 
 _PROPERTY = (

@@ -310,6 +310,18 @@ def test_patch_module_adds_a_helper_and_an_import(ws, tmp_path):
     assert out.split() == ["Fraction(4,", "1)", "1", "4", "3"]
 
 
+def test_a_module_recoder_commits_a_new_function_in_front_as_the_original(ws):
+    # A whole-module recoder whose patch has none of the module's definitions:
+    # the new function is written in front of the module's statements, as the
+    # original's recoder writes it.
+    mod, path = simple(ws)
+    recoder = jurigged.make_recoder(mod)
+    recoder.patch("\ndef pop():\n    return 0\n")
+    assert mod.pop() == 0
+    recoder.commit()
+    assert path.read_text() == "\ndef pop():\n    return 0\n" + SIMPLE
+
+
 # -- tracebacks and inspect -------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ mod fuzz;
 mod install;
 mod layering;
 mod module_order;
+mod original_suite;
 mod py_entries;
 mod python;
 mod replay;
@@ -42,6 +43,10 @@ commands:
   bench [--quick]          jurigged-rs against jurigged 0.6.1, side by side, with the
                            speed targets (bench --help for what is measured)
   bench deftree            Rust-level tree building and diff figures
+  original-suite [--tests DIR]
+                           the original jurigged 0.6.1's own tests (from its sdist,
+                           fetched once; or DIR) run against this wheel: passed,
+                           failed and the failures
 ";
 
 fn main() {
@@ -64,6 +69,7 @@ fn main() {
         "install-check" => install::run(rest),
         "layering" => layering::check(),
         "crates" => crates::run(),
+        "original-suite" => original_suite::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

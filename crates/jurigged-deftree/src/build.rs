@@ -200,6 +200,7 @@ impl<'a> Builder<'a> {
             holds_code: true,
             imports: Arc::from([]),
             vars: self.vars.borrow_mut().remove(&vars::MODULE_KEY).map(Arc::new),
+            assignment: None,
             offset: 0,
             header_line: 1,
         }
@@ -349,6 +350,7 @@ impl<'a> Builder<'a> {
             holds_code: crate::holders::holds_code(unit.statements),
             imports: if in_function { Arc::from([]) } else { crate::holders::imported_names(unit.statements).into() },
             vars: None,
+            assignment: if in_function { None } else { vars::assignment(unit.statements).map(Arc::new) },
             offset: leading_start,
             header_line,
         };
@@ -416,6 +418,7 @@ impl<'a> Builder<'a> {
             holds_code: crate::holders::holds_code(body),
             imports: Arc::from([]),
             vars: None,
+            assignment: None,
             offset: start,
             header_line,
         }

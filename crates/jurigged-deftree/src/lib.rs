@@ -40,7 +40,7 @@ pub use depth::{within_cpython_limits, MAX_BRACKETS, MAX_EXPRESSION_DEPTH, MAX_I
 pub use error::{Error, Result};
 pub use lines::{Location, Position};
 pub use tree::{DefTree, Kind, Node, Walk};
-pub use vars::VarFacts;
+pub use vars::{Assignment, VarFacts};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::decode::SourceEncoding;
 use crate::lines::{Location, Position};
 use crate::segment::Segment;
-use crate::vars::VarFacts;
+use crate::vars::{Assignment, VarFacts};
 
 /// What a node of the tree stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,6 +70,8 @@ pub struct Node {
     /// Names the import statements of a line bind (in its own scope).
     pub(crate) imports: Arc<[String]>,
     pub(crate) vars: Option<Arc<VarFacts>>,
+    /// For a module- or class-level line that is one plain assignment to names.
+    pub(crate) assignment: Option<Arc<Assignment>>,
     /// Byte offset of the node (its leading part) in the tree that holds it.
     pub(crate) offset: usize,
     /// 1-based line where the header starts, in the tree that holds it.
@@ -108,6 +110,19 @@ impl Node {
     /// `try` blocks and by imports included.
     pub fn vars(&self) -> Option<&VarFacts> {
         self.vars.as_deref()
+    }
+
+    /// For a line outside functions that is one plain assignment to names
+    /// (`x = ...`, `a = b = ...`; not augmented, not annotated, not to an
+    /// attribute, a subscript or a tuple): its targets and what its value reads.
+    pub fn assignment(&self) -> Option<&Assignment> {
+        self.assignment.as_deref()
+    }
+
+    /// The names the import statements of a line bind in its scope (empty
+    /// inside functions).
+    pub fn imports(&self) -> &[String] {
+        &self.imports
     }
 
     /// Blank lines and comments before the node that belong to it.
@@ -278,6 +293,13 @@ impl Node {
         self.decorator_code() == other.decorator_code()
     }
 
+    /// Whether a decorator of this definition names `name` (a property's
+    /// `@x.setter` on `def x`): definitions of one name chained through their
+    /// decorators.
+    pub fn decorators_name(&self, name: &str) -> bool {
+        self.decorator_code().split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word == name)
+    }
+
     /// The code of the decorator lines: the header's lines above its `def` or
     /// `class` line.
     fn decorator_code(&self) -> String {
@@ -363,6 +385,7 @@ impl Node {
             holds_code: self.holds_code,
             imports: self.imports.clone(),
             vars: self.vars.clone(),
+            assignment: self.assignment.clone(),
             offset: self.offset,
             header_line: self.header_line,
         }

@@ -364,3 +364,98 @@ fn resolves_in_enclosing_function(scopes: &[Scope], index: usize, name: &str) ->
     }
     false
 }
+
+/// A statement that only binds names to the value of one expression: what a
+/// save may run again, unchanged, when a function its value uses changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignment {
+    /// The names bound, in order (`a = b = f()` binds `a` and `b`).
+    pub targets: Vec<String>,
+    /// The names the value reads while it is evaluated (those read inside a
+    /// comprehension included, those of a `lambda`'s body not: it runs later),
+    /// in order of first appearance.
+    pub reads: Vec<String>,
+    /// Those of `reads` that the value calls by name (`f(...)`): what it
+    /// computes with, not only refers to (`handlers = {"h": f}` keeps `f`).
+    pub calls: Vec<String>,
+}
+
+/// The assignment `statements` make, when they are one plain assignment of a
+/// value to names: `x = ...`, `a = b = ...`. Not an augmented assignment (it
+/// reads what it binds), nor one to an attribute, a subscript or a tuple (it
+/// changes an object, or unpacks), nor an annotated one (it also changes the
+/// module's annotations).
+pub(crate) fn assignment(statements: &[Stmt]) -> Option<Assignment> {
+    let [Stmt::Assign(assign)] = statements else { return None };
+    let targets = assign
+        .targets
+        .iter()
+        .map(|target| match target {
+            Expr::Name(name) => Some(name.id.to_string()),
+            _ => None,
+        })
+        .collect::<Option<Vec<String>>>()?;
+    let reads = reads_of(&assign.value);
+    let mut callees = Callees { names: IndexSet::new() };
+    callees.visit_expr(&assign.value);
+    let calls = reads.iter().filter(|name| callees.names.contains(name.as_str())).cloned().collect();
+    Some(Assignment { targets, reads, calls })
+}
+
+/// The names called by name in an expression, outside `lambda` bodies (they
+/// run later).
+struct Callees<'a> {
+    names: IndexSet<&'a str>,
+}
+
+impl<'a> Visitor<'a> for Callees<'a> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(_) => {}
+            Expr::Call(call) => {
+                if let Expr::Name(name) = call.func.as_ref() {
+                    self.names.insert(name.id.as_str());
+                }
+                visitor::walk_expr(self, expr);
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+/// The names `value` reads when evaluated at module level.
+fn reads_of(value: &Expr) -> Vec<String> {
+    let mut collector = Collector { scopes: vec![Scope::new(ScopeKind::Module, None, None)], current: 0 };
+    collector.visit_expr(value);
+    let scopes = &collector.scopes;
+    // A name read in a comprehension is its own (not read outside) when that
+    // comprehension or one around it binds it.
+    let outside = |index: usize, name: &str| {
+        let mut cursor = Some(index);
+        while let Some(i) = cursor {
+            if scopes[i].kind != ScopeKind::Module && scopes[i].is_local(name) {
+                return false;
+            }
+            cursor = scopes[i].parent;
+        }
+        true
+    };
+    let in_lambda = |index: usize| {
+        let mut cursor = Some(index);
+        while let Some(i) = cursor {
+            if scopes[i].kind == ScopeKind::Lambda {
+                return true;
+            }
+            cursor = scopes[i].parent;
+        }
+        false
+    };
+    let mut reads: IndexSet<&str> = IndexSet::new();
+    for (index, scope) in scopes.iter().enumerate() {
+        if in_lambda(index) {
+            continue;
+        }
+        reads.extend(scope.reads.iter().copied().filter(|name| outside(index, name)));
+    }
+    reads.into_iter().map(str::to_string).collect()
+}

@@ -220,3 +220,43 @@ fn statement_after_a_block_has_the_same_key_as_anywhere_else() {
     let x2 = &alone.root().children()[0];
     assert!(x1.same_header_code(x2));
 }
+
+#[test]
+fn plain_assignments_name_their_targets_and_what_their_value_reads() {
+    let tree = parse(
+        "import os\ntable = tuple(_seg_0() + _seg_1())\na = b = f(x)\nn: int = g()\ncounter += f()\nobj.attr = f()\n\
+         p, q = f()\nd[k] = f()\nh = lambda: late()\nc = [m(y) for y in ys if y > lim]\nprint(f())\nann: int\n",
+    );
+    let facts: Vec<Option<(Vec<String>, Vec<String>)>> = tree
+        .root()
+        .children()
+        .iter()
+        .map(|line| line.assignment().map(|a| (a.targets.clone(), a.reads.clone())))
+        .collect();
+    let strings = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    assert_eq!(facts[0], None);
+    assert_eq!(facts[1], Some((strings(&["table"]), strings(&["tuple", "_seg_0", "_seg_1"]))));
+    assert_eq!(facts[2], Some((strings(&["a", "b"]), strings(&["f", "x"]))));
+    // Annotated (it changes the module's annotations too), augmented, to an
+    // attribute, unpacking, to a subscript: not plain.
+    assert_eq!(facts[3..8], [None, None, None, None, None]);
+    // A lambda's body runs later; a comprehension's variable is its own.
+    assert_eq!(facts[8], Some((strings(&["h"]), Vec::new())));
+    assert_eq!(facts[9], Some((strings(&["c"]), strings(&["ys", "lim", "m"]))));
+    assert_eq!(facts[10], None);
+    assert_eq!(facts[11], None);
+    // What the value calls, not only refers to.
+    let calls = |index: usize| tree.root().children()[index].assignment().map(|a| a.calls.clone());
+    assert_eq!(calls(1), Some(strings(&["tuple", "_seg_0", "_seg_1"])));
+    assert_eq!(calls(2), Some(strings(&["f"])));
+    assert_eq!(calls(8), Some(Vec::new()));
+    assert_eq!(calls(9), Some(strings(&["m"])));
+    let refers = parse(
+        "handlers = {'h': f}
+scaled = partial(f)
+",
+    );
+    let refers: Vec<Vec<String>> =
+        refers.root().children().iter().map(|l| l.assignment().map(|a| a.calls.clone()).unwrap_or_default()).collect();
+    assert_eq!(refers, [Vec::<String>::new(), strings(&["partial"])]);
+}

@@ -142,7 +142,10 @@ fn watch_changes<'py>(py: Python<'py>, sender: Sender<Command>) -> PyResult<Boun
         move |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
             let event = args.get_item(0)?;
             let Ok(event) = event.cast::<Event>() else { return Ok(()) };
-            if matches!(event.get().kind(), EventKind::Update | EventKind::Add | EventKind::Delete | EventKind::Run) {
+            if matches!(
+                event.get().kind(),
+                EventKind::Update | EventKind::Add | EventKind::Delete | EventKind::Run | EventKind::Rerun
+            ) {
                 let _ = lock(&sender).send(Command::Changed);
             }
             Ok(())

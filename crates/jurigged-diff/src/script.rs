@@ -307,6 +307,20 @@ fn spaced(piece: Piece, spacing: &str) -> Piece {
     }
 }
 
+/// An addition put in front of a block: its own blank lines above replaced by
+/// those of the statement it goes before (a snippet's leading blank line is
+/// not the file's).
+fn spaced_as(piece: Piece, spacing: &str) -> Piece {
+    match piece {
+        Piece::Take(node) => {
+            let leading = node.leading_text();
+            let rest = &leading[blank_prefix(leading).len()..];
+            Piece::Take(node.with_leading(&format!("{spacing}{rest}")))
+        }
+        other => other,
+    }
+}
+
 impl Outcome {
     fn into_piece(self) -> Piece {
         match self {
@@ -320,9 +334,22 @@ impl Outcome {
     }
 }
 
+/// Whether the `index`-th statement of a block must stay before anything added
+/// in front of the block: its docstring, and the `from __future__` imports.
+fn must_stay_first(children: &[Node], index: usize) -> bool {
+    let node = &children[index];
+    if node.kind() != Kind::Line {
+        return false;
+    }
+    let code = node.header_text().trim_start();
+    let docstring = index == 0 && code.trim_start_matches(['r', 'R', 'u', 'U']).starts_with(['"', '\'']);
+    docstring || code.starts_with("from __future__")
+}
+
 /// Lays out a merged block in the old order: each old child in place (unless
 /// deleted), each addition after the old child its predecessor in the snippet
-/// corresponds to, or before its successor's when it has no predecessor.
+/// corresponds to, or before its successor's when it has no predecessor (at
+/// the front of the block when the snippet has no old child at all).
 fn original_order(old: &Node, matches: &[Option<usize>], outcomes: Vec<Outcome>, deleted: &[bool]) -> Vec<Piece> {
     let count = old.children().len();
     let mut at_old: Vec<Option<Piece>> = (0..count).map(|_| None).collect();
@@ -345,7 +372,18 @@ fn original_order(old: &Node, matches: &[Option<usize>], outcomes: Vec<Outcome>,
             },
         }
     }
-    at_end.append(&mut pending_front);
+    // Nothing of the snippet stands in the block: what it adds goes first, as
+    // the original merges it (before the block's first statement), yet after a
+    // docstring and `from __future__` imports, which must stay first.
+    if !pending_front.is_empty() {
+        match (0..count).find(|&index| !must_stay_first(old.children(), index)) {
+            None => at_end.append(&mut pending_front),
+            Some(first) => {
+                let spacing = blank_prefix(old.children()[first].leading_text());
+                before[first].extend(pending_front.drain(..).map(|piece| spaced_as(piece, spacing)));
+            }
+        }
+    }
     let mut pieces = Vec::with_capacity(count);
     for index in 0..count {
         pieces.append(&mut before[index]);

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::clock::StatementClock;
+use crate::dependents::dependents;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::held::{first_line_of, holds_for, replacements, still_pending, Origins, Pending, RunningFrame};
@@ -38,13 +39,22 @@ pub struct CodeFile {
 }
 
 /// What a save brings besides its text: the frames of the module's body
-/// running now, and who is told as each statement runs.
-#[derive(Default)]
+/// running now, who is told as each statement runs, and whether unchanged
+/// statements that read a changed function run again.
 pub struct SaveContext<'a> {
     /// Frames of the module's own body (`<module>`) on threads' stacks.
     pub running: Vec<RunningFrame>,
     /// Told as each statement of the save starts and ends.
     pub clock: Option<&'a dyn StatementClock>,
+    /// Whether an unchanged plain assignment whose value reads a function the
+    /// save changed runs again (see `dependents.rs`); on unless turned off.
+    pub rerun_dependents: bool,
+}
+
+impl Default for SaveContext<'_> {
+    fn default() -> Self {
+        SaveContext { running: Vec::new(), clock: None, rerun_dependents: true }
+    }
 }
 
 impl CodeFile {
@@ -179,7 +189,9 @@ impl CodeFile {
     /// [`CodeFile::apply`] for a save: a changed statement that is running now
     /// (one of `context.running` is inside it) is not run again, nor is a
     /// pending one whose text is unchanged; a statement that raises becomes
-    /// pending (the save applies nothing, as any failed save).
+    /// pending (the save applies nothing, as any failed save). Unchanged
+    /// statements whose value reads a function the save changed run again
+    /// (`context.rerun_dependents`).
     pub fn apply_save(
         &mut self,
         py: Python<'_>,
@@ -188,10 +200,15 @@ impl CodeFile {
         context: &SaveContext<'_>,
     ) -> Result<Vec<Event>> {
         let (holds, held_running) = holds_for(&self.tree, &new, script, &self.origins, &context.running, &self.pending);
+        let dependents = if context.rerun_dependents {
+            dependents(&self.tree, &new, script, &holds, &self.origins, &context.running)
+        } else {
+            Vec::new()
+        };
         let events = match self.namespace(py) {
             Some(namespace) if !script.is_empty() => {
                 let live = LiveModule::new(namespace, &self.module_name, &self.filename)?;
-                match patch_holding(&live, script, &self.tree, &new, &holds, context.clock) {
+                match patch_holding(&live, script, &self.tree, &new, &holds, &dependents, context.clock) {
                     Ok(events) => events,
                     Err(error) => {
                         self.note_pending(py, &error, script, &new);

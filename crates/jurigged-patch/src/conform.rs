@@ -214,6 +214,20 @@ pub(crate) fn tell_conformers<'py>(swaps: &[Swap<'py>], users: &Users<'py>) -> V
             errors.push(error);
         }
     }
+    // A deleted function given a `__conform__` of its own (a decorator's
+    // registry: `fn.__conform__ = lambda new: ...`) is told, as the original
+    // tells it: the registry drops it.
+    for (function, index) in &users.functions {
+        if swaps[*index].new.is_some() {
+            continue;
+        }
+        let own = function.getattr("__dict__").ok().and_then(|d| d.get_item("__conform__").ok());
+        if let Some(own) = own {
+            if let Err(error) = own.call1((function.py().None(),)) {
+                errors.push(error);
+            }
+        }
+    }
     errors
 }
 

@@ -21,10 +21,13 @@ pub enum EventKind {
     Delete,
     /// A statement was executed.
     Run,
+    /// An unchanged statement was executed again: its value calls a function
+    /// the save changed (or reads what such a statement binds).
+    Rerun,
     /// Something could not be applied.
     Error,
-    /// A changed statement not run: it is running now (its change takes
-    /// effect when the program restarts).
+    /// A changed statement not run: it is running now, or comes after one
+    /// running now (its change takes effect when the program restarts).
     Skip,
     /// A changed statement not run: its last run raised and its text is
     /// unchanged since (it is pending until edited).
@@ -40,6 +43,7 @@ impl EventKind {
             EventKind::Add => "Add",
             EventKind::Delete => "Delete",
             EventKind::Run => "Run",
+            EventKind::Rerun => "Rerun",
             EventKind::Error => "Error",
             EventKind::Skip => "Skip",
             EventKind::Pending => "Pending",
@@ -55,6 +59,7 @@ impl EventKind {
             EventKind::Add => "add",
             EventKind::Delete => "delete",
             EventKind::Run => "run",
+            EventKind::Rerun => "rerun",
             EventKind::Error => "error",
             EventKind::Skip => "skip",
             EventKind::Pending => "pending",

@@ -4,6 +4,9 @@
 //!   body is inside it on some thread's stack: the script's main loop,
 //!   `serve_forever()`): running it again would start a second loop on the
 //!   save's thread, and no later save would ever be applied;
+//! - a module-level statement after one that is running now (a statement
+//!   after the script's main loop): it has not run yet in this process, and
+//!   running it in the save would run it before its time;
 //! - a *pending* statement: its last run raised, so its save applied nothing;
 //!   later saves in which its text is unchanged do not run it again.
 //!
@@ -63,6 +66,9 @@ impl Pending {
 pub(crate) enum Hold {
     /// It is running now on these threads.
     Running { threads: Vec<String> },
+    /// It comes after a statement running now on these threads (lines
+    /// `running` in the new text): it has not run yet.
+    AfterRunning { threads: Vec<String>, running: (u32, u32) },
     /// Its last run raised and its text is unchanged.
     Pending(Pending),
     /// It is back to the text that runs live: nothing to run.
@@ -86,15 +92,23 @@ impl Holds {
         let (kind, message) = match hold {
             Hold::Running { threads } => {
                 let word = if threads.len() == 1 { "thread" } else { "threads" };
-                let lines = if position.start.line == position.end.line {
-                    format!("L{}", position.start.line)
-                } else {
-                    format!("L{}-L{}", position.start.line, position.end.line)
-                };
+                let lines = lines_text(position.start.line, position.end.line);
                 let message = format!(
                     "Skip {} @{lines}: this statement is running ({word} {}); its change takes effect when the \
                      program restarts",
                     node.path(),
+                    threads.join(", ")
+                );
+                (EventKind::Skip, message)
+            }
+            Hold::AfterRunning { threads, running } => {
+                let word = if threads.len() == 1 { "thread" } else { "threads" };
+                let message = format!(
+                    "Skip {} @{}: after a running statement ({} in {word} {}), it has not run yet; its change \
+                     takes effect when the program restarts",
+                    node.path(),
+                    lines_text(position.start.line, position.end.line),
+                    lines_text(running.0, running.1),
                     threads.join(", ")
                 );
                 (EventKind::Skip, message)
@@ -112,6 +126,15 @@ impl Holds {
             message: Some(message),
             class_replaced: false,
         })
+    }
+}
+
+/// `L12`, or `L12-L18`.
+fn lines_text(start: u32, end: u32) -> String {
+    if start == end {
+        format!("L{start}")
+    } else {
+        format!("L{start}-L{end}")
     }
 }
 
@@ -140,7 +163,7 @@ impl Origins {
     }
 
     /// The index of the top-level statement the running body is at, at `line`.
-    fn statement_at(&self, line: u32) -> Option<usize> {
+    pub(crate) fn statement_at(&self, line: u32) -> Option<usize> {
         self.0.iter().position(|range| range.is_some_and(|(start, end)| (start..=end).contains(&line)))
     }
 
@@ -240,12 +263,47 @@ pub(crate) fn holds_for(
     }
     let replaced = replacements(old, new);
     let news = new.root().children();
-    for (new_index, old_index) in replaced {
+    for (&new_index, &old_index) in &replaced {
         let Some(threads) = threads_at.get(&old_index) else { continue };
         held_running.push((old_index, new_index));
         holds.by_start.insert(news[new_index].span().start, Hold::Running { threads: threads.clone() });
     }
+    hold_after_running(new, script, &replaced, &threads_at, counterparts(old.root(), new.root()), &mut holds);
     (holds, held_running)
+}
+
+/// Holds the changed top-level statements of `new` that come after the first
+/// statement the module's body is running (`threads_at`, by old index): they
+/// have not run yet. `replaced` and `pairs` follow old statements into `new`.
+fn hold_after_running(
+    new: &DefTree,
+    script: &EditScript,
+    replaced: &HashMap<usize, usize>,
+    threads_at: &std::collections::BTreeMap<usize, Vec<String>>,
+    pairs: Vec<Option<usize>>,
+    holds: &mut Holds,
+) {
+    let Some((&first, threads)) = threads_at.iter().next() else { return };
+    let news = new.root().children();
+    // The new statement that stands for the running one, or failing that
+    // (deleted), the first that stands for one after it.
+    let Some(running) = (0..news.len())
+        .find(|&j| pairs.get(j).copied().flatten().or_else(|| replaced.get(&j).copied()).is_some_and(|i| i >= first))
+    else {
+        return;
+    };
+    let runs = script.edits().iter().filter_map(|edit| match edit {
+        Edit::Run { node, .. } => Some(node),
+        _ => None,
+    });
+    let lines = (news[running].first_line(), news[running].position().end.line);
+    for node in runs {
+        let after = news.iter().skip(running + 1).any(|later| later.span() == node.span());
+        if after && holds.get(node).is_none() {
+            let hold = Hold::AfterRunning { threads: threads.clone(), running: lines };
+            holds.by_start.insert(node.span().start, hold);
+        }
+    }
 }
 
 /// The pending statements (and definitions) that still hold after a change to `tree`: those

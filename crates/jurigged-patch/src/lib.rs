@@ -20,6 +20,7 @@ mod codefile;
 mod commit;
 mod compile;
 mod conform;
+mod dependents;
 mod error;
 mod event;
 mod fields;

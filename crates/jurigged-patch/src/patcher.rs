@@ -15,6 +15,7 @@
 use crate::clock::StatementClock;
 use crate::commit::commit;
 use crate::conform::{find_users, Swap};
+use crate::dependents::Dependent;
 use crate::error::Result;
 use crate::event::Event;
 use crate::held::Holds;
@@ -31,17 +32,19 @@ pub fn patch<'py>(
     old_tree: &DefTree,
     new_tree: &DefTree,
 ) -> Result<Vec<Event>> {
-    patch_holding(live, script, old_tree, new_tree, &Holds::default(), None)
+    patch_holding(live, script, old_tree, new_tree, &Holds::default(), &[], None)
 }
 
-/// [`patch`], not running the statements `holds` names, telling `clock` as
-/// each statement starts and ends.
+/// [`patch`], not running the statements `holds` names, running again the
+/// unchanged `dependents` once the save is live, telling `clock` as each
+/// statement starts and ends.
 pub(crate) fn patch_holding<'py>(
     live: &LiveModule<'py>,
     script: &EditScript,
     old_tree: &DefTree,
     new_tree: &DefTree,
     holds: &Holds,
+    dependents: &[Dependent],
     clock: Option<&dyn StatementClock>,
 ) -> Result<Vec<Event>> {
     let py = live.namespace.py();
@@ -49,7 +52,7 @@ pub(crate) fn patch_holding<'py>(
     // from the compiled snippets at commit, not from the audit hook.
     let _patching = crate::code_registry::PatchingGuard::enter(&live.filename);
     let Prepared { mut swaps, steps, metadata, redecorations, class_changes } =
-        prepare(live, script, old_tree, new_tree, holds, clock)?;
+        prepare(live, script, old_tree, new_tree, holds, dependents, clock)?;
     keep_last_swap_of_each_code(&mut swaps);
     // The instances of classes made again are found by the same heap scan as
     // the users of old code, and only when some must be visited.

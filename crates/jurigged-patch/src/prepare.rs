@@ -12,6 +12,7 @@ use crate::clock::StatementClock;
 use crate::code_registry::{code_registry, is_code};
 use crate::compile::{compile_node, last_code_constant, Part};
 use crate::conform::{check_freevars, nested_pairs, FunctionAttributes, Swap};
+use crate::dependents::Dependent;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::held::Holds;
@@ -43,6 +44,7 @@ pub(crate) fn prepare<'py>(
     old_tree: &DefTree,
     new_tree: &DefTree,
     holds: &Holds,
+    dependents: &[Dependent],
     clock: Option<&dyn StatementClock>,
 ) -> Result<Prepared<'py>> {
     let py = live.namespace.py();
@@ -57,6 +59,12 @@ pub(crate) fn prepare<'py>(
     let mut prepared = Preparation {
         live,
         holds,
+        deferred: dependents
+            .iter()
+            .filter(|d| d.changed)
+            .filter_map(|d| new_tree.root().children().get(d.index))
+            .map(|node| node.span().start)
+            .collect(),
         clock,
         old_tree,
         new_tree,
@@ -86,6 +94,7 @@ pub(crate) fn prepare<'py>(
     }
     prepared.rerun_remaining()?;
     prepared.remake_classes()?;
+    prepared.rerun_dependents(dependents)?;
     // Lines may have moved: a Shift, statements added, deleted or run again (a
     // module's annotations start at its first statement), or a function made
     // longer or shorter. Only then, as this compiles the whole file.
@@ -122,6 +131,9 @@ struct Preparation<'a, 'py> {
     live: &'a LiveModule<'py>,
     /// The statements this save does not run (running now, or pending).
     holds: &'a Holds,
+    /// Changed statements run once the save is live (see `dependents`), by
+    /// where they start.
+    deferred: std::collections::HashSet<usize>,
     /// Told as each statement starts and ends.
     clock: Option<&'a dyn StatementClock>,
     old_tree: &'a DefTree,
@@ -210,6 +222,8 @@ impl<'py> Preparation<'_, 'py> {
                 let step = self.run(parent, node, EventKind::Add)?;
                 self.steps.push(step);
             }
+            // Run once the save is live, by `rerun_dependents`.
+            Edit::Run { node, .. } if self.deferred.contains(&node.span().start) => {}
             Edit::Run { parent, node } => {
                 let step = self.run(parent, node, EventKind::Run)?;
                 self.steps.push(step);
@@ -507,21 +521,27 @@ impl<'py> Preparation<'_, 'py> {
         }
         let scope = live.scope(parent, node)?;
         let name = scope.stored_name(node.name());
-        if self.definitions.defines(parent, &name) {
-            // One of several definitions of the name went: the others run again
-            // (a property without the setter that was removed).
-            if !self.rerun.iter().any(|(p, n)| p == parent && *n == name) {
-                self.rerun.push((parent.to_string(), name));
-            }
-            return Ok(());
-        }
         if node.kind() == Kind::Function {
-            // Objects holding the code (`__conform__`) are told it is gone.
+            // Objects holding the code (`__conform__`) are told it is gone, as
+            // the original tells them: one of several definitions of a name
+            // registered by a decorator (`@registry.register def do`) too.
             let relative = live.relative(node.path());
             let found = find_codes(live, relative, node.first_line(), false, &mut self.heap_learned, node);
             for code in found.unwrap_or_default() {
                 self.swaps.push(Swap { old: code, new: None, attributes: None, function: None, bound: None });
             }
+        }
+        if self.definitions.defines(parent, &name) {
+            // One of several definitions of the name went. When they chain
+            // through their decorators (a property without the setter that
+            // was removed) the others run again to make the name anew; else the
+            // name keeps what the remaining ones bound.
+            if self.chained_with_remaining(parent, node, &scope, &name)
+                && !self.rerun.iter().any(|(p, n)| p == parent && *n == name)
+            {
+                self.rerun.push((parent.to_string(), name));
+            }
+            return Ok(());
         }
         let event = event(live, EventKind::Delete, node);
         self.steps.push(Step::Delete { scope, name, event });
@@ -627,6 +647,23 @@ impl<'py> Preparation<'_, 'py> {
         Ok(())
     }
 
+    /// Whether the removed definition `node` of `name` and those of the same
+    /// name that remain in the block `parent` name it in their decorators
+    /// (`@x.setter`): removing one changes what the others make.
+    fn chained_with_remaining(&self, parent: &str, node: &Node, scope: &Scope<'py>, name: &str) -> bool {
+        let new_tree = self.new_tree;
+        let block = if parent == new_tree.module_name() {
+            Some(new_tree.root())
+        } else {
+            new_tree.find(parent).find(|c| c.kind() == Kind::Class)
+        };
+        let mut remaining = block
+            .into_iter()
+            .flat_map(|b| b.children())
+            .filter(|c| c.kind().is_definition() && scope.stored_name(c.name()) == name);
+        node.decorators_name(node.name()) || remaining.any(|c| c.decorators_name(c.name()))
+    }
+
     /// Runs again, in file order, the remaining definitions of names one of whose
     /// definitions the save removed.
     fn rerun_remaining(&mut self) -> Result<()> {
@@ -649,6 +686,54 @@ impl<'py> Preparation<'_, 'py> {
                     self.steps.push(step);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Runs, once the save is live (so that they call the new code), the
+    /// statements whose value reads a function the save changed: unchanged
+    /// ones again, changed plain assignments for the first time. One that
+    /// raises then is reported and its names keep their values; the rest of
+    /// the save stays applied.
+    fn rerun_dependents(&mut self, dependents: &[Dependent]) -> Result<()> {
+        let live = self.live;
+        let py = live.namespace.py();
+        let children = self.new_tree.root().children();
+        for dependent in dependents {
+            let Some(node) = children.get(dependent.index) else { continue };
+            let scope = live.scope(node.path(), node)?;
+            let context = &self.staged.context;
+            let compiled = compile_node(py, node, Part::Whole, &scope.class_names(), &live.filename, context);
+            let code = match compiled {
+                Ok(code) => code,
+                // A changed statement that does not compile fails the save, as
+                // any; an unchanged one compiled when the module was imported,
+                // and a failure now only loses its rerun.
+                Err(error) if dependent.changed => return Err(live.python_error(node, error)),
+                Err(_) => continue,
+            };
+            let event = if dependent.changed {
+                event(live, EventKind::Run, node)
+            } else {
+                let mut event = event(live, EventKind::Rerun, node);
+                let targets = node.assignment().map(|a| a.targets.clone()).unwrap_or_default();
+                let bound: Vec<String> = targets.iter().map(|target| self.full_path(target)).collect();
+                let mut why = Vec::new();
+                if !dependent.calls.is_empty() {
+                    why.push(format!("calls {}", dependent.calls.join(", ")));
+                }
+                if !dependent.reads.is_empty() {
+                    why.push(format!("reads {}", dependent.reads.join(", ")));
+                }
+                event.message = Some(format!(
+                    "Rerun {} @L{}: {}, changed by this save",
+                    bound.join(", "),
+                    event.line,
+                    why.join(" and ")
+                ));
+                event
+            };
+            self.steps.push(Step::Execute { code, scope, node: Box::new(node.clone()), event });
         }
         Ok(())
     }

@@ -34,8 +34,9 @@ pub(crate) enum Step<'py> {
 }
 
 pub(crate) fn event(live: &LiveModule<'_>, kind: EventKind, node: &Node) -> Event {
-    let code = (kind == EventKind::Run).then(|| crate::held::first_line_of(node));
-    let line = if kind == EventKind::Run { node.position().start.line } else { node.first_line() };
+    let statement = matches!(kind, EventKind::Run | EventKind::Rerun);
+    let code = statement.then(|| crate::held::first_line_of(node));
+    let line = if statement { node.position().start.line } else { node.first_line() };
     Event {
         kind,
         path: node.path().to_string(),

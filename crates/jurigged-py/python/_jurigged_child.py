@@ -92,6 +92,7 @@ def join():
                 poll=options["poll"],
                 logger=_logger(options["logger"]),
                 children=options["children"],
+                rerun_dependents=options.get("rerun_dependents", True),
             )
     except BaseException as error:  # the child's own program comes first, whatever happened here
         # One line, and never a second failure: site runs this for every

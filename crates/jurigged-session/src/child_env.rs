@@ -49,6 +49,7 @@ fn to_dict<'py>(py: Python<'py>, settings: &SessionSettings) -> PyResult<Bound<'
     dict.set_item("debounce", settings.timing.debounce().as_secs_f64())?;
     dict.set_item("poll", settings.timing.poll().map(|p| p.as_secs_f64()))?;
     dict.set_item("children", settings.children)?;
+    dict.set_item("rerun_dependents", settings.rerun_dependents)?;
     let logger = match settings.verbose {
         None => "none",
         Some(false) => "errors",

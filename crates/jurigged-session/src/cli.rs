@@ -102,6 +102,11 @@ pub struct Cli {
     #[arg(long = "restart-on-rude-edit")]
     pub restart_on_rude_edit: bool,
 
+    /// Do not run again an unchanged assignment (`table = build()`) whose value
+    /// reads a function the save changed
+    #[arg(long = "no-rerun-dependents")]
+    pub no_rerun_dependents: bool,
+
     /// Append every event to PATH as one JSON object per line ('-': stderr)
     #[arg(long, value_name = "PATH")]
     pub events: Option<PathBuf>,
@@ -265,6 +270,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             autostart: true,
             events,
             children: cli.children,
+            rerun_dependents: !cli.no_rerun_dependents,
         },
     )?;
 

@@ -7,8 +7,8 @@
 //!
 //! Modules, each using only those listed before it:
 //! `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
-//! `py_callbacks`, `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`,
-//! `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `session_state`, `sessions`,
+//! `original_echo`, `py_callbacks`, `py_operations`, `event_stream`, `logger`, `long_statements`,
+//! `touched`, `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `session_state`, `sessions`,
 //! `file_registry`, `resolve`, `py_glob_filter`, `sniffer`, `py_registry`, `syntax`, `save_loop`,
 //! `session_thread`, `watch_slots`, `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`,
 //! `attach`, `cli` (`docs/architecture.md` says what each does).
@@ -36,6 +36,7 @@ mod lifecycle;
 mod live_trees;
 mod logger;
 mod long_statements;
+mod original_echo;
 mod resolve;
 mod restart;
 mod rude;

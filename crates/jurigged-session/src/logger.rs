@@ -18,7 +18,7 @@ fn style(kind: Option<EventKind>) -> Style {
         Some(EventKind::Update) => colour(AnsiColor::Yellow),
         Some(EventKind::Add) => colour(AnsiColor::Green),
         Some(EventKind::Delete) => colour(AnsiColor::Red),
-        Some(EventKind::Run) => colour(AnsiColor::Blue),
+        Some(EventKind::Run | EventKind::Rerun) => colour(AnsiColor::Blue),
         Some(EventKind::Error) => colour(AnsiColor::Red).bold(),
         Some(EventKind::Skip | EventKind::Pending) => colour(AnsiColor::Magenta).bold(),
         None => Style::new(),

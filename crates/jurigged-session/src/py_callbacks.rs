@@ -140,6 +140,26 @@ pub fn precache_activity(py: Python<'_>) -> PyResult<&'static Py<EventSource>> {
     Ok(PRECACHE.get_or_init(|| created))
 }
 
+/// What hears of the events of a change made through the API
+/// (`CodeFile.refresh`, `merge`, `update`, a Recoder's patch): set once, by
+/// `py_registry`, to tell the registries of clients' own that hold the file.
+type HandMadeListener = fn(Python<'_>, &std::path::Path, &[Py<crate::py_event::Event>]);
+
+static HAND_MADE: std::sync::OnceLock<HandMadeListener> = std::sync::OnceLock::new();
+
+/// Sets what hears of the changes made through the API (the first call wins).
+pub fn on_hand_made_changes(listener: HandMadeListener) {
+    let _ = HAND_MADE.set(listener);
+}
+
+/// Tells the listener set by [`on_hand_made_changes`] of the events of a
+/// change of `path` made through the API.
+pub fn tell_hand_made(py: Python<'_>, path: &std::path::Path, events: &[Py<crate::py_event::Event>]) {
+    if let Some(listener) = HAND_MADE.get() {
+        listener(py, path, events);
+    }
+}
+
 /// Calls the callbacks of `registry.activity` with `event`.
 pub fn announce(py: Python<'_>, event: &Py<crate::py_event::Event>) {
     match activity(py) {

@@ -49,22 +49,34 @@ impl Drop for Applying<'_, '_> {
 }
 
 /// The events of a change made through the API, for Python, as changes of
-/// `owner`; the recoders of the file are told which definitions it touched.
-fn hand_out(owner: &Bound<'_, PyCodeFile>, filename: &Path, events: Vec<Event>) -> PyResult<Vec<Py<Event>>> {
+/// `owner`; the recoders of the file are told which definitions it touched,
+/// and the registries of clients' own that hold it are given the events.
+fn hand_out(
+    owner: &Bound<'_, PyCodeFile>,
+    filename: &Path,
+    before: &DefTree,
+    events: Vec<Event>,
+) -> PyResult<Vec<Py<Event>>> {
     let py = owner.py();
     touched::notify(py, filename, &Touched::by(&events), None);
+    let echoes = crate::original_echo::echoes(filename, before, owner.try_borrow()?.tree(), &events);
+    // A CodeFile the registry does not track: its events' definitions are read
+    // through it, as those of its `root`.
     let source = PyCodeFile::definitions_source(owner)?;
-    let events = events
-        .into_iter()
-        .map(|e| {
-            let e = e.of_file(owner.clone().into_any().unbind());
-            match &source {
-                Some(source) => e.read_through(source.clone_ref(py)),
-                None => e,
-            }
-        })
-        .collect();
-    all_to_python(py, events)
+    let of_owner = |e: Event| {
+        let e = e.of_file(owner.clone().into_any().unbind());
+        match &source {
+            Some(source) => e.read_through(source.clone_ref(py)),
+            None => e,
+        }
+    };
+    let events = all_to_python(py, events.into_iter().map(of_owner).collect())?;
+    // The registries hear the original's vocabulary too; the caller gets the
+    // change said once.
+    let mut told: Vec<Py<Event>> = events.iter().map(|e| e.clone_ref(py)).collect();
+    told.extend(all_to_python(py, echoes.into_iter().map(of_owner).collect())?);
+    crate::py_callbacks::tell_hand_made(py, filename, &told);
+    Ok(events)
 }
 
 /// The record of a pending statement of `filename`.
@@ -435,22 +447,29 @@ impl PyCodeFile {
             };
             (other_tree, this.inner.filename().to_path_buf())
         };
+        let before = slf.try_borrow()?.inner.tree().clone();
         let events = PyCodeFile::merge_tree(slf, other_tree, order, deletions)?;
-        hand_out(slf, &filename, events)
+        hand_out(slf, &filename, &before, events)
     }
 
     /// Takes `text` as the new content of the file, as a save would.
     fn update(slf: &Bound<'_, Self>, text: &str) -> PyResult<Vec<Py<Event>>> {
-        let filename = slf.try_borrow()?.inner.filename().to_path_buf();
+        let (filename, before) = {
+            let this = slf.try_borrow()?;
+            (this.inner.filename().to_path_buf(), this.inner.tree().clone())
+        };
         let events = PyCodeFile::change(slf, |py, file| file.update_text(py, text))?;
-        hand_out(slf, &filename, events)
+        hand_out(slf, &filename, &before, events)
     }
 
     /// Re-reads the file and applies what changed.
     fn refresh(slf: &Bound<'_, Self>) -> PyResult<Vec<Py<Event>>> {
-        let filename = slf.try_borrow()?.inner.filename().to_path_buf();
+        let (filename, before) = {
+            let this = slf.try_borrow()?;
+            (this.inner.filename().to_path_buf(), this.inner.tree().clone())
+        };
         let events = PyCodeFile::change(slf, |py, file| file.refresh(py))?;
-        hand_out(slf, &filename, events)
+        hand_out(slf, &filename, &before, events)
     }
 
     /// Writes the live text to the file, atomically; raises StaleException when

@@ -183,14 +183,24 @@ impl Definition {
         &self.path
     }
 
-    /// What it is (module, class, function, statement).
+    /// Whether it is a module, a class, a function or a statement.
     pub fn kind(&self) -> Kind {
         self.kind
     }
 
-    /// The file that holds it.
-    pub fn filename_str(&self) -> &str {
+    /// The file, as given.
+    pub fn file(&self) -> &str {
         &self.filename
+    }
+
+    /// Its first line (its first decorator's).
+    pub fn first_line(&self) -> u32 {
+        self.lineno
+    }
+
+    /// A statement's source text.
+    pub fn statement_text(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     /// The live tree this definition is read from: that of the `CodeFile` it

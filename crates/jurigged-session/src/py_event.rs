@@ -55,9 +55,11 @@ pub struct Event {
     note: Option<String>,
     /// Set when the edit cannot take full effect (see [`RudeEdit`]).
     rude: Option<RudeEdit>,
-    /// The definition a client made this operation with, itself (see
-    /// [`Event::of_definition`]).
-    given: Option<Py<Definition>>,
+    /// What only the original's vocabulary says (a changed scope's Update, a
+    /// replaced statement's Delete: see `original_echo`): given to Python
+    /// callbacks and loggers, left out of this package's log lines, event
+    /// stream and summaries.
+    echo: bool,
     /// A weak reference to the CodeFile whose change this is, when that is
     /// not the registry's: its definition is read from that CodeFile, as
     /// those of its `root` are (and is the same object).
@@ -140,13 +142,21 @@ impl Event {
         self.rude().map(RudeEdit::as_str)
     }
 
+    /// True for what only the original's vocabulary says (a changed module's
+    /// or class's Update, a replaced statement's Delete): Python callbacks and
+    /// loggers get these, the log lines and the event stream do not.
+    #[getter(echo)]
+    fn echo_flag(&self) -> bool {
+        self.echo
+    }
+
     /// The id of the save this event belongs to (None outside a save).
     #[getter(save)]
     fn save_id(&self) -> Option<u64> {
         self.save
     }
 
-    /// "watch", "update", "add", "delete", "run", "skip", "pending" or "error".
+    /// "watch", "update", "add", "delete", "run", "rerun", "skip", "pending" or "error".
     #[getter(kind)]
     fn kind_word(&self) -> &'static str {
         self.kind.word()
@@ -162,9 +172,6 @@ impl Event {
     /// original's `operation.defn`); None for watch and error events.
     #[getter]
     fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
-        if let Some(given) = &self.given {
-            return Ok(Some(given.clone_ref(py)));
-        }
         let Some(kind) = self.definition else { return Ok(None) };
         let filename = self.filename.to_string_lossy();
         let source = self.source.as_ref().map(|s| s.clone_ref(py));
@@ -350,7 +357,7 @@ impl Event {
             save: None,
             note: None,
             rude: None,
-            given: None,
+            echo: false,
             source: None,
         }
     }
@@ -361,52 +368,59 @@ impl Event {
         Event { module: Some(module.to_string()), ..Event::new(EventKind::Watch, filename.to_path_buf(), text) }
     }
 
-    /// An operation a client makes itself (`UpdateOperation(codefile=cf,
-    /// defn=d)`, as the original's dataclasses are made, to hand to a logger):
-    /// of `kind` (update, add, delete; adding a statement is running it), its
-    /// line what the original's `str()` gives, `Update pkg.mod.f @L3` or
-    /// `Run pkg.mod @L42: import os`, read from the definition (a client's
-    /// subclass included).
-    pub fn of_definition(
+    /// An operation of `kind` (Update, Add or Delete) on `defn`, as a client
+    /// makes one (`UpdateOperation(codefile=cf, defn=d)`): its line is the one
+    /// the original's operation prints. An addition of a statement is the run
+    /// of it.
+    pub fn of_definition(kind: EventKind, defn: &Definition, codefile: Py<PyAny>) -> Event {
+        let (kind, text) = match (kind, defn.kind()) {
+            (EventKind::Add, Kind::Line) => (
+                EventKind::Run,
+                format!("Run {} @L{}: {}", defn.path(), defn.first_line(), defn.statement_text().unwrap_or_default()),
+            ),
+            (EventKind::Add, _) => (kind, format!("Add {} @L{}", defn.path(), defn.first_line())),
+            (EventKind::Delete, _) => (kind, format!("Delete {} @L{}", defn.path(), defn.first_line())),
+            _ => (EventKind::Update, format!("Update {} @L{}", defn.path(), defn.first_line())),
+        };
+        Event {
+            definition: Some(defn.kind()),
+            codefile: Some(codefile),
+            path: defn.path().to_string(),
+            line: defn.first_line(),
+            code: defn.statement_text().map(str::to_string),
+            ..Event::new(kind, PathBuf::from(defn.file()), text)
+        }
+    }
+
+    /// An event of the original's vocabulary only (see the `echo` field):
+    /// `Update <scope> @L<line>` for a changed module or class, `Delete
+    /// <scope> @L<line>: <code>` for a statement a save replaced.
+    pub fn echo(
         kind: EventKind,
-        codefile: Option<Py<PyAny>>,
-        defn: &Bound<'_, Definition>,
-    ) -> PyResult<Event> {
-        let (definition, path, filename) = {
-            let d = defn.get();
-            (d.kind(), d.path().to_string(), PathBuf::from(d.filename_str()))
+        definition: Kind,
+        path: &str,
+        filename: &Path,
+        line: u32,
+        code: Option<&str>,
+    ) -> Event {
+        let text = match (kind, code) {
+            (EventKind::Delete, Some(code)) => format!("Delete {path} @L{line}: {code}"),
+            (EventKind::Delete, None) => format!("Delete {path} @L{line}"),
+            _ => format!("Update {path} @L{line}"),
         };
-        let line: u32 = defn.getattr("stashed")?.getattr("lineno")?.extract()?;
-        let is_statement = definition == Kind::Line;
-        let kind = if is_statement && kind == EventKind::Add { EventKind::Run } else { kind };
-        let code: Option<String> = if is_statement { defn.getattr("text")?.extract()? } else { None };
-        let text = match (kind, &code) {
-            (EventKind::Run, code) => {
-                let scope = match defn.getattr("parent")? {
-                    parent if parent.is_none() => path.clone(),
-                    parent => parent.call_method0("dotpath")?.extract()?,
-                };
-                format!("Run {scope} @L{line}: {}", code.as_deref().unwrap_or_default())
-            }
-            _ => {
-                let dotted: String = defn.call_method0("dotpath")?.extract()?;
-                let word = match kind {
-                    EventKind::Update => "Update",
-                    EventKind::Delete => "Delete",
-                    _ => "Add",
-                };
-                format!("{word} {dotted} @L{line}")
-            }
-        };
-        Ok(Event {
+        Event {
             definition: Some(definition),
-            codefile,
-            path,
+            path: path.to_string(),
             line,
-            code,
-            given: Some(defn.clone().unbind()),
-            ..Event::new(kind, filename, text)
-        })
+            code: code.map(str::to_string),
+            echo: true,
+            ..Event::new(kind, filename.to_path_buf(), text)
+        }
+    }
+
+    /// Whether only the original's vocabulary says this (see the `echo` field).
+    pub fn is_echo(&self) -> bool {
+        self.echo
     }
 
     /// An error that concerns a whole file (unreadable, deleted, does not parse).
@@ -441,7 +455,7 @@ impl Event {
         let text = event.to_string();
         let kind = event.kind;
         let definition = match kind {
-            EventKind::Run => Some(Kind::Line),
+            EventKind::Run | EventKind::Rerun => Some(Kind::Line),
             EventKind::Update | EventKind::Add | EventKind::Delete => {
                 Some(kinds.get(event.path.as_str()).copied().unwrap_or(Kind::Function))
             }

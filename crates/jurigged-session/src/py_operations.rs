@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 use crate::py_definition::Definition;
@@ -36,6 +35,43 @@ pub struct DeleteOperation;
 #[pyclass(module = "jurigged.live", extends = Event, frozen, subclass)]
 pub struct WatchOperation;
 
+/// `Operation(codefile, defn)`, as the original's dataclasses are made (a
+/// client's logger may be handed one it made itself).
+fn made_by_hand(
+    kind: EventKind,
+    codefile: Py<PyAny>,
+    defn: &Bound<'_, Definition>,
+) -> PyClassInitializer<CodeFileOperation> {
+    operation(Event::of_definition(kind, defn.get(), codefile))
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl UpdateOperation {
+    #[new]
+    fn new(codefile: Py<PyAny>, defn: &Bound<'_, Definition>) -> PyClassInitializer<UpdateOperation> {
+        made_by_hand(EventKind::Update, codefile, defn).add_subclass(UpdateOperation)
+    }
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl AddOperation {
+    #[new]
+    fn new(codefile: Py<PyAny>, defn: &Bound<'_, Definition>) -> PyClassInitializer<AddOperation> {
+        made_by_hand(EventKind::Add, codefile, defn).add_subclass(AddOperation)
+    }
+}
+
+#[jurigged_entry::py_entry]
+#[pymethods]
+impl DeleteOperation {
+    #[new]
+    fn new(codefile: Py<PyAny>, defn: &Bound<'_, Definition>) -> PyClassInitializer<DeleteOperation> {
+        made_by_hand(EventKind::Delete, codefile, defn).add_subclass(DeleteOperation)
+    }
+}
+
 #[jurigged_entry::py_entry]
 #[pymethods]
 impl WatchOperation {
@@ -47,59 +83,14 @@ impl WatchOperation {
     }
 }
 
-/// An operation a client makes itself, of `kind`, as the original's dataclass
-/// (`codefile`, `defn`): the definition is required, it makes the line.
-fn made_by_hand(
-    kind: EventKind,
-    codefile: Option<Py<PyAny>>,
-    defn: Option<&Bound<'_, Definition>>,
-) -> PyResult<PyClassInitializer<CodeFileOperation>> {
-    let defn =
-        defn.ok_or_else(|| PyTypeError::new_err("an operation is made with codefile= and defn= (a definition)"))?;
-    Ok(operation(Event::of_definition(kind, codefile, defn)?))
-}
-
-#[jurigged_entry::py_entry]
-#[pymethods]
-impl UpdateOperation {
-    /// `UpdateOperation(codefile=cf, defn=d)`, as the original's dataclass is
-    /// made (a client's logger may be handed one it made itself).
-    #[new]
-    #[pyo3(signature = (codefile = None, defn = None))]
-    fn new(codefile: Option<Py<PyAny>>, defn: Option<&Bound<'_, Definition>>) -> PyResult<PyClassInitializer<Self>> {
-        Ok(made_by_hand(EventKind::Update, codefile, defn)?.add_subclass(UpdateOperation))
-    }
-}
-
-#[jurigged_entry::py_entry]
-#[pymethods]
-impl AddOperation {
-    /// `AddOperation(codefile=cf, defn=d)`: a statement's is its run
-    /// (`Run pkg.mod @L42: ...`), as in the original.
-    #[new]
-    #[pyo3(signature = (codefile = None, defn = None))]
-    fn new(codefile: Option<Py<PyAny>>, defn: Option<&Bound<'_, Definition>>) -> PyResult<PyClassInitializer<Self>> {
-        Ok(made_by_hand(EventKind::Add, codefile, defn)?.add_subclass(AddOperation))
-    }
-}
-
-#[jurigged_entry::py_entry]
-#[pymethods]
-impl DeleteOperation {
-    /// `DeleteOperation(codefile=cf, defn=d)`.
-    #[new]
-    #[pyo3(signature = (codefile = None, defn = None))]
-    fn new(codefile: Option<Py<PyAny>>, defn: Option<&Bound<'_, Definition>>) -> PyResult<PyClassInitializer<Self>> {
-        Ok(made_by_hand(EventKind::Delete, codefile, defn)?.add_subclass(DeleteOperation))
-    }
-}
-
 /// The Python object for `event`: an instance of the operation class of its
 /// kind, or a plain Event (errors).
 pub fn to_python(py: Python<'_>, event: Event) -> PyResult<Py<Event>> {
     let object = match event.kind() {
         EventKind::Update => Py::new(py, operation(event).add_subclass(UpdateOperation))?.into_any(),
-        EventKind::Add | EventKind::Run => Py::new(py, operation(event).add_subclass(AddOperation))?.into_any(),
+        EventKind::Add | EventKind::Run | EventKind::Rerun => {
+            Py::new(py, operation(event).add_subclass(AddOperation))?.into_any()
+        }
         EventKind::Delete => Py::new(py, operation(event).add_subclass(DeleteOperation))?.into_any(),
         EventKind::Watch => Py::new(py, PyClassInitializer::from(event).add_subclass(WatchOperation))?.into_any(),
         EventKind::Error | EventKind::Skip | EventKind::Pending => Py::new(py, event)?.into_any(),

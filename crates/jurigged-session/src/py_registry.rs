@@ -7,7 +7,7 @@
 //! live copy of a file, whoever asks), with callbacks and a logger of its own.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -31,16 +31,71 @@ type Placed = (Option<Py<PyCodeFile>>, Option<Py<Definition>>);
 /// [`crate::file_registry::FileRegistry`].
 #[pyclass(module = "jurigged", frozen, subclass)]
 pub struct Registry {
-    /// The files this registry prepared; None for `jurigged.registry`, which
-    /// holds every tracked file. Locked only for a lookup or a push.
-    own: Option<Mutex<Vec<PathBuf>>>,
+    /// The files this registry prepared and its activity; None for
+    /// `jurigged.registry`, which holds every tracked file.
+    own: Option<Arc<Own>>,
     /// What `log()` calls (`set_logger`); a registry's watchers log through it.
-    logger: Mutex<Option<Py<PyAny>>>,
+    logger: Arc<Mutex<Option<Py<PyAny>>>>,
     /// (module name, filename) of each file prepared, replayed to late callbacks;
     /// None: the process-wide one.
     precache: Option<Py<EventSource>>,
-    /// Events of the watchers over this registry; None: `registry.activity`.
-    activity: Option<Py<EventSource>>,
+}
+
+/// What a registry of a client's own holds, shared (weakly) with the listener
+/// of changes made through the API.
+struct Own {
+    /// The files it prepared. Locked only for a lookup or a push.
+    files: Mutex<Vec<PathBuf>>,
+    /// Events of the watchers over this registry, and of the changes made
+    /// through the API to its files.
+    activity: Py<EventSource>,
+}
+
+/// The registries of clients' own, held weakly: a change made through the API
+/// (`cf.refresh()` on a CodeFile `registry.get` gave) reaches their loggers and
+/// activity, as the original's registry hooked every CodeFile it handed out.
+/// Locked only to push or to copy out.
+type Followers = Mutex<Vec<(Weak<Own>, Weak<SharedLogger>)>>;
+
+/// A registry's logger, shared (weakly) with the listener of changes made
+/// through the API.
+type SharedLogger = Mutex<Option<Py<PyAny>>>;
+
+fn followers() -> &'static Followers {
+    static FOLLOWERS: OnceLock<Followers> = OnceLock::new();
+    FOLLOWERS.get_or_init(Mutex::default)
+}
+
+/// Gives the events of a change of `path` made through the API to the
+/// registries of clients' own that hold it: to their activity and logger.
+fn tell_followers(py: Python<'_>, path: &Path, events: &[Py<crate::py_event::Event>]) {
+    let path = absolute(path);
+    // Copied out (the dead ones dropped): the loggers and callbacks are Python
+    // code, run with no lock held.
+    let alive: Vec<(Arc<Own>, Arc<SharedLogger>)> = {
+        let mut all = jurigged_watch::sync::lock(followers());
+        all.retain(|(own, _)| own.strong_count() > 0);
+        all.iter().filter_map(|(own, logger)| Some((own.upgrade()?, logger.upgrade()?))).collect()
+    };
+    for (own, logger) in alive {
+        if !jurigged_watch::sync::lock(&own.files).contains(&path) {
+            continue;
+        }
+        let logger = jurigged_watch::sync::lock(&logger).as_ref().map(|l| l.clone_ref(py));
+        for event in events {
+            own.activity.get().emit(py, vec![event.clone_ref(py).into_any()]);
+            if let Some(logger) = &logger {
+                // An error is given as the exception, as the watcher gives it.
+                let argument = match event.get().error() {
+                    Some(error) => error.clone_ref(py),
+                    None => event.clone_ref(py).into_any(),
+                };
+                if let Err(error) = logger.call1(py, (argument,)) {
+                    error.print(py);
+                }
+            }
+        }
+    }
 }
 
 /// The process-wide `jurigged.registry` object.
@@ -49,7 +104,7 @@ pub fn registry(py: Python<'_>) -> PyResult<&'static Py<Registry>> {
     if let Some(registry) = REGISTRY.get() {
         return Ok(registry);
     }
-    let created = Py::new(py, Registry { own: None, logger: Mutex::new(None), precache: None, activity: None })?;
+    let created = Py::new(py, Registry { own: None, logger: Arc::default(), precache: None })?;
     Ok(REGISTRY.get_or_init(|| created))
 }
 
@@ -63,7 +118,7 @@ impl Registry {
     fn holds(&self, filename: &Path) -> bool {
         match &self.own {
             None => true,
-            Some(own) => jurigged_watch::sync::lock(own).iter().any(|f| f == filename),
+            Some(own) => jurigged_watch::sync::lock(&own.files).iter().any(|f| f == filename),
         }
     }
 
@@ -73,7 +128,7 @@ impl Registry {
     fn adopt(&self, py: Python<'_>, module_name: &str, filename: &Path) -> PyResult<()> {
         let (Some(own), Some(precache)) = (&self.own, &self.precache) else { return Ok(()) };
         let fresh = {
-            let mut own = jurigged_watch::sync::lock(own);
+            let mut own = jurigged_watch::sync::lock(&own.files);
             let fresh = !own.iter().any(|f| f == filename);
             if fresh {
                 own.push(filename.to_path_buf());
@@ -91,7 +146,7 @@ impl Registry {
     /// The events of the watchers over a registry of a client's own (None for
     /// `jurigged.registry`, whose events go to `registry.activity`).
     pub fn own_activity(&self, py: Python<'_>) -> Option<Py<EventSource>> {
-        self.activity.as_ref().map(|a| a.clone_ref(py))
+        self.own.as_ref().map(|own| own.activity.clone_ref(py))
     }
 }
 
@@ -103,19 +158,18 @@ impl Registry {
     /// `Watcher(registry)` watches those.
     #[new]
     fn new(py: Python<'_>) -> PyResult<Registry> {
-        Ok(Registry {
-            own: Some(Mutex::default()),
-            logger: Mutex::new(None),
-            precache: Some(Py::new(py, EventSource::with_history())?),
-            activity: Some(Py::new(py, EventSource::default())?),
-        })
+        let own = Arc::new(Own { files: Mutex::default(), activity: Py::new(py, EventSource::default())? });
+        let logger: Arc<Mutex<Option<Py<PyAny>>>> = Arc::default();
+        jurigged_watch::sync::lock(followers()).push((Arc::downgrade(&own), Arc::downgrade(&logger)));
+        crate::py_callbacks::on_hand_made_changes(tell_followers);
+        Ok(Registry { own: Some(own), logger, precache: Some(Py::new(py, EventSource::with_history())?) })
     }
 
     /// Callbacks called with every event (Watch, Update, Add, Delete, Run, errors).
     #[getter]
     fn activity(&self, py: Python<'_>) -> PyResult<Py<EventSource>> {
-        match &self.activity {
-            Some(own) => Ok(own.clone_ref(py)),
+        match &self.own {
+            Some(own) => Ok(own.activity.clone_ref(py)),
             None => Ok(activity(py)?.clone_ref(py)),
         }
     }
@@ -177,12 +231,17 @@ impl Registry {
         Ok(cache)
     }
 
-    /// The CodeFile of a file this registry holds, or None.
-    fn get(&self, py: Python<'_>, filename: PathBuf) -> Option<Py<PyCodeFile>> {
+    /// The CodeFile of a file this registry holds, or None; None too while its
+    /// module is not imported (a file prepared ahead of its import), as the
+    /// original answers.
+    fn get(&self, py: Python<'_>, filename: PathBuf) -> PyResult<Option<Py<PyCodeFile>>> {
         if !self.holds(&absolute(&filename)) {
-            return None;
+            return Ok(None);
         }
-        file_registry().lookup(py, &filename)
+        let Some(codefile) = file_registry().lookup(py, &filename) else { return Ok(None) };
+        let module_name = codefile.bind(py).try_borrow()?.module_name_str().to_string();
+        let modules = py.import("sys")?.getattr("modules")?;
+        Ok(modules.contains(module_name)?.then_some(codefile))
     }
 
     /// Starts tracking a module (by name, or by the file it was loaded from);
@@ -239,6 +298,13 @@ impl Registry {
                 };
                 self.adopt(py, &name, &absolute(&file))?;
                 Ok((Some(codefile), definition))
+            }
+            // A class made at run time (`type(...)`), or one whose definition
+            // is gone from its file: its module's file, no definition.
+            None if py.import("inspect")?.call_method1("isclass", (obj,))?.extract::<bool>()? => {
+                let module_name: String = obj.getattr("__module__")?.extract()?;
+                let codefile = self.prepare(py, Some(module_name), None)?;
+                Ok((codefile, None))
             }
             // A function defined inside another (no dotted path of its own) in a
             // tracked file: placed by its first line, as the original does.

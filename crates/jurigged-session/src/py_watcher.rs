@@ -199,13 +199,16 @@ pub struct WatchOptions {
     /// Whether every Python the program starts joins the session (else only
     /// `multiprocessing`'s children: spawn and forkserver; forked children always).
     pub children: bool,
+    /// Whether an unchanged assignment whose value reads a function the save
+    /// changed runs again.
+    pub rerun_dependents: bool,
 }
 
 /// Watches the files that match `pattern` (imported now or later) and applies
 /// every save to the running program.
 #[jurigged_entry::py_entry]
 #[pyfunction]
-#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = None, poll = None, exclude = None, events = None, children = false))]
+#[pyo3(signature = (pattern = None, logger = None, registry = None, autostart = true, debounce = None, poll = None, exclude = None, events = None, children = false, rerun_dependents = true))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -218,6 +221,7 @@ pub fn watch(
     exclude: Option<Vec<String>>,
     events: Option<PathBuf>,
     children: bool,
+    rerun_dependents: bool,
 ) -> PyResult<PyWatcher> {
     let timing = timing_of(debounce, poll)?;
     let logger = match logger {
@@ -260,6 +264,7 @@ pub fn watch(
         autostart,
         events,
         children,
+        rerun_dependents,
     };
     start_watching(py, options)
 }
@@ -302,8 +307,14 @@ fn following(
 ) -> PyResult<PyWatcher> {
     let nothing: [&str; 0] = [];
     let filter = Filter::new(nothing, nothing).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let settings =
-        SessionSettings { patterns: Vec::new(), excludes: Vec::new(), timing, children: false, verbose: None };
+    let settings = SessionSettings {
+        patterns: Vec::new(),
+        excludes: Vec::new(),
+        timing,
+        children: false,
+        verbose: None,
+        rerun_dependents: true,
+    };
     let logger = Some(registry.getattr("log")?.unbind());
     let core = new_session(py, filter, settings, logger, registry.get().own_activity(py), events)?;
     let adopting = Arc::clone(&core);
@@ -376,6 +387,7 @@ pub fn start_watching(py: Python<'_>, options: WatchOptions) -> PyResult<PyWatch
         timing: options.timing,
         children: options.children,
         verbose: options.logger.as_ref().map(|l| l.bind(py).cast::<Logger>().is_ok_and(|l| l.get().is_verbose())),
+        rerun_dependents: options.rerun_dependents,
     };
     let core = new_session(py, filter, settings, options.logger, None, options.events)?;
     // Modules imported before watching started: their source is read now.

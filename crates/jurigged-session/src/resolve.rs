@@ -73,6 +73,10 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
         };
         return Ok(tracked(&name, absolute(&file))?.map(|cf| (cf, name)));
     }
+    // For a function or code object, its first line: a definition of the same
+    // name elsewhere in the file is not it (a code object made with another
+    // first line, as `code.replace(co_firstlineno=...)` makes).
+    let mut first_line: Option<u32> = None;
     let (module_name, qualname, file) = if inspect.call_method1("isclass", (obj,))?.extract::<bool>()? {
         let module_name: String = obj.getattr("__module__")?.extract()?;
         let Some(file) = modules
@@ -99,6 +103,7 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
             Err(_) => return Ok(None),
         };
         let file = code.getattr("co_filename")?.extract::<PathBuf>()?;
+        first_line = code.getattr("co_firstlineno")?.extract().ok();
         let qualname: String = match function.getattr("__qualname__") {
             Ok(name) => name.extract()?,
             // A bare code object: where the registry recorded it, else its own
@@ -125,7 +130,9 @@ pub fn resolve(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<(Py<Py
         let file = codefile.bind(py).try_borrow()?;
         let module = file.module_name_str();
         let path = if module.is_empty() { qualname } else { format!("{module}.{qualname}") };
-        let found = file.tree().find(&path).next().is_some();
+        let found = file.tree().find(&path).next().is_some_and(|node| {
+            first_line.is_none_or(|line| (node.first_line()..=node.position().end.line).contains(&line))
+        });
         found.then_some(path)
     };
     Ok(focus.map(|path| (codefile, path)))

@@ -136,6 +136,7 @@ impl SessionCore {
             let context = SaveContext {
                 running: running.body_frames(),
                 clock: self.logger.is_some().then_some(&clock as &dyn jurigged_patch::StatementClock),
+                rerun_dependents: self.settings.rerun_dependents,
             };
             let started = Instant::now();
             let changed = script.is_some();
@@ -179,6 +180,20 @@ impl SessionCore {
                     let namespace = codefile.bind(py).try_borrow().ok().and_then(|file| file.live_namespace(py));
                     crate::rude::note_rude_edits(py, namespace.as_ref(), path, &mut events);
                     let rude = events.iter().find_map(|e| e.rude().map(|r| (r, e.text())));
+                    // The original's vocabulary, for Python callbacks and loggers.
+                    let echoes = codefile
+                        .bind(py)
+                        .try_borrow()
+                        .map(|file| crate::original_echo::echoes(path, &old, file.tree(), &events))
+                        .unwrap_or_default();
+                    let module = events.iter().find_map(|e| e.module().map(str::to_string));
+                    events.extend(echoes.into_iter().map(|e| {
+                        let e = e.of_file(codefile.clone_ref(py).into_any()).in_save(save);
+                        match &module {
+                            Some(module) => e.in_module(module),
+                            None => e,
+                        }
+                    }));
                     let outcome = SaveOutcome { id: save, applied: true, pending };
                     if changed || !events.is_empty() {
                         self.emit_save(py, path, events, elapsed, &outcome);

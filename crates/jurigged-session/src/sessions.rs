@@ -61,6 +61,9 @@ pub struct SessionSettings {
     pub children: bool,
     /// The logger a child uses: None (silent), errors only, or every event.
     pub verbose: Option<bool>,
+    /// Whether an unchanged assignment whose value reads a function the save
+    /// changed runs again (`--no-rerun-dependents` turns it off).
+    pub rerun_dependents: bool,
 }
 
 impl SessionCore {
@@ -112,12 +115,15 @@ impl SessionCore {
     /// propagated into the program. A user's logger gets, as from the original,
     /// the exception itself for an error, the operation object otherwise.
     pub(crate) fn log(&self, py: Python<'_>, event: &Py<Event>) {
-        if let Some(stream) = &self.events {
+        // The original's vocabulary only reaches a logger of the client's own.
+        let echo = event.get().is_echo();
+        if let (Some(stream), false) = (&self.events, echo) {
             stream.write(py, event.get());
         }
         let Some(logger) = &self.logger else { return };
         let logger = logger.bind(py);
         let result = match logger.cast::<Logger>() {
+            Ok(_) if echo => Ok(()),
             Ok(ours) => ours.get().log_event(py, event.get()),
             Err(_) => {
                 let argument = match event.get().error() {
@@ -147,7 +153,7 @@ impl SessionCore {
     ) {
         let summary = Summary::of(&events);
         let module = events.iter().find_map(|e| e.module().map(str::to_string));
-        let summing_up = events.len() > SUMMED_UP_AFTER;
+        let summing_up = events.iter().filter(|e| !e.is_echo()).count() > SUMMED_UP_AFTER;
         let logger = self.logger.as_ref().and_then(|l| l.bind(py).cast::<Logger>().ok().cloned());
         match logger.filter(|l| summing_up && l.get().is_verbose()) {
             None => {
@@ -159,6 +165,9 @@ impl SessionCore {
                 for event in events {
                     let Ok(event) = to_python(py, event) else { continue };
                     self.announce(py, &event);
+                    if event.get().is_echo() {
+                        continue;
+                    }
                     if let Some(stream) = &self.events {
                         stream.write(py, event.get());
                     }
@@ -228,6 +237,8 @@ struct Summary {
     adds: usize,
     deletes: usize,
     runs: usize,
+    /// Unchanged statements run again (their value reads a changed function).
+    reruns: usize,
     /// Changed statements not run: running now, or pending.
     skips: usize,
     errors: usize,
@@ -236,12 +247,13 @@ struct Summary {
 impl Summary {
     fn of(events: &[Event]) -> Summary {
         let mut summary = Summary::default();
-        for event in events {
+        for event in events.iter().filter(|e| !e.is_echo()) {
             match event.kind() {
                 EventKind::Update => summary.updates += 1,
                 EventKind::Add => summary.adds += 1,
                 EventKind::Delete => summary.deletes += 1,
                 EventKind::Run => summary.runs += 1,
+                EventKind::Rerun => summary.reruns += 1,
                 EventKind::Error => summary.errors += 1,
                 EventKind::Skip | EventKind::Pending => summary.skips += 1,
                 EventKind::Watch => {}
@@ -257,6 +269,9 @@ impl Summary {
         let mut counts = format!("Update {}, Add {}, Delete {}", self.updates, self.adds, self.deletes);
         if self.runs > 0 {
             counts.push_str(&format!(", Run {}", self.runs));
+        }
+        if self.reruns > 0 {
+            counts.push_str(&format!(", Rerun {}", self.reruns));
         }
         if self.skips > 0 {
             counts.push_str(&format!(", Skip {}", self.skips));
@@ -293,6 +308,7 @@ impl Summary {
             "adds": self.adds,
             "deletes": self.deletes,
             "runs": self.runs,
+            "reruns": self.reruns,
             "skips": self.skips,
             "errors": self.errors,
             "duration_ms": (elapsed.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,

@@ -23,7 +23,12 @@ impl Touched {
     pub fn by(events: &[Event]) -> Touched {
         let paths = events
             .iter()
-            .filter(|e| matches!(e.kind(), EventKind::Update | EventKind::Add | EventKind::Delete | EventKind::Run))
+            .filter(|e| {
+                matches!(
+                    e.kind(),
+                    EventKind::Update | EventKind::Add | EventKind::Delete | EventKind::Run | EventKind::Rerun
+                )
+            })
             .map(|e| (e.path().to_string(), e.kind() == EventKind::Delete))
             .collect();
         Touched { paths }

@@ -71,6 +71,7 @@ fn a_save_reaches_old_references_and_is_announced_as_a_typed_update() {
                 autostart: true,
                 events: None,
                 children: false,
+                rerun_dependents: true,
             },
         )
         .expect("the session starts");

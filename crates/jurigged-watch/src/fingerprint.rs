@@ -2,6 +2,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::Path;
+use std::time::SystemTime;
 
 /// The length and a hash of a file's bytes: enough to tell that the file changed
 /// without keeping a copy of it. Fingerprints compare only within one process
@@ -30,6 +31,25 @@ impl Fingerprint {
     }
 }
 
+/// What the armer compares to tell that a file was saved before its directory
+/// was watched: its bytes and its modification time. A save that rewrote the
+/// same bytes is a save too (the watch would have reported it, and the
+/// program's `prerun`/`postrun` hooks see every save).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    bytes: Fingerprint,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` now; None when it cannot be read or is
+    /// not a regular file.
+    pub(crate) fn of_file(path: &Path) -> Option<Stamp> {
+        let modified = std::fs::metadata(path).ok()?.modified().ok();
+        Some(Stamp { bytes: Fingerprint::of_file(path)?, modified })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +70,23 @@ mod tests {
         assert_eq!(Fingerprint::of_file(&file), Some(Fingerprint::of(b"x = 1\n")));
         assert_eq!(Fingerprint::of_file(&dir), None);
         assert_eq!(Fingerprint::of_file(&dir.join("missing.py")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_rewrite_of_the_same_bytes_changes_the_stamp_not_the_fingerprint() {
+        let dir = std::env::temp_dir().join(format!("jurigged-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("m.py");
+        std::fs::write(&file, "x = 1\n").unwrap();
+        let before = (Fingerprint::of_file(&file), Stamp::of_file(&file));
+        let old = std::fs::metadata(&file).unwrap().modified().unwrap();
+        // Written again until the clock moves (coarse file system clocks).
+        while std::fs::metadata(&file).unwrap().modified().unwrap() == old {
+            std::fs::write(&file, "x = 1\n").unwrap();
+        }
+        assert_eq!(Fingerprint::of_file(&file), before.0);
+        assert_ne!(Stamp::of_file(&file), before.1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

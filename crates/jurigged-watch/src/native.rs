@@ -15,10 +15,10 @@ use notify::{RecursiveMode, Watcher as _};
 use crate::change::{Change, Files};
 use crate::debounce::{is_content_change, leaves_open, moves_or_removes, Debouncer, SystemClock};
 use crate::error::{Error, Result};
+use crate::fingerprint::Stamp;
 use crate::routes::Routes;
 use crate::sentinel::Sentinel;
 use crate::sync::lock;
-use crate::Fingerprint;
 
 type RawEvents = Sender<notify::Result<notify::Event>>;
 
@@ -34,8 +34,8 @@ pub(crate) struct Native {
 
 /// What the arming thread is asked to do.
 pub(crate) enum ArmRequest {
-    /// Watch the directory of a newly registered file (with its fingerprint then).
-    File(PathBuf, Option<Fingerprint>),
+    /// Watch the directory of a newly registered file (with its stamp then).
+    File(PathBuf, Option<Stamp>),
     /// A watched directory was moved or deleted: its watch is gone or follows it
     /// elsewhere. Watch the path again as soon as a directory is there.
     Rearm(PathBuf),
@@ -50,9 +50,11 @@ const REAPPEAR_POLL: Duration = Duration::from_millis(100);
 
 /// How long after a file is registered its directory starts being watched.
 /// Watching costs the process ~5-15 ms of kernel work when it exits (inotify
-/// teardown); a short program never pays it. Nothing is lost meanwhile: the file
+/// teardown); a short program never pays it. Short enough that a save made
+/// right after an import is applied within tens of milliseconds (as the
+/// original applies it). Nothing is lost meanwhile: the file
 /// is compared with what it held when registered, and a change is reported.
-const ARM_DELAY: Duration = Duration::from_millis(50);
+const ARM_DELAY: Duration = Duration::from_millis(20);
 
 /// How often an idle debouncer looks whether the process still holds the
 /// notifications' descriptors (one `readlink` a second).
@@ -149,7 +151,7 @@ impl Native {
 
     /// Has the directory of `file` watched shortly (see ARM_DELAY).
     pub(crate) fn arm(&self, file: PathBuf) {
-        let before = Fingerprint::of_file(&file);
+        let before = Stamp::of_file(&file);
         let _ = self.arming.send(ArmRequest::File(file, before));
     }
 
@@ -263,7 +265,7 @@ impl<'a> Armer<'a> {
     /// Watches the directory of a newly registered file (and of its target if it
     /// is a symbolic link). `fresh`: directories armed in this batch, whose
     /// files may have changed before their watch was in place.
-    fn register(&mut self, file: &Path, before: Option<Fingerprint>, fresh: &mut HashSet<PathBuf>) {
+    fn register(&mut self, file: &Path, before: Option<Stamp>, fresh: &mut HashSet<PathBuf>) {
         let dir = directory_of(file);
         match self.watch_dir(&dir) {
             Some((as_watched, armed_now)) => {
@@ -278,8 +280,9 @@ impl<'a> Armer<'a> {
                 }
                 self.files_in.entry(as_watched.clone()).or_default().insert(file.to_path_buf());
                 let new_route = self.follow_link(file);
-                // A write made before the watch was in place: none will come.
-                if (fresh.contains(&as_watched) || new_route) && Fingerprint::of_file(file) != before {
+                // A write made before the watch was in place (even of the same
+                // bytes): no event will come for it.
+                if (fresh.contains(&as_watched) || new_route) && Stamp::of_file(file) != before {
                     passed_on(self.events, file.to_path_buf());
                 }
             }

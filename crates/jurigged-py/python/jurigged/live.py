@@ -10,7 +10,7 @@ are the engine's own, which write coloured lines to stderr.
 import sys
 import traceback
 
-from ._jurigged import UpdateOperation, WatchOperation, Watcher, cli_main, glob_filter, watch
+from ._jurigged import UpdateOperation, WatchOperation, Watcher, cli_main, watch
 
 #: The original's debounce, in seconds.
 DEFAULT_DEBOUNCE = 0.05
@@ -48,12 +48,13 @@ def conservative_logger(event):
 def to_filter(pattern):
     """A filename filter from a watch pattern (a glob), a list of them, or a
     callable taking a filename (returned as it is)."""
+    # Imported here: the standalone binary runs the package's modules in name
+    # order, `utils` after this one.
+    from .utils import glob_filter, or_filter
+
     if isinstance(pattern, str):
         return glob_filter(pattern)
     if isinstance(pattern, (list, tuple)):
-        # Imported here: the standalone binary runs the package's modules in
-        # name order, `utils` after this one.
-        from .utils import or_filter
 
         return or_filter([to_filter(each) for each in pattern])
     return pattern
@@ -69,6 +70,10 @@ def __getattr__(name):
         from watchdog.observers.polling import PollingObserverVFS
 
         return PollingObserverVFS
+    if name == "glob_filter":
+        from .utils import glob_filter
+
+        return glob_filter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
