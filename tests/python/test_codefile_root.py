@@ -263,7 +263,6 @@ def test_root_of_a_codefile_of_ones_own_follows_its_merge(program):
         "Update birds.pluck @L6",
         "Run birds @L19: LEVEL = 3",
         "Delete birds.pluck @L6",
-        "defn kept True",
         "plack gone False pluck 3 sing la la",
         "events ['delete birds.plack False', 'update birds.Flower.sing True', 'update birds.pluck True']",
         "after merge ['birds', 'birds.Flower', 'birds.Flower.sing', 'birds.pluck', 'birds.decorated']",
