@@ -19,8 +19,9 @@ import time
 
 import pytest
 
-from cli_support import Process, Workspace, child_env, function_module, loop_program, state_is, wait_until
-from test_cli import FAST, error_line, start_loop, states
+from support.cli import FAST, error_line, start_loop, states
+from support.cli import Process, Workspace, child_env, function_module, loop_program, state_is
+from support.waiting import wait_until
 
 
 def assert_a_good_save_applies(process, workspace, relative="mod.py", value=100, style="atomic", **state):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import jurigged
-from cli_support import wait_until
+from support.waiting import wait_until
 from jurigged import _jurigged, db
 
 

@@ -9,8 +9,9 @@ import textwrap
 
 import pytest
 
-import cli_support
-from cli_support import Process, child_env, wait_until
+from support import waiting
+from support.cli import Process, child_env
+from support.waiting import wait_until
 
 NEEDS_314 = pytest.mark.skipif(sys.version_info < (3, 14), reason="sys.remote_exec is new in Python 3.14")
 
@@ -48,7 +49,7 @@ def start_target(workspace, *python_args, env=None):
 def jurigged_cmd(entry, workspace):
     """Runs `jurigged ARGS...` to its end; returns (status, stdout, stderr)."""
 
-    def call(*args, cwd=None, env=None, timeout=cli_support.TIMEOUT * 2):
+    def call(*args, cwd=None, env=None, timeout=waiting.TIMEOUT * 2):
         done = subprocess.run(
             entry + list(args),
             cwd=cwd or workspace.root,
@@ -172,7 +173,7 @@ def test_an_attach_without_the_permission_says_what_is_needed(workspace):
             env=child_env(),
             capture_output=True,
             text=True,
-            timeout=cli_support.TIMEOUT,
+            timeout=waiting.TIMEOUT,
         )
     finally:
         target.kill()

@@ -16,44 +16,21 @@ from pathlib import Path
 import pytest
 
 import jurigged
-import cli_support
-from cli_support import (
-    TIMEOUT,
+from support import cli
+from support.cli import (
+    FAST,
     OpenStdin,
     Process,
     child_env,
+    error_line,
     function_module,
     loop_program,
+    start_loop,
     state_is,
+    states,
     venv_matches_binary,
 )
-
-FAST = ["-d", "0.01"]
-
-
-# -- fixtures -------------------------------------------------------------------------
-
-
-def states(process):
-    """The `state ...` lines the program printed so far."""
-    process.drain()
-    return [line for line in process.lines["stdout"] if line.startswith("state ")]
-
-
-def error_line(path):
-    """A matcher for jurigged's error line about `path`."""
-    return lambda line: line.startswith("Error ") and str(path) in line
-
-
-def start_loop(run, workspace, *modules, args=(), late=None):
-    """Writes modules whose f() returns 1 and a main script printing their state;
-    starts jurigged on it and waits for the first state."""
-    for name in modules:
-        workspace.write(f"{name.replace('.', '/')}.py", function_module(1))
-    workspace.write("main.py", loop_program(*modules, late=late))
-    process = run(*args, *FAST, "main.py")
-    process.wait_for(state_is(**{name: 1 for name in modules}), stream="stdout")
-    return process
+from support.waiting import TIMEOUT
 
 
 # -- options --------------------------------------------------------------------
@@ -94,7 +71,7 @@ def test_version_names_the_distribution_the_engine_and_the_python(run, entry_kin
     assert tuple(int(part) for part in jurigged.__version__.split(".")[:2]) >= (0, 7)
     if entry_kind == "binary":
         # The binary names the Python it embeds, which may not be this one.
-        python = "CPython %d.%d." % cli_support.binary_python_version()
+        python = "CPython %d.%d." % cli.binary_python_version()
     else:
         python = f"{platform.python_implementation()} {platform.python_version()})"
     [line] = process.lines["stdout"]

@@ -6,7 +6,7 @@ saves."""
 
 import re
 
-from cli_support import function_module
+from support.cli import function_module
 
 FAST = ["-d", "0.01"]
 

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from cli_support import wait_until
+from support.waiting import wait_until
 
 import jurigged
 

@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-from cli_support import wait_until
-from pty_support import (
+from support.cli import entry_point
+from support.waiting import wait_until
+from support.terminal import (
     ALT_SCREEN_OFF,
     ALT_SCREEN_ON,
     Terminal,
-    entry_point,
     lflags,
     save,
     source,

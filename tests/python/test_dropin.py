@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from cli_support import Process, child_env, wait_until
+from support.cli import Process, child_env
+from support.waiting import wait_until
 
 
 #: Every client program prints with `say`: one write per line, so that lines

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 import jurigged
-from cli_support import child_env
+from support.cli import child_env
 
 # Values no timer can hold, for both options; 10**400 is too large for a float.
 UNTIMEABLE = [1e300, 1e19, 1e20, 3e6, float("nan"), float("inf"), -float("inf"), -1, -0.5, 10**400, -(10**400)]

@@ -12,18 +12,10 @@ import textwrap
 
 import pytest
 
-from cli_support import records, wait_for_record
+from support.cli import records, wait_for_record
 
-from cli_support import (
-    Process,
-    Workspace,
-    binary_python_version,
-    child_env,
-    function_module,
-    loop_program,
-    state_is,
-    wait_until,
-)
+from support.cli import Process, Workspace, binary_python_version, child_env, function_module, loop_program, state_is
+from support.waiting import wait_until
 
 FAST = ["-d", "0.01"]
 

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import jurigged
-from cli_support import function_module, loop_program, state_is
+from support.cli import function_module, loop_program, state_is
 
 FAST = ["-d", "0.01"]
 

@@ -10,7 +10,8 @@ import socket
 import textwrap
 import urllib.request
 
-from cli_support import records, wait_for_record, wait_until
+from support.cli import records, wait_for_record
+from support.waiting import wait_until
 
 FAST = ["-d", "0.01"]
 

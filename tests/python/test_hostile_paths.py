@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from cli_support import TIMEOUT, Workspace, child_env, function_module, loop_program, state_is
-from test_cli import FAST
+from support.cli import FAST, Workspace, child_env, function_module, loop_program, state_is
+from support.waiting import TIMEOUT
 
 #: How the files are watched: the system's notifications, or polling.
 MODES = {"notify": [], "poll": ["--poll", "0.05"]}

@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from cli_support import TIMEOUT, wait_until
+from support.waiting import TIMEOUT, wait_until
 
 pytest.importorskip("ipykernel", reason="ipykernel is not installed in this venv (cargo xtask pytest installs it)")
 pytest.importorskip("jupyter_client", reason="jupyter_client is not installed in this venv")

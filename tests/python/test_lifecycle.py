@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from cli_support import binary_python_version, child_env, entry_point, function_module
-from test_cli import FAST
+from support.cli import FAST, binary_python_version, child_env, entry_point, function_module
 
 # -- ending like python ---------------------------------------------------------------
 

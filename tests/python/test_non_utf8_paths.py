@@ -7,7 +7,7 @@ import os
 import textwrap
 from pathlib import Path
 
-from cli_support import function_module, loop_program, state_is
+from support.cli import function_module, loop_program, state_is
 
 FAST = ["-d", "0.01"]
 

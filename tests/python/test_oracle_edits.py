@@ -25,10 +25,10 @@ from collections import defaultdict
 
 import pytest
 
-import oracle_compare
-import oracle_gen
-import oracle_shrink
-from oracle_compare import Difference
+from support import oracle_compare
+from support import oracle_gen
+from support import oracle_shrink
+from support.oracle_compare import Difference
 
 SEQUENCES = int(os.environ.get("ORACLE_SEQUENCES", "60"))
 SAVES = int(os.environ.get("ORACLE_SAVES", "6"))

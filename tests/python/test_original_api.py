@@ -14,7 +14,7 @@ import jurigged
 from jurigged import codetools, live, recode, register
 from jurigged import loop as loop_module
 
-from cli_support import wait_until
+from support.waiting import wait_until
 
 
 # -- helpers --------------------------------------------------------------------

@@ -6,10 +6,9 @@ import sys
 import threading
 import time
 
-from conftest import assert_unchanged, snapshot
-
 import jurigged
 from jurigged import _jurigged
+from support.snapshots import assert_unchanged, snapshot
 
 SAFE_SOURCE = """
 import functools
@@ -53,10 +52,15 @@ def _all_results(mod):
     return (mod.f(), mod.g(), mod.h(), mod.A().m(), mod.A().p, mod.A.c(), mod.LIMIT)
 
 
-def _check_nothing_changed(mod, cf, before, text_before, results_before, attempt):
-    """Runs `attempt` (a save expected to fail) and checks the program is as before."""
+def _rejected_save(ws, bad):
+    """Imports SAFE_SOURCE, saves `bad` over it (a save expected to fail) and
+    checks the failure is reported and the program is as before; returns the
+    module, its CodeFile and the report (the exception, or the Error events)."""
+    mod, cf = ws.module(SAFE_SOURCE)
+    before = snapshot(mod.__dict__)
+    text_before, results_before = cf.text, _all_results(mod)
     try:
-        events = attempt()
+        events = ws.edit(cf, bad)
     except Exception as error:  # noqa: BLE001 - any report will do
         reported = error
     else:
@@ -65,16 +69,13 @@ def _check_nothing_changed(mod, cf, before, text_before, results_before, attempt
     assert_unchanged(before, snapshot(mod.__dict__))
     assert cf.text == text_before
     assert _all_results(mod) == results_before
-    return reported
+    return mod, cf, reported
 
 
 def test_a_save_with_a_syntax_error_changes_nothing(ws):
-    mod, cf = ws.module(SAFE_SOURCE)
-    before = snapshot(mod.__dict__)
-    text, results = cf.text, _all_results(mod)
     broken = SAFE_SOURCE.replace('return "g1"', 'return "g2"').replace("LIMIT = 3", "LIMIT = 30")
     broken = broken.replace('return "h1"', 'return "h2" +')
-    error = _check_nothing_changed(mod, cf, before, text, results, lambda: ws.edit(cf, broken))
+    mod, cf, error = _rejected_save(ws, broken)
     assert isinstance(error, SyntaxError)
     assert error.filename == str(cf.filename)
     # The program runs on, and the next good save applies.
@@ -86,12 +87,9 @@ def test_a_save_with_a_syntax_error_changes_nothing(ws):
 def test_a_syntax_error_only_the_compiler_sees_changes_nothing(ws):
     """The parser accepts `nonlocal` with no binding; compile() rejects it. The
     other changes of the save must not be applied either."""
-    mod, cf = ws.module(SAFE_SOURCE)
-    before = snapshot(mod.__dict__)
-    text, results = cf.text, _all_results(mod)
     bad = SAFE_SOURCE.replace('return "g1"', 'nonlocal nowhere\n    return "g2"')
     bad = bad.replace('"p1"', '"p2"').replace('"c1"', '"c2"').replace('"h1"', '"h2"')
-    error = _check_nothing_changed(mod, cf, before, text, results, lambda: ws.edit(cf, bad))
+    _, cf, error = _rejected_save(ws, bad)
     assert isinstance(error, SyntaxError)
     assert error.filename == str(cf.filename)
     assert error.lineno == 17
@@ -100,28 +98,18 @@ def test_a_syntax_error_only_the_compiler_sees_changes_nothing(ws):
 def test_a_save_where_one_definition_cannot_be_applied_changes_nothing(ws):
     """f's new default raises NameError; g, h and the class change fine. Nothing of
     the save may be applied."""
-    mod, cf = ws.module(SAFE_SOURCE)
-    before = snapshot(mod.__dict__)
-    text, results = cf.text, _all_results(mod)
     bad = SAFE_SOURCE.replace("def f(x=1):", "def f(x=UNDEFINED_NAME):")
     bad = bad.replace('"g1"', '"g2"').replace('"p1"', '"p2"').replace('"c1"', '"c2"').replace('"h1"', '"h2"')
-    _check_nothing_changed(mod, cf, before, text, results, lambda: ws.edit(cf, bad))
+    _rejected_save(ws, bad)
 
 
 def test_a_save_where_a_changed_decorator_raises_changes_nothing(ws):
-    mod, cf = ws.module(SAFE_SOURCE)
-    before = snapshot(mod.__dict__)
-    text, results = cf.text, _all_results(mod)
-    bad = SAFE_SOURCE.replace("@deco\ndef h():", "@deco(1, 2, 3)\ndef h():").replace('"g1"', '"g2"')
-    _check_nothing_changed(mod, cf, before, text, results, lambda: ws.edit(cf, bad))
+    _rejected_save(ws, SAFE_SOURCE.replace("@deco\ndef h():", "@deco(1, 2, 3)\ndef h():").replace('"g1"', '"g2"'))
 
 
 def test_a_save_where_a_method_default_cannot_be_evaluated_changes_nothing(ws):
-    mod, cf = ws.module(SAFE_SOURCE)
-    before = snapshot(mod.__dict__)
-    text, results = cf.text, _all_results(mod)
     bad = SAFE_SOURCE.replace("def m(self, y=LIMIT):", "def m(self, y=NOT_A_CLASS_NAME):").replace('"g1"', '"g2"')
-    _check_nothing_changed(mod, cf, before, text, results, lambda: ws.edit(cf, bad))
+    _rejected_save(ws, bad)
 
 
 PAIR_SOURCE = """
@@ -223,29 +211,6 @@ def test_one_heap_scan_for_functions_methods_closures_and_shifts_together(ws):
     ws.edit(cf, source.format(above="A = 1\n        B = 2\n        C = 3", delta=6))
     assert _jurigged.heap_scans() - scans <= 1
     assert [getattr(mod, f"f{i}")() for i in range(10)] == [6] * 10
-
-
-def test_a_save_that_changes_no_function_does_not_scan_the_heap(ws):
-    mod, cf = ws.module(
-        """
-        X = 1
-
-        def f():
-            return X
-        """
-    )
-    scans = _jurigged.heap_scans()
-    ws.edit(
-        cf,
-        """
-        X = 2
-
-        def f():
-            return X
-        """,
-    )
-    assert _jurigged.heap_scans() == scans
-    assert mod.f() == 2
 
 
 def test_conform_exception_names_the_variables(ws):

@@ -10,7 +10,7 @@ which then ran with jurigged's filters."""
 
 import pytest
 
-from cli_support import function_module, state_is
+from support.cli import function_module, state_is
 
 FAST = ["-d", "0.01"]
 

@@ -15,8 +15,8 @@ import textwrap
 
 import pytest
 
-from cli_support import child_env, venv_matches_binary, wait_until
-from test_cli import FAST
+from support.cli import FAST, child_env, venv_matches_binary
+from support.waiting import wait_until
 
 #: The module the programs run, before and after the save.
 OLD = "def task(x):\n    return 1\n"

@@ -16,7 +16,8 @@ import textwrap
 
 import pytest
 
-from cli_support import child_env, wait_until
+from support.cli import child_env
+from support.waiting import wait_until
 
 if sys.version_info < (3, 10):
     pytest.skip("pytest-hot-reloading requires Python 3.10 or later", allow_module_level=True)

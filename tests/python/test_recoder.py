@@ -14,8 +14,8 @@ import weakref
 
 import pytest
 
-from cli_support import wait_until
-from conftest import assert_unchanged, snapshot
+from support.waiting import wait_until
+from support.snapshots import assert_unchanged, snapshot
 
 import jurigged
 

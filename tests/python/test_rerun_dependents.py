@@ -11,9 +11,8 @@ and reads what the program, the logger and the event stream say."""
 
 import textwrap
 
-from cli_support import records, wait_for_record, wait_until
-
-FAST = ["-d", "0.01"]
+from support.cli import FAST, records, wait_for_record
+from support.waiting import wait_until
 
 
 TABLE = textwrap.dedent(

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from cli_support import Process, Workspace, child_env, entry_point, loop_program, state_is, wait_until
+from support.cli import Process, Workspace, child_env, entry_point, loop_program, state_is
+from support.waiting import wait_until
 
 DEADLINE = 30.0
 

@@ -14,7 +14,7 @@ NameError raised by its new definition) leaves every worker serving the last
 good code, and the next good save applies.
 
 The client loop and every wait are bounded (MAX_REQUESTS, REQUEST_TIMEOUT,
-cli_support.TIMEOUT); the server processes are killed at the end of each test."""
+support.waiting.TIMEOUT); the server processes are killed at the end of each test."""
 
 import http.client
 import os
@@ -28,8 +28,8 @@ import time
 
 import pytest
 
-from cli_support import TIMEOUT, Process, child_env, venv_matches_binary, wait_until
-from test_cli import FAST
+from support.cli import FAST, Process, child_env, venv_matches_binary
+from support.waiting import TIMEOUT, wait_until
 
 #: Saves per server, alternating between the view and the helper (issue 24's
 #: count). The whole file, every server under both entries, takes about a

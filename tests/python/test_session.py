@@ -3,7 +3,7 @@
 import importlib
 
 import jurigged
-from cli_support import wait_until
+from support.waiting import wait_until
 
 
 

@@ -4,7 +4,8 @@ session was started, with the system's errno and what to do about it."""
 import subprocess
 import sys
 
-from cli_support import TIMEOUT, child_env
+from support.cli import child_env
+from support.waiting import TIMEOUT
 
 # Every descriptor the process may open is taken before the second watch():
 # the system's notifications cannot start (EMFILE). The first watch() has

@@ -1,6 +1,6 @@
 //! `cargo xtask replay`: consecutive PyPI releases of pure-Python packages saved
 //! over a running program must patch it as a fresh import of the new release would
-//! (the oracle itself is tests/python/oracle_replay.py).
+//! (the oracle itself is tests/python/support/oracle_replay.py).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -72,7 +72,7 @@ fn download_all(venv_python: &Path) -> Result<PathBuf, Failure> {
 /// The oracle script and its arguments: the cache, then each pair of
 /// consecutive releases.
 fn oracle_args(cache: &Path) -> Vec<String> {
-    let script = util::root().join("tests/python/oracle_replay.py");
+    let script = util::root().join("tests/python/support/oracle_replay.py");
     let mut args = vec![script.to_string_lossy().into_owned(), cache.to_string_lossy().into_owned()];
     for (dist, versions) in RELEASES {
         args.extend(versions.windows(2).map(|w| format!("{dist}:{}:{}", w[0], w[1])));

@@ -1,0 +1,9 @@
+import typing
+
+
+
+@typing.overload
+def f(*args: int) -> int: ...
+
+def f(a):
+    return 25

@@ -1,0 +1,5 @@
+"""A body edit below an overload stub moved down reaches the implementation: the save
+leaves the module as a fresh import of the new text would (found by an oracle,
+shrunk)."""
+
+LIKE_A_FRESH_IMPORT = True

@@ -1,0 +1,5 @@
+K = 1
+
+
+def f(x):
+    return x * 2 + K

@@ -1,0 +1,5 @@
+import operator
+
+
+def f(x):
+    return operator.add(x, 2)

@@ -1,0 +1,8 @@
+
+print("one")
+print("two")
+
+def f():
+    return 1
+
+print("three")

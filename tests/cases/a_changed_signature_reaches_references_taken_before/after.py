@@ -1,0 +1,2 @@
+def f(x, scale=10):
+    return x * scale

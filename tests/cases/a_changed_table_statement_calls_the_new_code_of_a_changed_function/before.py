@@ -1,0 +1,5 @@
+def seg():
+    return [1, 2]
+
+
+table = tuple(seg())

@@ -1,0 +1,6 @@
+class C:
+    """Doc."""
+
+    @property
+    def __doc__(self):
+        return 'instance doc'

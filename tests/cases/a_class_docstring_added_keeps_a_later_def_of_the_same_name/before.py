@@ -1,0 +1,4 @@
+class C:
+    @property
+    def __doc__(self):
+        return 'instance doc'

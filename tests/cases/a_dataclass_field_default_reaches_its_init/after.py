@@ -1,0 +1,6 @@
+import dataclasses
+
+
+@dataclasses.dataclass
+class C:
+    size: int = 2

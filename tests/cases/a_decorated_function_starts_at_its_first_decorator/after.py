@@ -1,0 +1,6 @@
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def f(x):
+    return x + 1

@@ -1,0 +1,5 @@
+TABLE = {1: 2}
+
+
+def f(t=TABLE):
+    return t

@@ -1,0 +1,13 @@
+import functools
+
+
+def deco(fn):
+    @functools.wraps(fn)
+    def wrapper(*a):
+        return fn(*a)
+    return wrapper
+
+
+@deco
+def f():
+    return 1

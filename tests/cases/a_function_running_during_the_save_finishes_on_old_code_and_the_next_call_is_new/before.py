@@ -1,0 +1,6 @@
+
+def work(started, release):
+    started.set()
+    if not release.wait(10):
+        return "timeout"
+    return "old"

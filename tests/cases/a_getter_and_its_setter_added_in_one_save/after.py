@@ -1,0 +1,8 @@
+class C:
+    @property
+    def p(self):
+        return 1
+
+    @p.setter
+    def p(self, value):
+        self._p = value

@@ -1,0 +1,7 @@
+class MISSING:
+    pass
+
+
+class E(ValueError):
+    def __init__(self, msg=MISSING):
+        self.msg = msg

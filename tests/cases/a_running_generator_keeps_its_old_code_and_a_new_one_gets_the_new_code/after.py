@@ -1,0 +1,5 @@
+
+def numbers():
+    yield 10
+    yield 20
+    yield 30

@@ -1,0 +1,5 @@
+
+X = 2
+
+def f():
+    return X

@@ -1,0 +1,12 @@
+class C:
+    @property
+    def p(self):
+        return 1
+
+    @p.setter
+    def p(self, value):
+        self._p = value
+
+
+def f():
+    return 1

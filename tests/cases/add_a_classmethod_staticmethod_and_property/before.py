@@ -1,0 +1,4 @@
+
+class Thing:
+    def __init__(self):
+        self.x = 3

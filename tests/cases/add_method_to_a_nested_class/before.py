@@ -1,0 +1,5 @@
+
+class Outer:
+    class Inner:
+        def value(self):
+            return 1

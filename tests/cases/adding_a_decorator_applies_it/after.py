@@ -1,0 +1,9 @@
+
+def double(fn):
+    def wrapper(*args):
+        return fn(*args) * 2
+    return wrapper
+
+@double
+def f():
+    return 21

@@ -1,0 +1,8 @@
+
+class Base:
+    def greet(self):
+        return "base"
+
+class Child(Base):
+    def greet(self):
+        return "child+" + super().greet()

@@ -1,0 +1,5 @@
+
+import sink
+
+def f():
+    return 1

@@ -1,0 +1,6 @@
+def seg():
+    return [1, 2]
+
+
+table = tuple(seg())
+size = len(table)

@@ -1,0 +1,6 @@
+
+import asyncio
+
+async def fetch(x):
+    await asyncio.sleep(0)
+    return x + 1

@@ -1,0 +1,4 @@
+
+async def numbers():
+    yield 1
+    yield 2

@@ -1,0 +1,6 @@
+from live import f
+
+def call(x):
+    return f(x)
+
+held = [f]

@@ -1,0 +1,6 @@
+
+class Limits:
+    LIMIT = 5
+
+    def get(self, x=LIMIT):
+        return x * 2

@@ -1,0 +1,10 @@
+
+def make_counter():
+    count = 0
+    def tick():
+        nonlocal count
+        count += 1
+        return count
+    return tick
+
+counter = make_counter()

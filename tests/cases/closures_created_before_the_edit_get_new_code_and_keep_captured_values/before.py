@@ -1,0 +1,7 @@
+
+def make_adder(n):
+    def add(x):
+        return x + n
+    return add
+
+adders = [make_adder(1), make_adder(2)]

@@ -1,0 +1,4 @@
+
+class Thing:
+    def keep(self):
+        return 1

@@ -1,0 +1,4 @@
+
+def f():
+    """New doc."""
+    return 1

@@ -1,0 +1,4 @@
+
+def f():
+    """Old doc."""
+    return 1

@@ -1,0 +1,7 @@
+
+class Counter:
+    def __init__(self, start):
+        self.value = start
+
+    def step(self):
+        return self.value + 100

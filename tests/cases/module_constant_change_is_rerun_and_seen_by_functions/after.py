@@ -1,0 +1,6 @@
+
+LIMIT = 20
+state = []
+
+def limit():
+    return LIMIT

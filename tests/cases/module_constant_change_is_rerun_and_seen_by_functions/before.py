@@ -1,0 +1,6 @@
+
+LIMIT = 10
+state = []
+
+def limit():
+    return LIMIT

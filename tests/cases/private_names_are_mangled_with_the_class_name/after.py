@@ -1,0 +1,5 @@
+class C:
+    __v = 1
+
+    def m(self):
+        return self.__v

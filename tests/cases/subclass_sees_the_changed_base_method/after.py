@@ -1,0 +1,7 @@
+
+class Base:
+    def name(self):
+        return "BASE"
+
+class Child(Base):
+    pass

@@ -1,0 +1,16 @@
+
+import functools
+
+def deco(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return fn(*args)
+    return wrapper
+
+class K:
+    def method(self):
+        raise KeyError("m")
+
+@deco
+def decorated():
+    raise KeyError("d")

@@ -1,0 +1,4 @@
+
+def fail():
+    x = 1
+    raise ValueError(x)

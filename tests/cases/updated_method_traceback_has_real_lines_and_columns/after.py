@@ -1,0 +1,4 @@
+
+class K:
+    def method(self, x):
+        return 1 + x.missing

@@ -1,0 +1,4 @@
+
+class K:
+    def method(self, x):
+        return x
