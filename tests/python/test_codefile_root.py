@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from cli_support import Process, child_env
+from support.cli import Process, child_env
 
 #: Every program prints with `say`: one write per line, so that lines from the
 #: watcher's thread and the program's never mix.
