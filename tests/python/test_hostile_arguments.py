@@ -126,6 +126,16 @@ PROGRAM = textwrap.dedent(
         if event.defn is not None:
             hammer_object("Definition", event.defn)
 
+    # CodeFile.root's definitions (their native entries), and the operations a
+    # client makes by hand from them.
+    for defn in codefile.root.walk():
+        for name in ("_children", "_statement_start", "_live_source", "_codefile", "_code", "hierarchy", "get_object"):
+            hammer(f"{type(defn).__name__}.{name}", getattr(defn, name))
+    for name in ("UpdateOperation", "AddOperation", "DeleteOperation"):
+        hammer(name, getattr(jurigged.codetools, name))
+        for value in HOSTILE:
+            attempt(f"{name}(defn={value!r:.30})", getattr(jurigged.codetools, name), codefile=value, defn=value)
+
     # The hooks Python calls: the audit hook sees hostile arguments too.
     for value in HOSTILE:
         attempt(f"audit exec {value!r:.30}", sys.audit, "exec", value)

@@ -6,12 +6,12 @@
 //! this crate defines; the standalone binary calls [`cli::main`] directly.
 //!
 //! Modules, each using only those listed before it:
-//! `py_errors`, `boundary`, `live_trees`, `py_definition`, `py_event`, `original_echo`, `py_callbacks`,
-//! `py_operations`, `event_stream`, `logger`, `long_statements`, `touched`, `lifecycle`, `py_codefile`,
-//! `running`, `rude`, `restart`, `session_state`, `sessions`, `file_registry`, `resolve`, `py_glob_filter`,
-//! `sniffer`, `py_registry`, `syntax`, `save_loop`, `session_thread`, `watch_slots`, `forked`, `child_env`,
-//! `py_watcher`, `py_recoder`, `py_db`, `attach`, `cli` (`docs/architecture.md` says what each
-//! does).
+//! `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
+//! `original_echo`, `py_callbacks`, `py_operations`, `event_stream`, `logger`, `long_statements`,
+//! `touched`, `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `session_state`, `sessions`,
+//! `file_registry`, `resolve`, `py_glob_filter`, `sniffer`, `py_registry`, `syntax`, `save_loop`,
+//! `session_thread`, `watch_slots`, `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`,
+//! `attach`, `cli` (`docs/architecture.md` says what each does).
 //!
 //! Below, the modules are declared in two groups, the engine and the
 //! Python-facing `py_*` modules, and the crate's surface is the list of `pub
@@ -49,6 +49,7 @@ mod sniffer;
 mod syntax;
 mod touched;
 mod watch_slots;
+mod whole_trees;
 
 // Python-facing: the classes, functions and exceptions of the `jurigged`
 // package, over the engine.

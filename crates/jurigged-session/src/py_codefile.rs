@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::py_definition::{Definition, SourceTree};
 use crate::py_errors::PatchError;
 use crate::py_event::Event;
 use crate::py_operations::all_to_python;
@@ -19,7 +20,7 @@ use crate::touched::{self, Touched};
 /// `CodeFile(filename, module_name, source=None)` reads the file (or takes `source`
 /// as its live text) and, when `module_name` is imported from that file, applies
 /// every change to that module.
-#[pyclass(module = "jurigged", name = "CodeFile")]
+#[pyclass(module = "jurigged", name = "CodeFile", weakref)]
 pub struct PyCodeFile {
     inner: CodeFile,
     /// The module whose namespace is associated, when it is a module (the
@@ -59,7 +60,16 @@ fn hand_out(
     let py = owner.py();
     touched::notify(py, filename, &Touched::by(&events), None);
     let echoes = crate::original_echo::echoes(filename, before, owner.try_borrow()?.tree(), &events);
-    let of_owner = |e: Event| e.of_file(owner.clone().into_any().unbind());
+    // A CodeFile the registry does not track: its events' definitions are read
+    // through it, as those of its `root`.
+    let source = PyCodeFile::definitions_source(owner)?;
+    let of_owner = |e: Event| {
+        let e = e.of_file(owner.clone().into_any().unbind());
+        match &source {
+            Some(source) => e.read_through(source.clone_ref(py)),
+            None => e,
+        }
+    };
     let events = all_to_python(py, events.into_iter().map(of_owner).collect())?;
     // The registries hear the original's vocabulary too; the caller gets the
     // change said once.
@@ -117,9 +127,18 @@ fn deletions(allow: &Bound<'_, PyAny>) -> PyResult<Deletions> {
     if let Ok(flag) = allow.extract::<bool>() {
         return Ok(if flag { Deletions::All } else { Deletions::None });
     }
-    let paths: Vec<String> = allow
-        .extract()
-        .map_err(|_| PyTypeError::new_err("allow_deletions must be True, False or a list of dotted paths"))?;
+    let refused =
+        || PyTypeError::new_err("allow_deletions must be True, False or a list of dotted paths or definitions");
+    let items: Vec<Bound<'_, PyAny>> = allow.extract().map_err(|_| refused())?;
+    // A definition (from `root`, as the original's clients pass them) stands
+    // for its dotted path.
+    let paths = items
+        .iter()
+        .map(|item| match item.cast::<Definition>() {
+            Ok(definition) => Ok(definition.get().path().to_string()),
+            Err(_) => item.extract::<String>().map_err(|_| refused()),
+        })
+        .collect::<PyResult<Vec<String>>>()?;
     Ok(Deletions::Only(paths))
 }
 
@@ -219,6 +238,16 @@ impl PyCodeFile {
         drop(this);
         drop(applying);
         events
+    }
+
+    /// What the definitions of this file are read through: nothing for the
+    /// registry's CodeFile (every definition of its file reads `live_trees`),
+    /// a weak reference to itself for another one.
+    fn definitions_source(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        if slf.try_borrow()?.registered {
+            return Ok(None);
+        }
+        Ok(Some(pyo3::types::PyWeakrefReference::new(slf)?.into_any().unbind()))
     }
 
     /// Parses `text` as a version of this file.
@@ -462,6 +491,27 @@ impl PyCodeFile {
         let records: PyResult<Vec<Bound<'py, PyAny>>> =
             self.pending_records().iter().map(|r| json.call_method1("loads", (r.to_string(),))).collect();
         PyList::new(py, records?)
+    }
+
+    /// The file's tree of definitions, as the original's `CodeFile.root`: a
+    /// `ModuleCode` whose `children` are its statements, classes and functions
+    /// (a class's and a function's theirs), each with its extent (`stashed`),
+    /// text, dotted path and `ast` node (`.node`), read from the live text at
+    /// each access, so a saved change shows. The same objects `registry.find`
+    /// and events hand out for a file the registry tracks.
+    #[getter]
+    fn root(slf: &Bound<'_, Self>) -> PyResult<Py<Definition>> {
+        let source = PyCodeFile::definitions_source(slf)?;
+        let (module_name, filename) = {
+            let this = slf.try_borrow()?;
+            (this.inner.module_name().to_string(), this.filename_string())
+        };
+        Definition::create_in(slf.py(), jurigged_deftree::Kind::Module, &module_name, &filename, 1, None, source)
+    }
+
+    /// The live tree, for the definitions read from this CodeFile.
+    fn _live_tree(&self) -> SourceTree {
+        SourceTree::new(self.inner.shared_tree())
     }
 
     /// Dotted paths of the classes and functions the live text defines.

@@ -60,6 +60,10 @@ pub struct Event {
     /// callbacks and loggers, left out of this package's log lines, event
     /// stream and summaries.
     echo: bool,
+    /// A weak reference to the CodeFile whose change this is, when that is
+    /// not the registry's: its definition is read from that CodeFile, as
+    /// those of its `root` are (and is the same object).
+    source: Option<Py<PyAny>>,
 }
 
 /// An edit after which the live program is not what a fresh run of the new
@@ -170,7 +174,8 @@ impl Event {
     fn defn(&self, py: Python<'_>) -> PyResult<Option<Py<Definition>>> {
         let Some(kind) = self.definition else { return Ok(None) };
         let filename = self.filename.to_string_lossy();
-        Definition::create(py, kind, &self.path, &filename, self.line, self.code.clone()).map(Some)
+        let source = self.source.as_ref().map(|s| s.clone_ref(py));
+        Definition::create_in(py, kind, &self.path, &filename, self.line, self.code.clone(), source).map(Some)
     }
 }
 
@@ -183,6 +188,13 @@ impl Event {
     /// The same event, as a change of `codefile`.
     pub fn of_file(mut self, codefile: Py<PyAny>) -> Event {
         self.codefile = Some(codefile);
+        self
+    }
+
+    /// The same event, its definition read from the CodeFile `source` (a weak
+    /// reference) leads to: one the registry does not track.
+    pub fn read_through(mut self, source: Py<PyAny>) -> Event {
+        self.source = Some(source);
         self
     }
 
@@ -346,6 +358,7 @@ impl Event {
             note: None,
             rude: None,
             echo: false,
+            source: None,
         }
     }
 

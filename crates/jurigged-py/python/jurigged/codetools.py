@@ -11,6 +11,10 @@ The definition classes are Python classes over the native ``Definition`` (which
 knows the definition's file, dotted path and place in the live tree), so that
 clients can subclass them and put their subclass here in place of the class:
 definitions made after that are of the client's class.
+
+``CodeFile.root`` is the file's tree of them, as the original's: a ``ModuleCode``
+whose ``children`` (and ``walk()``) give its statements, classes and functions,
+read from the live text at each access. The tree describes; the engine patches.
 """
 
 import __future__
@@ -44,6 +48,33 @@ class Definition(_NativeDefinition):
         """The live object the definition stands for, when there is one."""
         return None
 
+    def walk(self):
+        """This definition, then every definition inside it, in file order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def children(self):
+        """The definitions directly inside it (none for a statement)."""
+        return []
+
+    @property
+    def node(self):
+        """Its ``ast`` node in the live text (for a decorated definition, the
+        ``def``/``class`` node with its ``decorator_list``), with ``.extent``
+        (an ``Extent``: from its first decorator to its end) as the original
+        gives; the module's ``ast.Module`` has ``extent`` None. None when the
+        live text has no such statement. A node a client sets stays."""
+        held = self.__dict__.get("node")
+        if held is not None:
+            return held
+        return _live_node(self)
+
+    @node.setter
+    def node(self, value):
+        self.__dict__["node"] = value
+
     def get_globals(self):
         """The namespace of the module the definition lives in."""
         parent = self.parent
@@ -64,14 +95,14 @@ class GroupDefinition(Definition):
 
     @property
     def children(self):
-        """The definitions directly inside it, as the live file has them."""
-        children = getattr(self, "_children", None)
-        return list(children) if children is not None else []
+        """The definitions directly inside it, as the live file has them now
+        (then those a client appended)."""
+        return self._children() + list(self.__dict__.get("_appended", ()))
 
     def append(self, *children, ensure_separation=False):
         """Adds definitions after the children it holds (kept on this object: the
         live file changes through saves and ``CodeFile``, not through this)."""
-        held = self.__dict__.setdefault("_children", [])
+        held = self.__dict__.setdefault("_appended", [])
         held.extend(children)
 
 
@@ -84,6 +115,11 @@ class ModuleCode(GroupDefinition):
         return sys.modules.get(self.name)
 
     def get_globals(self):
+        """The namespace its CodeFile applies changes to (what ``associate``
+        gave it), else that of the module of its name."""
+        codefile = self._codefile()
+        if codefile is not None and codefile.namespace is not None:
+            return codefile.namespace
         module = self.get_object()
         return vars(module) if module is not None else None
 
@@ -107,16 +143,19 @@ class FunctionDefinition(GroupDefinition):
     it was and ``new_node`` as it is now, and the function it returns is what
     the live function runs from then on."""
 
-    #: The function's ``ast`` node, as it was before the update being applied.
-    node = None
-
     def _live_function(self):
         """The live function object, found from its module by dotted path."""
         target = _live_object(self)
         return target if hasattr(target, "__code__") else None
 
     def get_object(self):
-        """The code object the live function runs, or None."""
+        """The code object the live function runs, or None: the engine's code
+        registry knows it by its place (a nested function's, a decorated one's
+        behind its wrapper, each accessor of a property); else the function
+        found by name."""
+        code = self._code(self.get_globals())
+        if code is not None:
+            return code
         function = self._live_function()
         return function.__code__ if function is not None else None
 
@@ -148,6 +187,7 @@ class FunctionDefinition(GroupDefinition):
 
 
 _BaseFunctionDefinition = FunctionDefinition
+_BaseModuleCode = ModuleCode
 
 
 #: Definitions handed out and still referenced, so that the same definition at
@@ -164,16 +204,21 @@ _CLASS_OF_KIND = {
 }
 
 
-def _definition(kind, path, filename, lineno, text=None):
+def _definition(kind, path, filename, lineno, text=None, source=None):
     """The definition object for a place in a file (made by the engine): of the
     class ``jurigged.codetools`` has for its kind now, the one already handed
-    out if it is still alive."""
+    out if it is still alive. `source`: a weak reference to the CodeFile it is
+    read from, when that is not the registry's."""
     cls = globals()[_CLASS_OF_KIND[kind]]
-    key = (kind, path, filename, lineno, text)
+    key = (kind, path, filename, lineno, text, source)
     found = _handed_out.get(key)
     if type(found) is cls:
         return found
-    made = cls(kind, path, filename, lineno, text)
+    # A client's subclass made for the original arguments is made with them.
+    if source is None:
+        made = cls(kind, path, filename, lineno, text)
+    else:
+        made = cls(kind, path, filename, lineno, text, source)
     _handed_out[key] = made
     return made
 
@@ -182,14 +227,82 @@ def _live_object(defn):
     """What `defn` names in its live module (a class's own attribute for a
     method: unwrapped from staticmethod/classmethod), or None."""
     chain = list(defn.hierarchy())
-    target = sys.modules.get(chain[-1].name) if chain else None
-    for outer in reversed(chain[:-1]):
+    if not chain:
+        return None
+    namespace = chain[-1].get_globals()
+    if not chain[:-1] or namespace is None:
+        return None
+    target = namespace.get(chain[-2].name)
+    target = getattr(target, "__func__", target)
+    for outer in reversed(chain[:-2]):
         if target is None:
             return None
         owned = vars(target) if isinstance(target, type) else None
         target = owned.get(outer.name) if owned is not None else getattr(target, outer.name, None)
         target = getattr(target, "__func__", target)
     return target
+
+
+#: {SourceTree: {(line, column): ast statement}}: the ``ast`` of a few live texts
+#: read lately, parsed on the first ``.node`` read of each (never by a save).
+_ast_indexes = {}
+_AST_INDEXES_KEPT = 8
+
+
+def _statement_index(source):
+    """{(line, column): ast statement} of the module, class and function bodies
+    of a live text (the statements the tree describes), each given ``.extent``."""
+    index = _ast_indexes.get(source)
+    if index is not None:
+        return index
+    try:
+        tree = ast.parse(source.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    index = {}
+    if tree is not None:
+        tree.extent = None
+        index[None] = tree
+        bodies = [tree.body]
+        while bodies:
+            for statement in bodies.pop():
+                index[statement.lineno, statement.col_offset] = statement
+                statement.extent = _extent_of(statement)
+                if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    bodies.append(statement.body)
+    try:
+        while len(_ast_indexes) >= _AST_INDEXES_KEPT:
+            _ast_indexes.pop(next(iter(_ast_indexes)), None)
+    except RuntimeError:
+        # Another thread changed the cache meanwhile: it is only a cache.
+        pass
+    _ast_indexes[source] = index
+    return index
+
+
+def _extent_of(statement):
+    """Where a statement stands, decorators included (as the original's
+    ``node.extent``)."""
+    decorators = getattr(statement, "decorator_list", None)
+    lineno = decorators[0].lineno if decorators else statement.lineno
+    return Extent(
+        lineno,
+        statement.col_offset,
+        statement.end_lineno,
+        statement.end_col_offset,
+    )
+
+
+def _live_node(defn):
+    """The ``ast`` node of `defn` in its live text, or None."""
+    source = defn._live_source()
+    if source is None:
+        return None
+    index = _statement_index(source)
+    if isinstance(defn, _BaseModuleCode):
+        return index.get(None)
+    start = defn._statement_start()
+    return index.get(start) if start is not None else None
 
 
 def _future_flags(namespace):
@@ -243,7 +356,12 @@ def _honour_reevaluate(event):
             if path in now and codefile.namespace is not None:
                 defn = event.defn
                 defn.node = before.get(path, now[path])
-                defn.reevaluate(now[path], codefile.namespace)
+                try:
+                    defn.reevaluate(now[path], codefile.namespace)
+                finally:
+                    # The override's `node` was for it: `.node` reads the live
+                    # text again.
+                    defn.__dict__.pop("node", None)
     except Exception:
         # A client's override that fails is told, never breaks the save.
         traceback.print_exc()
