@@ -3,6 +3,7 @@ directories, imported, edited and patched through jurigged. The helpers they and
 the tests use live in the `support` package beside this file."""
 
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,41 @@ def run(entry, entry_kind, workspace):
         process = cli.Process(
             entry + list(args), cwd=cwd or workspace.root, env=cli.child_env(env, entry_kind), stdin=stdin
         )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.kill()
+
+
+# -- a client program that imports jurigged itself, as the projects built on it do ----
+
+
+#: Every client program prints with `say`: one write per line, so that lines
+#: from the watcher's thread (loggers, hooks) and the program's never mix.
+SAY = """\
+import os as _os
+
+
+def say(*parts):
+    _os.write(1, (" ".join(str(part) for part in parts) + "\\n").encode())
+
+
+"""
+
+
+@pytest.fixture
+def client(workspace):
+    """Starts `python prog.py` in the workspace: `say`, then `parts` (dedented),
+    with `files` written beside it as modules; killed at the end of the test."""
+    processes = []
+
+    def start(*parts, **files):
+        for name, text in files.items():
+            workspace.write(f"{name}.py", textwrap.dedent(text))
+        workspace.write("prog.py", SAY + "".join(textwrap.dedent(part) for part in parts))
+        process = cli.Process([sys.executable, "prog.py"], cwd=workspace.root, env=cli.child_env())
         processes.append(process)
         return process
 

@@ -3,23 +3,10 @@ clients read it (its loggers, snektalk, its own test helpers): walked, each
 definition with its kind, dotted path, line, `ast` node, text and live object;
 read again after a save or a merge, it describes the new live text."""
 
-import sys
-import textwrap
 
-import pytest
-
-from support.cli import Process, child_env
-
-#: Every program prints with `say`: one write per line, so that lines from the
-#: watcher's thread and the program's never mix.
-SAY = """\
-import os as _os
-
-
-def say(*parts):
-    _os.write(1, (" ".join(str(part) for part in parts) + "\\n").encode())
-
-
+#: What the programs below print a tree with (after `say`, which the `client`
+#: fixture gives every program).
+DESCRIBE = """\
 def describe(root):
     \"\"\"One line per definition of the tree: class, dotted path, line, the
     ast node's class and where its extent starts.\"\"\"
@@ -36,25 +23,6 @@ def describe(root):
 
 
 """
-
-
-@pytest.fixture
-def program(workspace):
-    """Starts `python prog.py` in the workspace, with the given modules; killed
-    at the end of the test."""
-    processes = []
-
-    def start(text, **files):
-        for name, source in files.items():
-            workspace.write(f"{name}.py", textwrap.dedent(source))
-        workspace.write("prog.py", SAY + textwrap.dedent(text))
-        process = Process([sys.executable, "prog.py"], cwd=workspace.root, env=child_env())
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        process.kill()
 
 
 def printed_between(process, first, last):
@@ -141,8 +109,8 @@ watcher.stop()
 """
 
 
-def test_root_describes_the_live_file_and_follows_a_save(program, workspace):
-    process = program(WATCHED, shapes=SHAPES_V1)
+def test_root_describes_the_live_file_and_follows_a_save(client, workspace):
+    process = client(DESCRIBE, WATCHED, shapes=SHAPES_V1)
     assert printed_between(process, "before", "ready") == [
         "ModuleCode shapes @L1 Module -",
         "LineDefinition shapes.<line> @L1 Assign x1",
@@ -254,8 +222,8 @@ say("done")
 """
 
 
-def test_root_of_a_codefile_of_ones_own_follows_its_merge(program):
-    process = program(OWN_CODEFILE, birds=BIRDS, birds_new=BIRDS_NEW)
+def test_root_of_a_codefile_of_ones_own_follows_its_merge(client):
+    process = client(DESCRIBE, OWN_CODEFILE, birds=BIRDS, birds_new=BIRDS_NEW)
     process.wait_for("done")
     assert process.lines["stdout"] == [
         "walked [('ModuleCode', 1), ('ClassDefinition', 1), ('FunctionDefinition', 2), ('LineDefinition', 3)]",

@@ -6,42 +6,8 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
-from support.cli import Process, child_env
+from support.cli import child_env
 from support.waiting import wait_until
-
-
-#: Every client program prints with `say`: one write per line, so that lines
-#: from the watcher's thread (loggers, hooks) and the program's never mix.
-SAY = """\
-import os as _os
-
-
-def say(*parts):
-    _os.write(1, (" ".join(str(part) for part in parts) + "\\n").encode())
-
-
-"""
-
-
-@pytest.fixture
-def client(workspace):
-    """Starts `python prog.py` in the workspace (a client program that imports
-    jurigged itself, as the projects do); killed at the end of the test."""
-    processes = []
-
-    def start(*parts, **files):
-        for name, text in files.items():
-            workspace.write(f"{name}.py", textwrap.dedent(text))
-        workspace.write("prog.py", SAY + "".join(textwrap.dedent(part) for part in parts))
-        process = Process([sys.executable, "prog.py"], cwd=workspace.root, env=child_env())
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        process.kill()
 
 
 def wait_all(process, *texts):

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::python::{build_wheel, install_wheel};
+use crate::python::{self, build_wheel, install_wheel};
 use crate::util::{self, Failure};
 use crate::venvs::{ensure_venv, interpreters};
 
@@ -76,23 +76,7 @@ fn sdist_tests(venv_python: &Path) -> Result<PathBuf, Failure> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let archive = dir.join(format!("jurigged-{RELEASE}.tar.gz"));
     if !archive.is_file() {
-        let requirement = format!("jurigged=={RELEASE}");
-        util::run(
-            &venv_python.to_string_lossy(),
-            &[
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                &requirement,
-                "-d",
-                &dir.to_string_lossy(),
-            ],
-        )?;
+        python::pip_download(venv_python, &format!("jurigged=={RELEASE}"), python::Files::Sdist, &dir)?;
     }
     util::run("tar", &["xzf", &archive.to_string_lossy(), "-C", &dir.to_string_lossy()])?;
     if tests.is_dir() {

@@ -119,6 +119,28 @@ pub fn build_wheel_into(venv_python: &Path, release: bool, out: &Path) -> Result
     Ok(wheel)
 }
 
+/// What of a distribution `pip download` fetches.
+pub enum Files {
+    /// Its wheel (`--only-binary :all:`).
+    Wheel,
+    /// Its source archive (`--no-binary :all:`).
+    Sdist,
+}
+
+/// Runs `pip download` of `requirement` alone (no dependencies) into `dir`;
+/// whether it fetched anything is for the caller to check in `dir`.
+pub fn pip_download(venv_python: &Path, requirement: &str, files: Files, dir: &Path) -> Result<(), Failure> {
+    let choice = match files {
+        Files::Wheel => "--only-binary",
+        Files::Sdist => "--no-binary",
+    };
+    let dir = dir.to_string_lossy();
+    let args = ["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps", choice, ":all:"];
+    let mut args = args.to_vec();
+    args.extend([requirement, "-d", &dir]);
+    util::run(&venv_python.to_string_lossy(), &args)
+}
+
 /// Installs `wheel` into the venv of `venv_python`.
 pub fn install_wheel(venv_python: &Path, wheel: &Path) -> Result<(), Failure> {
     util::run(

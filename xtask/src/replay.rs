@@ -3,7 +3,6 @@
 //! (the oracle itself is tests/python/support/oracle_replay.py).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::python;
 use crate::util::{self, Failure};
@@ -103,23 +102,8 @@ fn download(venv_python: &Path, cache: &Path, dist: &str, version: &str) -> Resu
         return Ok(());
     }
     let requirement = format!("{dist}=={version}");
-    let status = Command::new(venv_python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-        ])
-        .arg(&requirement)
-        .arg("-d")
-        .arg(cache)
-        .status()
-        .map_err(|e| format!("cannot run pip: {e}"))?;
-    if !status.success() || cached_wheel(cache, dist, version).is_none() {
+    let fetched = python::pip_download(venv_python, &requirement, python::Files::Wheel, cache);
+    if fetched.is_err() || cached_wheel(cache, dist, version).is_none() {
         return Err(format!(
             "cannot download the wheel of {requirement} from PyPI (offline?); the replay needs each release \
              once in {}, after which it runs offline",
