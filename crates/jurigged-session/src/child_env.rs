@@ -64,5 +64,5 @@ fn to_dict<'py>(py: Python<'py>, settings: &SessionSettings) -> PyResult<Bound<'
 #[jurigged_entry::py_entry]
 #[pyfunction]
 pub fn _tag_logs_with_pid() {
-    crate::logger::tag_with_pid();
+    crate::py_logger::tag_with_pid();
 }

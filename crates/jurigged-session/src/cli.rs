@@ -196,7 +196,8 @@ pub fn main(py: Python<'_>, argv: Vec<OsString>, loops: &dyn Loops) -> PyResult<
             let stream = if error.use_stderr() { "stderr" } else { "stdout" };
             let out = py.import("sys")?.getattr(stream)?;
             let rendered = error.render();
-            let text = if crate::logger::use_colour(&out) { rendered.ansi().to_string() } else { rendered.to_string() };
+            let text =
+                if crate::py_logger::use_colour(&out) { rendered.ansi().to_string() } else { rendered.to_string() };
             out.call_method1("write", (text,))?;
             out.call_method0("flush")?;
             return Ok(code);
@@ -256,7 +257,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
             // The modules it imports from its own directory that no pattern
             // covers are named as they are imported: edits to them do nothing.
             if let Some(directory) = script.parent() {
-                crate::sniffer::name_unwatched_under(directory);
+                crate::py_sniffer::name_unwatched_under(directory);
             }
         }
     }
@@ -265,7 +266,7 @@ fn run(py: Python<'_>, cli: Cli, loops: &dyn Loops) -> PyResult<i32> {
         crate::py_watcher::WatchOptions {
             patterns,
             excludes,
-            logger: Some(crate::logger::logger(py, cli.verbose)?),
+            logger: Some(crate::py_logger::logger(py, cli.verbose)?),
             timing,
             autostart: true,
             events,

@@ -56,7 +56,7 @@ fn rearm_after_fork(py: Python<'_>) {
     if running.is_empty() || forked_to_exec(py) {
         return;
     }
-    crate::logger::tag_with_pid();
+    crate::py_logger::tag_with_pid();
     // One slot for the process, whatever the number of its sessions; asked for
     // only if a session watches with notifications.
     let mut watch: Option<ChildWatch> = None;

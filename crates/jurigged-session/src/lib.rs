@@ -7,9 +7,9 @@
 //!
 //! Modules, each using only those listed before it:
 //! `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
-//! `original_echo`, `py_callbacks`, `py_operations`, `event_stream`, `logger`, `long_statements`,
+//! `original_echo`, `py_callbacks`, `py_operations`, `event_stream`, `py_logger`, `long_statements`,
 //! `touched`, `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `session_state`, `sessions`,
-//! `file_registry`, `resolve`, `py_glob_filter`, `sniffer`, `py_registry`, `syntax`, `save_loop`,
+//! `file_registry`, `resolve`, `py_glob_filter`, `py_sniffer`, `py_registry`, `syntax`, `save_loop`,
 //! `session_thread`, `watch_slots`, `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`,
 //! `attach`, `cli` (`docs/architecture.md` says what each does).
 //!
@@ -34,7 +34,6 @@ mod file_registry;
 mod forked;
 mod lifecycle;
 mod live_trees;
-mod logger;
 mod long_statements;
 mod original_echo;
 mod resolve;
@@ -45,7 +44,6 @@ mod save_loop;
 mod session_state;
 mod session_thread;
 mod sessions;
-mod sniffer;
 mod syntax;
 mod touched;
 mod watch_slots;
@@ -60,9 +58,11 @@ mod py_definition;
 mod py_errors;
 mod py_event;
 mod py_glob_filter;
+mod py_logger;
 mod py_operations;
 mod py_recoder;
 mod py_registry;
+mod py_sniffer;
 mod py_watcher;
 
 // The surface. Types of the `jurigged` package:
@@ -76,15 +76,15 @@ pub use py_event::Event;
 pub use py_glob_filter::GlobFilter;
 pub use py_recoder::Recoder;
 pub use py_registry::{registry, AutoRegistration, Registry};
+pub use py_sniffer::ImportSniffer;
 pub use py_watcher::PyWatcher;
-pub use sniffer::ImportSniffer;
 
 // Its functions, and the registration of its class families:
 pub use child_env::_tag_logs_with_pid;
-pub use logger::add_loggers;
 pub use py_db::{conform, find_code, get_functions, heap_scans};
 pub use py_definition::add_classes as add_definition_classes;
 pub use py_glob_filter::glob_filter;
+pub use py_logger::add_loggers;
 pub use py_operations::add_classes as add_operation_classes;
 pub use py_recoder::{make_recoder, virtual_file};
 pub use py_registry::add_sniffer;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::logger::tagged;
+use crate::py_logger::tagged;
 use jurigged_watch::sync::{lock, wait, wait_timeout};
 
 /// How long a statement runs before it is named.

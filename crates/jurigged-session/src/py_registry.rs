@@ -18,8 +18,8 @@ use crate::py_callbacks::{activity, precache_activity, EventSource};
 use crate::py_codefile::PyCodeFile;
 use crate::py_definition::Definition;
 use crate::py_glob_filter::GlobFilter;
+use crate::py_sniffer::install_sniffer;
 use crate::resolve::{code_of, definition_of, is_code_like, module_name_of, resolve};
-use crate::sniffer::install_sniffer;
 use jurigged_watch::absolute;
 
 /// What `registry.find` and `registry.get_at` return, as the original:

@@ -15,16 +15,16 @@ use crate::event_stream::EventStream;
 use crate::file_registry::{file_registry, loaded_modules};
 use crate::forked::install_fork_hook;
 use crate::lifecycle::install_exit_hook;
-use crate::logger::Logger;
 use crate::py_callbacks::EventSource;
 use crate::py_errors::watch_error;
 use crate::py_event::Event;
 use crate::py_glob_filter::GlobFilter;
+use crate::py_logger::Logger;
 use crate::py_operations::to_python;
 use crate::py_registry::Registry;
+use crate::py_sniffer::install_sniffer;
 use crate::session_state::SessionState;
 use crate::sessions::{sessions, SessionCore, SessionSettings};
-use crate::sniffer::install_sniffer;
 use jurigged_watch::sync::lock;
 
 /// How long join() waits between checks for Ctrl-C.
@@ -226,7 +226,7 @@ pub fn watch(
     let timing = timing_of(debounce, poll)?;
     let logger = match logger {
         Some(logger) => Some(logger).filter(|l| !l.is_none(py)),
-        None => Some(crate::logger::errors_only(py)?),
+        None => Some(crate::py_logger::errors_only(py)?),
     };
     let events = events.as_deref().map(open_event_stream).transpose()?;
     let globs: Option<Vec<String>> = match pattern {

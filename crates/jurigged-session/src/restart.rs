@@ -35,7 +35,7 @@ pub fn after_rude_edit(py: Python<'_>, rude: RudeEdit, text: &str) {
     let sys = py.import("sys");
     if let Ok(sys) = &sys {
         if let Ok(stderr) = sys.getattr("stderr") {
-            let _ = stderr.call_method1("write", (crate::logger::tagged(line.trim_end()) + "\n",));
+            let _ = stderr.call_method1("write", (crate::py_logger::tagged(line.trim_end()) + "\n",));
         }
         for stream in ["stdout", "stderr"] {
             if let Ok(stream) = sys.getattr(stream) {

@@ -9,9 +9,9 @@ use jurigged_watch::Filter;
 use pyo3::prelude::*;
 
 use crate::event_stream::EventStream;
-use crate::logger::Logger;
 use crate::py_callbacks::{announce, EventSource};
 use crate::py_event::Event;
+use crate::py_logger::Logger;
 use crate::py_operations::to_python;
 use crate::session_state::SessionState;
 use jurigged_patch::EventKind;

@@ -115,7 +115,7 @@ fn name_if_unwatched(py: Python<'_>, origin: &std::path::Path) {
     let running = lock(sessions()).clone();
     for session in running {
         let Some(logger) = session.logger.as_ref() else { continue };
-        if let Ok(logger) = logger.bind(py).cast::<crate::logger::Logger>() {
+        if let Ok(logger) = logger.bind(py).cast::<crate::py_logger::Logger>() {
             if logger.get().is_verbose() {
                 if let Err(error) = logger.get().log_line(py, &line) {
                     error.print(py);
