@@ -58,11 +58,3 @@ fn to_dict<'py>(py: Python<'py>, settings: &SessionSettings) -> PyResult<Bound<'
     dict.set_item("logger", logger)?;
     Ok(dict)
 }
-
-/// `jurigged._jurigged._tag_logs_with_pid()`: called by `jurigged/_child.py` in a
-/// child that joins its parent's sessions, whose lines go to the same terminal.
-#[jurigged_entry::py_entry]
-#[pyfunction]
-pub fn _tag_logs_with_pid() {
-    crate::py_logger::tag_with_pid();
-}

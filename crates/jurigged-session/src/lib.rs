@@ -22,9 +22,7 @@
 
 // The engine: live files and their trees, the save loop, sessions and their
 // threads, processes (exit, fork, children, restart, attach), loggers and the
-// command line. `logger`, `sniffer` and `child_env` also each define one Python
-// class or function (`Logger`, `ImportSniffer`, `_tag_logs_with_pid`) next to
-// the engine code it serves.
+// command line.
 mod attach;
 pub mod boundary;
 mod child_env;
@@ -80,11 +78,10 @@ pub use py_sniffer::ImportSniffer;
 pub use py_watcher::PyWatcher;
 
 // Its functions, and the registration of its class families:
-pub use child_env::_tag_logs_with_pid;
 pub use py_db::{conform, find_code, get_functions, heap_scans};
 pub use py_definition::add_classes as add_definition_classes;
 pub use py_glob_filter::glob_filter;
-pub use py_logger::add_loggers;
+pub use py_logger::{_tag_logs_with_pid, add_loggers};
 pub use py_operations::add_classes as add_operation_classes;
 pub use py_recoder::{make_recoder, virtual_file};
 pub use py_registry::add_sniffer;

@@ -178,3 +178,11 @@ pub fn add_loggers(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("verbose_logger", Py::new(py, Logger { verbose: true })?)?;
     Ok(())
 }
+
+/// `jurigged._jurigged._tag_logs_with_pid()`: called by `jurigged/_child.py` in a
+/// child that joins its parent's sessions, whose lines go to the same terminal.
+#[jurigged_entry::py_entry]
+#[pyfunction]
+pub fn _tag_logs_with_pid() {
+    tag_with_pid();
+}
