@@ -590,8 +590,10 @@ DASK_SCRIPT_DRIVER = """\
             jurigged.dask.attach(client)
             with open(__file__) as f:
                 script = f.read()
+            # Before the running `if` block: a statement after it has not
+            # run yet, and a save does not run it.
             with open(__file__, "w") as f:
-                f.write(script + "\\nDRIVER_RAN = True\\n")
+                f.write(script.replace("if __name__", "DRIVER_RAN = True\\n\\nif __name__", 1))
             wait("the driver applied its own script", lambda: globals().get("DRIVER_RAN"))
             with open("shared.py", "w") as f:
                 f.write("VALUE = 'the driver saved shared'\\n")
