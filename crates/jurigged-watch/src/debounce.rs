@@ -20,9 +20,12 @@ impl Clock for SystemClock {
     }
 }
 
-/// The longest a file written in place is waited for to be closed: a writer that
-/// keeps it open (rare) is reported after this anyway.
-pub(crate) const MAX_WAIT_FOR_CLOSE: Duration = Duration::from_secs(1);
+/// The longest a file written in place is waited for to be closed after its
+/// last event: a writer that keeps it open (rare) is reported after this anyway.
+/// Counted from the last event, not the first: one write(2) of a large file can
+/// block for seconds on a loaded machine (dirty-page throttling) and says
+/// nothing until it returns, and a file read before it ends is half a save.
+pub(crate) const MAX_WAIT_FOR_CLOSE: Duration = Duration::from_secs(3);
 
 /// A file with changes not yet reported.
 struct Pending {
@@ -31,19 +34,19 @@ struct Pending {
     due: Instant,
     /// Written in place and not closed yet: what is on disk may be half a save.
     writing: bool,
-    first_seen: Instant,
+    last_event: Instant,
 }
 
 impl Pending {
     fn ready(&self, now: Instant) -> bool {
-        self.due <= now && (!self.writing || now.duration_since(self.first_seen) >= MAX_WAIT_FOR_CLOSE)
+        self.due <= now && (!self.writing || now.duration_since(self.last_event) >= MAX_WAIT_FOR_CLOSE)
     }
 
     /// When it becomes ready if no other event comes (one that does wakes the
     /// debouncer anyway).
     fn next_check(&self) -> Instant {
         if self.writing {
-            self.due.max(self.first_seen + MAX_WAIT_FOR_CLOSE)
+            self.due.max(self.last_event + MAX_WAIT_FOR_CLOSE)
         } else {
             self.due
         }
@@ -72,8 +75,9 @@ impl<C: Clock> Debouncer<C> {
             Some(entry) => {
                 entry.due = due;
                 entry.writing = writing;
+                entry.last_event = now;
             }
-            None => self.pending.push(Pending { path, due, writing, first_seen: now }),
+            None => self.pending.push(Pending { path, due, writing, last_event: now }),
         }
     }
 
@@ -207,6 +211,23 @@ mod tests {
         assert_eq!(debouncer.wait(), Some(MAX_WAIT_FOR_CLOSE - DEBOUNCE * 10), "nor looked at before the longest wait");
         debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
         assert_eq!(debouncer.wait(), Some(DEBOUNCE));
+        sleep_until_due(&debouncer, &clock);
+        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+    }
+
+    #[test]
+    fn a_write_still_going_on_past_the_longest_wait_is_waited_for() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        let truncated = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        // Opened (truncated), then a large write that says nothing until it
+        // returns, just short of the longest wait, then more of it.
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&truncated));
+        clock.advance(MAX_WAIT_FOR_CLOSE - DEBOUNCE);
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&truncated));
+        clock.advance(MAX_WAIT_FOR_CLOSE - DEBOUNCE);
+        assert_eq!(debouncer.take_ready(), Vec::<PathBuf>::new(), "still being written");
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
         sleep_until_due(&debouncer, &clock);
         assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
     }
