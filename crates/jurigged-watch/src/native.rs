@@ -50,11 +50,9 @@ const REAPPEAR_POLL: Duration = Duration::from_millis(100);
 
 /// How long after a file is registered its directory starts being watched.
 /// Watching costs the process ~5-15 ms of kernel work when it exits (inotify
-/// teardown); a short program never pays it. Short enough that a save made
-/// right after an import is applied within tens of milliseconds (as the
-/// original applies it). Nothing is lost meanwhile: the file
+/// teardown); a short program never pays it. Nothing is lost meanwhile: the file
 /// is compared with what it held when registered, and a change is reported.
-const ARM_DELAY: Duration = Duration::from_millis(20);
+const ARM_DELAY: Duration = Duration::from_millis(50);
 
 /// How often an idle debouncer looks whether the process still holds the
 /// notifications' descriptors (one `readlink` a second).
