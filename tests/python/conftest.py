@@ -2,6 +2,7 @@
 directories, imported, edited and patched through jurigged. The helpers they and
 the tests use live in the `support` package beside this file."""
 
+import faulthandler
 import sys
 import textwrap
 from pathlib import Path
@@ -14,6 +15,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import cli  # noqa: E402
 from support.live_modules import Workspace  # noqa: E402
+
+
+#: No test takes this long, even on a loaded machine (the slowest take well
+#: under a minute): one that does is stuck. The run then stops with every
+#: thread's traceback instead of waiting out CI's time in silence.
+STUCK_TEST = 600
+
+#: Where those tracebacks go: pytest's capture holds the process's stderr while
+#: a test runs, and a process that exits from faulthandler never prints it.
+#: `cargo xtask pytest` shows this file when the run fails.
+STUCK_REPORT = Path(__file__).resolve().parents[2] / "target" / "stuck-test.txt"
+
+
+def _stuck_report():
+    try:
+        STUCK_REPORT.parent.mkdir(parents=True, exist_ok=True)
+        return open(STUCK_REPORT, "w")
+    except OSError:
+        return sys.__stderr__
+
+
+_REPORT = _stuck_report()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _REPORT is not sys.__stderr__:
+        _REPORT.seek(0)
+        _REPORT.truncate()
+    _REPORT.write(f"stuck for {STUCK_TEST} s: {item.nodeid}\n")
+    _REPORT.flush()
+    faulthandler.dump_traceback_later(STUCK_TEST, exit=True, file=_REPORT)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture

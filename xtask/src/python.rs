@@ -193,6 +193,24 @@ pub fn pytest(args: &[String]) -> Result<(), Failure> {
     run_pytest(&selection, &rest)
 }
 
+/// Where tests/python/conftest.py writes the tracebacks of a test that got stuck
+/// (pytest's capture holds stderr meanwhile); the sid root sees the same path.
+fn stuck_report() -> PathBuf {
+    util::root().join("target/stuck-test.txt")
+}
+
+/// A failed pytest run that ended on a stuck test shows which one and where
+/// each thread was.
+fn showing_a_stuck_test(run: Result<(), Failure>) -> Result<(), Failure> {
+    if run.is_err() {
+        let report = std::fs::read_to_string(stuck_report()).unwrap_or_default();
+        if report.contains("Timeout (") {
+            eprintln!("{report}");
+        }
+    }
+    run
+}
+
 fn run_pytest(selection: &Selection, args: &[&str]) -> Result<(), Failure> {
     let interpreters = interpreters();
     let host: Vec<(String, PathBuf)> = match selection {
@@ -222,14 +240,14 @@ fn run_pytest(selection: &Selection, args: &[&str]) -> Result<(), Failure> {
             command.push(&tests);
         }
         command.extend(args.iter().copied());
-        util::run(&venv_python.to_string_lossy(), &command)?;
+        showing_a_stuck_test(util::run(&venv_python.to_string_lossy(), &command))?;
     }
     if in_sid.is_empty() {
         return Ok(());
     }
     let Some(root) = sid::prepare()? else { return Ok(()) };
     for version in in_sid {
-        root.pytest(version, &wheel, args)?;
+        showing_a_stuck_test(root.pytest(version, &wheel, args))?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! `py_errors`, `boundary`, `live_trees`, `whole_trees`, `py_definition`, `py_event`,
 //! `original_echo`, `py_callbacks`, `py_operations`, `event_stream`, `py_logger`, `long_statements`,
 //! `touched`, `lifecycle`, `py_codefile`, `running`, `rude`, `restart`, `session_state`, `sessions`,
-//! `file_registry`, `resolve`, `py_glob_filter`, `py_sniffer`, `py_registry`, `syntax`, `save_loop`,
+//! `file_registry`, `resolve`, `py_glob_filter`, `stale_bytecode`, `py_sniffer`, `py_registry`, `syntax`, `save_loop`,
 //! `session_thread`, `watch_slots`, `forked`, `child_env`, `py_watcher`, `py_recoder`, `py_db`,
 //! `attach`, `cli` (`docs/architecture.md` says what each does).
 //!
@@ -42,6 +42,7 @@ mod save_loop;
 mod session_state;
 mod session_thread;
 mod sessions;
+mod stale_bytecode;
 mod syntax;
 mod touched;
 mod watch_slots;

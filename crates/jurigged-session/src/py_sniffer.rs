@@ -54,6 +54,10 @@ impl ImportSniffer {
                 name_if_unwatched(py, &origin);
             }
             if wanted {
+                // What the import runs must be what is read here.
+                if let Some(cached) = spec.getattr("cached").ok().and_then(|c| c.extract::<PathBuf>().ok()) {
+                    crate::stale_bytecode::drop_if_stale(&origin, &cached);
+                }
                 // Never break an import: a file we cannot read is reported, not raised.
                 let source = std::fs::read(&origin).ok();
                 let registered = crate::boundary::entry(|| file_registry().register(py, fullname, &origin, source));

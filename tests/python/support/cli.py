@@ -114,7 +114,12 @@ class Process:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             preexec_fn=preexec_fn,
+            # Its own process group, so that kill() ends what it started too
+            # (a worker left behind would hold its output open). A caller's
+            # preexec_fn may set the group itself.
+            start_new_session=preexec_fn is None,
         )
+        self.own_group = preexec_fn is None
         self.lines = {"stdout": [], "stderr": []}
         self.cursor = {"stdout": 0, "stderr": 0}
         self.closed = {"stdout": False, "stderr": False}
@@ -219,18 +224,25 @@ class Process:
         self.popen.send_signal(signal.SIGINT)
 
     def kill(self):
-        if self.popen.poll() is None:
-            self.popen.kill()
+        """Ends the process and every process it started that is still in its
+        group. Its output pipes are left to the reader threads: closing one
+        while a reader is blocked on it would block here."""
+        try:
+            if self.own_group:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            elif self.popen.poll() is None:
+                self.popen.kill()
+        except OSError:  # already gone, group and all
+            pass
         try:
             self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for pipe in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
-            try:
-                if pipe is not None:
-                    pipe.close()
-            except OSError:
-                pass
+        try:
+            if self.popen.stdin is not None:
+                self.popen.stdin.close()
+        except OSError:
+            pass
 
     def describe(self):
         self.drain()
