@@ -91,6 +91,53 @@ def test_a_forked_child_applies_a_later_save_itself(run, workspace):
     assert re.search(r"^Update work\.task @L1$", process.stderr, re.M), process.describe()
 
 
+@pytest.mark.parametrize("watching", [[], ["--poll", "0.05"]], ids=["notified", "polled"])
+def test_a_save_the_parent_had_not_applied_when_it_forked_is_applied_by_the_child(run, workspace, watching):
+    """The save lands, then the program forks while the parent's session still
+    waits out its debounce: the child compares each file with what the parent
+    last read of it, not with what it holds at the fork, and applies the save."""
+    workspace.write("work.py", OLD)
+    workspace.write(
+        "app.py",
+        program(
+            """\
+            import os
+            import sys
+            import time
+            import warnings
+
+            import work
+
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+
+            def wait_for_new():
+                deadline = time.monotonic() + PATIENCE
+                while work.task(0) != 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                return work.task(0)
+
+            print("ready", flush=True)
+            while not os.path.exists("fork-now"):
+                time.sleep(0.005)
+            pid = os.fork()
+            if pid == 0:
+                sys.stdout.write(f"child has {wait_for_new()}\\n")  # one write: two processes print
+                sys.exit(0)
+            sys.stdout.write(f"parent has {wait_for_new()}\\n")
+            os.waitpid(pid, 0)
+            """
+        ),
+    )
+    # A debounce long enough that the parent has not applied the save when it forks.
+    process = run("-d", "2", *watching, "app.py")
+    process.wait_for("ready", stream="stdout")
+    workspace.save("work.py", NEW)
+    workspace.write("fork-now", "")
+    assert process.wait_exit() == 0, process.describe()
+    assert "child has 2" in process.stdout, process.describe()
+    assert "parent has 2" in process.stdout, process.describe()
+
+
 #: A save whose module-level statement blocks until the program has forked.
 BLOCKING = (
     "import os\nimport time\n\n\ndef task(x):\n    return RESULT\n\n\n"

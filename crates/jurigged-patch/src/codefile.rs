@@ -303,6 +303,11 @@ impl CodeFile {
         Ok(events)
     }
 
+    /// The fingerprint of the bytes last read from the file or written to it.
+    pub fn disk(&self) -> Option<Fingerprint> {
+        self.disk
+    }
+
     /// Whether the file on disk changed since it was last read or written.
     pub fn stale(&self) -> bool {
         read_source(&self.filename).ok().as_deref().map(Fingerprint::of) != self.disk

@@ -85,10 +85,16 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyR
     let timing = jurigged_watch::Timing::new(core.settings.timing.debounce(), poll).map_err(|e| watch_error(&e))?;
     let (watcher, changes) = jurigged_watch::Watcher::builder().timing(timing).build().map_err(|e| watch_error(&e))?;
     // The files the parent's session watched: the live files its patterns match
-    // (the parent's watcher, which lists them, is not to be touched).
+    // (the parent's watcher, which lists them, is not to be touched). Each is
+    // compared with what the parent last read of it: a save the parent had not
+    // applied yet when it forked is this process's to apply.
     for path in crate::live_trees::paths() {
         if core.wants(&path) {
-            watcher.add_file(&path).map_err(|e| watch_error(&e))?;
+            let added = match last_read(py, &path) {
+                Some(read) => watcher.add_file_read_as(&path, read),
+                None => watcher.add_file(&path),
+            };
+            added.map_err(|e| watch_error(&e))?;
         }
     }
     // The parent's watcher and the receiving end of its channel belong to
@@ -98,6 +104,15 @@ fn rearm(py: Python<'_>, core: &Arc<SessionCore>, poll: Option<Duration>) -> PyR
         crate::session_thread::start_thread(py, core)?;
     }
     Ok(())
+}
+
+/// What the parent last read of `path` (None when its CodeFile was being
+/// changed by a thread of the parent's at the fork: that borrow is never
+/// given back here).
+fn last_read(py: Python<'_>, path: &std::path::Path) -> Option<jurigged_watch::Fingerprint> {
+    let codefile = crate::file_registry::file_registry().lookup(py, path)?;
+    let read = codefile.bind(py).try_borrow().ok()?.disk();
+    read
 }
 
 /// Whether this child was forked by `subprocess` to run `preexec_fn` and then

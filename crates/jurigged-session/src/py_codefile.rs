@@ -275,6 +275,11 @@ impl PyCodeFile {
         self.inner.commit().map_err(PyErr::from)
     }
 
+    /// The fingerprint of the bytes last read from disk or written to it.
+    pub fn disk(&self) -> Option<jurigged_watch::Fingerprint> {
+        self.inner.disk()
+    }
+
     /// Records the bytes last read from disk.
     pub fn set_disk(&mut self, bytes: Vec<u8>) {
         self.inner.set_disk(bytes);

@@ -48,6 +48,23 @@ impl Stamp {
         let modified = std::fs::metadata(path).ok()?.modified().ok();
         Some(Stamp { bytes: Fingerprint::of_file(path)?, modified })
     }
+
+    /// The stamp of a file read earlier as `bytes`, at a time not known: only
+    /// its bytes are compared.
+    pub(crate) fn read_as(bytes: Fingerprint) -> Stamp {
+        Stamp { bytes, modified: None }
+    }
+
+    /// Whether a file stamped `before` is still as it was, `now`: the same
+    /// bytes, and the same modification time when `before` has one.
+    pub(crate) fn still(before: Option<&Stamp>, now: Option<&Stamp>) -> bool {
+        match (before, now) {
+            (Some(before), Some(now)) => {
+                before.bytes == now.bytes && (before.modified.is_none() || before.modified == now.modified)
+            }
+            (before, now) => before.is_none() && now.is_none(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +76,22 @@ mod tests {
         assert_eq!(Fingerprint::of(b"def f(): pass\n"), Fingerprint::of(b"def f(): pass\n"));
         assert_ne!(Fingerprint::of(b"def f(): pass\n"), Fingerprint::of(b"def f(): pass\r\n"));
         assert_ne!(Fingerprint::of(b""), Fingerprint::of(b"\0"));
+    }
+
+    #[test]
+    fn a_file_read_earlier_is_still_as_read_while_its_bytes_are() {
+        let dir = std::env::temp_dir().join(format!("jurigged-read-as-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("m.py");
+        std::fs::write(&file, "x = 1\n").unwrap();
+        let read = Stamp::read_as(Fingerprint::of(b"x = 1\n"));
+        assert!(Stamp::still(Some(&read), Stamp::of_file(&file).as_ref()));
+        std::fs::write(&file, "x = 2\n").unwrap();
+        assert!(!Stamp::still(Some(&read), Stamp::of_file(&file).as_ref()));
+        std::fs::remove_file(&file).unwrap();
+        assert!(!Stamp::still(Some(&read), Stamp::of_file(&file).as_ref()));
+        assert!(Stamp::still(None, Stamp::of_file(&file).as_ref()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -15,7 +15,7 @@ use notify::{RecursiveMode, Watcher as _};
 use crate::change::{Change, Files};
 use crate::debounce::{is_content_change, leaves_open, moves_or_removes, Debouncer, SystemClock};
 use crate::error::{Error, Result};
-use crate::fingerprint::Stamp;
+use crate::fingerprint::{Fingerprint, Stamp};
 use crate::routes::Routes;
 use crate::sentinel::Sentinel;
 use crate::sync::lock;
@@ -147,9 +147,14 @@ impl Native {
         Ok(Native { notifications, thread, arming, armer })
     }
 
-    /// Has the directory of `file` watched shortly (see ARM_DELAY).
-    pub(crate) fn arm(&self, file: PathBuf) {
-        let before = Stamp::of_file(&file);
+    /// Has the directory of `file` watched shortly (see ARM_DELAY); a change
+    /// made meanwhile to what it holds now, or (given `read`) to the bytes read
+    /// of it before, is reported then.
+    pub(crate) fn arm(&self, file: PathBuf, read: Option<Fingerprint>) {
+        let before = match read {
+            Some(bytes) => Some(Stamp::read_as(bytes)),
+            None => Stamp::of_file(&file),
+        };
         let _ = self.arming.send(ArmRequest::File(file, before));
     }
 
@@ -280,7 +285,9 @@ impl<'a> Armer<'a> {
                 let new_route = self.follow_link(file);
                 // A write made before the watch was in place (even of the same
                 // bytes): no event will come for it.
-                if (fresh.contains(&as_watched) || new_route) && Stamp::of_file(file) != before {
+                if (fresh.contains(&as_watched) || new_route)
+                    && !Stamp::still(before.as_ref(), Stamp::of_file(file).as_ref())
+                {
                     passed_on(self.events, file.to_path_buf());
                 }
             }

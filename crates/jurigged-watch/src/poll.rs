@@ -86,9 +86,15 @@ impl Poller {
         Ok(Poller { stop, known, thread })
     }
 
-    /// Sets the baseline of a newly registered file.
-    pub(crate) fn remember(&self, path: &Path) {
-        lock(&self.known).insert(path.to_path_buf(), snapshot(path, None));
+    /// Sets the baseline of a newly registered file: what it holds now, or
+    /// (given `read`) the bytes read of it before, which the next poll compares
+    /// with what it holds then.
+    pub(crate) fn remember(&self, path: &Path, read: Option<Fingerprint>) {
+        let baseline = match read {
+            Some(digest) => Some(Snapshot { len: 0, modified: None, link: None, digest }),
+            None => snapshot(path, None),
+        };
+        lock(&self.known).insert(path.to_path_buf(), baseline);
     }
 
     pub(crate) fn stop(self) {

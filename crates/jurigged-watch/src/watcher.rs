@@ -64,17 +64,29 @@ impl Watcher {
     /// Starts reporting changes to `path`; returns false if it was already
     /// registered. The file need not exist yet.
     pub fn add_file(&self, path: &Path) -> Result<bool> {
+        self.add(path, None)
+    }
+
+    /// Starts reporting changes to `path`, which the caller read as `read`
+    /// before (a forked child's parent did): a change made since, even before
+    /// this call, is reported once the file is watched. Returns false if it
+    /// was already registered.
+    pub fn add_file_read_as(&self, path: &Path, read: crate::Fingerprint) -> Result<bool> {
+        self.add(path, Some(read))
+    }
+
+    fn add(&self, path: &Path, read: Option<crate::Fingerprint>) -> Result<bool> {
         let path = crate::paths::absolute(path);
         if !lock(&self.files).insert(path.clone()) {
             return Ok(false);
         }
         if let Some(Backend::Poll(poller)) = &self.backend {
-            poller.remember(&path);
+            poller.remember(&path, read);
         }
         if let Some(Backend::Native(native)) = &self.backend {
             // Its directory is watched shortly, off this thread; a failure to
             // watch arrives as a Change::Error.
-            native.arm(path);
+            native.arm(path, read);
         }
         Ok(true)
     }
