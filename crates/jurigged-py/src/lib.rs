@@ -39,6 +39,8 @@ fn cli_main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> PyResult<i32> {
 pub fn jurigged_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // What the command line, `jurigged --attach` and `%load_ext jurigged` leave unwatched.
+    m.add("DEFAULT_EXCLUDES", session::DEFAULT_EXCLUDES.to_vec())?;
     m.add("PatchError", py.get_type::<PatchError>())?;
     m.add("ConformException", py.get_type::<ConformException>())?;
     m.add("StaleException", py.get_type::<StaleException>())?;

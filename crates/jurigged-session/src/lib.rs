@@ -86,7 +86,7 @@ pub use py_logger::{_tag_logs_with_pid, add_loggers};
 pub use py_operations::add_classes as add_operation_classes;
 pub use py_recoder::{make_recoder, virtual_file};
 pub use py_registry::add_sniffer;
-pub use py_watcher::watch;
+pub use py_watcher::{watch, DEFAULT_EXCLUDES};
 
 // For Rust code above this crate (the develoop, embedders, this crate's tests):
 // every event as it is announced, an exception as Python code holds it,

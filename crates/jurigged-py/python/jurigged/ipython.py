@@ -26,9 +26,6 @@ import os
 import shlex
 import sys
 
-#: Directories not watched by default, as with the `jurigged` command.
-DEFAULT_EXCLUDES = [".venv", "venv", "site-packages", "dist-packages", ".tox", ".nox"]
-
 #: The watcher the extension started, the options it was started with, and the
 #: kernel's request of the cell running or last run (None outside a kernel).
 _state = {"watcher": None, "options": None, "cell": None, "hook": None}
@@ -72,6 +69,7 @@ def start(watch=(), exclude=(), verbose=False, debounce=None, poll=None):
     os.chdir changes nothing) with the given options, which watch() checks
     (None: its default). Returns the watcher."""
     import jurigged
+    from jurigged._jurigged import DEFAULT_EXCLUDES  # as with the `jurigged` command
 
     stop()
     if watch:
@@ -79,7 +77,7 @@ def start(watch=(), exclude=(), verbose=False, debounce=None, poll=None):
         excludes = list(exclude)
     else:
         patterns = [os.getcwd()]
-        excludes = DEFAULT_EXCLUDES + list(exclude)
+        excludes = list(DEFAULT_EXCLUDES) + list(exclude)
     logger = jurigged.verbose_logger if verbose else jurigged.default_logger
     watcher = jurigged.watch(patterns, logger=logger, debounce=debounce, poll=False if poll is None else poll, exclude=excludes)
     watcher.prerun.register(_write_under_the_cell)
