@@ -8,6 +8,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _Path = Union[str, "PathLike[str]"]
 
 __version__: str
+#: Directories a default watch leaves out (the command line, --attach, %load_ext jurigged).
+DEFAULT_EXCLUDES: List[str]
 
 class PatchError(Exception): ...
 class ConformException(PatchError): ...
