@@ -11,6 +11,8 @@ and reads what the program, the logger and the event stream say."""
 
 import textwrap
 
+import pytest
+
 from support.cli import FAST, records, wait_for_record
 from support.waiting import wait_until
 
@@ -198,3 +200,37 @@ def test_a_changed_table_statement_calls_the_new_code_of_the_functions_it_reads(
     assert (save["updates"], save["adds"], save["runs"], save["reruns"]) == (1, 1, 1, 1)
     run_record = wait_for_record(stream, kind="run", save=save["save"])
     assert run_record["code"] == "table = tuple(_seg_0() + _seg_1() + _seg_2())"
+
+
+TABLE_MODULE = """\
+def _seg_0():
+    return [1, 2]
+
+
+table = tuple(_seg_0())
+"""
+
+
+@pytest.mark.parametrize("pattern", ["glob", "callable"])
+def test_watch_rerun_dependents_false_keeps_the_table(client, workspace, pattern):
+    """watch(rerun_dependents=False) keeps it off whichever way the files are
+    chosen (a callable filter goes through the original's registry path)."""
+    chosen = repr(str(workspace.path("tables.py"))) if pattern == "glob" else "lambda filename: filename.endswith('tables.py')"
+    process = client(
+        f"""\
+        import time
+
+        import jurigged
+        import tables
+
+        watcher = jurigged.watch({chosen}, debounce=0.01, rerun_dependents=False)
+        # After the whole save: a rerun would have run by then.
+        watcher.postrun.register(lambda path, cf: say("seg", tables._seg_0(), "table", tables.table))
+        say("watching")
+        time.sleep(60)
+        """,
+        tables=TABLE_MODULE,
+    )
+    process.wait_for("watching", stream="stdout")
+    workspace.save("tables.py", TABLE_MODULE.replace("return [1, 2]", "return [1, 2, 5]"))
+    process.wait_for("seg [1, 2, 5] table (1, 2)", stream="stdout")

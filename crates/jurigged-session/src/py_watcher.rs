@@ -62,7 +62,7 @@ impl PyWatcher {
         poll: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyWatcher> {
         let timing = timing_of(debounce, poll)?;
-        following(py, registry, timing, None)
+        following(py, registry, timing, None, true)
     }
 
     /// What the original exposes as its file-system observer: here the watcher
@@ -250,7 +250,7 @@ pub fn watch(
         };
         registry.call_method1("auto_register", (filter,))?;
         registry.call_method1("set_logger", (logger,))?;
-        let watcher = following(py, &registry, timing, events)?;
+        let watcher = following(py, &registry, timing, events, rerun_dependents)?;
         if autostart {
             watcher.start(py)?;
         }
@@ -304,6 +304,7 @@ fn following(
     registry: &Bound<'_, Registry>,
     timing: jurigged_watch::Timing,
     events: Option<EventStream>,
+    rerun_dependents: bool,
 ) -> PyResult<PyWatcher> {
     let nothing: [&str; 0] = [];
     let filter = Filter::new(nothing, nothing).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -313,7 +314,7 @@ fn following(
         timing,
         children: false,
         verbose: None,
-        rerun_dependents: true,
+        rerun_dependents,
     };
     let logger = Some(registry.getattr("log")?.unbind());
     let core = new_session(py, filter, settings, logger, registry.get().own_activity(py), events)?;
