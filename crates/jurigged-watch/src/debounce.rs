@@ -1,8 +1,8 @@
 //! Debouncing: a file is reported once it has been quiet for the debounce time,
 //! however many events its save made, and once its writer closed it.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 
@@ -27,6 +27,22 @@ impl Clock for SystemClock {
 /// nothing until it returns, and a file read before it ends is half a save.
 pub(crate) const MAX_WAIT_FOR_CLOSE: Duration = Duration::from_secs(3);
 
+/// How long a file changed with no event from the system (found changed when
+/// its directory was armed) must keep its length and time before it is read: a
+/// write(2) still going on then says nothing until it returns, but the file
+/// grows meanwhile.
+pub(crate) const SETTLE: Duration = Duration::from_millis(100);
+
+/// What tells that a file is still being written: its length and modification
+/// time.
+pub(crate) type Size = (u64, Option<SystemTime>);
+
+/// The size of the file at `path` now (None when it is not there).
+pub(crate) fn size_of(path: &Path) -> Option<Size> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.len(), metadata.modified().ok()))
+}
+
 /// A file with changes not yet reported.
 struct Pending {
     path: PathBuf,
@@ -35,6 +51,9 @@ struct Pending {
     /// Written in place and not closed yet: what is on disk may be half a save.
     writing: bool,
     last_event: Instant,
+    /// Changed with no event from the system: its size when last looked at,
+    /// which must hold still for SETTLE (until an event from the system comes).
+    settling: Option<Option<Size>>,
 }
 
 impl Pending {
@@ -69,15 +88,28 @@ impl<C: Clock> Debouncer<C> {
     /// Notes a change to `path`; `writing` when the event leaves it open for
     /// writing (see [`leaves_open`]).
     pub(crate) fn changed(&mut self, path: PathBuf, writing: bool) {
+        self.note(path, writing, None);
+    }
+
+    /// Notes a change to `path` that the system did not report (see SETTLE),
+    /// whose size is `size` now.
+    pub(crate) fn changed_unannounced(&mut self, path: PathBuf, size: Option<Size>) {
+        self.note(path, false, Some(size));
+    }
+
+    fn note(&mut self, path: PathBuf, writing: bool, settling: Option<Option<Size>>) {
         let now = self.clock.now();
-        let due = now + self.debounce;
+        let due = now + if settling.is_some() { self.debounce.max(SETTLE) } else { self.debounce };
         match self.pending.iter_mut().find(|p| p.path == path) {
             Some(entry) => {
                 entry.due = due;
-                entry.writing = writing;
+                // An unannounced change says nothing of a writer the system
+                // said has the file open.
+                entry.writing = writing || (settling.is_some() && entry.writing);
                 entry.last_event = now;
+                entry.settling = settling;
             }
-            None => self.pending.push(Pending { path, due, writing, last_event: now }),
+            None => self.pending.push(Pending { path, due, writing, last_event: now, settling }),
         }
     }
 
@@ -88,16 +120,27 @@ impl<C: Clock> Debouncer<C> {
         Some(next.saturating_duration_since(now))
     }
 
-    /// The files ready to be reported, which are no longer pending.
-    pub(crate) fn take_ready(&mut self) -> Vec<PathBuf> {
+    /// The files ready to be reported, which are no longer pending; `size_of`
+    /// tells the size of a file now (see SETTLE).
+    pub(crate) fn take_ready(&mut self, size_of: impl Fn(&Path) -> Option<Size>) -> Vec<PathBuf> {
         let now = self.clock.now();
+        let settle = self.debounce.max(SETTLE);
         let mut ready = Vec::new();
-        self.pending.retain(|p| {
-            let done = p.ready(now);
-            if done {
-                ready.push(p.path.clone());
+        self.pending.retain_mut(|p| {
+            if !p.ready(now) {
+                return true;
             }
-            !done
+            if let Some(seen) = p.settling {
+                let size = size_of(&p.path);
+                // Still growing: looked at again, up to the longest wait.
+                if size != seen && now.duration_since(p.last_event) < MAX_WAIT_FOR_CLOSE {
+                    p.settling = Some(size);
+                    p.due = now + settle;
+                    return true;
+                }
+            }
+            ready.push(p.path.clone());
+            false
         });
         ready
     }
@@ -158,6 +201,11 @@ mod tests {
 
     const DEBOUNCE: Duration = Duration::from_millis(20);
 
+    /// Sizes for changes the system reported: never looked at.
+    fn unchanged(_: &Path) -> Option<Size> {
+        None
+    }
+
     fn debouncer(debounce: Duration) -> (Debouncer<FakeClock>, FakeClock) {
         let clock = FakeClock::new();
         (Debouncer::new(debounce, clock.clone()), clock)
@@ -179,11 +227,11 @@ mod tests {
         for _ in 1..=20 {
             debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&written));
             clock.advance(Duration::from_millis(5));
-            assert_eq!(debouncer.take_ready(), Vec::<PathBuf>::new(), "not quiet yet");
+            assert_eq!(debouncer.take_ready(unchanged), Vec::<PathBuf>::new(), "not quiet yet");
         }
         assert_eq!(debouncer.wait(), Some(Duration::from_millis(195)));
         sleep_until_due(&debouncer, &clock);
-        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+        assert_eq!(debouncer.take_ready(unchanged), paths(&["/p/app.py"]));
         assert_eq!(debouncer.wait(), None, "nothing more to report");
     }
 
@@ -194,7 +242,7 @@ mod tests {
             debouncer.changed(PathBuf::from(name), false);
         }
         clock.advance(DEBOUNCE);
-        assert_eq!(debouncer.take_ready(), paths(&["/p/b.py", "/p/a.py"]));
+        assert_eq!(debouncer.take_ready(unchanged), paths(&["/p/b.py", "/p/a.py"]));
     }
 
     #[test]
@@ -207,12 +255,12 @@ mod tests {
         debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&truncated));
         // Far longer than the debounce, the file still open for writing.
         clock.advance(DEBOUNCE * 10);
-        assert_eq!(debouncer.take_ready(), Vec::<PathBuf>::new(), "a file still open is not reported");
+        assert_eq!(debouncer.take_ready(unchanged), Vec::<PathBuf>::new(), "a file still open is not reported");
         assert_eq!(debouncer.wait(), Some(MAX_WAIT_FOR_CLOSE - DEBOUNCE * 10), "nor looked at before the longest wait");
         debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
         assert_eq!(debouncer.wait(), Some(DEBOUNCE));
         sleep_until_due(&debouncer, &clock);
-        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+        assert_eq!(debouncer.take_ready(unchanged), paths(&["/p/app.py"]));
     }
 
     #[test]
@@ -226,10 +274,10 @@ mod tests {
         clock.advance(MAX_WAIT_FOR_CLOSE - DEBOUNCE);
         debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&truncated));
         clock.advance(MAX_WAIT_FOR_CLOSE - DEBOUNCE);
-        assert_eq!(debouncer.take_ready(), Vec::<PathBuf>::new(), "still being written");
+        assert_eq!(debouncer.take_ready(unchanged), Vec::<PathBuf>::new(), "still being written");
         debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
         sleep_until_due(&debouncer, &clock);
-        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+        assert_eq!(debouncer.take_ready(unchanged), paths(&["/p/app.py"]));
     }
 
     #[test]
@@ -239,7 +287,44 @@ mod tests {
         let start = clock.now();
         sleep_until_due(&debouncer, &clock);
         assert_eq!(clock.now() - start, MAX_WAIT_FOR_CLOSE);
-        assert_eq!(debouncer.take_ready(), paths(&["/p/app.py"]));
+        assert_eq!(debouncer.take_ready(unchanged), paths(&["/p/app.py"]));
+    }
+
+    #[test]
+    fn a_change_found_without_an_event_waits_until_the_file_stops_growing() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        let sizes = std::cell::RefCell::new(vec![(10, None), (20, None), (30, None), (30, None)]);
+        let size_now = |_: &Path| Some(sizes.borrow()[0]);
+        let looked = |_: &Path| {
+            let mut sizes = sizes.borrow_mut();
+            let size = sizes[0];
+            if sizes.len() > 1 {
+                sizes.remove(0);
+            }
+            Some(size)
+        };
+        debouncer.changed_unannounced(PathBuf::from("/p/app.py"), size_now(Path::new("")));
+        sizes.borrow_mut().remove(0);
+        assert_eq!(debouncer.wait(), Some(SETTLE), "not before it could have grown");
+        let start = clock.now();
+        let mut reported = Vec::new();
+        while reported.is_empty() {
+            sleep_until_due(&debouncer, &clock);
+            reported = debouncer.take_ready(looked);
+        }
+        assert_eq!(reported, paths(&["/p/app.py"]));
+        // Seen at 10, 20, 30, then 30 again: held still for one SETTLE.
+        assert_eq!(clock.now() - start, SETTLE * 3);
+    }
+
+    #[test]
+    fn an_event_from_the_system_ends_the_settling() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        debouncer.changed_unannounced(PathBuf::from("/p/app.py"), Some((10, None)));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
+        sleep_until_due(&debouncer, &clock);
+        assert_eq!(debouncer.take_ready(|_| Some((99, None))), paths(&["/p/app.py"]));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use notify::event::EventKind;
 use notify::{RecursiveMode, Watcher as _};
 
 use crate::change::{Change, Files};
-use crate::debounce::{is_content_change, leaves_open, moves_or_removes, Debouncer, SystemClock};
+use crate::debounce::{is_content_change, leaves_open, moves_or_removes, size_of, Debouncer, SystemClock};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Stamp};
 use crate::routes::Routes;
@@ -440,8 +440,16 @@ fn debounce_loop(
                         }
                     }
                 }
+                // The armer's (a change made before the watch was in place) says
+                // nothing of a write still going on.
+                let unannounced = matches!(event.kind, EventKind::Other);
                 for path in routes.changed_files(event.paths.iter(), &registered) {
-                    debouncer.changed(path, writing);
+                    if unannounced {
+                        let size = size_of(&path);
+                        debouncer.changed_unannounced(path, size);
+                    } else {
+                        debouncer.changed(path, writing);
+                    }
                 }
             }
             Ok(Ok(_)) => {}
@@ -458,7 +466,7 @@ fn debounce_loop(
             }
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        let ready = debouncer.take_ready();
+        let ready = debouncer.take_ready(size_of);
         if !ready.is_empty() && sender.send(Change::Files(ready)).is_err() {
             return;
         }
