@@ -92,9 +92,12 @@ impl<C: Clock> Debouncer<C> {
     }
 
     /// Notes a change to `path` that the system did not report (see SETTLE),
-    /// whose size is `size` now.
+    /// whose size is `size` now. An empty file is taken as one an editor just
+    /// truncated to write it: it waits for its writer to close it, as after a
+    /// truncation the system reports.
     pub(crate) fn changed_unannounced(&mut self, path: PathBuf, size: Option<Size>) {
-        self.note(path, false, Some(size));
+        let truncated = matches!(size, Some((0, _)));
+        self.note(path, truncated, Some(size));
     }
 
     fn note(&mut self, path: PathBuf, writing: bool, settling: Option<Option<Size>>) {
@@ -315,6 +318,18 @@ mod tests {
         assert_eq!(reported, paths(&["/p/app.py"]));
         // Seen at 10, 20, 30, then 30 again: held still for one SETTLE.
         assert_eq!(clock.now() - start, SETTLE * 3);
+    }
+
+    #[test]
+    fn an_empty_file_found_changed_waits_for_its_writer_to_close_it() {
+        let (mut debouncer, clock) = debouncer(DEBOUNCE);
+        debouncer.changed_unannounced(PathBuf::from("/p/app.py"), Some((0, None)));
+        clock.advance(SETTLE * 2);
+        assert_eq!(debouncer.take_ready(|_| Some((0, None))), Vec::<PathBuf>::new(), "truncated, not saved yet");
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        debouncer.changed(PathBuf::from("/p/app.py"), leaves_open(&closed));
+        sleep_until_due(&debouncer, &clock);
+        assert_eq!(debouncer.take_ready(|_| Some((40, None))), paths(&["/p/app.py"]));
     }
 
     #[test]
