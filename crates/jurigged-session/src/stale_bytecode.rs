@@ -11,15 +11,12 @@
 //!
 //! Such a cache is removed before the import reads it: Python then compiles the
 //! source it finds and writes a fresh cache, as it would have with precise times.
+//! Only a cache written no later than its source's last change is: one written
+//! after it (the usual fresh cache) was compiled from that change, but for a
+//! save between the compile's read and the cache's write (a few milliseconds).
 
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How long after its source's last change a cache may have been written and
-/// still have been compiled from the source before that change (the import
-/// reads the source, compiles, then writes; a second covers the whole-second
-/// check it must pass to be trusted).
-const COMPILE_WINDOW: Duration = Duration::from_secs(1);
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The flags word of a hash-based `.pyc` (checked by hash, not by time).
 const HASH_BASED: u32 = 1;
@@ -41,8 +38,9 @@ fn may_be_stale(source: &Path, cached: &Path) -> Option<bool> {
     let trusted = header.flags & HASH_BASED == 0
         && u64::from(header.mtime) == whole_seconds(source_modified)? & 0xFFFF_FFFF
         && u64::from(header.size) == source_meta.len() & 0xFFFF_FFFF;
-    let written_soon_after = cached_meta.modified().ok()? < source_modified + COMPILE_WINDOW;
-    Some(trusted && written_soon_after)
+    // Equal times too: both come from the same coarse clock tick.
+    let written_before_the_change = cached_meta.modified().ok()? <= source_modified;
+    Some(trusted && written_before_the_change)
 }
 
 /// The part of a `.pyc` header that Python checks against the source.
@@ -66,6 +64,8 @@ fn whole_seconds(time: SystemTime) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn header(flags: u32, mtime: u64, size: u64) -> Vec<u8> {
@@ -116,10 +116,20 @@ mod tests {
     }
 
     #[test]
-    fn a_cache_written_well_after_its_source_is_kept() {
-        let f = files("after", base(), base() + 5 * SECOND, 0);
+    fn a_cache_written_after_its_source_is_kept() {
+        for (name, after) in [("soon-after", Duration::from_millis(300)), ("well-after", 5 * SECOND)] {
+            let f = files(name, base(), base() + after, 0);
+            drop_if_stale(&f.source, &f.cached);
+            assert!(f.cached.exists(), "{name}");
+            std::fs::remove_dir_all(&f.dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_cache_written_in_the_same_clock_tick_as_a_save_is_removed() {
+        let f = files("same-tick", base(), base(), 0);
         drop_if_stale(&f.source, &f.cached);
-        assert!(f.cached.exists());
+        assert!(!f.cached.exists());
         std::fs::remove_dir_all(&f.dir).unwrap();
     }
 
