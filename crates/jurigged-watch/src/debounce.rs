@@ -51,9 +51,18 @@ struct Pending {
     /// Written in place and not closed yet: what is on disk may be half a save.
     writing: bool,
     last_event: Instant,
-    /// Changed with no event from the system: its size when last looked at,
-    /// which must hold still for SETTLE (until an event from the system comes).
-    settling: Option<Option<Size>>,
+    /// How its last change came to be known.
+    source: Source,
+}
+
+/// How a pending change came to be known.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    /// An event from the system.
+    Event,
+    /// No event (found changed when its directory was armed): the file's size
+    /// when last looked at, which must hold still for SETTLE.
+    Unannounced { seen: Option<Size> },
 }
 
 impl Pending {
@@ -88,7 +97,7 @@ impl<C: Clock> Debouncer<C> {
     /// Notes a change to `path`; `writing` when the event leaves it open for
     /// writing (see [`leaves_open`]).
     pub(crate) fn changed(&mut self, path: PathBuf, writing: bool) {
-        self.note(path, writing, None);
+        self.note(path, writing, Source::Event);
     }
 
     /// Notes a change to `path` that the system did not report (see SETTLE),
@@ -97,22 +106,23 @@ impl<C: Clock> Debouncer<C> {
     /// truncation the system reports.
     pub(crate) fn changed_unannounced(&mut self, path: PathBuf, size: Option<Size>) {
         let truncated = matches!(size, Some((0, _)));
-        self.note(path, truncated, Some(size));
+        self.note(path, truncated, Source::Unannounced { seen: size });
     }
 
-    fn note(&mut self, path: PathBuf, writing: bool, settling: Option<Option<Size>>) {
+    fn note(&mut self, path: PathBuf, writing: bool, source: Source) {
+        let unannounced = source != Source::Event;
         let now = self.clock.now();
-        let due = now + if settling.is_some() { self.debounce.max(SETTLE) } else { self.debounce };
+        let due = now + if unannounced { self.debounce.max(SETTLE) } else { self.debounce };
         match self.pending.iter_mut().find(|p| p.path == path) {
             Some(entry) => {
                 entry.due = due;
                 // An unannounced change says nothing of a writer the system
                 // said has the file open.
-                entry.writing = writing || (settling.is_some() && entry.writing);
+                entry.writing = writing || (unannounced && entry.writing);
                 entry.last_event = now;
-                entry.settling = settling;
+                entry.source = source;
             }
-            None => self.pending.push(Pending { path, due, writing, last_event: now, settling }),
+            None => self.pending.push(Pending { path, due, writing, last_event: now, source }),
         }
     }
 
@@ -133,11 +143,11 @@ impl<C: Clock> Debouncer<C> {
             if !p.ready(now) {
                 return true;
             }
-            if let Some(seen) = p.settling {
+            if let Source::Unannounced { seen } = p.source {
                 let size = size_of(&p.path);
                 // Still growing: looked at again, up to the longest wait.
                 if size != seen && now.duration_since(p.last_event) < MAX_WAIT_FOR_CLOSE {
-                    p.settling = Some(size);
+                    p.source = Source::Unannounced { seen: size };
                     p.due = now + settle;
                     return true;
                 }
